@@ -1,0 +1,26 @@
+"""iconctl: deploy and operate public ICON JSON-RPC endpoints from one YAML spec."""
+
+from iconctl.errors import (
+    ExitCode,
+    IconctlError,
+    InputError,
+    IntegrityError,
+    SpecError,
+    ToolFailed,
+    ToolNotFound,
+    UsageError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ExitCode",
+    "IconctlError",
+    "InputError",
+    "IntegrityError",
+    "SpecError",
+    "ToolFailed",
+    "ToolNotFound",
+    "UsageError",
+    "__version__",
+]

@@ -1,0 +1,3 @@
+from iconctl.cli import main
+
+main()

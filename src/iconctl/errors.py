@@ -1,0 +1,105 @@
+"""Every error iconctl reports to a user, with the exit code the CLI contract gives it.
+
+Library code raises these; only the CLI turns them into exit codes (see ``cli.run``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    INVALID_INPUT = 3
+    TOOL_MISSING = 4
+    TOOL_FAILED = 5
+    INTEGRITY = 6
+
+
+class IconctlError(Exception):
+    """Base class: a message a user can act on and the exit code it maps to."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, *, exit_code: ExitCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def lines(self) -> list[str]:
+        """The lines printed to the user, one problem per line."""
+        return [self.message]
+
+
+class UsageError(IconctlError):
+    exit_code = ExitCode.USAGE
+
+
+class InputError(IconctlError):
+    """Invalid input that is not a spec file: a bad flag value, a malformed URL, ..."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """One problem in a spec file, located by file, line and dotted field path."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class SpecError(IconctlError):
+    """One or more problems in a spec; each is printed on its own line."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, *, problems: list[SpecProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class ToolNotFound(IconctlError):
+    exit_code = ExitCode.TOOL_MISSING
+
+    def __init__(self, *, tool: str, hint: str) -> None:
+        self.tool = tool
+        self.hint = hint
+        super().__init__(f"{tool} is required but was not found on PATH; {hint}")
+
+
+class ToolFailed(IconctlError):
+    exit_code = ExitCode.TOOL_FAILED
+
+    def __init__(self, *, step: str, argv: list[str], returncode: int, tail: str) -> None:
+        self.step = step
+        self.argv = argv
+        self.returncode = returncode
+        self.tail = tail
+        message = f"{step} failed: `{' '.join(argv)}` exited {returncode}"
+        if tail.strip():
+            message += "\n" + tail.rstrip()
+        super().__init__(message)
+
+
+class IntegrityError(IconctlError):
+    """Sync verification failed, or a snapshot or manifest was refused."""
+
+    exit_code = ExitCode.INTEGRITY
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)

@@ -1,0 +1,116 @@
+"""The one place iconctl starts external programs.
+
+argv lists only (never a shell), the tool looked up on PATH first, an explicit environment,
+output streamed line by line (to a log file and an optional callback) while the last lines
+are kept for the error message, and the whole process group stopped on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from iconctl.errors import ToolFailed, ToolNotFound
+
+# How to get each external tool iconctl drives, shown when one is missing.
+INSTALL_HINTS: dict[str, str] = {
+    "terraform": "install Terraform >= 1.6 from HashiCorp's releases or your package manager",
+    "packer": "install Packer (Debian: apt-get install packer)",
+    "ansible-playbook": "install Ansible (pip install ansible)",
+    "ansible-runner": "install ansible-runner (pip install ansible-runner)",
+    "promtool": "install Prometheus (Debian: apt-get install prometheus)",
+    "amtool": "install Alertmanager (Debian: apt-get install prometheus-alertmanager)",
+    "nginx": "install nginx with njs (Debian: apt-get install nginx libnginx-mod-http-js)",
+    "aria2c": "install aria2 (Debian: apt-get install aria2)",
+    "kubectl": "install kubectl (Debian: apt-get install kubernetes-client)",
+    "docker": "install Docker Engine with the compose plugin",
+}
+
+TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class Result:
+    argv: list[str]
+    returncode: int
+    tail: str
+
+
+def which(tool: str) -> str:
+    """The absolute path of ``tool``, or ToolNotFound with an install hint."""
+    path = shutil.which(tool)
+    if path is None:
+        raise ToolNotFound(tool=tool, hint=INSTALL_HINTS.get(tool, f"install {tool}"))
+    return path
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    step: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | str | None = None,
+    log_path: Path | None = None,
+    on_line: Callable[[str], None] | None = None,
+    check: bool = True,
+    timeout: float | None = None,
+) -> Result:
+    """Run ``argv`` to completion; raise ToolFailed (with the output's tail) on a non-zero exit.
+
+    ``env`` replaces the environment when given (callers start from ``os.environ`` on purpose);
+    ``log_path`` receives the full combined output.
+    """
+    argv = [which(argv[0]), *argv[1:]]
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    log = log_path.open("a", encoding="utf-8") if log_path else None
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # Ctrl-C is handled here, for the whole group
+        )
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                tail.append(line)
+                if log:
+                    log.write(line)
+                if on_line:
+                    on_line(line.rstrip("\n"))
+            returncode = proc.wait(timeout=timeout)
+        except (KeyboardInterrupt, subprocess.TimeoutExpired):
+            _stop_group(proc)
+            raise
+    finally:
+        if log:
+            log.close()
+    result = Result(argv=list(argv), returncode=returncode, tail="".join(tail))
+    if check and returncode != 0:
+        raise ToolFailed(step=step, argv=list(argv), returncode=returncode, tail=result.tail)
+    return result
+
+
+def _stop_group(proc: subprocess.Popen[str], grace: float = 10.0) -> None:
+    """SIGINT the child's process group, then SIGKILL it if it has not exited in time."""
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
