@@ -44,7 +44,24 @@ def _root(
     """Global options; --debug is read by main() before any command runs."""
 
 
-# Commands are defined below, one function each; see the sections per capability.
+# Commands, one section per capability. Each command parses options, calls one core function
+# (imported inside the command so `iconctl --help` stays fast) and prints the result.
+
+# --- spec: init, validate, schema, render ---------------------------------------------------
+
+
+# --- sync: snapshot, restore, list, verify, prune -------------------------------------------
+
+
+# --- node simulator and health agent ---------------------------------------------------------
+
+
+# --- orchestration: plan, apply, destroy, status, demo ---------------------------------------
+
+
+# --- global layer: statuspage, loadtest -------------------------------------------------------
+
+
 
 
 def main(argv: list[str] | None = None) -> None:
