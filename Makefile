@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test venv lint goldens docs
+.PHONY: demo test venv tools goldens docs
+
+TOOLS  := .tools
+# The tools' venvs come first on PATH so tests find checkov, ansible-playbook and ansible-lint.
+TOOLS_PATH := $(shell awk '!/^\#/ && NF {printf "$(CURDIR)/$(TOOLS)/%s/bin:", $$1}' requirements-tools.txt)
 
 $(BIN)/iconctl: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,12 +17,22 @@ $(BIN)/iconctl: pyproject.toml
 
 venv: $(BIN)/iconctl
 
+$(TOOLS)/.stamp: requirements-tools.txt
+	@awk '!/^#/ && NF' requirements-tools.txt | while read -r name reqs; do \
+	  $(PYTHON) -m venv $(TOOLS)/$$name && \
+	  $(TOOLS)/$$name/bin/pip install -q --upgrade pip && \
+	  $(TOOLS)/$$name/bin/pip install -q $$reqs || exit 1; \
+	done
+	@touch $@
+
+tools: $(TOOLS)/.stamp
+
 demo: venv
 	$(BIN)/iconctl demo
 
-test: venv
+test: venv tools
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest
+	PATH="$(TOOLS_PATH)$$PATH" $(BIN)/python -m pytest
 
 goldens: venv
 	ICONCTL_UPDATE_GOLDENS=1 $(BIN)/python -m pytest tests/unit/test_render.py -q
