@@ -97,7 +97,7 @@ def list_snapshots(store: Store) -> list[dict]:
 
 
 def _created_from_id(sid: str) -> str:
-    d, t = sid[:8], sid[9:15]
+    d, t = sid[:8], sid[9:19]
     return f"{d[:4]}-{d[4:6]}-{d[6:]}T{t[:2]}:{t[2:4]}:{t[4:]}Z"
 
 

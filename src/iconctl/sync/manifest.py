@@ -32,7 +32,7 @@ LATEST_KEY = "latest.json"
 LOCK_KEY = "locks/snapshot.lock"
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}")
+_ID = re.compile(r"[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{8}")
 
 
 def hash_bytes(data: bytes | memoryview) -> str:
@@ -50,12 +50,15 @@ def manifest_key(snapshot_id: str) -> str:
 
 def new_snapshot_id(now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
-    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(4)}"
+    # Sortable by time to the millisecond; the random tail keeps concurrent writers apart.
+    return f"{now.strftime('%Y%m%dT%H%M%S')}.{now.microsecond // 1000:03d}Z-{secrets.token_hex(4)}"
 
 
 def check_snapshot_id(value: str) -> str:
     if not isinstance(value, str) or not _ID.fullmatch(value):
-        raise IntegrityError(f"invalid snapshot id {value!r} (expected YYYYMMDDTHHMMSSZ-xxxxxxxx)")
+        raise IntegrityError(
+            f"invalid snapshot id {value!r} (expected YYYYMMDDTHHMMSS.mmmZ-xxxxxxxx)"
+        )
     return value
 
 

@@ -188,7 +188,8 @@ def create_snapshot(
     if store.read_only:
         raise InputError(f"{store.url} is read-only; snapshots need an s3://, gs:// or file:// "
                          "store")
-    result = SnapshotResult(id=new_snapshot_id(), store=store.url, quiesce=quiescer.describe)
+    now = datetime.now(UTC)
+    result = SnapshotResult(id=new_snapshot_id(now), store=store.url, quiesce=quiescer.describe)
     lock = StoreLock(store, "snapshot")
     lock.acquire(wait=lock_wait)
     checkpoint = data_dir / CHECKPOINT_DIR
@@ -267,7 +268,7 @@ def create_snapshot(
             entries = list(pool.map(one, files))
         result.chunks = sum(len(e.chunks) for e in entries)
 
-        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
         manifest = Manifest(
             id=result.id, created=created, chunk_size=chunk_size, dirs=dirs, files=entries,
             source={"host": socket.gethostname(), "base": result.base},
