@@ -43,7 +43,7 @@ from iconctl.sync.store import DEFAULT_WORKERS, Store
 CHECKPOINT_DIR = ".iconctl-checkpoint"
 # Not chain data (ICON.md): sockets are skipped anyway; keys, runtime config, temp files and
 # iconctl's own markers are excluded by name.
-DEFAULT_EXCLUDES = ("auth.json", "rconfig.json", "*.sock", "*.tmp", ".iconctl-*", "LOCK")
+DEFAULT_EXCLUDES = ("auth.json", "rconfig.json", "*.sock", "*.tmp", ".iconctl-*")
 # Files a LevelDB/RocksDB never changes once written: safe to hard-link into the checkpoint.
 IMMUTABLE_SUFFIXES = (".ldb", ".sst", ".blob")
 
