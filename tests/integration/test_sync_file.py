@@ -305,3 +305,27 @@ def test_concurrent_snapshots_and_prune_leave_a_restorable_store(source, store_d
     assert chain_tree(target) == chain_tree(source)
     assert tree(target)  # sanity
     assert hash_bytes(b"") != ""  # hash helper stays importable for the tests above
+
+
+def test_checkpoint_follows_changes_between_prelink_and_pause(source, tmp_path):
+    from iconctl.sync.snapshot import DEFAULT_EXCLUDES, SnapshotResult, _Checkpoint
+
+    chain = source / "data/1"
+    cp = _Checkpoint(source, tmp_path / "cp", DEFAULT_EXCLUDES, SnapshotResult("x", "s"))
+    cp.prelink()
+    # the running node compacts: one table gone, one new, the log grows, a new directory
+    (chain / "000005.ldb").unlink()
+    (chain / "000777.ldb").write_bytes(b"new table")
+    with open(chain / "000004.log", "ab") as f:
+        f.write(b"more")
+    (source / "data/2").mkdir()
+    (source / "data/2/000001.ldb").write_bytes(b"t")
+    dirs, files = cp.finish()
+    with open(chain / "000004.log", "ab") as f:
+        f.write(b"after the pause")  # must not reach the checkpoint
+    assert "data/2" in dirs and "data/1/000005.ldb" not in files
+    got = tree(tmp_path / "cp")
+    assert "data/1/000005.ldb" not in got and got["data/1/000777.ldb"] == b"new table"
+    assert got["data/1/000004.log"].endswith(b"more")
+    assert (tmp_path / "cp/data/1/000006.ldb").stat().st_ino == (chain / "000006.ldb").stat().st_ino
+    assert "auth.json" not in got

@@ -124,8 +124,15 @@ class Manifest:
         return json.dumps(self.to_json(), separators=(",", ":"), sort_keys=True).encode()
 
 
+# Plain names separated by single slashes: the common case, checked in one match.
+_SIMPLE_PATH = re.compile(r"(?:[A-Za-z0-9_+=@,-][A-Za-z0-9_.+=@,-]{0,254}/)*"
+                          r"[A-Za-z0-9_+=@,-][A-Za-z0-9_.+=@,-]{0,254}")
+
+
 def check_path(value: Any, what: str = "path") -> str:
     """A manifest path: relative, '/'-separated, normalised, inside the target directory."""
+    if isinstance(value, str) and len(value) <= 4096 and _SIMPLE_PATH.fullmatch(value):
+        return value  # no component starts with a dot, so none is "." or ".."
     if not isinstance(value, str) or not value:
         raise IntegrityError(f"manifest {what} is not a non-empty string: {value!r}")
     if "\x00" in value or "\\" in value:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import functools
 import os
+import re
 import shutil
 import socket
 import stat
@@ -71,55 +73,118 @@ class SnapshotResult:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
+@functools.lru_cache(maxsize=16)
+def _exclude_re(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+
+
 def _excluded(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(rel, p) for p in patterns)
+    """A pattern matches either the file name or the whole relative path."""
+    rx = _exclude_re(patterns)
+    return rx is not None and (rx.match(name) is not None or rx.match(rel) is not None)
 
 
-def _scan(root: Path, excludes: tuple[str, ...], skipped: list[str]
-          ) -> tuple[list[str], list[tuple[str, os.stat_result]]]:
-    """Directories and regular files under root (relative '/' paths), sorted."""
+def _names(root: Path, excludes: tuple[str, ...], skipped: list[str] | None = None
+           ) -> tuple[list[str], list[str]]:
+    """Directories and regular files under root (relative '/' paths, sorted, parents first),
+    read from directory entries only: no stat per file, so it stays fast inside the pause."""
     dirs: list[str] = []
-    files: list[tuple[str, os.stat_result]] = []
+    files: list[str] = []
 
     def walk(abs_dir: str, rel_dir: str) -> None:
         with os.scandir(abs_dir) as it:
             entries = sorted(it, key=lambda e: e.name)
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            if _excluded(rel, entry.name, excludes):
+            if entry.name == CHECKPOINT_DIR or _excluded(rel, entry.name, excludes):
                 continue
-            st = entry.stat(follow_symlinks=False)
-            if stat.S_ISDIR(st.st_mode):
+            if entry.is_dir(follow_symlinks=False):
                 dirs.append(rel)
                 walk(entry.path, rel)
-            elif stat.S_ISREG(st.st_mode):
-                files.append((rel, st))
-            else:
+            elif entry.is_file(follow_symlinks=False):
+                files.append(rel)
+            elif skipped is not None:
                 skipped.append(rel)  # symlinks, sockets, fifos: never chain data
 
     walk(str(root), "")
     return dirs, files
 
 
-def _build_checkpoint(src: Path, dst: Path, dirs: list[str],
-                      files: list[tuple[str, os.stat_result]], result: SnapshotResult) -> None:
-    dst.mkdir(mode=0o700)
-    for rel in dirs:
-        os.mkdir(dst / rel)
-    can_link = True
-    for rel, _st in files:
-        s, d = src / rel, dst / rel
-        if can_link and rel.endswith(IMMUTABLE_SUFFIXES):
-            try:
-                os.link(s, d)
-                result.files_linked += 1
+_NO_LINK = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
+
+
+class _Checkpoint:
+    """A hard-link checkpoint built in two steps: immutable tables are linked while the node
+    still runs (they never change, and linking them is most of the work), then, inside the
+    pause, the directory is listed again: tables that appeared are linked, tables compacted
+    away are unlinked, and the few mutable files are copied."""
+
+    def __init__(self, src: Path, dst: Path, excludes: tuple[str, ...],
+                 result: SnapshotResult) -> None:
+        self.src = src
+        self.dst = dst
+        self.excludes = excludes
+        self.result = result
+        self.linked: set[str] = set()
+        self.dirs: set[str] = set()
+        self.can_link = True
+
+    def _link(self, rel: str) -> bool:
+        if not self.can_link:
+            return False
+        try:
+            os.link(f"{self.src}/{rel}", f"{self.dst}/{rel}")
+            return True
+        except FileNotFoundError:
+            return False  # compacted away meanwhile (only possible before the pause)
+        except OSError as exc:
+            if exc.errno not in _NO_LINK:
+                raise
+            self.can_link = False
+            return False
+
+    def _mkdirs(self, dirs: list[str]) -> None:
+        for rel in dirs:
+            if rel not in self.dirs:
+                os.makedirs(self.dst / rel, exist_ok=True)
+                self.dirs.add(rel)
+
+    def prelink(self) -> None:
+        self.dst.mkdir(mode=0o700)
+        dirs, files = _names(self.src, self.excludes)
+        self._mkdirs(dirs)
+        for rel in files:
+            if rel.endswith(IMMUTABLE_SUFFIXES) and self._link(rel):
+                self.linked.add(rel)
+
+    def finish(self) -> tuple[list[str], list[str]]:
+        """Inside the pause: make the checkpoint equal to the source at this instant."""
+        dirs, files = _names(self.src, self.excludes, self.result.skipped)
+        self._mkdirs(dirs)
+        present = set(files)
+        for rel in self.linked - present:
+            (self.dst / rel).unlink()
+        for rel in sorted(self.dirs - set(dirs), reverse=True):
+            shutil.rmtree(self.dst / rel, ignore_errors=True)
+        self.dirs &= set(dirs)
+        for rel in files:
+            if rel in self.linked:
                 continue
-            except OSError as exc:
-                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                    raise
-                can_link = False
-        shutil.copy2(s, d)
-        result.files_copied += 1
+            if rel.endswith(IMMUTABLE_SUFFIXES) and self._link(rel):
+                self.linked.add(rel)
+                continue
+            shutil.copy2(self.src / rel, self.dst / rel)  # mutable: a copy frozen now
+            self.result.files_copied += 1
+        self.linked &= present
+        self.result.files_linked = len(self.linked)
+        return dirs, files
+
+
+def _stat_all(root: Path, files: list[str]) -> list[tuple[str, os.stat_result]]:
+    base = str(root)
+    return [(rel, os.lstat(f"{base}/{rel}")) for rel in files]
 
 
 def _chunk_file(path: Path, size: int, base: FileEntry | None, chunk_size: int,
@@ -202,24 +267,29 @@ def create_snapshot(
 
         if checkpoint.exists():
             shutil.rmtree(checkpoint)  # left by a run that was killed
-        # Pause, checkpoint, resume. The scan happens inside the pause so the file list and
-        # the checkpoint describe the same instant.
+        cp = _Checkpoint(data_dir, checkpoint, excludes, result)
+        try:
+            cp.prelink()
+            source = checkpoint
+        except OSError as exc:
+            shutil.rmtree(checkpoint, ignore_errors=True)
+            if not isinstance(quiescer, NoQuiesce):
+                raise InputError(f"cannot build the checkpoint in {checkpoint}: "
+                                 f"{exc.strerror or exc}") from None
+            source = data_dir  # a stopped, read-only directory: read it in place
+        # Pause, finish the checkpoint, resume. Only directory listings, a few links and the
+        # copies of the mutable files happen while the node is stopped.
         quiescer.stop()
         pause_start = time.monotonic()
         try:
-            dirs, files = _scan(data_dir, excludes, result.skipped)
-            try:
-                _build_checkpoint(data_dir, checkpoint, dirs, files, result)
-                source = checkpoint
-            except OSError as exc:
-                shutil.rmtree(checkpoint, ignore_errors=True)
-                if not isinstance(quiescer, NoQuiesce):
-                    raise InputError(f"cannot build the checkpoint in {checkpoint}: "
-                                     f"{exc.strerror or exc}") from None
-                source = data_dir  # a stopped, read-only directory: read it in place
+            if source == checkpoint:
+                dirs, names = cp.finish()
+            else:
+                dirs, names = _names(data_dir, excludes, result.skipped)
         finally:
             result.pause_seconds = time.monotonic() - pause_start
             quiescer.start()
+        files = _stat_all(source, names)
 
         result.files = len(files)
         result.dirs = len(dirs)
@@ -246,31 +316,43 @@ def create_snapshot(
             nonlocal done
             rel, st = item
             prev = base_files.get(rel)
-            if prev is not None and prev.size == st.st_size and prev.mtime_ns == st.st_mtime_ns:
-                chunks = prev.chunks  # unchanged since the base snapshot (size and mtime)
-            else:
-                buf = getattr(local, "buf", None)
-                if buf is None:
-                    buf = local.buf = bytearray(chunk_size)
-                if prev is not None and prev.chunks and max(c.size for c in prev.chunks) > len(buf):
-                    buf.extend(bytes(max(c.size for c in prev.chunks) - len(buf)))
-                chunks, hashed = _chunk_file(source / rel, st.st_size, prev, chunk_size,
-                                             upload, buf)
-                with done_lock:
-                    result.bytes_hashed += hashed
+            buf = getattr(local, "buf", None)
+            if buf is None:
+                buf = local.buf = bytearray(chunk_size)
+            if prev is not None and prev.chunks and max(c.size for c in prev.chunks) > len(buf):
+                buf.extend(bytes(max(c.size for c in prev.chunks) - len(buf)))
+            chunks, hashed = _chunk_file(source / rel, st.st_size, prev, chunk_size, upload, buf)
             with done_lock:
+                result.bytes_hashed += hashed
                 done += st.st_size
                 if progress:
                     progress(done, total)
             return FileEntry(rel, st.st_size, stat.S_IMODE(st.st_mode), st.st_mtime_ns, chunks)
 
+        # Files unchanged since the base snapshot (same size and mtime) keep its chunks
+        # without being read; only the others go to the hashing and upload pool.
+        entries: list[FileEntry | None] = []
+        changed: list[tuple[int, tuple[str, os.stat_result]]] = []
+        for item in files:
+            rel, st = item
+            prev = base_files.get(rel)
+            if prev is not None and prev.size == st.st_size and prev.mtime_ns == st.st_mtime_ns:
+                entries.append(FileEntry(rel, st.st_size, stat.S_IMODE(st.st_mode),
+                                         st.st_mtime_ns, prev.chunks))
+                done += st.st_size
+            else:
+                changed.append((len(entries), item))
+                entries.append(None)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync-up") as pool:
-            entries = list(pool.map(one, files))
+            for (index, _), entry in zip(changed, pool.map(one, [c[1] for c in changed]),
+                                         strict=True):
+                entries[index] = entry
         result.chunks = sum(len(e.chunks) for e in entries)
 
         created = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
         manifest = Manifest(
-            id=result.id, created=created, chunk_size=chunk_size, dirs=dirs, files=entries,
+            id=result.id, created=created, chunk_size=chunk_size, dirs=dirs,
+            files=[e for e in entries if e is not None],
             source={"host": socket.gethostname(), "base": result.base},
         )
         body = manifest.encode()
