@@ -126,3 +126,40 @@ def create_bucket(env: dict[str, str], name: str) -> None:
     boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
                  aws_access_key_id="testing", aws_secret_access_key="testing"
                  ).create_bucket(Bucket=name)
+
+
+@contextlib.contextmanager
+def nginx_server(root: Path, work: Path):
+    """nginx on loopback serving ``root`` as static files; yields its base URL."""
+    nginx = need_tool("nginx")["nginx"]
+    port = free_port()
+    work.mkdir(parents=True, exist_ok=True)
+    user = "user root;" if os.geteuid() == 0 else ""
+    conf = work / "nginx.conf"
+    conf.write_text(f"""
+{user}
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  sendfile on;
+  default_type application/octet-stream;
+  client_body_temp_path {work}/body;
+  proxy_temp_path {work}/proxy;
+  fastcgi_temp_path {work}/fastcgi;
+  uwsgi_temp_path {work}/uwsgi;
+  scgi_temp_path {work}/scgi;
+  server {{ listen 127.0.0.1:{port}; root {root}; }}
+}}
+""")
+    proc = subprocess.Popen([nginx, "-p", str(work), "-c", str(conf), "-e",
+                             str(work / "error.log"), "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import need_module
-from sync_support import chain_tree, http_server, make_data_dir
+from sync_support import chain_tree, http_server, make_data_dir, nginx_server
 
 from iconctl.sync.restore import MARKER_FILE, PART_SUFFIX, STATE_FILE
 
@@ -38,6 +38,25 @@ def test_restore_from_http_store(tmp_path: Path, iconctl):
         res = iconctl("sync", "restore", "--store", f"{base}/nothing-here", "--data-dir",
                       str(tmp_path / "u"))
         assert res.returncode == 6 and "no snapshot" in res.stderr
+
+
+def test_restore_through_nginx_and_a_404_chunk(tmp_path: Path, iconctl):
+    node = make_data_dir(tmp_path / "node", tables=6)
+    store = tmp_path / "www" / "snapshots"
+    assert iconctl("sync", "snapshot", "--data-dir", str(node), "--store",
+                   str(store)).returncode == 0
+    with nginx_server(tmp_path / "www", tmp_path / "nginx") as base:
+        res = iconctl("sync", "restore", "--store", f"{base}/snapshots", "--data-dir",
+                      str(tmp_path / "t"), "--json")
+        assert res.returncode == 0, res.stderr
+        assert chain_tree(tmp_path / "t") == chain_tree(node)
+        res = iconctl("sync", "verify", "--store", f"{base}/snapshots")
+        assert res.returncode == 0, res.stderr
+        victim = next(p for p in (store / "chunks").rglob("*") if p.is_file())
+        victim.unlink()
+        res = iconctl("sync", "restore", "--store", f"{base}/snapshots", "--data-dir",
+                      str(tmp_path / "u"))
+        assert res.returncode == 6 and "missing" in res.stderr
 
 
 def test_kill_9_during_restore_then_resume_fetches_only_what_is_missing(tmp_path: Path):
