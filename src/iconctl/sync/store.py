@@ -65,13 +65,9 @@ class Store(ABC):
         """The whole object; NotFound if absent."""
 
     def get_into(self, key: str, buf: bytearray) -> memoryview:
-        """Read the object into ``buf`` (grown if needed); returns a view of the bytes read."""
-        data = self.get(key)
-        if len(buf) < len(data):
-            buf.extend(bytes(len(data) - len(buf)))
-        view = memoryview(buf)[: len(data)]
-        view[:] = data
-        return view
+        """The object's bytes, read into ``buf`` where the backend can (streaming clients);
+        others return a view of the bytes they received, without another copy."""
+        return memoryview(self.get(key))
 
     @abstractmethod
     def put(self, key: str, data: bytes) -> None:
