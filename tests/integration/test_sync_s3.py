@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sync_support import chain_tree, create_bucket, make_data_dir, moto_server
 
 pytestmark = pytest.mark.timeout(180)
+TEN_MS = timedelta(milliseconds=10)
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +111,30 @@ def test_missing_bucket_is_a_clear_error(s3, tmp_path: Path, iconctl):
                   "s3://no-such-bucket/x", env=s3)
     assert res.returncode == 5 and "NoSuchBucket" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_chunk_reads_use_the_fast_client_and_fall_back_to_boto3(s3, tmp_path: Path):
+    from iconctl.sync.restore import restore_snapshot
+    from iconctl.sync.snapshot import create_snapshot
+    from iconctl.sync.store import S3Store, open_store
+
+    node = make_data_dir(tmp_path / "node", tables=3)
+    create_snapshot(node, open_store("s3://demo-bucket/fast"))
+    store = open_store("s3://demo-bucket/fast")
+    restore_snapshot(store, tmp_path / "a")
+    assert store._fast, "obstore was not used for chunk reads"
+    assert chain_tree(tmp_path / "a") == chain_tree(node)
+
+    broken = S3Store("demo-bucket", "fast", "s3://demo-bucket/fast")
+    from obstore.store import S3Store as ObjectStoreS3
+
+    broken._fast = ObjectStoreS3("demo-bucket", prefix="fast", endpoint="http://127.0.0.1:9",
+                                 region="us-east-1", skip_signature=True,
+                                 client_options={"allow_http": True, "timeout": "2s"},
+                                 retry_config={"max_retries": 0,
+                                               "retry_timeout": timedelta(seconds=1),
+                                               "backoff": {"init_backoff": TEN_MS,
+                                                           "max_backoff": TEN_MS, "base": 2}})
+    restore_snapshot(broken, tmp_path / "b")
+    assert broken._fast is False
+    assert chain_tree(tmp_path / "b") == chain_tree(node)
