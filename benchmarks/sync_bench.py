@@ -72,8 +72,9 @@ def generate(data: Path, size_mib: int, leveldb_mib: int) -> dict:
 
     chain = data / "data" / "1"
     chain.mkdir(parents=True)
-    db = plyvel.DB(str(chain), create_if_missing=True, write_buffer_size=4 * MIB,
-                   compression="snappy")
+    db = plyvel.DB(
+        str(chain), create_if_missing=True, write_buffer_size=4 * MIB, compression="snappy"
+    )
     written = 0
     i = 0
     rnd = os.urandom
@@ -94,12 +95,15 @@ def generate(data: Path, size_mib: int, leveldb_mib: int) -> dict:
         # distinct, incompressible contents (like snappy-compressed tables) without paying for
         # os.urandom per file: a random offset into one random block plus a unique header
         off = int.from_bytes(os.urandom(2), "big") % 4096
-        (chain / f"{n:06d}.ldb").write_bytes(n.to_bytes(8, "big") + block[off:off + size - 8])
+        (chain / f"{n:06d}.ldb").write_bytes(n.to_bytes(8, "big") + block[off : off + size - 8])
         have += size
         n += 1
     files = [p for p in data.rglob("*") if p.is_file()]
-    return {"files": len(files), "bytes": sum(p.stat().st_size for p in files),
-            "leveldb_keys": leveldb_keys}
+    return {
+        "files": len(files),
+        "bytes": sum(p.stat().st_size for p in files),
+        "leveldb_keys": leveldb_keys,
+    }
 
 
 def tree_digest(root: Path) -> str:
@@ -184,8 +188,19 @@ http {{
   server {{ listen 127.0.0.1:{port}; root {www}; }}
 }}
 """)
-    proc = subprocess.Popen(["nginx", "-p", str(work), "-c", str(conf), "-e",
-                             str(work / "nginx-error.log"), "-g", "daemon off;"])
+    proc = subprocess.Popen(
+        [
+            "nginx",
+            "-p",
+            str(work),
+            "-c",
+            str(conf),
+            "-e",
+            str(work / "nginx-error.log"),
+            "-g",
+            "daemon off;",
+        ]
+    )
     wait_port(port)
     return proc, port
 
@@ -193,22 +208,47 @@ http {{
 # --- the methods ------------------------------------------------------------------------------
 
 
-def method_iconctl(store_url: str, target: Path, env: dict | None = None,
-                   fsync: bool = False) -> tuple:
-    argv = [sys.executable, "-m", "iconctl", "sync", "restore", "--store", store_url,
-            "--data-dir", str(target), "--json"]
+def method_iconctl(
+    store_url: str, target: Path, env: dict | None = None, fsync: bool = False
+) -> tuple:
+    argv = [
+        sys.executable,
+        "-m",
+        "iconctl",
+        "sync",
+        "restore",
+        "--store",
+        store_url,
+        "--data-dir",
+        str(target),
+        "--json",
+    ]
     if not fsync:
         argv.append("--no-fsync")
     return timed(argv, env=env)
 
 
-def method_official(base: str, rel_files: list[str], sums: Path, target: Path, work: Path
-                    ) -> tuple:
+def method_official(base: str, rel_files: list[str], sums: Path, target: Path, work: Path) -> tuple:
     lst = work / "file_list.txt"
     lst.write_text("".join(f"{base}/files/{r}\n  out={r}\n" for r in rel_files))
-    w1, c1, _ = timed(["aria2c", "-i", str(lst), "-d", str(target), "-V", "-j10", "-x8",
-                       "--http-accept-gzip", "--disk-cache=64M", "-c", "-q",
-                       "--allow-overwrite=true", "--auto-file-renaming=false"])
+    w1, c1, _ = timed(
+        [
+            "aria2c",
+            "-i",
+            str(lst),
+            "-d",
+            str(target),
+            "-V",
+            "-j10",
+            "-x8",
+            "--http-accept-gzip",
+            "--disk-cache=64M",
+            "-c",
+            "-q",
+            "--allow-overwrite=true",
+            "--auto-file-renaming=false",
+        ]
+    )
     w2, c2, _ = timed(["bash", "-c", f"cd {target} && sha256sum --quiet -c {sums}"])
     return w1 + w2, c1 + c2, ""
 
@@ -216,8 +256,10 @@ def method_official(base: str, rel_files: list[str], sums: Path, target: Path, w
 def method_tar_then_extract(base: str, target: Path, work: Path) -> tuple:
     archive = work / "dl" / "data.tar.zst"
     archive.parent.mkdir(exist_ok=True)
-    script = (f"curl -sf -o {archive} {base}/data.tar.zst && zstd -d -q -c {archive} | "
-              f"tar -x -C {target} && rm -f {archive}")
+    script = (
+        f"curl -sf -o {archive} {base}/data.tar.zst && zstd -d -q -c {archive} | "
+        f"tar -x -C {target} && rm -f {archive}"
+    )
     return timed(["bash", "-o", "pipefail", "-c", script])
 
 
@@ -229,17 +271,21 @@ def method_tar_stream(base: str, target: Path) -> tuple:
 def method_zip(base: str, target: Path, work: Path) -> tuple:
     archive = work / "dl" / "data.zip"
     archive.parent.mkdir(exist_ok=True)
-    script = (f"curl -sf -o {archive} {base}/data.zip && unzip -q {archive} -d {target} && "
-              f"rm -f {archive}")
+    script = (
+        f"curl -sf -o {archive} {base}/data.zip && unzip -q {archive} -d {target} && "
+        f"rm -f {archive}"
+    )
     return timed(["bash", "-c", script])
 
 
 def method_limit(base: str, rel_files: list[str], target: Path, work: Path) -> tuple:
     cfg = work / "curl.cfg"
-    cfg.write_text("".join(f'url = "{base}/files/{r}"\noutput = "{target}/{r}"\n'
-                           for r in rel_files))
-    return timed(["curl", "-sf", "--create-dirs", "--parallel", "--parallel-max", "16",
-                  "-K", str(cfg)])
+    cfg.write_text(
+        "".join(f'url = "{base}/files/{r}"\noutput = "{target}/{r}"\n' for r in rel_files)
+    )
+    return timed(
+        ["curl", "-sf", "--create-dirs", "--parallel", "--parallel-max", "16", "-K", str(cfg)]
+    )
 
 
 # --- snapshots --------------------------------------------------------------------------------
@@ -264,9 +310,12 @@ def snapshot_figures(work: Path, data: Path) -> dict:
     for p in sorted(chain.glob("9*.ldb"))[:8]:
         p.unlink()
     r = create_snapshot(data, store)
-    out["incremental"] = {"bytes_changed": changed, "bytes_uploaded": r.bytes_uploaded,
-                          "ratio": round(r.bytes_uploaded / changed, 4),
-                          "allowed": round(1.05 * changed + MIB)}
+    out["incremental"] = {
+        "bytes_changed": changed,
+        "bytes_uploaded": r.bytes_uploaded,
+        "ratio": round(r.bytes_uploaded / changed, 4),
+        "allowed": round(1.05 * changed + MIB),
+    }
     # pause vs file count, and a no-change snapshot of 10k files
     for count in (10_000, 100_000):
         d = work / f"many-{count}"
@@ -281,11 +330,13 @@ def snapshot_figures(work: Path, data: Path) -> dict:
         t0 = time.perf_counter()
         again = create_snapshot(d, s)
         nochange = time.perf_counter() - t0
-        out[f"files_{count}"] = {"pause_seconds_first": round(first.pause_seconds, 3),
-                                 "pause_seconds_nochange": round(again.pause_seconds, 3),
-                                 "first_snapshot_seconds": round(first.duration_seconds, 2),
-                                 "nochange_snapshot_seconds": round(nochange, 3),
-                                 "nochange_bytes_uploaded": again.bytes_uploaded}
+        out[f"files_{count}"] = {
+            "pause_seconds_first": round(first.pause_seconds, 3),
+            "pause_seconds_nochange": round(again.pause_seconds, 3),
+            "first_snapshot_seconds": round(first.duration_seconds, 2),
+            "nochange_snapshot_seconds": round(nochange, 3),
+            "nochange_bytes_uploaded": again.bytes_uploaded,
+        }
         shutil.rmtree(d)
         shutil.rmtree(work / f"store-many-{count}")
     return out
@@ -294,8 +345,9 @@ def snapshot_figures(work: Path, data: Path) -> dict:
 # --- transfer clients compared (for docs/sync-transfer.md) -------------------------------------
 
 
-def compare_clients(base_http: str, keys: list[str], s3_env: dict | None, workers: int = 16
-                    ) -> dict:
+def compare_clients(
+    base_http: str, keys: list[str], s3_env: dict | None, workers: int = 16
+) -> dict:
     """GET every chunk once with each client, keeping bytes in memory (no disk, no hashing)."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -309,9 +361,11 @@ def compare_clients(base_http: str, keys: list[str], s3_env: dict | None, worker
         t0 = time.perf_counter()
         c0 = time.process_time()
         got = fn()
-        results[name] = {"seconds": round(time.perf_counter() - t0, 3),
-                         "cpu_seconds": round(time.process_time() - c0, 3),
-                         "MiB": round(got / MIB, 1)}
+        results[name] = {
+            "seconds": round(time.perf_counter() - t0, 3),
+            "cpu_seconds": round(time.process_time() - c0, 3),
+            "MiB": round(got / MIB, 1),
+        }
         total = got
 
     store = HttpStore(f"{base_http}/store")
@@ -320,6 +374,7 @@ def compare_clients(base_http: str, keys: list[str], s3_env: dict | None, worker
         def one(k):
             buf = bytearray(4 * MIB)
             return len(store.get_into(k, buf))
+
         with ThreadPoolExecutor(workers) as pool:
             return sum(pool.map(one, keys))
 
@@ -332,6 +387,7 @@ def compare_clients(base_http: str, keys: list[str], s3_env: dict | None, worker
     def urllib3_client():
         def one(k):
             return len(pm.request("GET", f"{base_http}/store/{k}").data)
+
         with ThreadPoolExecutor(workers) as pool:
             return sum(pool.map(one, keys))
 
@@ -346,6 +402,7 @@ def compare_clients(base_http: str, keys: list[str], s3_env: dict | None, worker
         def obstore_http():
             def one(k):
                 return len(obstore.get(hs, k).bytes())
+
             with ThreadPoolExecutor(workers) as pool:
                 return sum(pool.map(one, keys))
 
@@ -357,13 +414,17 @@ def compare_clients(base_http: str, keys: list[str], s3_env: dict | None, worker
         import boto3
         from botocore.config import Config
 
-        client = boto3.client("s3", endpoint_url=s3_env["AWS_ENDPOINT_URL"],
-                              region_name="us-east-1",
-                              config=Config(max_pool_connections=workers))
+        client = boto3.client(
+            "s3",
+            endpoint_url=s3_env["AWS_ENDPOINT_URL"],
+            region_name="us-east-1",
+            config=Config(max_pool_connections=workers),
+        )
 
         def boto3_get():
             def one(k):
                 return len(client.get_object(Bucket="bench", Key=f"snap/{k}")["Body"].read())
+
             with ThreadPoolExecutor(workers) as pool:
                 return sum(pool.map(one, keys))
 
@@ -373,12 +434,14 @@ def compare_clients(base_http: str, keys: list[str], s3_env: dict | None, worker
             import io
 
             from boto3.s3.transfer import TransferConfig
+
             cfg = TransferConfig(max_concurrency=workers, multipart_threshold=64 * MIB)
 
             def one(k):
                 b = io.BytesIO()
                 client.download_fileobj("bench", f"snap/{k}", b, Config=cfg)
                 return b.tell()
+
             with ThreadPoolExecutor(workers) as pool:
                 return sum(pool.map(one, keys))
 
@@ -388,14 +451,16 @@ def compare_clients(base_http: str, keys: list[str], s3_env: dict | None, worker
             import io
 
             from boto3.s3.transfer import TransferConfig, create_transfer_manager
+
             tm = create_transfer_manager(
-                client, TransferConfig(preferred_transfer_client="crt",
-                                       max_concurrency=workers))
+                client, TransferConfig(preferred_transfer_client="crt", max_concurrency=workers)
+            )
             if type(tm).__name__ != "CRTTransferManager":
                 raise RuntimeError(f"boto3 chose {type(tm).__name__}, not the CRT")
             bufs = [io.BytesIO() for _ in keys]
-            futures = [tm.download("bench", f"snap/{k}", b) for k, b in zip(keys, bufs,
-                                                                            strict=True)]
+            futures = [
+                tm.download("bench", f"snap/{k}", b) for k, b in zip(keys, bufs, strict=True)
+            ]
             for f in futures:
                 f.result()
             tm.shutdown()
@@ -408,13 +473,20 @@ def compare_clients(base_http: str, keys: list[str], s3_env: dict | None, worker
         try:
             from obstore.store import S3Store
 
-            s3s = S3Store("bench", prefix="snap", endpoint=s3_env["AWS_ENDPOINT_URL"],
-                          access_key_id="testing", secret_access_key="testing",
-                          region="us-east-1", client_options={"allow_http": True})
+            s3s = S3Store(
+                "bench",
+                prefix="snap",
+                endpoint=s3_env["AWS_ENDPOINT_URL"],
+                access_key_id="testing",
+                secret_access_key="testing",
+                region="us-east-1",
+                client_options={"allow_http": True},
+            )
 
             def obstore_s3():
                 def one(k):
                     return len(obstore.get(s3s, k).bytes())
+
                 with ThreadPoolExecutor(workers) as pool:
                     return sum(pool.map(one, keys))
 
@@ -443,29 +515,44 @@ def main() -> None:
             sys.exit(f"{tool} is required on PATH")
     work = Path(tempfile.mkdtemp(prefix="sync-bench-", dir=args.workdir))
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    report: dict = {"size_mib": args.size_mib, "date": time.strftime("%Y-%m-%d", time.gmtime()),
-                    "loadavg_start": Path("/proc/loadavg").read_text().split()[:3]}
+    report: dict = {
+        "size_mib": args.size_mib,
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "loadavg_start": Path("/proc/loadavg").read_text().split()[:3],
+    }
     nginx = moto = None
     try:
         data = work / "www" / "files"
         print(f"generating {args.size_mib} MiB in {data} ...", flush=True)
         report["data"] = generate(data, args.size_mib, args.leveldb_mib)
-        rel_files = sorted(p.relative_to(data).as_posix() for p in data.rglob("*")
-                           if p.is_file())
+        rel_files = sorted(p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file())
         sums = work / "sha256sums.txt"
-        sums.write_text("".join(
-            f"{hashlib.sha256((data / r).read_bytes()).hexdigest()}  {r}\n" for r in rel_files))
+        sums.write_text(
+            "".join(
+                f"{hashlib.sha256((data / r).read_bytes()).hexdigest()}  {r}\n" for r in rel_files
+            )
+        )
         digest = tree_digest(data)
         print("archives and snapshot ...", flush=True)
-        subprocess.run(["bash", "-o", "pipefail", "-c",
-                        f"tar -C {data} -cf - . | zstd -q -T0 -3 -o {work}/www/data.tar.zst"],
-                       check=True)
-        subprocess.run(["bash", "-c", f"cd {data} && zip -q -r -1 {work}/www/data.zip ."],
-                       check=True)
+        subprocess.run(
+            [
+                "bash",
+                "-o",
+                "pipefail",
+                "-c",
+                f"tar -C {data} -cf - . | zstd -q -T0 -3 -o {work}/www/data.tar.zst",
+            ],
+            check=True,
+        )
+        subprocess.run(
+            ["bash", "-c", f"cd {data} && zip -q -r -1 {work}/www/data.zip ."], check=True
+        )
         snap = create_snapshot(data, open_store(str(work / "www" / "store")))
-        report["snapshot_full"] = {"seconds": round(snap.duration_seconds, 2),
-                                   "pause_seconds": round(snap.pause_seconds, 3),
-                                   "chunks": snap.chunks}
+        report["snapshot_full"] = {
+            "seconds": round(snap.duration_seconds, 2),
+            "pause_seconds": round(snap.pause_seconds, 3),
+            "chunks": snap.chunks,
+        }
         nginx, port = start_nginx(work, work / "www")
         base = f"http://127.0.0.1:{port}"
 
@@ -473,12 +560,19 @@ def main() -> None:
         if not args.skip_s3:
             moto_bin = Path(sys.executable).parent / "moto_server"
             mport = free_port()
-            moto = subprocess.Popen([str(moto_bin), "-H", "127.0.0.1", "-p", str(mport)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            moto = subprocess.Popen(
+                [str(moto_bin), "-H", "127.0.0.1", "-p", str(mport)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             wait_port(mport)
-            s3_env = {**env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{mport}",
-                      "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                      "AWS_DEFAULT_REGION": "us-east-1"}
+            s3_env = {
+                **env,
+                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{mport}",
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            }
             os.environ.update({k: v for k, v in s3_env.items() if k.startswith("AWS_")})
             import boto3
 
@@ -492,13 +586,11 @@ def main() -> None:
             "iconctl http (no fsync)": lambda t: method_iconctl(f"{base}/store", t, env),
             "iconctl http (fsync)": lambda t: method_iconctl(f"{base}/store", t, env, True),
             "iconctl file://": lambda t: method_iconctl(f"file://{work}/www/store", t, env),
-            "official aria2c + sha256": lambda t: method_official(base, rel_files, sums, t,
-                                                                  work),
+            "official aria2c + sha256": lambda t: method_official(base, rel_files, sums, t, work),
             "tar.zst download then extract": lambda t: method_tar_then_extract(base, t, work),
             "tar.zst streaming": lambda t: method_tar_stream(base, t),
             "zip download then unzip": lambda t: method_zip(base, t, work),
-            "limit: curl --parallel, no verify": lambda t: method_limit(base, rel_files, t,
-                                                                        work),
+            "limit: curl --parallel, no verify": lambda t: method_limit(base, rel_files, t, work),
         }
         if s3_env is not None:
             methods["iconctl s3 (moto)"] = lambda t: method_iconctl("s3://bench/snap", t, s3_env)
@@ -515,19 +607,23 @@ def main() -> None:
                 ok = tree_digest(target) == digest
                 extra = max(0, disk.peak - disk.final)
                 rows.setdefault(name, []).append((wall, cpu, extra, ok))
-                print(f"[{rnd + 1}] {name:38s} {wall:7.2f} s wall {cpu:7.2f} s cpu "
-                      f"peak extra {extra / MIB:7.1f} MiB {'ok' if ok else 'MISMATCH'}",
-                      flush=True)
+                print(
+                    f"[{rnd + 1}] {name:38s} {wall:7.2f} s wall {cpu:7.2f} s cpu "
+                    f"peak extra {extra / MIB:7.1f} MiB {'ok' if ok else 'MISMATCH'}",
+                    flush=True,
+                )
                 shutil.rmtree(target)
                 shutil.rmtree(dl, ignore_errors=True)
         table = {}
         for name, runs in rows.items():
             walls = sorted(r[0] for r in runs)
-            table[name] = {"wall_median": round(walls[len(walls) // 2], 3),
-                           "wall_min": round(walls[0], 3),
-                           "cpu_median": round(sorted(r[1] for r in runs)[len(runs) // 2], 2),
-                           "peak_extra_mib": round(max(r[2] for r in runs) / MIB, 1),
-                           "all_ok": all(r[3] for r in runs)}
+            table[name] = {
+                "wall_median": round(walls[len(walls) // 2], 3),
+                "wall_min": round(walls[0], 3),
+                "cpu_median": round(sorted(r[1] for r in runs)[len(runs) // 2], 2),
+                "peak_extra_mib": round(max(r[2] for r in runs) / MIB, 1),
+                "all_ok": all(r[3] for r in runs),
+            }
         report["restore"] = table
         limit = table["limit: curl --parallel, no verify"]["wall_median"]
         ours = table["iconctl http (no fsync)"]["wall_median"]
@@ -535,11 +631,13 @@ def main() -> None:
             "iconctl/limit": round(ours / limit, 2),
             "iconctl/official": round(ours / table["official aria2c + sha256"]["wall_median"], 2),
             "iconctl/tar-then-extract": round(
-                ours / table["tar.zst download then extract"]["wall_median"], 2),
+                ours / table["tar.zst download then extract"]["wall_median"], 2
+            ),
             "iconctl/tar-streaming": round(ours / table["tar.zst streaming"]["wall_median"], 2),
             "iconctl peak extra / data": round(
-                table["iconctl http (no fsync)"]["peak_extra_mib"] * MIB
-                / report["data"]["bytes"], 4),
+                table["iconctl http (no fsync)"]["peak_extra_mib"] * MIB / report["data"]["bytes"],
+                4,
+            ),
         }
         keys = []
         for p in (work / "www" / "store" / "chunks").rglob("*"):

@@ -86,8 +86,9 @@ def _excluded(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
     return rx is not None and (rx.match(name) is not None or rx.match(rel) is not None)
 
 
-def _names(root: Path, excludes: tuple[str, ...], skipped: list[str] | None = None
-           ) -> tuple[list[str], list[str]]:
+def _names(
+    root: Path, excludes: tuple[str, ...], skipped: list[str] | None = None
+) -> tuple[list[str], list[str]]:
     """Directories and regular files under root (relative '/' paths, sorted, parents first),
     read from directory entries only: no stat per file, so it stays fast inside the pause."""
     dirs: list[str] = []
@@ -121,8 +122,9 @@ class _Checkpoint:
     pause, the directory is listed again: tables that appeared are linked, tables compacted
     away are unlinked, and the few mutable files are copied."""
 
-    def __init__(self, src: Path, dst: Path, excludes: tuple[str, ...],
-                 result: SnapshotResult) -> None:
+    def __init__(
+        self, src: Path, dst: Path, excludes: tuple[str, ...], result: SnapshotResult
+    ) -> None:
         self.src = src
         self.dst = dst
         self.excludes = excludes
@@ -187,9 +189,14 @@ def _stat_all(root: Path, files: list[str]) -> list[tuple[str, os.stat_result]]:
     return [(rel, os.lstat(f"{base}/{rel}")) for rel in files]
 
 
-def _chunk_file(path: Path, size: int, base: FileEntry | None, chunk_size: int,
-                visit: Callable[[memoryview, str], None], buf: bytearray
-                ) -> tuple[list[Chunk], int]:
+def _chunk_file(
+    path: Path,
+    size: int,
+    base: FileEntry | None,
+    chunk_size: int,
+    visit: Callable[[memoryview, str], None],
+    buf: bytearray,
+) -> tuple[list[Chunk], int]:
     """Chunk a file, keeping the longest prefix of the base entry's chunks that still matches
     (so a file that grew by appending uploads only its new bytes). Returns chunks, bytes hashed.
     """
@@ -251,8 +258,9 @@ def create_snapshot(
     if not data_dir.is_dir():
         raise InputError(f"--data-dir {data_dir} is not a directory")
     if store.read_only:
-        raise InputError(f"{store.url} is read-only; snapshots need an s3://, gs:// or file:// "
-                         "store")
+        raise InputError(
+            f"{store.url} is read-only; snapshots need an s3://, gs:// or file:// store"
+        )
     now = datetime.now(UTC)
     result = SnapshotResult(id=new_snapshot_id(now), store=store.url, quiesce=quiescer.describe)
     lock = StoreLock(store, "snapshot")
@@ -274,8 +282,9 @@ def create_snapshot(
         except OSError as exc:
             shutil.rmtree(checkpoint, ignore_errors=True)
             if not isinstance(quiescer, NoQuiesce):
-                raise InputError(f"cannot build the checkpoint in {checkpoint}: "
-                                 f"{exc.strerror or exc}") from None
+                raise InputError(
+                    f"cannot build the checkpoint in {checkpoint}: {exc.strerror or exc}"
+                ) from None
             source = data_dir  # a stopped, read-only directory: read it in place
         # Pause, finish the checkpoint, resume. Only directory listings, a few links and the
         # copies of the mutable files happen while the node is stopped.
@@ -337,28 +346,37 @@ def create_snapshot(
             rel, st = item
             prev = base_files.get(rel)
             if prev is not None and prev.size == st.st_size and prev.mtime_ns == st.st_mtime_ns:
-                entries.append(FileEntry(rel, st.st_size, stat.S_IMODE(st.st_mode),
-                                         st.st_mtime_ns, prev.chunks))
+                entries.append(
+                    FileEntry(
+                        rel, st.st_size, stat.S_IMODE(st.st_mode), st.st_mtime_ns, prev.chunks
+                    )
+                )
                 done += st.st_size
             else:
                 changed.append((len(entries), item))
                 entries.append(None)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync-up") as pool:
-            for (index, _), entry in zip(changed, pool.map(one, [c[1] for c in changed]),
-                                         strict=True):
+            for (index, _), entry in zip(
+                changed, pool.map(one, [c[1] for c in changed]), strict=True
+            ):
                 entries[index] = entry
         result.chunks = sum(len(e.chunks) for e in entries)
 
         created = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
         manifest = Manifest(
-            id=result.id, created=created, chunk_size=chunk_size, dirs=dirs,
+            id=result.id,
+            created=created,
+            chunk_size=chunk_size,
+            dirs=dirs,
             files=[e for e in entries if e is not None],
             source={"host": socket.gethostname(), "base": result.base},
         )
         body = manifest.encode()
         if not lock.still_held():
-            raise IntegrityError("refused to publish: the store lock was taken over while this "
-                                 "snapshot ran (it stalled past the lock's expiry)")
+            raise IntegrityError(
+                "refused to publish: the store lock was taken over while this "
+                "snapshot ran (it stalled past the lock's expiry)"
+            )
         store.put(manifest_key(result.id), body)
         store.put(LATEST_KEY, encode_latest(result.id, body, created))
     finally:

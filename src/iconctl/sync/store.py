@@ -39,8 +39,9 @@ class StoreError(ToolFailed):
     """The store answered with an error (network, permission, server)."""
 
     def __init__(self, operation: str, key: str, detail: str) -> None:
-        super().__init__(step=f"store {operation} {key}", argv=[operation, key], returncode=1,
-                         tail=detail)
+        super().__init__(
+            step=f"store {operation} {key}", argv=[operation, key], returncode=1, tail=detail
+        )
         self.message = f"store {operation} of {key!r} failed: {detail}"
 
     def lines(self) -> list[str]:
@@ -206,8 +207,15 @@ class S3Store(Store):
     this store back to boto3 for good, so the fast path can never make a restore fail.
     """
 
-    def __init__(self, bucket: str, prefix: str, url: str, workers: int = DEFAULT_WORKERS,
-                 client=None, fast_reads: bool = True) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        url: str,
+        workers: int = DEFAULT_WORKERS,
+        client=None,
+        fast_reads: bool = True,
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix
         self.url = url
@@ -241,17 +249,23 @@ class S3Store(Store):
 
         def credentials() -> dict:
             frozen = session.get_credentials().get_frozen_credentials()
-            return {"access_key_id": frozen.access_key,
-                    "secret_access_key": frozen.secret_key, "token": frozen.token,
-                    # asked again every few minutes, so rotating role credentials work
-                    "expires_at": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)}
+            return {
+                "access_key_id": frozen.access_key,
+                "secret_access_key": frozen.secret_key,
+                "token": frozen.token,
+                # asked again every few minutes, so rotating role credentials work
+                "expires_at": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+            }
 
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         options: dict = {"timeout": "120s", "connect_timeout": "10s"}
         if endpoint and endpoint.startswith("http://"):
             options["allow_http"] = True
-        kwargs: dict = {"region": self.client.meta.region_name,
-                        "credential_provider": credentials, "client_options": options}
+        kwargs: dict = {
+            "region": self.client.meta.region_name,
+            "credential_provider": credentials,
+            "client_options": options,
+        }
         if endpoint:
             kwargs["endpoint"] = endpoint
         if self.prefix:
@@ -298,8 +312,9 @@ class S3Store(Store):
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
-                                   IfNoneMatch="*")
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+            )
             return True
         except self._errors as exc:
             code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
@@ -332,8 +347,9 @@ class S3Store(Store):
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
                 for obj in page.get("Contents", []):
-                    yield ObjectInfo(obj["Key"][strip:], obj["Size"],
-                                     obj["LastModified"].timestamp())
+                    yield ObjectInfo(
+                        obj["Key"][strip:], obj["Size"], obj["LastModified"].timestamp()
+                    )
         except self._errors as exc:
             raise self._fail("list", prefix, exc) from None
 
@@ -469,8 +485,9 @@ class HttpStore(Store):
         if conn is not None:
             conn.close()
         if self.https:
-            conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
-                                               context=self._ssl)
+            conn = http.client.HTTPSConnection(
+                self.host, self.port, timeout=self.timeout, context=self._ssl
+            )
         else:
             conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         self._local.conn = conn
@@ -564,8 +581,10 @@ class HttpStore(Store):
     def _raw_get_into(self, key: str, buf: bytearray) -> memoryview | None:
         sock = self._raw_sock()
         host = self.host if self.port == 80 else f"{self.host}:{self.port}"
-        sock.sendall(f"GET {self.base}/{quote(key)} HTTP/1.1\r\nHost: {host}\r\n"
-                     "Accept-Encoding: identity\r\n\r\n".encode("latin-1"))
+        sock.sendall(
+            f"GET {self.base}/{quote(key)} HTTP/1.1\r\nHost: {host}\r\n"
+            "Accept-Encoding: identity\r\n\r\n".encode("latin-1")
+        )
         head = self._local.head
         hview = memoryview(head)
         got = 0
@@ -596,7 +615,7 @@ class HttpStore(Store):
         view = memoryview(buf)[:size]
         body_start = end + 4
         have = min(got - body_start, size)
-        view[:have] = hview[body_start:body_start + have]
+        view[:have] = hview[body_start : body_start + have]
         while have < size:
             n = sock.recv_into(view[have:], size - have, socket.MSG_WAITALL)
             if n == 0:
@@ -644,8 +663,9 @@ def open_store(url: str, *, workers: int = DEFAULT_WORKERS) -> Store:
     scheme = parts.scheme.lower()
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
-            raise InputError(f"invalid store URL {url!r}: file URLs take an absolute path "
-                             "(file:///path)")
+            raise InputError(
+                f"invalid store URL {url!r}: file URLs take an absolute path (file:///path)"
+            )
         return _file_store(Path(parts.path), url)
     if scheme in ("s3", "gs"):
         bucket = parts.netloc
@@ -657,8 +677,9 @@ def open_store(url: str, *, workers: int = DEFAULT_WORKERS) -> Store:
         return GcsStore(bucket, prefix, url)
     if scheme in ("http", "https"):
         return HttpStore(url)
-    raise InputError(f"unsupported store URL {url!r}: use s3://, gs://, file://, a path, "
-                     "or http(s)://")
+    raise InputError(
+        f"unsupported store URL {url!r}: use s3://, gs://, file://, a path, or http(s)://"
+    )
 
 
 def _file_store(path: Path, url: str) -> FileStore:
