@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
 
 def _version(value: bool) -> None:
     if value:
@@ -61,7 +62,7 @@ SpecArg = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-class Example(str, Enum):
+class Example(StrEnum):
     multi_region = "multi-region"
     single_node = "single-node"
 
@@ -119,7 +120,12 @@ def render(
 
     written = render_spec(load_spec(spec), out_dir)
     if json_out:
-        print_json({"out": str(out_dir), "files": [str(p.relative_to(out_dir.absolute())) for p in written]})
+        print_json(
+            {
+                "out": str(out_dir),
+                "files": [str(p.relative_to(out_dir.absolute())) for p in written],
+            }
+        )
         return
     out.print(f"rendered {len(written)} files into {out_dir}/")
 
@@ -134,8 +140,6 @@ def render(
 
 
 # --- global layer: statuspage, loadtest -------------------------------------------------------
-
-
 
 
 def main(argv: list[str] | None = None) -> None:

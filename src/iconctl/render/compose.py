@@ -24,7 +24,12 @@ def node_files(spec: Spec, region: Region) -> list[str]:
 
 def source_files(spec: Spec, region: Region) -> list[str]:
     """Compose files of the region's source-of-truth node: it snapshots instead of serving."""
-    names = ["compose.yaml", "compose.source.yaml", "compose.agent.yaml", "compose.node-exporter.yaml"]
+    names = [
+        "compose.yaml",
+        "compose.source.yaml",
+        "compose.agent.yaml",
+        "compose.node-exporter.yaml",
+    ]
     if spec.logging is not None:
         names.append("compose.log-shipper.yaml")
     return names

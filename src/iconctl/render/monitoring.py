@@ -30,7 +30,11 @@ def prometheus(spec: Spec) -> dict[str, Any]:
             {
                 "job_name": job,
                 "file_sd_configs": [
-                    {"files": [f"targets/{region.name}/{port_note}.json" for region in spec.regions]}
+                    {
+                        "files": [
+                            f"targets/{region.name}/{port_note}.json" for region in spec.regions
+                        ]
+                    }
                 ],
             }
         )

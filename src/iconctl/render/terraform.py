@@ -124,7 +124,9 @@ def deployment_json(spec: Spec) -> str:
     """The rendered plan of work: which stack each unit uses, in dependency order."""
     units: list[dict[str, Any]] = []
     if spec.state.backend != "local":
-        units.append({"unit": "state-backend", "stack": "state-backend", "dir": "global/state-backend"})
+        units.append(
+            {"unit": "state-backend", "stack": "state-backend", "dir": "global/state-backend"}
+        )
     for region in spec.regions:
         units.append(
             {
@@ -137,4 +139,6 @@ def deployment_json(spec: Spec) -> str:
         )
     if spec.geo is not None:
         units.append({"unit": "global", "stack": "global-cloudflare", "dir": "global"})
-    return to_json({"name": spec.name, "network": spec.network, "domain": spec.domain, "units": units})
+    return to_json(
+        {"name": spec.name, "network": spec.network, "domain": spec.domain, "units": units}
+    )

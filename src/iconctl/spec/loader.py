@@ -172,7 +172,11 @@ def _did_you_mean(loc: Loc) -> str:
     if model is None:
         return ""
     close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(model.model_fields)})"
+    return (
+        f" (did you mean {close[0]!r}?)"
+        if close
+        else f" (allowed: {', '.join(model.model_fields)})"
+    )
 
 
 def _model_at(loc: Loc) -> type[BaseModel] | None:

@@ -23,6 +23,7 @@ class FieldError(ValueError):
         super().__init__(message)
         self.field: tuple[str | int, ...] = (field,) if isinstance(field, str) else field
 
+
 # Public JSON-RPC endpoints the agent measures lag against, per network.
 DEFAULT_REFERENCES: dict[str, tuple[str, ...]] = {
     "mainnet": ("https://ctz.solidwallet.io/api/v3", "https://api.icon.community/api/v3"),
@@ -44,13 +45,17 @@ _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 )
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/-]*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?$")
+_IMAGE = re.compile(
+    r"^[a-z0-9][a-z0-9._/-]*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
 
 
 def _secret_ref(value: str) -> str:
     if not _SECRET_REF.match(value):
         if ":" in value and value.split(":", 1)[0] in SECRET_SCHEMES:
-            raise ValueError("malformed secret reference (env:NAME, ssm:/path or gcp-sm:projects/P/secrets/S)")
+            raise ValueError(
+                "malformed secret reference (env:NAME, ssm:/path or gcp-sm:projects/P/secrets/S)"
+            )
         raise ValueError(
             "literal secrets are not allowed; give a reference such as env:NAME, "
             "ssm:/path/name or gcp-sm:projects/P/secrets/S"
@@ -75,7 +80,9 @@ def _hostname(value: str) -> str:
 
 def _bucket(value: str) -> str:
     if not _BUCKET.match(value) or ".." in value:
-        raise ValueError(f"{value!r} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')")
+        raise ValueError(
+            f"{value!r} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')"
+        )
     return value
 
 
@@ -119,7 +126,9 @@ class Node(_Model):
         "iconloop/icon2-node:v1.4.4",
         description="Container image of the node (icon2-node), pinned to a tag or digest.",
     )
-    rpc_port: Port = Field(9000, description="JSON-RPC and admin port inside the VPC (never public).")
+    rpc_port: Port = Field(
+        9000, description="JSON-RPC and admin port inside the VPC (never public)."
+    )
     p2p_port: Port = Field(7100, description="Peer-to-peer port, open to the internet.")
     ws_max_sessions: int = Field(
         1000,
@@ -129,7 +138,10 @@ class Node(_Model):
         "is too low for a public endpoint).",
     )
     rpc_batch_limit: int = Field(
-        10, ge=1, le=1000, description="goloop rpcBatchLimit: largest JSON-RPC batch the node accepts."
+        10,
+        ge=1,
+        le=1000,
+        description="goloop rpcBatchLimit: largest JSON-RPC batch the node accepts.",
     )
     seeds: tuple[str, ...] = Field(
         (),
@@ -170,12 +182,14 @@ class State(_Model):
 class Region(_Model):
     """One region of the fleet: a cloud region with one node or an autoscaling group."""
 
-    name: str = Field(description="Cloud region name, e.g. us-east-1 (aws) or asia-northeast1 (gcp).")
+    name: str = Field(
+        description="Cloud region name, e.g. us-east-1 (aws) or asia-northeast1 (gcp)."
+    )
     cloud: Literal["aws", "gcp"] = Field(description="The cloud this region runs on.")
     flavour: Literal["single", "asg"] = Field(
         "single",
-        description="single: one VM with TLS by certbot; asg: an autoscaling group (AWS) or managed "
-        "instance group (GCP) behind a network load balancer.",
+        description="single: one VM with TLS by certbot; asg: an autoscaling group (AWS) or "
+        "managed instance group (GCP) behind a network load balancer.",
     )
     instance_type: str = Field(
         description="Machine type. Prefer local NVMe (AWS i4i/m6id, GCP with local SSD)."
@@ -204,7 +218,8 @@ class Region(_Model):
                 raise FieldError(field, "only applies to flavour asg")
         elif self.nodes_min > self.nodes_max:
             raise FieldError(
-                "min_size", f"min_size ({self.nodes_min}) is larger than max_size ({self.nodes_max})"
+                "min_size",
+                f"min_size ({self.nodes_min}) is larger than max_size ({self.nodes_max})",
             )
         return self
 
@@ -240,7 +255,9 @@ class Tls(_Model):
 class Sync(_Model):
     """Fast sync: snapshots of the chain data into one bucket per region."""
 
-    enabled: bool = Field(False, description="Run a source-of-truth node that snapshots every interval.")
+    enabled: bool = Field(
+        False, description="Run a source-of-truth node that snapshots every interval."
+    )
     bucket_prefix: BucketName | None = Field(
         None, description="Snapshot buckets are named <bucket_prefix>-<region>."
     )
@@ -282,15 +299,22 @@ class Geo(_Model):
     )
     api_token: SecretRef = Field(description="Cloudflare API token (a reference, e.g. env:NAME).")
     min_ready_nodes: int = Field(
-        1, ge=1, le=100, description="A region's pool is healthy while at least this many nodes are ready."
+        1,
+        ge=1,
+        le=100,
+        description="A region's pool is healthy while at least this many nodes are ready.",
     )
 
 
 class Alerts(_Model):
     """Where alerts go."""
 
-    slack_webhook: SecretRef | None = Field(None, description="Slack incoming-webhook URL (a reference).")
-    telegram_bot_token: SecretRef | None = Field(None, description="Telegram bot token (a reference).")
+    slack_webhook: SecretRef | None = Field(
+        None, description="Slack incoming-webhook URL (a reference)."
+    )
+    telegram_bot_token: SecretRef | None = Field(
+        None, description="Telegram bot token (a reference)."
+    )
     telegram_chat_id: str | None = Field(
         None, pattern=r"^-?\d{1,20}$", description="Telegram chat id that receives alerts."
     )
@@ -314,7 +338,9 @@ class Logging(_Model):
     """Shipping of edge and node logs to Elasticsearch."""
 
     elasticsearch_url: HttpsUrl = Field(description="Elasticsearch endpoint (https).")
-    elasticsearch_user: str = Field("elastic", description="Elasticsearch user the shipper writes as.")
+    elasticsearch_user: str = Field(
+        "elastic", description="Elasticsearch user the shipper writes as."
+    )
     elasticsearch_password: SecretRef = Field(description="Its password (a reference).")
 
 
@@ -324,7 +350,9 @@ class Spec(_Model):
     version: Literal[1] = Field(description="Spec format version; must be 1.")
     name: DnsLabel = Field(description="Deployment name; prefixes every cloud resource.")
     network: Literal["mainnet", "lisbon", "berlin"] = Field(description="ICON network to serve.")
-    domain: Hostname = Field(description="Public hostname the endpoints serve, e.g. api.example.org.")
+    domain: Hostname = Field(
+        description="Public hostname the endpoints serve, e.g. api.example.org."
+    )
     node: Node = Field(default_factory=Node, description="The node every region runs.")
     state: State = Field(default_factory=State, description="Terraform state.")
     regions: tuple[Region, ...] = Field(min_length=1, max_length=32, description="The regions.")
@@ -332,7 +360,9 @@ class Spec(_Model):
     tls: Tls | None = Field(None, description="TLS settings (required with a single-node region).")
     sync: Sync = Field(default_factory=Sync, description="Fast-sync snapshots.")
     health: Health = Field(default_factory=Health, description="Readiness rules.")
-    geo: Geo | None = Field(None, description="Geo load balancing (needed with more than one region).")
+    geo: Geo | None = Field(
+        None, description="Geo load balancing (needed with more than one region)."
+    )
     monitoring: Monitoring = Field(default_factory=Monitoring, description="Monitoring and alerts.")
     logging: Logging | None = Field(None, description="Log shipping (off when absent).")
 
@@ -348,7 +378,8 @@ class Spec(_Model):
                 raise FieldError(("regions", index, "cloud"), "a gcp region needs gcp.project")
             if region.flavour == "single" and self.tls is None:
                 raise FieldError(
-                    ("regions", index, "flavour"), "a single-node region needs tls.email for certbot"
+                    ("regions", index, "flavour"),
+                    "a single-node region needs tls.email for certbot",
                 )
         if len(self.regions) > 1 and self.geo is None:
             raise FieldError("regions", "more than one region needs the geo section")

@@ -61,7 +61,11 @@ def check_region(cloud: str, name: str) -> None:
             f"({cloud} names look like {_EXAMPLES[cloud]})"
         )
     close = difflib.get_close_matches(name, _KNOWN[cloud], n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else f" ({cloud} names look like {_EXAMPLES[cloud]})"
+    hint = (
+        f" (did you mean {close[0]!r}?)"
+        if close
+        else f" ({cloud} names look like {_EXAMPLES[cloud]})"
+    )
     raise ValueError(f"{name!r} is not a {cloud} region name{hint}")
 
 

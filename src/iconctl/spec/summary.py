@@ -43,7 +43,11 @@ def table(data: dict[str, Any]):  # noqa: ANN201 - rich is imported lazily
             else f"{region['min_nodes']}-{region['max_nodes']}"
         )
         grid.add_row(
-            region["name"], region["cloud"], region["flavour"], region["instance_type"], nodes,
+            region["name"],
+            region["cloud"],
+            region["flavour"],
+            region["instance_type"],
+            nodes,
             region["snapshot_bucket"] or "-",
         )
     return grid
