@@ -57,7 +57,8 @@ def check_region(cloud: str, name: str) -> None:
     other = "gcp" if cloud == "aws" else "aws"
     if _PATTERNS[other].match(name):
         raise ValueError(
-            f"{name!r} is an {other.upper()} region name, but the region's cloud is {cloud} "
+            f"{name!r} is {'an AWS' if other == 'aws' else 'a GCP'} region name, "
+            f"but the region's cloud is {cloud} "
             f"({cloud} names look like {_EXAMPLES[cloud]})"
         )
     close = difflib.get_close_matches(name, _KNOWN[cloud], n=1, cutoff=0.6)
