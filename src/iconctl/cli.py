@@ -139,6 +139,28 @@ def render(
 # --- orchestration: plan, apply, destroy, status, demo ---------------------------------------
 
 
+@app.command()
+def demo(
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Keep rendered files here (default: a temp dir).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run the whole flow locally on the bundled example; no cloud account needed."""
+    from iconctl.demo import run_demo
+    from iconctl.spec.summary import table
+
+    report = run_demo(out_dir)
+    if json_out:
+        print_json({"spec": report.spec, "out": str(report.out_dir), "files": report.files})
+        return
+    out.print("[bold]1. validate[/] the bundled multi-region spec: valid")
+    out.print(table(report.spec))
+    out.print(f"[bold]2. render[/] {len(report.files)} files into {report.out_dir}/")
+    for name in report.files:
+        out.print(f"   {name}", markup=False)
+
+
 # --- global layer: statuspage, loadtest -------------------------------------------------------
 
 

@@ -35,7 +35,7 @@ def table(data: dict[str, Any]):  # noqa: ANN201 - rich is imported lazily
     title = f"{data['name']}: ICON {data['network']} at https://{data['domain']}/api/v3"
     grid = Table(title=title, title_justify="left")
     for column in ("region", "cloud", "flavour", "instance", "nodes", "snapshots"):
-        grid.add_column(column)
+        grid.add_column(column, overflow="fold")
     for region in data["regions"]:
         nodes = (
             str(region["min_nodes"])
