@@ -88,14 +88,13 @@ def init(
 def validate(spec: SpecArg = DEFAULT_SPEC, json_out: JsonOpt = False) -> None:
     """Check a spec; print one line per problem as FILE:LINE: field.path: message."""
     from iconctl.spec import load_spec
-    from iconctl.spec.summary import summary, table
+    from iconctl.spec.summary import summary, text
 
     loaded = load_spec(spec)
     if json_out:
         print_json({"valid": True, "file": str(spec), **summary(loaded)})
         return
-    out.print(f"{spec}: valid")
-    out.print(table(summary(loaded)))
+    print(f"{spec}: valid\n{text(summary(loaded))}")
 
 
 @app.command()

@@ -29,6 +29,26 @@ def summary(spec: Spec) -> dict[str, Any]:
     }
 
 
+def _nodes(region: dict[str, Any]) -> str:
+    low, high = region["min_nodes"], region["max_nodes"]
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def text(data: dict[str, Any]) -> str:
+    """Plain aligned text: `validate` prints this, so it stays fast without rich."""
+    header = f"{data['name']}: ICON {data['network']} at https://{data['domain']}/api/v3"
+    rows = [("region", "cloud", "flavour", "instance", "nodes", "snapshots")]
+    rows += [
+        (r["name"], r["cloud"], r["flavour"], r["instance_type"], _nodes(r),
+         r["snapshot_bucket"] or "-")
+        for r in data["regions"]
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]  # fmt: skip
+    return "\n".join([header, *("  " + line for line in lines)])
+
+
 def table(data: dict[str, Any]):  # noqa: ANN201 - rich is imported lazily
     from rich.table import Table
 
