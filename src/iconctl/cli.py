@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 
 from iconctl import __version__
-from iconctl.console import out, print_json
-from iconctl.errors import ExitCode, IconctlError
+from iconctl.console import err, json_printed, out, print_json
+from iconctl.errors import ExitCode, IconctlError, UsageError
 
 DEFAULT_SPEC = Path("iconctl.yaml")
 
@@ -137,6 +137,94 @@ def render(
 
 # --- orchestration: plan, apply, destroy, status, demo ---------------------------------------
 
+RegionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--region", metavar="NAME", help="Limit the run to this region (repeatable; skips global)."
+    ),
+]
+AutoApproveOpt = Annotated[
+    bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")
+]
+
+
+def _pipeline(spec: Path, regions: list[str] | None, json_out: bool):  # noqa: ANN202
+    from iconctl.pipeline import Pipeline
+    from iconctl.spec import load_spec
+
+    say = err.print if json_out else out.print
+    return Pipeline(load_spec(spec), spec, regions=regions or [], say=say)
+
+
+def _finish(report, json_out: bool) -> None:  # noqa: ANN001
+    if json_out:
+        print_json(report.to_json())
+    else:
+        out.print(f"run folder: {report.run_dir}")
+    failure = report.failure()
+    if failure is not None:
+        raise failure
+
+
+@app.command()
+def plan(spec: SpecArg = DEFAULT_SPEC, region: RegionOpt = None, json_out: JsonOpt = False) -> None:
+    """Show what apply would change, per region and module; changes nothing."""
+    from iconctl.plan_table import plan_table
+
+    report = _pipeline(spec, region, json_out).plan()
+    if not json_out:
+        out.print(plan_table(report))
+    _finish(report, json_out)
+
+
+@app.command()
+def apply(
+    spec: SpecArg = DEFAULT_SPEC,
+    region: RegionOpt = None,
+    auto_approve: AutoApproveOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Build images, create infrastructure and configure nodes, region by region."""
+
+    def confirm(todo: list[str]) -> bool:
+        if auto_approve:
+            return True
+        err.print("iconctl will run:", *(f"  {line}" for line in todo), sep="\n")
+        return _ask_yes("Apply?")
+
+    _finish(_pipeline(spec, region, json_out).apply(confirm), json_out)
+
+
+@app.command()
+def destroy(
+    spec: SpecArg = DEFAULT_SPEC,
+    region: RegionOpt = None,
+    auto_approve: AutoApproveOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Tear the deployment down in reverse order (the state bucket is kept)."""
+
+    def confirm(name: str) -> bool:
+        if auto_approve:
+            return True
+        return _ask_text(f"Type the deployment name ({name}) to destroy it") == name
+
+    _finish(_pipeline(spec, region, json_out).destroy(confirm), json_out)
+
+
+def _ask_yes(question: str) -> bool:
+    return _ask_text(f"{question} [y/N]").lower() in ("y", "yes")
+
+
+def _ask_text(question: str) -> str:
+    if not sys.stdin or not sys.stdin.isatty():
+        raise UsageError("no terminal to confirm on; pass --auto-approve to run unattended")
+    err.print(question + " ", end="")
+    try:
+        return input().strip()
+    except EOFError:
+        return ""
+
 
 @app.command()
 def demo(
@@ -171,16 +259,13 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("ICONCTL_DEBUG", "") not in ("", "0", "false")
-    from iconctl.console import err
 
     try:
         app(args=args, prog_name="iconctl")
     except IconctlError as exc:
         if debug:
             traceback.print_exc()
-        if "--json" in args:
-            from iconctl.console import print_json
-
+        if "--json" in args and not json_printed():
             print_json(exc.to_json())
         for line in exc.lines():
             err.print(f"{exc.prefix}{line}", markup=False)
