@@ -6,9 +6,11 @@ error becomes an exit code in one place, ``main``.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -54,6 +56,83 @@ def _root(
 
 
 # --- node simulator and health agent ---------------------------------------------------------
+
+
+def _chain_id(value: str, option: str) -> int:
+    from iconctl.errors import InputError
+
+    try:
+        number = int(value, 0)
+    except ValueError:
+        raise InputError(f"{option}: expected a number such as 0x1, got {value!r}") from None
+    if not 0 <= number < 1 << 32:
+        raise InputError(f"{option}: out of range: {value!r}")
+    return number
+
+
+@app.command("sim")
+def sim_command(
+    listen: Annotated[str, typer.Option(help="HOST:PORT for the node API (port 0: any free).")] = (
+        "127.0.0.1:9000"),
+    control_listen: Annotated[
+        str | None,
+        typer.Option(help="HOST:PORT of the scenario control endpoint (loopback only)."),
+    ] = None,
+    block_interval: Annotated[float, typer.Option(help="Seconds between blocks.")] = 2.0,
+    start_height: Annotated[int, typer.Option(min=0, help="Height of the first block.")] = 1000,
+    stall: Annotated[bool, typer.Option("--stall", help="Produce no blocks.")] = False,
+    lag: Annotated[int, typer.Option(min=0, help="Serve this many blocks behind the chain.")] = 0,
+    error_rate: Annotated[
+        float, typer.Option(help="Fraction of JSON-RPC requests answered with HTTP 500.")] = 0.0,
+    latency_ms: Annotated[float, typer.Option(help="Added latency of every API answer.")] = 0.0,
+    admin_state: Annotated[str, typer.Option(help="Chain state in /admin/chain.")] = "started",
+    peers: Annotated[int, typer.Option(help="Peers listed by /admin/chain/{cid}.")] = 8,
+    batch_limit: Annotated[int, typer.Option(help="rpcBatchLimit: most requests per batch.")] = 10,
+    ws_max_sessions: Annotated[
+        int, typer.Option(help="wsMaxSession: most concurrent websocket streams.")] = 10,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write (or resume) a node-like data directory here as blocks come."),
+    ] = None,
+    cid: Annotated[str, typer.Option(help="Chain id.")] = "0x1",
+    nid: Annotated[str, typer.Option(help="Network id.")] = "0x1",
+    channel: Annotated[str, typer.Option(help="Channel name.")] = "icon_dex",
+    seed: Annotated[int | None, typer.Option(help="Random seed for the error-rate draw.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
+        False),
+) -> None:
+    """Run a local ICON node simulator (goloop's JSON-RPC, admin API, metrics, websocket)."""
+    from iconctl.agent.httpserver import is_loopback, parse_hostport
+    from iconctl.console import out
+    from iconctl.errors import InputError
+    from iconctl.sim import Scenario, SimOptions, run
+
+    host, port = parse_hostport(listen, option="--listen")
+    control_host, control_port = None, 0
+    if control_listen is not None:
+        control_host, control_port = parse_hostport(control_listen, option="--control-listen")
+        if not is_loopback(control_host):
+            raise InputError("--control-listen: the control endpoint binds to loopback only")
+    if not channel or "/" in channel:
+        raise InputError(f"--channel: invalid channel name {channel!r}")
+    scenario = Scenario(block_interval=block_interval, stalled=stall, lag=lag,
+                        error_rate=error_rate, latency_ms=latency_ms, admin_state=admin_state,
+                        peers=peers, batch_limit=batch_limit, ws_max_sessions=ws_max_sessions)
+    options = SimOptions(host=host, port=port, control_host=control_host,
+                         control_port=control_port, start_height=start_height,
+                         cid=_chain_id(cid, "--cid"), nid=_chain_id(nid, "--nid"),
+                         channel=channel, data_dir=data_dir, seed=seed)
+
+    def ready(sim) -> None:
+        if json_output:  # one line, so a parent process can read it with readline()
+            out.out(json.dumps({"url": sim.url, "control_url": sim.control_url,
+                                "height": sim.height, "channel": channel}), highlight=False)
+        else:
+            control = f", control {sim.control_url}" if sim.control_url else ""
+            out.print(f"simulator ready: {sim.url} (height {sim.height}{control})", markup=False)
+        out.file.flush()
+
+    run(options, scenario, ready)
 
 
 # --- orchestration: plan, apply, destroy, status, demo ---------------------------------------
