@@ -135,6 +135,66 @@ def sim_command(
     run(options, scenario, ready)
 
 
+@app.command("agent")
+def agent_command(
+    node: Annotated[str, typer.Option(help="The node's RPC URL (base or /api/v3[/channel]).")],
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(help="A reference node's RPC URL for lag (repeatable)."),
+    ] = None,
+    listen: Annotated[str, typer.Option(help="HOST:PORT for /healthz, /readyz, /metrics.")] = (
+        "127.0.0.1:9900"),
+    max_lag_blocks: Annotated[
+        int | None, typer.Option(help="Most blocks behind the best reference [spec or 30].")
+    ] = None,
+    max_block_age: Annotated[
+        float | None, typer.Option(help="Oldest last block in seconds [spec or 60].")
+    ] = None,
+    poll_interval: Annotated[float, typer.Option(help="Seconds between node polls.")] = 2.0,
+    reference_interval: Annotated[
+        float, typer.Option(help="Seconds between polls of each reference.")] = 5.0,
+    timeout: Annotated[float, typer.Option(help="Timeout of each poll in seconds.")] = 2.0,
+    rise: Annotated[int, typer.Option(help="Good polls in a row to become ready.")] = 3,
+    fall: Annotated[int, typer.Option(help="Bad polls in a row to become unready.")] = 3,
+    spec: Annotated[
+        Path | None, typer.Option(help="Take defaults from this spec's health section.")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
+        False),
+) -> None:
+    """Run the health agent: lag-aware /healthz and /readyz, /metrics, and a drain switch."""
+    import logging
+
+    from iconctl.agent import AgentConfig, run
+    from iconctl.agent.httpserver import parse_hostport
+    from iconctl.agent.settings import health_defaults
+    from iconctl.console import out
+
+    host, port = parse_hostport(listen, option="--listen")
+    defaults = health_defaults(spec)
+    references = list(reference) if reference else list(defaults.references)
+    config = AgentConfig(
+        node=node, references=references, host=host, port=port,
+        max_lag_blocks=max_lag_blocks if max_lag_blocks is not None else defaults.max_lag_blocks,
+        max_block_age=max_block_age if max_block_age is not None else defaults.max_block_age,
+        poll_interval=poll_interval, reference_interval=reference_interval, timeout=timeout,
+        rise=rise, fall=fall,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    def ready(agent) -> None:
+        if json_output:  # one line, so a parent process can read it with readline()
+            out.out(json.dumps({"url": agent.url, "node": agent.node_rpc,
+                                "references": [r.label for r in agent.references]}),
+                    highlight=False)
+        else:
+            out.print(f"agent ready: {agent.url} (node {agent.node_rpc}, "
+                      f"{len(agent.references)} references)", markup=False)
+        out.file.flush()
+
+    run(config, ready)
+
+
 # --- orchestration: plan, apply, destroy, status, demo ---------------------------------------
 
 
