@@ -10,13 +10,17 @@ import json
 import os
 import sys
 import traceback
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from iconctl import __version__
+from iconctl.console import out, print_json
 from iconctl.errors import ExitCode, IconctlError
+
+DEFAULT_SPEC = Path("iconctl.yaml")
 
 app = typer.Typer(
     name="iconctl",
@@ -26,6 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
 
 def _version(value: bool) -> None:
     if value:
@@ -50,6 +55,79 @@ def _root(
 # (imported inside the command so `iconctl --help` stays fast) and prints the result.
 
 # --- spec: init, validate, schema, render ---------------------------------------------------
+
+SpecArg = Annotated[
+    Path,
+    typer.Argument(help="The spec file.", envvar="ICONCTL_SPEC", show_default=True),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+class Example(StrEnum):
+    multi_region = "multi-region"
+    single_node = "single-node"
+
+
+@app.command()
+def init(
+    example: Annotated[
+        Example, typer.Option("--example", help="Which bundled example to start from.")
+    ] = Example.single_node,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the spec.")] = Path(
+        "iconctl.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter spec."""
+    from iconctl.starter import write_starter
+
+    path = write_starter(example.value, output, force=force)
+    out.print(f"wrote {path} (from the {example.value} example); next: iconctl validate {path}")
+
+
+@app.command()
+def validate(spec: SpecArg = DEFAULT_SPEC, json_out: JsonOpt = False) -> None:
+    """Check a spec; print one line per problem as FILE:LINE: field.path: message."""
+    from iconctl.spec import load_spec
+    from iconctl.spec.summary import summary, text
+
+    loaded = load_spec(spec)
+    if json_out:
+        print_json({"valid": True, "file": str(spec), **summary(loaded)})
+        return
+    print(f"{spec}: valid\n{text(summary(loaded))}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec (for editors; see docs/spec.md)."""
+    from iconctl.spec.schema import json_schema
+
+    print_json(json_schema())
+
+
+@app.command()
+def render(
+    spec: SpecArg = DEFAULT_SPEC,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Output directory (replaced whole on each render).")
+    ] = Path("build"),
+    json_out: JsonOpt = False,
+) -> None:
+    """Render Terraform, Packer, Ansible, compose and monitoring inputs from the spec."""
+    from iconctl.render import render as render_spec
+    from iconctl.spec import load_spec
+
+    written = render_spec(load_spec(spec), out_dir)
+    if json_out:
+        print_json(
+            {
+                "out": str(out_dir),
+                "files": [str(p.relative_to(out_dir.absolute())) for p in written],
+            }
+        )
+        return
+    out.print(f"rendered {len(written)} files into {out_dir}/")
 
 
 # --- sync: snapshot, restore, list, verify, prune -------------------------------------------
@@ -103,7 +181,6 @@ def sim_command(
 ) -> None:
     """Run a local ICON node simulator (goloop's JSON-RPC, admin API, metrics, websocket)."""
     from iconctl.agent.httpserver import is_loopback, parse_hostport
-    from iconctl.console import out
     from iconctl.errors import InputError
     from iconctl.sim import Scenario, SimOptions, run
 
@@ -125,12 +202,12 @@ def sim_command(
 
     def ready(sim) -> None:
         if json_output:  # one line, so a parent process can read it with readline()
-            out.out(json.dumps({"url": sim.url, "control_url": sim.control_url,
-                                "height": sim.height, "channel": channel}), highlight=False)
+            sys.stdout.write(json.dumps({"url": sim.url, "control_url": sim.control_url,
+                                         "height": sim.height, "channel": channel}) + "\n")
         else:
             control = f", control {sim.control_url}" if sim.control_url else ""
             out.print(f"simulator ready: {sim.url} (height {sim.height}{control})", markup=False)
-        out.file.flush()
+        sys.stdout.flush()
 
     run(options, scenario, ready)
 
@@ -168,7 +245,6 @@ def agent_command(
     from iconctl.agent import AgentConfig, run
     from iconctl.agent.httpserver import parse_hostport
     from iconctl.agent.settings import health_defaults
-    from iconctl.console import out
 
     host, port = parse_hostport(listen, option="--listen")
     defaults = health_defaults(spec)
@@ -184,13 +260,13 @@ def agent_command(
 
     def ready(agent) -> None:
         if json_output:  # one line, so a parent process can read it with readline()
-            out.out(json.dumps({"url": agent.url, "node": agent.node_rpc,
-                                "references": [r.label for r in agent.references]}),
-                    highlight=False)
+            sys.stdout.write(json.dumps({"url": agent.url, "node": agent.node_rpc,
+                                         "references": [r.label for r in agent.references]})
+                             + "\n")
         else:
             out.print(f"agent ready: {agent.url} (node {agent.node_rpc}, "
                       f"{len(agent.references)} references)", markup=False)
-        out.file.flush()
+        sys.stdout.flush()
 
     run(config, ready)
 
@@ -198,9 +274,29 @@ def agent_command(
 # --- orchestration: plan, apply, destroy, status, demo ---------------------------------------
 
 
+@app.command()
+def demo(
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Keep rendered files here (default: a temp dir).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run the whole flow locally on the bundled example; no cloud account needed."""
+    from iconctl.demo import run_demo
+    from iconctl.spec.summary import table
+
+    report = run_demo(out_dir)
+    if json_out:
+        print_json({"spec": report.spec, "out": str(report.out_dir), "files": report.files})
+        return
+    out.print("[bold]1. validate[/] the bundled multi-region spec: valid")
+    out.print(table(report.spec))
+    out.print(f"[bold]2. render[/] {len(report.files)} files into {report.out_dir}/")
+    for name in report.files:
+        out.print(f"   {name}", markup=False)
+
+
 # --- global layer: statuspage, loadtest -------------------------------------------------------
-
-
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -218,8 +314,12 @@ def main(argv: list[str] | None = None) -> None:
     except IconctlError as exc:
         if debug:
             traceback.print_exc()
+        if "--json" in args:
+            from iconctl.console import print_json
+
+            print_json(exc.to_json())
         for line in exc.lines():
-            err.print(f"error: {line}", markup=False)
+            err.print(f"{exc.prefix}{line}", markup=False)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
         err.print("interrupted")
