@@ -375,6 +375,11 @@ def _probe(status: int, body: str) -> tuple[bytes, bytes]:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, asyncio.TimeoutError | TimeoutError):
         return "timeout"
+    os_error = getattr(exc, "os_error", None)  # aiohttp's connection errors
+    if isinstance(os_error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(os_error, OSError):
+        return f"cannot connect: {os_error.strerror or type(os_error).__name__}"
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:200]
 
