@@ -260,9 +260,11 @@ def agent_command(
 
     def ready(agent) -> None:
         if json_output:  # one line, so a parent process can read it with readline()
-            sys.stdout.write(json.dumps({"url": agent.url, "node": agent.node_rpc,
-                                         "references": [r.label for r in agent.references]})
-                             + "\n")
+            sys.stdout.write(json.dumps({
+                "url": agent.url, "node": agent.node_rpc,
+                "references": [r.label for r in agent.references],
+                "max_lag_blocks": config.max_lag_blocks, "max_block_age": config.max_block_age,
+            }) + "\n")
         else:
             out.print(f"agent ready: {agent.url} (node {agent.node_rpc}, "
                       f"{len(agent.references)} references)", markup=False)

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from conftest import free_port
+from tests.conftest import free_port
 
 
 class Service:

@@ -9,7 +9,8 @@ import signal
 import time
 
 import pytest
-from simagent import control, http, rpc, start_sim, wait_for
+
+from tests.integration.simagent import control, http, rpc, start_sim, wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
