@@ -6,6 +6,7 @@ error becomes an exit code in one place, ``main``.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -133,6 +134,143 @@ def render(
 
 
 # --- node simulator and health agent ---------------------------------------------------------
+
+
+def _chain_id(value: str, option: str) -> int:
+    from iconctl.errors import InputError
+
+    try:
+        number = int(value, 0)
+    except ValueError:
+        raise InputError(f"{option}: expected a number such as 0x1, got {value!r}") from None
+    if not 0 <= number < 1 << 32:
+        raise InputError(f"{option}: out of range: {value!r}")
+    return number
+
+
+@app.command("sim")
+def sim_command(
+    listen: Annotated[str, typer.Option(help="HOST:PORT for the node API (port 0: any free).")] = (
+        "127.0.0.1:9000"),
+    control_listen: Annotated[
+        str | None,
+        typer.Option(help="HOST:PORT of the scenario control endpoint (loopback only)."),
+    ] = None,
+    block_interval: Annotated[float, typer.Option(help="Seconds between blocks.")] = 2.0,
+    start_height: Annotated[int, typer.Option(min=0, help="Height of the first block.")] = 1000,
+    stall: Annotated[bool, typer.Option("--stall", help="Produce no blocks.")] = False,
+    lag: Annotated[int, typer.Option(min=0, help="Serve this many blocks behind the chain.")] = 0,
+    error_rate: Annotated[
+        float, typer.Option(help="Fraction of JSON-RPC requests answered with HTTP 500.")] = 0.0,
+    latency_ms: Annotated[float, typer.Option(help="Added latency of every API answer.")] = 0.0,
+    admin_state: Annotated[str, typer.Option(help="Chain state in /admin/chain.")] = "started",
+    peers: Annotated[int, typer.Option(help="Peers listed by /admin/chain/{cid}.")] = 8,
+    batch_limit: Annotated[int, typer.Option(help="rpcBatchLimit: most requests per batch.")] = 10,
+    ws_max_sessions: Annotated[
+        int, typer.Option(help="wsMaxSession: most concurrent websocket streams.")] = 10,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write (or resume) a node-like data directory here as blocks come."),
+    ] = None,
+    cid: Annotated[str, typer.Option(help="Chain id.")] = "0x1",
+    nid: Annotated[str, typer.Option(help="Network id.")] = "0x1",
+    channel: Annotated[str, typer.Option(help="Channel name.")] = "icon_dex",
+    seed: Annotated[int | None, typer.Option(help="Random seed for the error-rate draw.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
+        False),
+) -> None:
+    """Run a local ICON node simulator (goloop's JSON-RPC, admin API, metrics, websocket)."""
+    from iconctl.agent.httpserver import is_loopback, parse_hostport
+    from iconctl.errors import InputError
+    from iconctl.sim import Scenario, SimOptions, run
+
+    host, port = parse_hostport(listen, option="--listen")
+    control_host, control_port = None, 0
+    if control_listen is not None:
+        control_host, control_port = parse_hostport(control_listen, option="--control-listen")
+        if not is_loopback(control_host):
+            raise InputError("--control-listen: the control endpoint binds to loopback only")
+    if not channel or "/" in channel:
+        raise InputError(f"--channel: invalid channel name {channel!r}")
+    scenario = Scenario(block_interval=block_interval, stalled=stall, lag=lag,
+                        error_rate=error_rate, latency_ms=latency_ms, admin_state=admin_state,
+                        peers=peers, batch_limit=batch_limit, ws_max_sessions=ws_max_sessions)
+    options = SimOptions(host=host, port=port, control_host=control_host,
+                         control_port=control_port, start_height=start_height,
+                         cid=_chain_id(cid, "--cid"), nid=_chain_id(nid, "--nid"),
+                         channel=channel, data_dir=data_dir, seed=seed)
+
+    def ready(sim) -> None:
+        if json_output:  # one line, so a parent process can read it with readline()
+            sys.stdout.write(json.dumps({"url": sim.url, "control_url": sim.control_url,
+                                         "height": sim.height, "channel": channel}) + "\n")
+        else:
+            control = f", control {sim.control_url}" if sim.control_url else ""
+            out.print(f"simulator ready: {sim.url} (height {sim.height}{control})", markup=False)
+        sys.stdout.flush()
+
+    run(options, scenario, ready)
+
+
+@app.command("agent")
+def agent_command(
+    node: Annotated[str, typer.Option(help="The node's RPC URL (base or /api/v3[/channel]).")],
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(help="A reference node's RPC URL for lag (repeatable)."),
+    ] = None,
+    listen: Annotated[str, typer.Option(help="HOST:PORT for /healthz, /readyz, /metrics.")] = (
+        "127.0.0.1:9900"),
+    max_lag_blocks: Annotated[
+        int | None, typer.Option(help="Most blocks behind the best reference [spec or 30].")
+    ] = None,
+    max_block_age: Annotated[
+        float | None, typer.Option(help="Oldest last block in seconds [spec or 60].")
+    ] = None,
+    poll_interval: Annotated[float, typer.Option(help="Seconds between node polls.")] = 2.0,
+    reference_interval: Annotated[
+        float, typer.Option(help="Seconds between polls of each reference.")] = 5.0,
+    timeout: Annotated[float, typer.Option(help="Timeout of each poll in seconds.")] = 2.0,
+    rise: Annotated[int, typer.Option(help="Good polls in a row to become ready.")] = 3,
+    fall: Annotated[int, typer.Option(help="Bad polls in a row to become unready.")] = 3,
+    spec: Annotated[
+        Path | None, typer.Option(help="Take defaults from this spec's health section.")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
+        False),
+) -> None:
+    """Run the health agent: lag-aware /healthz and /readyz, /metrics, and a drain switch."""
+    import logging
+
+    from iconctl.agent import AgentConfig, run
+    from iconctl.agent.httpserver import parse_hostport
+    from iconctl.agent.settings import health_defaults
+
+    host, port = parse_hostport(listen, option="--listen")
+    defaults = health_defaults(spec)
+    references = list(reference) if reference else list(defaults.references)
+    config = AgentConfig(
+        node=node, references=references, host=host, port=port,
+        max_lag_blocks=max_lag_blocks if max_lag_blocks is not None else defaults.max_lag_blocks,
+        max_block_age=max_block_age if max_block_age is not None else defaults.max_block_age,
+        poll_interval=poll_interval, reference_interval=reference_interval, timeout=timeout,
+        rise=rise, fall=fall,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    def ready(agent) -> None:
+        if json_output:  # one line, so a parent process can read it with readline()
+            sys.stdout.write(json.dumps({
+                "url": agent.url, "node": agent.node_rpc,
+                "references": [r.label for r in agent.references],
+                "max_lag_blocks": config.max_lag_blocks, "max_block_age": config.max_block_age,
+            }) + "\n")
+        else:
+            out.print(f"agent ready: {agent.url} (node {agent.node_rpc}, "
+                      f"{len(agent.references)} references)", markup=False)
+        sys.stdout.flush()
+
+    run(config, ready)
 
 
 # --- orchestration: plan, apply, destroy, status, demo ---------------------------------------
