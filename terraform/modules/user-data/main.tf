@@ -56,5 +56,7 @@ locals {
     references      = local.references
     iconctl_version = var.iconctl_version
     baked_units     = var.baked_units
+    drain           = var.drain_on_termination
+    drain_seconds   = var.drain_seconds
   })
 }

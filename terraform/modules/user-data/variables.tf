@@ -147,3 +147,20 @@ variable "baked_units" {
   description = "systemd units the baked image provides and user data starts, in order."
   default     = ["icon-node.service", "iconctl-agent.service", "nginx.service"]
 }
+
+variable "drain_on_termination" {
+  type        = string
+  description = "Drain before the instance is terminated: \"aws\" watches the Auto Scaling lifecycle state in the instance metadata (IMDSv2); \"\" disables. Draining stops the agent (readiness fails, the load balancer stops sending new requests), waits drain_seconds, then stops the node cleanly."
+  default     = ""
+
+  validation {
+    condition     = contains(["", "aws"], var.drain_on_termination)
+    error_message = "drain_on_termination must be \"\" or \"aws\"."
+  }
+}
+
+variable "drain_seconds" {
+  type        = number
+  description = "Seconds between failing readiness and stopping the node when draining."
+  default     = 60
+}

@@ -99,6 +99,33 @@ run "single_node_gets_a_certificate" {
   }
 }
 
+run "asg_node_drains_before_termination" {
+  command = plan
+
+  variables {
+    drain_on_termination = "aws"
+    drain_seconds        = 90
+  }
+
+  assert {
+    condition     = strcontains(output.cloud_config, "autoscaling/target-lifecycle-state") && strcontains(output.cloud_config, "sleep 90")
+    error_message = "the drain watcher polls the lifecycle state and waits drain_seconds"
+  }
+  assert {
+    condition     = contains(yamldecode(output.cloud_config).runcmd, ["systemctl", "enable", "--now", "iconctl-drain-watch.service"])
+    error_message = "the drain watcher is enabled"
+  }
+}
+
+run "no_drain_watcher_by_default" {
+  command = plan
+
+  assert {
+    condition     = !strcontains(output.cloud_config, "iconctl-drain-watch")
+    error_message = "single nodes have no drain watcher"
+  }
+}
+
 run "tls_without_email_is_refused" {
   command = plan
 
