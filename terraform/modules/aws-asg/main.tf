@@ -35,7 +35,7 @@ module "user_data" {
   p2p_port             = var.p2p_port
   agent_port           = var.agent_port
   proxy_port           = var.backend_port
-  data_disks           = "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"
+  data_disks           = var.data_volume_size_gb > 0 ? "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_*" : "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"
   snapshot_store       = var.snapshot_store
   drain_on_termination = "aws"
   drain_seconds        = var.drain_seconds
@@ -166,6 +166,23 @@ resource "aws_launch_template" "this" {
       volume_size           = var.root_volume_size_gb
       encrypted             = true
       delete_on_termination = true
+    }
+  }
+
+  dynamic "block_device_mappings" {
+    for_each = var.data_volume_size_gb > 0 ? [1] : []
+
+    content {
+      device_name = "/dev/sdf"
+
+      ebs {
+        volume_type           = "gp3"
+        volume_size           = var.data_volume_size_gb
+        iops                  = var.data_volume_iops
+        throughput            = var.data_volume_throughput
+        encrypted             = true
+        delete_on_termination = true
+      }
     }
   }
 

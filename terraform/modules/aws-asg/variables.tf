@@ -89,6 +89,29 @@ variable "root_volume_size_gb" {
   default     = 30
 }
 
+variable "data_volume_size_gb" {
+  type        = number
+  description = "Size of an encrypted gp3 data volume per node; 0 keeps the chain on the instance's local NVMe (striped at boot)."
+  default     = 0
+
+  validation {
+    condition     = var.data_volume_size_gb == 0 || (var.data_volume_size_gb >= 100 && var.data_volume_size_gb <= 16384)
+    error_message = "data_volume_size_gb must be 0 or between 100 and 16384."
+  }
+}
+
+variable "data_volume_iops" {
+  type        = number
+  description = "Provisioned IOPS of the gp3 data volume."
+  default     = 6000
+}
+
+variable "data_volume_throughput" {
+  type        = number
+  description = "Provisioned throughput (MiB/s) of the gp3 data volume."
+  default     = 500
+}
+
 variable "snapshot_store" {
   type        = string
   description = "Snapshot store a new node restores from (s3://bucket/prefix); empty: nodes sync from the network."

@@ -54,6 +54,12 @@ resource "cloudflare_load_balancer_pool" "this" {
       name    = origins.value.name
       address = origins.value.address
       enabled = true
+
+      # The region's certificate is for its own hostname: send it as Host (and SNI).
+      header {
+        header = "Host"
+        values = [origins.value.host]
+      }
     }
   }
 }

@@ -11,24 +11,25 @@ locals {
     "af" = "AF", "africa" = "AF",
     "as" = "AS", "asia" = "AS",
     "oc" = "OC", "oceania" = "OC",
+    "me" = "ME", "middle-east" = "ME",
   }
 
   # Cloudflare's geographic regions and, for each, the continents to try, nearest first.
   # The order after the first continent is the failover order for that region's clients.
   preference = {
-    WNAM = ["NA", "SA", "EU", "AS", "OC", "AF"]
-    ENAM = ["NA", "SA", "EU", "AF", "AS", "OC"]
-    NSAM = ["SA", "NA", "EU", "AF", "AS", "OC"]
-    SSAM = ["SA", "NA", "EU", "AF", "OC", "AS"]
-    WEU  = ["EU", "AF", "NA", "AS", "SA", "OC"]
-    EEU  = ["EU", "AS", "AF", "NA", "SA", "OC"]
-    ME   = ["EU", "AS", "AF", "NA", "OC", "SA"]
-    NAF  = ["AF", "EU", "NA", "SA", "AS", "OC"]
-    SAF  = ["AF", "EU", "SA", "NA", "AS", "OC"]
-    SAS  = ["AS", "EU", "OC", "AF", "NA", "SA"]
-    SEAS = ["AS", "OC", "NA", "EU", "AF", "SA"]
-    NEAS = ["AS", "OC", "NA", "EU", "SA", "AF"]
-    OC   = ["OC", "AS", "NA", "EU", "SA", "AF"]
+    WNAM = ["NA", "SA", "EU", "AS", "OC", "ME", "AF"]
+    ENAM = ["NA", "SA", "EU", "AF", "ME", "AS", "OC"]
+    NSAM = ["SA", "NA", "EU", "AF", "ME", "AS", "OC"]
+    SSAM = ["SA", "NA", "EU", "AF", "ME", "OC", "AS"]
+    WEU  = ["EU", "ME", "AF", "NA", "AS", "SA", "OC"]
+    EEU  = ["EU", "ME", "AS", "AF", "NA", "SA", "OC"]
+    ME   = ["ME", "EU", "AS", "AF", "NA", "OC", "SA"]
+    NAF  = ["AF", "EU", "ME", "NA", "SA", "AS", "OC"]
+    SAF  = ["AF", "EU", "ME", "SA", "NA", "AS", "OC"]
+    SAS  = ["AS", "ME", "EU", "OC", "AF", "NA", "SA"]
+    SEAS = ["AS", "OC", "ME", "NA", "EU", "AF", "SA"]
+    NEAS = ["AS", "OC", "NA", "ME", "EU", "SA", "AF"]
+    OC   = ["OC", "AS", "NA", "ME", "EU", "SA", "AF"]
   }
 
   # Where Cloudflare's health checks for a pool run from: the pool's own continent.
@@ -39,6 +40,7 @@ locals {
     AF = ["NAF", "SAF"]
     AS = ["SEAS", "NEAS"]
     OC = ["OC"]
+    ME = ["ME"]
   }
 
   regions = [
@@ -56,9 +58,9 @@ locals {
       check_regions   = local.check_regions[r.continent]
       minimum_origins = length(r.origins) > 0 ? r.min_ready : 1
       origins = length(r.origins) > 0 ? [
-        for index, address in r.origins : { name = "${r.name}-${index}", address = address }
+        for index, address in r.origins : { name = "${r.name}-${index}", address = address, host = r.endpoint }
         ] : [
-        { name = r.name, address = r.endpoint },
+        { name = r.name, address = r.endpoint, host = r.endpoint },
       ]
     }
   }

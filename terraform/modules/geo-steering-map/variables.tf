@@ -14,7 +14,7 @@ variable "regions" {
   }))
   description = <<-EOT
     One entry per region, in failover priority order. continent is a two-letter continent
-    code (NA, SA, EU, AF, AS, OC; case-insensitive) or its name (north-america, europe, asia,
+    code (NA, SA, EU, ME, AF, AS, OC; case-insensitive) or its name (north-america, europe, asia,
     ...). endpoint is the region's public hostname. origins optionally lists the region's node
     addresses: then the region's pool is healthy while at least min_ready of them are ready;
     without origins the pool has one origin, the endpoint (whose load balancer does the
@@ -28,10 +28,10 @@ variable "regions" {
 
   validation {
     condition = alltrue([for r in var.regions : contains([
-      "na", "sa", "eu", "af", "as", "oc",
-      "north-america", "south-america", "europe", "africa", "asia", "oceania",
+      "na", "sa", "eu", "me", "af", "as", "oc",
+      "north-america", "south-america", "europe", "middle-east", "africa", "asia", "oceania",
     ], lower(r.continent))])
-    error_message = "continent must be one of NA, SA, EU, AF, AS, OC (or north-america, south-america, europe, africa, asia, oceania)."
+    error_message = "continent must be one of NA, SA, EU, ME, AF, AS, OC (or north-america, south-america, europe, middle-east, africa, asia, oceania)."
   }
 
   validation {

@@ -69,6 +69,26 @@ run "region_health_needs_min_ready_nodes" {
   }
 }
 
+run "middle_east_region_serves_its_own_clients_first" {
+  command = plan
+
+  variables {
+    regions = [
+      { name = "eu-central-1", cloud = "aws", continent = "EU", endpoint = "eu-central-1.api.example.org" },
+      { name = "me-central-1", cloud = "aws", continent = "ME", endpoint = "me-central-1.api.example.org" },
+    ]
+  }
+
+  assert {
+    condition     = output.region_pools["ME"] == ["me-central-1", "eu-central-1"] && output.region_pools["WEU"] == ["eu-central-1", "me-central-1"]
+    error_message = "Middle East clients go to the Middle East region first, Europeans to Europe"
+  }
+  assert {
+    condition     = output.pools["me-central-1"].origins[0].host == "me-central-1.api.example.org"
+    error_message = "origins are addressed with the region hostname as Host"
+  }
+}
+
 run "dynamic_steering_has_no_geo_table" {
   command = plan
 
