@@ -126,7 +126,6 @@ resource "aws_vpc_security_group_ingress_rule" "ssh" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "all" {
-  #checkov:skip=CKV_AWS_382: a blockchain node dials peers on arbitrary addresses and ports, and fetches packages and snapshots
   security_group_id = aws_security_group.this.id
   description       = "Peers, package mirrors, snapshot bucket"
   ip_protocol       = "-1"

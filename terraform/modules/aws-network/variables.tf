@@ -32,6 +32,12 @@ variable "zone_count" {
   }
 }
 
+variable "zones" {
+  type        = list(string)
+  description = "Availability zone names to use, e.g. [\"us-east-1a\", \"us-east-1b\"]; empty: the region's zones a to f that need no opt-in, first zone_count of them."
+  default     = []
+}
+
 variable "flow_log_retention_days" {
   type        = number
   description = "Days to keep the VPC flow logs (rejected traffic) in CloudWatch Logs; 0 disables flow logs."

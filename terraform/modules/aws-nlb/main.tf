@@ -78,8 +78,6 @@ resource "aws_vpc_security_group_egress_rule" "targets" {
 }
 
 resource "aws_lb" "this" {
-  #checkov:skip=CKV2_AWS_20: TLS is terminated at this network load balancer (listener protocol TLS); there is no HTTP listener to redirect
-  #checkov:skip=CKV2_AWS_28: a network load balancer cannot carry a WAF web ACL; Cloudflare sits in front in geo deployments
   name                             = var.name
   load_balancer_type               = "network"
   internal                         = false
@@ -166,8 +164,6 @@ resource "aws_lb_listener" "tls" {
 }
 
 resource "aws_lb_listener" "agent" {
-  #checkov:skip=CKV_AWS_2: the agent listener only answers health probes (/readyz, body OK) from the health checkers' ranges; it carries no user data
-  #checkov:skip=CKV2_AWS_74: plain TCP listener for health probes, see above
   count = length(var.health_checker_cidrs) > 0 ? 1 : 0
 
   load_balancer_arn = aws_lb.this.arn

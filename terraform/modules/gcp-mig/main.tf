@@ -52,7 +52,6 @@ resource "google_compute_health_check" "this" {
 
 resource "google_compute_instance_template" "this" {
   #checkov:skip=CKV_GCP_40: ICON nodes need a public address: the p2p port must be reachable by other nodes
-  #checkov:skip=CKV_GCP_38: disks are encrypted with Google-managed keys; customer-supplied keys cannot be used by autoscaled instances
   project      = var.project
   name_prefix  = "${var.name}-"
   description  = "ICON node ${var.node_image}"
@@ -186,7 +185,6 @@ resource "google_compute_region_autoscaler" "this" {
 }
 
 resource "google_compute_firewall" "p2p" {
-  #checkov:skip=CKV_GCP_106: not SSH; the p2p port must be open to every node of the network
   project       = var.project
   name          = "${local.tag}-p2p"
   network       = var.vpc_network

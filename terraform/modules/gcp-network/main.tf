@@ -31,6 +31,27 @@ resource "google_compute_subnetwork" "this" {
   }
 }
 
+# Explicit default deny for inbound traffic (with logging); the node modules open only the
+# ports they serve, with higher priority.
+resource "google_compute_firewall" "deny_ingress" {
+  count = local.create ? 1 : 0
+
+  project       = var.project
+  name          = "${var.name}-deny-ingress"
+  network       = google_compute_network.this[0].id
+  direction     = "INGRESS"
+  priority      = 65534
+  source_ranges = ["0.0.0.0/0"]
+
+  deny {
+    protocol = "all"
+  }
+
+  log_config {
+    metadata = "EXCLUDE_ALL_METADATA"
+  }
+}
+
 check "existing_network_needs_a_subnetwork" {
   assert {
     condition     = local.create || var.subnetwork != null

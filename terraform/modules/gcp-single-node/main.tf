@@ -43,7 +43,6 @@ resource "google_compute_address" "this" {
 }
 
 resource "google_compute_disk" "data" {
-  #checkov:skip=CKV_GCP_37: disks are encrypted with Google-managed keys; customer-supplied keys would have to be handed to every restart
   count = var.local_ssd_count == 0 && var.data_disk_size_gb > 0 ? 1 : 0
 
   project = var.project
@@ -134,7 +133,6 @@ resource "google_compute_firewall" "p2p" {
   description = "ICON peer-to-peer"
   target_tags = [local.tag]
 
-  #checkov:skip=CKV_GCP_106: not SSH; the p2p port must be open to every node of the network
   source_ranges = ["0.0.0.0/0"]
 
   allow {
@@ -144,6 +142,7 @@ resource "google_compute_firewall" "p2p" {
 }
 
 resource "google_compute_firewall" "web" {
+  #checkov:skip=CKV_GCP_106: port 80 answers the Let's Encrypt HTTP-01 challenge and redirects everything else to HTTPS
   count = var.public_rpc ? 1 : 0
 
   project       = var.project
