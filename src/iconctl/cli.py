@@ -9,12 +9,17 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from iconctl import __version__
+from iconctl.console import out, print_json
 from iconctl.errors import ExitCode, IconctlError
+
+DEFAULT_SPEC = Path("iconctl.yaml")
 
 app = typer.Typer(
     name="iconctl",
@@ -24,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
 
 def _version(value: bool) -> None:
     if value:
@@ -49,6 +55,79 @@ def _root(
 
 # --- spec: init, validate, schema, render ---------------------------------------------------
 
+SpecArg = Annotated[
+    Path,
+    typer.Argument(help="The spec file.", envvar="ICONCTL_SPEC", show_default=True),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+class Example(StrEnum):
+    multi_region = "multi-region"
+    single_node = "single-node"
+
+
+@app.command()
+def init(
+    example: Annotated[
+        Example, typer.Option("--example", help="Which bundled example to start from.")
+    ] = Example.single_node,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the spec.")] = Path(
+        "iconctl.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter spec."""
+    from iconctl.starter import write_starter
+
+    path = write_starter(example.value, output, force=force)
+    out.print(f"wrote {path} (from the {example.value} example); next: iconctl validate {path}")
+
+
+@app.command()
+def validate(spec: SpecArg = DEFAULT_SPEC, json_out: JsonOpt = False) -> None:
+    """Check a spec; print one line per problem as FILE:LINE: field.path: message."""
+    from iconctl.spec import load_spec
+    from iconctl.spec.summary import summary, text
+
+    loaded = load_spec(spec)
+    if json_out:
+        print_json({"valid": True, "file": str(spec), **summary(loaded)})
+        return
+    print(f"{spec}: valid\n{text(summary(loaded))}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec (for editors; see docs/spec.md)."""
+    from iconctl.spec.schema import json_schema
+
+    print_json(json_schema())
+
+
+@app.command()
+def render(
+    spec: SpecArg = DEFAULT_SPEC,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Output directory (replaced whole on each render).")
+    ] = Path("build"),
+    json_out: JsonOpt = False,
+) -> None:
+    """Render Terraform, Packer, Ansible, compose and monitoring inputs from the spec."""
+    from iconctl.render import render as render_spec
+    from iconctl.spec import load_spec
+
+    written = render_spec(load_spec(spec), out_dir)
+    if json_out:
+        print_json(
+            {
+                "out": str(out_dir),
+                "files": [str(p.relative_to(out_dir.absolute())) for p in written],
+            }
+        )
+        return
+    out.print(f"rendered {len(written)} files into {out_dir}/")
+
 
 # --- sync: snapshot, restore, list, verify, prune -------------------------------------------
 
@@ -59,9 +138,29 @@ def _root(
 # --- orchestration: plan, apply, destroy, status, demo ---------------------------------------
 
 
+@app.command()
+def demo(
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Keep rendered files here (default: a temp dir).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run the whole flow locally on the bundled example; no cloud account needed."""
+    from iconctl.demo import run_demo
+    from iconctl.spec.summary import table
+
+    report = run_demo(out_dir)
+    if json_out:
+        print_json({"spec": report.spec, "out": str(report.out_dir), "files": report.files})
+        return
+    out.print("[bold]1. validate[/] the bundled multi-region spec: valid")
+    out.print(table(report.spec))
+    out.print(f"[bold]2. render[/] {len(report.files)} files into {report.out_dir}/")
+    for name in report.files:
+        out.print(f"   {name}", markup=False)
+
+
 # --- global layer: statuspage, loadtest -------------------------------------------------------
-
-
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -79,8 +178,12 @@ def main(argv: list[str] | None = None) -> None:
     except IconctlError as exc:
         if debug:
             traceback.print_exc()
+        if "--json" in args:
+            from iconctl.console import print_json
+
+            print_json(exc.to_json())
         for line in exc.lines():
-            err.print(f"error: {line}", markup=False)
+            err.print(f"{exc.prefix}{line}", markup=False)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
         err.print("interrupted")

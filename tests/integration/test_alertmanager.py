@@ -6,23 +6,15 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-import yaml
-from conftest import EXAMPLES, need_tool
 
 from iconctl.render import monitoring
+from iconctl.spec import load_spec
+from tests.conftest import EXAMPLES, need_tool
 
 pytestmark = pytest.mark.timeout(120)
 
-
-def _ns(value):
-    if isinstance(value, dict):
-        return SimpleNamespace(**{k: _ns(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [_ns(v) for v in value]
-    return value
 
 
 def _amtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -46,7 +38,7 @@ def config_dir(tmp_path_factory) -> Path:
     for an inline placeholder token; everything else is checked exactly as rendered.
     """
     need_tool("amtool")
-    spec = _ns(yaml.safe_load((EXAMPLES / "multi-region.yaml").read_text()))
+    spec = load_spec(EXAMPLES / "multi-region.yaml")
     out = tmp_path_factory.mktemp("render")
     for rel, content in monitoring.files(spec).items():
         if rel.startswith("global/alertmanager/"):

@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-import yaml
-from conftest import EXAMPLES, need_tool
 
 from iconctl.render import monitoring
+from iconctl.spec import load_spec
+from tests.conftest import EXAMPLES, need_tool
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def _ns(value):
-    if isinstance(value, dict):
-        return SimpleNamespace(**{k: _ns(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [_ns(v) for v in value]
-    return value
-
 
 def _render(tmp_path: Path, flavour: str | None = None) -> Path:
-    spec = _ns(yaml.safe_load((EXAMPLES / "multi-region.yaml").read_text()))
-    if flavour:
-        spec.regions[0].flavour = flavour
+    spec = load_spec(EXAMPLES / "multi-region.yaml")
+    if flavour:  # k8s is not a spec flavour yet: bypass validation to render its discovery
+        regions = (spec.regions[0].model_copy(update={"flavour": flavour}), *spec.regions[1:])
+        spec = spec.model_copy(update={"regions": regions})
     for rel, content in monitoring.files(spec).items():
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +45,7 @@ def test_promtool_check_config_on_every_rendered_prometheus(tmp_path, flavour):
 def test_promtool_rejects_a_broken_discovery_block(tmp_path):
     need_tool("promtool")
     out = _render(tmp_path)
-    config = out / "regions" / "us-east-1" / "prometheus" / "prometheus.yml"
+    config = out / "us-east-1" / "prometheus" / "prometheus.yml"
     config.write_text(config.read_text().replace("ec2_sd_configs:", "ec2_sd_config:", 1))
     result = subprocess.run(["promtool", "check", "config", str(config)],
                             capture_output=True, text=True, timeout=60)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, need_tool
+
+from tests.conftest import ROOT, need_tool
 
 RULES_DIR = ROOT / "monitoring" / "prometheus" / "rules"
 TESTS_DIR = ROOT / "monitoring" / "prometheus" / "tests"

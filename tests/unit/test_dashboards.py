@@ -13,10 +13,10 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import ROOT, need_module, need_tool
 
 from iconctl import dashboards, metric_catalog
 from iconctl.render import monitoring as render_monitoring
+from tests.conftest import ROOT, need_module, need_tool
 
 RULES_DIR = ROOT / "monitoring" / "prometheus" / "rules"
 DASHBOARD_DIR = ROOT / "monitoring" / "grafana" / "dashboards"

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import json
-from types import SimpleNamespace
 
 import pytest
 import yaml
-from conftest import EXAMPLES
 
 from iconctl.errors import ExitCode, InputError
 from iconctl.render import monitoring
+from iconctl.spec import Spec, parse_spec
+from tests.conftest import EXAMPLES
 
 
-def _ns(value):
-    if isinstance(value, dict):
-        return SimpleNamespace(**{k: _ns(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [_ns(v) for v in value]
-    return value
-
-
-def spec_from(name: str = "multi-region.yaml", **changes):
+def spec_from(name: str = "multi-region.yaml", **changes) -> Spec:
+    """An example spec, with ``a__b=value`` changes (None removes the key), validated."""
     data = yaml.safe_load((EXAMPLES / name).read_text())
     for dotted, value in changes.items():
         target = data
@@ -33,7 +25,7 @@ def spec_from(name: str = "multi-region.yaml", **changes):
             target.pop(leaf, None)
         else:
             target[leaf] = value
-    return _ns(data)
+    return parse_spec(yaml.safe_dump(data), filename=name)
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +49,8 @@ def test_the_expected_files(rendered):
     for region in ("us-east-1", "eu-central-1", "asia-northeast1"):
         expected |= {
             f"global/prometheus/federation/{region}.json",
-            f"regions/{region}/prometheus/prometheus.yml",
-            f"regions/{region}/prometheus/rules/recording.yml",
+            f"{region}/prometheus/prometheus.yml",
+            f"{region}/prometheus/rules/recording.yml",
             f"global/grafana/dashboards/region-{region}.json",
         }
     assert set(rendered) == expected
@@ -66,9 +58,9 @@ def test_the_expected_files(rendered):
 
 def test_deterministic_and_pure(rendered):
     spec = spec_from()
-    before = copy.deepcopy(vars(spec.monitoring.alerts))
+    before = spec.model_dump()
     assert monitoring.files(spec) == rendered
-    assert vars(spec.monitoring.alerts) == before
+    assert spec.model_dump() == before
 
 
 def test_no_secret_values_only_references(rendered, monkeypatch):
@@ -115,28 +107,36 @@ def test_slack_only_and_no_receivers():
 
 
 def test_no_monitoring_renders_nothing():
-    assert monitoring.files(spec_from("single-node.yaml")) == {}
     assert monitoring.files(spec_from(monitoring__prometheus=False)) == {}
 
 
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"monitoring__alerts__telegram_chat_id": "@channel"},
-         "monitoring.alerts.telegram_chat_id: must be a numeric Telegram chat id"),
-        ({"gcp": None}, "region asia-northeast1 is on gcp but gcp.project is not set"),
-    ],
-)
-def test_bad_input_is_an_input_error(changes, message):
+def test_single_node_without_receivers_still_gets_monitoring():
+    files = monitoring.files(spec_from("single-node.yaml"))
+    config = yaml.safe_load(files["global/alertmanager/alertmanager.yml"])
+    assert config["receivers"] == [{"name": "none"}]
+    assert json.loads(files["global/alertmanager/secret-files.json"]) == []
+    assert "us-east-2/prometheus/prometheus.yml" in files
+
+
+def test_region_health_threshold_follows_geo_min_ready_nodes():
+    fleet = monitoring.files(spec_from(geo__min_ready_nodes=2))["global/prometheus/rules/fleet.yml"]
+    assert "region:icon_nodes_ready:sum >= bool 2\n" in fleet
+    default = monitoring.files(spec_from())["global/prometheus/rules/fleet.yml"]
+    assert "region:icon_nodes_ready:sum >= bool 1\n" in default
+
+
+def test_gcp_region_without_project_is_an_input_error():
+    spec = spec_from()
+    broken = spec.model_copy(update={"gcp": None})  # bypasses the spec's own check
     with pytest.raises(InputError) as caught:
-        monitoring.files(spec_from(**changes))
-    assert message in str(caught.value)
+        monitoring.files(broken)
+    assert "region asia-northeast1 is on gcp but gcp.project is not set" in str(caught.value)
     assert caught.value.exit_code == ExitCode.INVALID_INPUT
 
 
 def test_discovery_per_cloud_uses_private_addresses_and_sets_labels(rendered):
-    aws = yaml.safe_load(rendered["regions/us-east-1/prometheus/prometheus.yml"])
-    gcp = yaml.safe_load(rendered["regions/asia-northeast1/prometheus/prometheus.yml"])
+    aws = yaml.safe_load(rendered["us-east-1/prometheus/prometheus.yml"])
+    gcp = yaml.safe_load(rendered["asia-northeast1/prometheus/prometheus.yml"])
     jobs = {j["job_name"]: j for j in aws["scrape_configs"]}
     assert set(jobs) == {"icon-agent", "goloop", "node", "icon-edge", "prometheus"}
     agent = jobs["icon-agent"]
@@ -157,14 +157,14 @@ def test_discovery_per_cloud_uses_private_addresses_and_sets_labels(rendered):
     assert zones == ["asia-northeast1-a", "asia-northeast1-b", "asia-northeast1-c"]
     grelabel = {r["target_label"]: r for r in gjobs["icon-agent"]["relabel_configs"]}
     assert grelabel["__address__"]["source_labels"] == ["__meta_gce_private_ip"]
-    assert "public" not in rendered["regions/asia-northeast1/prometheus/prometheus.yml"]
-    assert "public" not in rendered["regions/us-east-1/prometheus/prometheus.yml"]
+    assert "public" not in rendered["asia-northeast1/prometheus/prometheus.yml"]
+    assert "public" not in rendered["us-east-1/prometheus/prometheus.yml"]
 
 
 def test_kubernetes_flavour_uses_pod_discovery():
     spec = spec_from()
-    spec.regions[0].flavour = "k8s"
-    config = monitoring.regional_prometheus(spec, spec.regions[0])
+    region = spec.regions[0].model_copy(update={"flavour": "k8s"})  # not in the spec yet
+    config = monitoring.regional_prometheus(spec, region)
     agent = config["scrape_configs"][0]
     assert agent["kubernetes_sd_configs"][0]["role"] == "pod"
     relabel = {r.get("target_label"): r for r in agent["relabel_configs"]}
@@ -196,5 +196,5 @@ def test_region_dashboards_open_on_their_region(rendered):
 def test_rules_are_copied_unchanged(rendered):
     source = monitoring.monitoring_dir() / "prometheus" / "rules"
     assert rendered["global/prometheus/rules/alerts.yml"] == (source / "alerts.yml").read_text()
-    assert rendered["regions/us-east-1/prometheus/rules/recording.yml"] == (
+    assert rendered["us-east-1/prometheus/rules/recording.yml"] == (
         source / "recording.yml").read_text()

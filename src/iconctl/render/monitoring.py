@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from iconctl.errors import InputError
+from iconctl.render.common import HEADER
 
 AGENT_PORT = 9900
 NODE_EXPORTER_PORT = 9100
@@ -77,7 +78,10 @@ def monitoring_dir() -> Path:
 
 
 def files(spec: Any) -> dict[str, str]:
-    """Every monitoring file for ``spec``, keyed by path relative to the output directory."""
+    """Every monitoring file for ``spec``, keyed by path relative to the output directory.
+
+    Global files go under ``global/``, each region's Prometheus under ``<region>/``.
+    """
     monitoring = getattr(spec, "monitoring", None)
     if monitoring is None or not getattr(monitoring, "prometheus", False):
         return {}
@@ -87,12 +91,15 @@ def files(spec: Any) -> dict[str, str]:
 
     out["global/prometheus/prometheus.yml"] = _dump(global_prometheus(spec), spec)
     for name in GLOBAL_RULES:
-        out[f"global/prometheus/rules/{name}"] = _read(source / "prometheus" / "rules" / name)
+        text = _read(source / "prometheus" / "rules" / name)
+        if name == "fleet.yml":
+            text = _with_min_ready_nodes(text, _min_ready_nodes(spec))
+        out[f"global/prometheus/rules/{name}"] = text
     for region in regions:
         out[f"global/prometheus/federation/{region.name}.json"] = _json(
             federation_targets(spec, region)
         )
-        base = f"regions/{region.name}/prometheus"
+        base = f"{region.name}/prometheus"
         out[f"{base}/prometheus.yml"] = _dump(regional_prometheus(spec, region), spec)
         for name in REGIONAL_RULES:
             out[f"{base}/rules/{name}"] = _read(source / "prometheus" / "rules" / name)
@@ -104,6 +111,20 @@ def files(spec: Any) -> dict[str, str]:
 
     out.update(_grafana(spec, regions))
     return dict(sorted(out.items()))
+
+
+# The region aggregate health rule in fleet.yml, whose threshold follows geo.min_ready_nodes.
+HEALTHY_RULE = "expr: region:icon_nodes_ready:sum >= bool 1\n"
+
+
+def _min_ready_nodes(spec: Any) -> int:
+    return int(getattr(getattr(spec, "geo", None), "min_ready_nodes", 1) or 1)
+
+
+def _with_min_ready_nodes(text: str, minimum: int) -> str:
+    if HEALTHY_RULE not in text:
+        raise InputError("monitoring/prometheus/rules/fleet.yml lost its region health rule")
+    return text.replace(HEALTHY_RULE, HEALTHY_RULE.replace("bool 1", f"bool {minimum}"))
 
 
 # --- Prometheus --------------------------------------------------------------------------
@@ -309,14 +330,7 @@ def alertmanager(spec: Any) -> dict[str, Any]:
             "color": '{{ template "iconctl.slack.color" . }}',
         }]
     if alerts is not None and getattr(alerts, "telegram_bot_token", None):
-        chat_id = getattr(alerts, "telegram_chat_id", None)
-        try:
-            chat = int(str(chat_id))
-        except ValueError:
-            raise InputError(
-                "monitoring.alerts.telegram_chat_id: must be a numeric Telegram chat id"
-                f" (got {chat_id!r})"
-            ) from None
+        chat = int(alerts.telegram_chat_id)  # the spec allows digits with an optional '-'
         telegram = [{
             "send_resolved": True,
             # Alertmanager >= 0.26 reads the token from this file.
@@ -433,7 +447,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _dump(data: Any, spec: Any) -> str:
-    header = f"# Rendered by iconctl from the spec of {spec.name}; edit the spec, not this file.\n"
+    header = f"# {HEADER}\n"
     body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000)
     return header + body
 
