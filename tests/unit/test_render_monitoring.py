@@ -45,6 +45,8 @@ def test_the_expected_files(rendered):
         "global/grafana/dashboards/overview.json",
         "global/grafana/provisioning/datasources/prometheus.yml",
         "global/grafana/provisioning/dashboards/iconctl.yml",
+        "global/elasticsearch/remote-clusters.json",
+        "global/kibana/data-views.json",
     }
     for region in ("us-east-1", "eu-central-1", "asia-northeast1"):
         expected |= {
@@ -107,7 +109,7 @@ def test_slack_only_and_no_receivers():
 
 
 def test_no_monitoring_renders_nothing():
-    assert monitoring.files(spec_from(monitoring__prometheus=False)) == {}
+    assert monitoring.files(spec_from(monitoring__prometheus=False, logging=None)) == {}
 
 
 def test_single_node_without_receivers_still_gets_monitoring():
@@ -198,3 +200,23 @@ def test_rules_are_copied_unchanged(rendered):
     assert rendered["global/prometheus/rules/alerts.yml"] == (source / "alerts.yml").read_text()
     assert rendered["us-east-1/prometheus/rules/recording.yml"] == (
         source / "recording.yml").read_text()
+
+
+def test_elasticsearch_remote_clusters_and_kibana_views(rendered):
+    settings = json.loads(rendered["global/elasticsearch/remote-clusters.json"])
+    remotes = settings["persistent"]["cluster"]["remote"]
+    assert sorted(remotes) == ["asia-northeast1", "eu-central-1", "us-east-1"]
+    assert remotes["us-east-1"] == {
+        "mode": "proxy", "proxy_address": "elasticsearch.us-east-1.icon-api.internal:9300",
+        "skip_unavailable": True}
+    views = json.loads(rendered["global/kibana/data-views.json"])
+    assert [v["data_view"]["title"] for v in views] == [
+        "icon-edge-*,*:icon-edge-*", "icon-node-*,*:icon-node-*"]
+
+
+def test_no_logging_no_elasticsearch_files():
+    files = monitoring.files(spec_from("single-node.yaml"))
+    assert not [f for f in files if "elasticsearch" in f or "kibana" in f]
+    only_logs = monitoring.files(spec_from(monitoring__prometheus=False))
+    assert sorted(only_logs) == ["global/elasticsearch/remote-clusters.json",
+                                 "global/kibana/data-views.json"]

@@ -82,12 +82,12 @@ def files(spec: Any) -> dict[str, str]:
 
     Global files go under ``global/``, each region's Prometheus under ``<region>/``.
     """
+    out = _logs(spec) if getattr(spec, "logging", None) is not None else {}
     monitoring = getattr(spec, "monitoring", None)
     if monitoring is None or not getattr(monitoring, "prometheus", False):
-        return {}
+        return out
     regions = list(getattr(spec, "regions", None) or [])
     source = monitoring_dir()
-    out: dict[str, str] = {}
 
     out["global/prometheus/prometheus.yml"] = _dump(global_prometheus(spec), spec)
     for name in GLOBAL_RULES:
@@ -430,6 +430,54 @@ def _grafana(spec: Any, regions: Iterable[Any]) -> dict[str, str]:
             region_dashboard(region=region.name, datasource=f"prometheus-{region.name}")
         )
     return out
+
+
+# --- logs: Elasticsearch cross-cluster search and a Kibana view over every region -------
+
+ELASTICSEARCH_TRANSPORT_PORT = 9300
+LOG_INDICES = ("icon-edge-*", "icon-node-*")
+
+
+def remote_clusters(spec: Any) -> dict[str, Any]:
+    """``PUT _cluster/settings`` body for the master cluster: one remote per region.
+
+    Proxy mode needs one private address per region (no sniffing of the remote's nodes);
+    skip_unavailable keeps searches answering when one region is cut off.
+    """
+    remotes = {
+        region.name: {
+            "mode": "proxy",
+            "proxy_address": (
+                f"elasticsearch.{region.name}.{spec.name}.internal:{ELASTICSEARCH_TRANSPORT_PORT}"
+            ),
+            "skip_unavailable": True,
+        }
+        for region in spec.regions
+    }
+    return {"persistent": {"cluster": {"remote": remotes}}}
+
+
+def kibana_data_views(spec: Any) -> list[dict[str, Any]]:
+    """Bodies for Kibana's ``POST /api/data_views/data_view``: local plus every remote."""
+    views = []
+    for pattern, name in zip(LOG_INDICES, ("edge requests", "node logs"), strict=True):
+        views.append({
+            "data_view": {
+                "id": f"{spec.name}-{pattern.split('-')[1]}-all-regions",
+                "name": f"{spec.name}: {name}, all regions",
+                "title": f"{pattern},*:{pattern}",
+                "timeFieldName": "@timestamp",
+            },
+            "override": True,
+        })
+    return views
+
+
+def _logs(spec: Any) -> dict[str, str]:
+    return {
+        "global/elasticsearch/remote-clusters.json": _json(remote_clusters(spec)),
+        "global/kibana/data-views.json": _json(kibana_data_views(spec)),
+    }
 
 
 # --- output ------------------------------------------------------------------------------
