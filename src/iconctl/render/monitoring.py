@@ -186,12 +186,21 @@ def scrape_targets(spec: Any) -> list[tuple[str, int, str]]:
     ]
 
 
-def regional_prometheus(spec: Any, region: Any) -> dict[str, Any]:
+def regional_prometheus(spec: Any, region: Any, *, discovery: str = "cloud") -> dict[str, Any]:
+    """A region's Prometheus. ``discovery="file"`` swaps the cloud discovery for file-based
+    discovery (``targets/<job>.json``) with the same labels: for machines without a cloud
+    API (the local demo, tests). Each file entry carries the target's address and an
+    ``__meta_iconctl_instance`` label that becomes ``instance``.
+    """
     jobs = []
     for job, port, path in scrape_targets(spec):
-        jobs.append(
-            {"job_name": job, "metrics_path": path, **_discovery(spec, region, port)}
-        )
+        if discovery == "file":
+            sd = _file_discovery(region, job)
+        elif discovery == "cloud":
+            sd = _discovery(spec, region, port)
+        else:
+            raise InputError(f"unknown discovery {discovery!r} (cloud or file)")
+        jobs.append({"job_name": job, "metrics_path": path, **sd})
     jobs.append(
         {"job_name": "prometheus",
          "static_configs": [{"targets": [f"127.0.0.1:{PROMETHEUS_PORT}"]}]}
@@ -211,6 +220,25 @@ def regional_prometheus(spec: Any, region: Any) -> dict[str, Any]:
     }
 
 
+def _fixed_labels(region: Any) -> list[dict[str, Any]]:
+    return [
+        {"target_label": "region", "replacement": region.name},
+        {"target_label": "cloud", "replacement": region.cloud},
+        {"target_label": "flavour", "replacement": region.flavour},
+    ]
+
+
+def _file_discovery(region: Any, job: str) -> dict[str, Any]:
+    return {
+        "file_sd_configs": [{"files": [f"targets/{job}.json"], "refresh_interval": "30s"}],
+        "relabel_configs": [
+            {"source_labels": ["__meta_iconctl_instance"], "regex": "(.+)",
+             "target_label": "instance"},
+            *_fixed_labels(region),
+        ],
+    }
+
+
 def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
     """The discovery block and relabelling for one port on the nodes of one region.
 
@@ -219,11 +247,7 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
     series of different exporters join on it).
     """
     flavour = region.flavour
-    fixed = [
-        {"target_label": "region", "replacement": region.name},
-        {"target_label": "cloud", "replacement": region.cloud},
-        {"target_label": "flavour", "replacement": flavour},
-    ]
+    fixed = _fixed_labels(region)
     if flavour == "k8s":
         return {
             "kubernetes_sd_configs": [
