@@ -72,6 +72,12 @@ def _region_panels() -> list[tuple[str, list[Panel]]]:
             Panel("Ready (1) / not ready (0)", [
                 _q(f"icon_node_ready{sel}", "{{instance}}")], unit="none"),
             Panel("Peers", [_q(f"icon_node_peers{sel}", "{{instance}}")], unit="none"),
+            Panel("References answering", [
+                _q(f"sum by (instance) (icon_reference_up{sel})", "{{instance}}")],
+                unit="none"),
+            Panel("Chain state (admin API)", [
+                _q(f"icon_node_chain_state{sel} == 1", "{{instance}} {{state}}")],
+                unit="none"),
             Panel("Agent poll latency p99", [
                 _q("histogram_quantile(0.99, sum by (le, instance, target) "
                    f"(rate(icon_agent_poll_duration_seconds_bucket{sel}[{RATE}])))",

@@ -35,6 +35,8 @@ _METRICS: tuple[Metric, ...] = (
     Metric("icon_node_last_block_age_seconds", "gauge", AGENT, "age of the node's last block"),
     Metric("icon_node_ready", "gauge", AGENT, "1 when /readyz answers OK"),
     Metric("icon_reference_block_height", "gauge", AGENT, "height seen at each reference"),
+    Metric("icon_reference_up", "gauge", AGENT, "1 when a reference answered its last poll"),
+    Metric("icon_node_chain_state", "gauge", AGENT, "1 for the chain's admin state (label)"),
     Metric("icon_node_up", "gauge", AGENT, "1 when the node answers JSON-RPC"),
     Metric("icon_node_peers", "gauge", AGENT, "peers the node is connected to"),
     Metric("icon_agent_draining", "gauge", AGENT, "1 while the drain switch is on"),

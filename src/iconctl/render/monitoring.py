@@ -54,7 +54,7 @@ GCP_ZONES: dict[str, tuple[str, ...]] = {
 # gauges, goloop's height, scrape health and the data filesystems (for the disk alerts).
 FEDERATE_MATCH = (
     '{__name__=~"region:.+|region_method:.+|instance:.+"}',
-    '{__name__=~"icon_node_.+|icon_reference_block_height|icon_agent_draining"}',
+    '{__name__=~"icon_node_.+|icon_reference_block_height|icon_reference_up|icon_agent_draining"}',
     '{__name__=~"icon_sync_.+"}',
     '{__name__=~"goloop_consensus_height|goloop_consensus_round"}',
     '{__name__=~"node_filesystem_(avail|size)_bytes",'
