@@ -169,9 +169,11 @@ def fleet(tmp_path_factory):
 
         targets = {
             "icon-agent": [{"targets": [hostport(agents[n]["url"])],
-                            "labels": {"__meta_iconctl_instance": n}} for n in nodes],
+                            "labels": {"__meta_iconctl_instance": n,
+                                       "__meta_iconctl_role": "node"}} for n in nodes],
             "goloop": [{"targets": [hostport(sims[n]["url"])],
-                        "labels": {"__meta_iconctl_instance": n}} for n in nodes],
+                        "labels": {"__meta_iconctl_instance": n,
+                                   "__meta_iconctl_role": "node"}} for n in nodes],
             "node": [],
             "icon-edge": [],
         }
@@ -219,6 +221,7 @@ def test_every_target_is_up_with_the_discovery_labels(fleet):
         assert labels["region"] == REGION
         assert labels["cloud"] == "aws"
         assert labels["flavour"] == "asg"
+        assert labels["role"] == "node"
         assert labels["instance"] in fleet["nodes"]
         assert not any(key.startswith("__") for key in labels)
 

@@ -144,8 +144,13 @@ def test_discovery_per_cloud_uses_private_addresses_and_sets_labels(rendered):
     agent = jobs["icon-agent"]
     sd = agent["ec2_sd_configs"][0]
     assert sd["region"] == "us-east-1" and sd["port"] == 9900
-    assert {"name": "tag:iconctl-deployment", "values": ["icon-api"]} in sd["filters"]
-    relabel = {r["target_label"]: r for r in agent["relabel_configs"]}
+    assert {"name": "tag:iconctl-name", "values": ["icon-api"]} in sd["filters"]
+    assert {"name": "tag:iconctl-role", "values": ["node", "source"]} in sd["filters"]
+    assert agent["relabel_configs"][0] == {
+        "source_labels": ["__meta_ec2_tag_iconctl_role"], "regex": "node|source",
+        "action": "keep"}
+    relabel = {r.get("target_label"): r for r in agent["relabel_configs"]}
+    assert relabel["role"]["source_labels"] == ["__meta_ec2_tag_iconctl_role"]
     assert relabel["__address__"]["source_labels"] == ["__meta_ec2_private_ip"]
     assert relabel["__address__"]["replacement"] == "${1}:9900"
     assert relabel["instance"]["source_labels"] == ["__meta_ec2_instance_id"]
@@ -157,8 +162,11 @@ def test_discovery_per_cloud_uses_private_addresses_and_sets_labels(rendered):
     gjobs = {j["job_name"]: j for j in gcp["scrape_configs"]}
     zones = [c["zone"] for c in gjobs["icon-agent"]["gce_sd_configs"]]
     assert zones == ["asia-northeast1-a", "asia-northeast1-b", "asia-northeast1-c"]
-    grelabel = {r["target_label"]: r for r in gjobs["icon-agent"]["relabel_configs"]}
+    assert gjobs["icon-agent"]["gce_sd_configs"][0]["filter"] == (
+        '(labels.iconctl-name = "icon-api") AND (status = "RUNNING")')
+    grelabel = {r.get("target_label"): r for r in gjobs["icon-agent"]["relabel_configs"]}
     assert grelabel["__address__"]["source_labels"] == ["__meta_gce_private_ip"]
+    assert grelabel["role"]["source_labels"] == ["__meta_gce_label_iconctl_role"]
     assert "public" not in rendered["asia-northeast1/prometheus/prometheus.yml"]
     assert "public" not in rendered["us-east-1/prometheus/prometheus.yml"]
 

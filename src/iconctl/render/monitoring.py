@@ -33,9 +33,11 @@ ALERTMANAGER_PORT = 9093
 
 # Tags (AWS) and labels (GCP, Kubernetes) that mark the instances to scrape. The Terraform
 # modules put them on every node; discovery selects on both.
-DEPLOYMENT_TAG = "iconctl-deployment"
-ROLE_TAG = "iconctl-role"
-NODE_ROLE = "node"
+# The Terraform modules tag (AWS) and label (GCP) every machine with these; GCP label keys
+# keep the dash, and Prometheus exposes them as __meta_gce_label_iconctl_role etc.
+NAME_TAG = "iconctl-name"       # the deployment's name (spec.name)
+ROLE_TAG = "iconctl-role"       # node (serves traffic) or source (takes the snapshots)
+ROLES = ("node", "source")
 K8S_NODE_SELECTOR = "app.kubernetes.io/name=icon-node"
 
 SECRETS_DIR = "/run/secrets"
@@ -228,10 +230,20 @@ def _fixed_labels(region: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _role(source_label: str) -> list[dict[str, Any]]:
+    """Keep only iconctl's machines, and label each with its role (node or source)."""
+    roles = "|".join(ROLES)
+    return [
+        {"source_labels": [source_label], "regex": roles, "action": "keep"},
+        {"source_labels": [source_label], "target_label": "role"},
+    ]
+
+
 def _file_discovery(region: Any, job: str) -> dict[str, Any]:
     return {
         "file_sd_configs": [{"files": [f"targets/{job}.json"], "refresh_interval": "30s"}],
         "relabel_configs": [
+            *_role("__meta_iconctl_role"),
             {"source_labels": ["__meta_iconctl_instance"], "regex": "(.+)",
              "target_label": "instance"},
             *_fixed_labels(region),
@@ -242,8 +254,8 @@ def _file_discovery(region: Any, job: str) -> dict[str, Any]:
 def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
     """The discovery block and relabelling for one port on the nodes of one region.
 
-    Addresses are always the private ones; the target labels region, cloud, flavour and
-    instance (the instance id or pod name, the same for every job on one machine, so
+    Addresses are always the private ones; the target labels region, cloud, flavour, role
+    and instance (the instance id or pod name, the same for every job on one machine, so
     series of different exporters join on it).
     """
     flavour = region.flavour
@@ -256,6 +268,7 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
             "relabel_configs": [
                 {"source_labels": ["__meta_kubernetes_pod_phase"], "regex": "Running",
                  "action": "keep"},
+                *_role("__meta_kubernetes_pod_label_iconctl_role"),
                 {"source_labels": ["__meta_kubernetes_pod_ip"], "regex": "(.+)",
                  "target_label": "__address__", "replacement": f"${{1}}:{port}"},
                 {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "instance"},
@@ -272,13 +285,14 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
                     "port": port,
                     "refresh_interval": "60s",
                     "filters": [
-                        {"name": f"tag:{DEPLOYMENT_TAG}", "values": [spec.name]},
-                        {"name": f"tag:{ROLE_TAG}", "values": [NODE_ROLE]},
+                        {"name": f"tag:{NAME_TAG}", "values": [spec.name]},
+                        {"name": f"tag:{ROLE_TAG}", "values": list(ROLES)},
                         {"name": "instance-state-name", "values": ["running"]},
                     ],
                 }
             ],
             "relabel_configs": [
+                *_role("__meta_ec2_tag_iconctl_role"),
                 {"source_labels": ["__meta_ec2_private_ip"], "regex": "(.+)",
                  "target_label": "__address__", "replacement": f"${{1}}:{port}"},
                 {"source_labels": ["__meta_ec2_instance_id"], "target_label": "instance"},
@@ -292,10 +306,8 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
             raise InputError(
                 f"regions: region {region.name} is on gcp but gcp.project is not set"
             )
-        label_filter = (
-            f'(labels.{DEPLOYMENT_TAG} = "{spec.name}") AND (labels.{ROLE_TAG} = "{NODE_ROLE}")'
-            ' AND (status = "RUNNING")'
-        )
+        # The API filters by deployment; the role is checked by relabelling below.
+        label_filter = f'(labels.{NAME_TAG} = "{spec.name}") AND (status = "RUNNING")'
         return {
             "gce_sd_configs": [
                 {
@@ -308,6 +320,7 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
                 for zone in GCP_ZONES.get(region.name, ("a", "b", "c"))
             ],
             "relabel_configs": [
+                *_role("__meta_gce_label_iconctl_role"),
                 {"source_labels": ["__meta_gce_private_ip"], "regex": "(.+)",
                  "target_label": "__address__", "replacement": f"${{1}}:{port}"},
                 {"source_labels": ["__meta_gce_instance_name"], "target_label": "instance"},
