@@ -21,18 +21,16 @@ from typing import Any
 
 import yaml
 
-from iconctl.errors import InputError
+from iconctl.errors import IconctlError, InputError
 from iconctl.render.common import HEADER
+from iconctl.render.terraform import AGENT_PORT
 
-AGENT_PORT = 9900
 NODE_EXPORTER_PORT = 9100
 EDGE_EXPORTER_PORT = 9598
 DEFAULT_RPC_PORT = 9000
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 
-# Tags (AWS) and labels (GCP, Kubernetes) that mark the instances to scrape. The Terraform
-# modules put them on every node; discovery selects on both.
 # The Terraform modules tag (AWS) and label (GCP) every machine with these; GCP label keys
 # keep the dash, and Prometheus exposes them as __meta_gce_label_iconctl_role etc.
 NAME_TAG = "iconctl-name"       # the deployment's name (spec.name)
@@ -125,7 +123,7 @@ def _min_ready_nodes(spec: Any) -> int:
 
 def _with_min_ready_nodes(text: str, minimum: int) -> str:
     if HEALTHY_RULE not in text:
-        raise InputError("monitoring/prometheus/rules/fleet.yml lost its region health rule")
+        raise IconctlError("monitoring/prometheus/rules/fleet.yml lost its region health rule")
     return text.replace(HEALTHY_RULE, HEALTHY_RULE.replace("bool 1", f"bool {minimum}"))
 
 
