@@ -127,6 +127,14 @@ def test_region_health_threshold_follows_geo_min_ready_nodes():
     assert "region:icon_nodes_ready:sum >= bool 1\n" in default
 
 
+def test_lag_alert_threshold_follows_health_max_lag_blocks():
+    alerts = monitoring.files(spec_from(health__max_lag_blocks=50))[
+        "global/prometheus/rules/alerts.yml"]
+    assert "expr: icon_node_lag_blocks > 50\n" in alerts
+    assert "by more than 50 blocks." in alerts
+    assert "> 30" not in alerts.split("IconNodeLagging")[1].split("alert:")[0]
+
+
 def test_gcp_region_without_project_is_an_input_error():
     spec = spec_from()
     broken = spec.model_copy(update={"gcp": None})  # bypasses the spec's own check

@@ -92,9 +92,7 @@ def files(spec: Any) -> dict[str, str]:
     out["global/prometheus/prometheus.yml"] = _dump(global_prometheus(spec), spec)
     for name in GLOBAL_RULES:
         text = _read(source / "prometheus" / "rules" / name)
-        if name == "fleet.yml":
-            text = _with_min_ready_nodes(text, _min_ready_nodes(spec))
-        out[f"global/prometheus/rules/{name}"] = text
+        out[f"global/prometheus/rules/{name}"] = _tuned(name, text, spec)
     for region in regions:
         out[f"global/prometheus/federation/{region.name}.json"] = _json(
             federation_targets(spec, region)
@@ -113,18 +111,30 @@ def files(spec: Any) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-# The region aggregate health rule in fleet.yml, whose threshold follows geo.min_ready_nodes.
-HEALTHY_RULE = "expr: region:icon_nodes_ready:sum >= bool 1\n"
+# Thresholds in the shipped rules that follow the spec: (file, exact text with the shipped
+# default, spec value). The shipped defaults equal the spec's defaults, so the promtool
+# tests cover the rules as most deployments run them.
+def _tunables(spec: Any) -> list[tuple[str, str, str]]:
+    lag = int(getattr(getattr(spec, "health", None), "max_lag_blocks", 30) or 30)
+    ready = int(getattr(getattr(spec, "geo", None), "min_ready_nodes", 1) or 1)
+    return [
+        ("alerts.yml", "expr: icon_node_lag_blocks > 30\n",
+         f"expr: icon_node_lag_blocks > {lag}\n"),
+        ("alerts.yml", "reference by more than 30 blocks.",
+         f"reference by more than {lag} blocks."),
+        ("fleet.yml", "expr: region:icon_nodes_ready:sum >= bool 1\n",
+         f"expr: region:icon_nodes_ready:sum >= bool {ready}\n"),
+    ]
 
 
-def _min_ready_nodes(spec: Any) -> int:
-    return int(getattr(getattr(spec, "geo", None), "min_ready_nodes", 1) or 1)
-
-
-def _with_min_ready_nodes(text: str, minimum: int) -> str:
-    if HEALTHY_RULE not in text:
-        raise IconctlError("monitoring/prometheus/rules/fleet.yml lost its region health rule")
-    return text.replace(HEALTHY_RULE, HEALTHY_RULE.replace("bool 1", f"bool {minimum}"))
+def _tuned(name: str, text: str, spec: Any) -> str:
+    for file, shipped, wanted in _tunables(spec):
+        if file != name:
+            continue
+        if text.count(shipped) != 1:
+            raise IconctlError(f"monitoring/prometheus/rules/{name} no longer holds {shipped!r}")
+        text = text.replace(shipped, wanted)
+    return text
 
 
 # --- Prometheus --------------------------------------------------------------------------
