@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import free_port, need_tool
+from tests.conftest import free_port, need_tool
 
 # A tiny HTTP server that serves a directory slowly, to catch a restore in the middle.
 SLOW_SERVER = r"""

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import need_module
-from sync_support import chain_tree, http_server, make_data_dir
 
 from iconctl.sync.restore import MARKER_FILE, PART_SUFFIX, STATE_FILE
+from tests.conftest import need_module
+from tests.sync_support import chain_tree, http_server, make_data_dir
 
 pytestmark = pytest.mark.timeout(180)
 

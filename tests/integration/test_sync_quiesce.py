@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sync_support import chain_tree, make_data_dir
+
+from tests.sync_support import chain_tree, make_data_dir
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from sync_support import chain_tree, create_bucket, make_data_dir, moto_server
+
+from tests.sync_support import chain_tree, create_bucket, make_data_dir, moto_server
 
 pytestmark = pytest.mark.timeout(180)
 
