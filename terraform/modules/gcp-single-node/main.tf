@@ -43,6 +43,7 @@ resource "google_compute_address" "this" {
 }
 
 resource "google_compute_disk" "data" {
+  #checkov:skip=CKV_GCP_37: encrypted with Google-managed keys; customer-supplied keys would have to be handed over at every restart, which unattended nodes cannot do
   count = var.local_ssd_count == 0 && var.data_disk_size_gb > 0 ? 1 : 0
 
   project = var.project
