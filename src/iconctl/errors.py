@@ -23,6 +23,7 @@ class IconctlError(Exception):
     """Base class: a message a user can act on and the exit code it maps to."""
 
     exit_code: ExitCode = ExitCode.INTERNAL
+    prefix = "error: "  # printed before each line; spec problems carry their own location
 
     def __init__(self, message: str, *, exit_code: ExitCode | None = None) -> None:
         super().__init__(message)
@@ -33,6 +34,10 @@ class IconctlError(Exception):
     def lines(self) -> list[str]:
         """The lines printed to the user, one problem per line."""
         return [self.message]
+
+    def to_json(self) -> dict[str, object]:
+        """What ``--json`` prints on stdout when the command fails."""
+        return {"error": self.message, "exit_code": int(self.exit_code)}
 
 
 class UsageError(IconctlError):
@@ -63,6 +68,7 @@ class SpecError(IconctlError):
     """One or more problems in a spec; each is printed on its own line."""
 
     exit_code = ExitCode.INVALID_INPUT
+    prefix = ""
 
     def __init__(self, *, problems: list[SpecProblem]) -> None:
         self.problems = problems
@@ -70,6 +76,15 @@ class SpecError(IconctlError):
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **super().to_json(),
+            "problems": [
+                {"file": p.file, "line": p.line, "path": p.path, "message": p.message}
+                for p in self.problems
+            ],
+        }
 
 
 class ToolNotFound(IconctlError):
