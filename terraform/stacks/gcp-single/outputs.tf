@@ -1,0 +1,52 @@
+# What the orchestration passes on to the Ansible inventory and the status command.
+
+output "hostname" {
+  description = "Hostname the node serves."
+  value       = var.domain
+}
+
+output "node_public_ip" {
+  description = "Static external address of the node (the inventory's ansible_host)."
+  value       = module.node.public_ip
+}
+
+output "node_private_ip" {
+  description = "Internal address of the node."
+  value       = module.node.private_ip
+}
+
+output "node_instance_name" {
+  description = "Instance name of the node."
+  value       = module.node.instance_name
+}
+
+output "node_role" {
+  description = "node, or source when the node also takes snapshots."
+  value       = local.sync ? "source" : "node"
+}
+
+output "snapshot_bucket" {
+  description = "The region's snapshot bucket, or null without sync."
+  value       = local.sync ? module.snapshots[0].bucket : null
+}
+
+output "snapshot_store" {
+  description = "Snapshot store URL the node uses, or null without sync."
+  value       = local.sync ? local.snapshot_store : null
+}
+
+output "ansible_hosts" {
+  description = "Inventory groups to addresses: the node serves (icon_nodes) and, with sync, is the source of truth (icon_source). Ansible configures it."
+  value = {
+    icon_nodes  = compact([module.node.public_ip])
+    icon_source = local.sync ? compact([module.node.public_ip]) : []
+  }
+}
+
+output "ansible_vars" {
+  description = "Connection settings for every host of the inventory."
+  value = {
+    ansible_user               = "admin"
+    ansible_python_interpreter = "/usr/bin/python3"
+  }
+}
