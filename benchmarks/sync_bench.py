@@ -378,7 +378,7 @@ def compare_clients(
         with ThreadPoolExecutor(workers) as pool:
             return sum(pool.map(one, keys))
 
-    run("http.client threads (iconctl http store)", http_client)
+    run("iconctl http store (threads)", http_client)
 
     import urllib3
 
