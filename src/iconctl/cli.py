@@ -149,7 +149,15 @@ StoreOpt = Annotated[
         "http(s)://host/prefix (restore and verify only).",
     ),
 ]
-WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=256, help="Parallel transfers.")]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=256,
+        help="Parallel transfers (default: 16 for s3:// and gs://, 8 for other stores).",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 MetricsOpt = Annotated[
     Path | None,
@@ -190,7 +198,7 @@ def sync_snapshot(
     lock_wait: Annotated[
         float, typer.Option("--lock-wait", min=0, help="Seconds to wait for the store lock.")
     ] = 0.0,
-    workers: WorkersOpt = 16,
+    workers: WorkersOpt = None,
     metrics_file: MetricsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -239,7 +247,7 @@ def sync_restore(
             help="Skip flushing to disk before the completion marker (faster; not crash-safe).",
         ),
     ] = False,
-    workers: WorkersOpt = 16,
+    workers: WorkersOpt = None,
     metrics_file: MetricsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -291,7 +299,7 @@ def sync_verify(
     snapshot_id: Annotated[
         str | None, typer.Option("--snapshot", help="Snapshot id (default: latest).")
     ] = None,
-    workers: WorkersOpt = 16,
+    workers: WorkersOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Re-hash every chunk of a snapshot in the store; exit 6 if anything is wrong."""

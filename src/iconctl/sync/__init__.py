@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from iconctl.errors import IconctlError
+from iconctl.sync.store import DEFAULT_WORKERS
 
 
 @contextmanager
@@ -82,7 +83,7 @@ def snapshot(
     chain: str | None = None,
     stop_cmd: str | None = None,
     start_cmd: str | None = None,
-    workers: int = 16,
+    workers: int | None = None,
     lock_wait: float = 0.0,
     metrics_file: Path | None = None,
     show_progress: bool = True,
@@ -96,7 +97,8 @@ def snapshot(
         metrics_file, "snapshot", lambda: holder["r"].bytes_uploaded if "r" in holder else 0
     ):
         quiescer = make_quiescer(admin_url, chain, stop_cmd, start_cmd)
-        store = open_store(store_url, workers=workers)
+        store = open_store(store_url, workers=workers or DEFAULT_WORKERS)
+        workers = workers or store.default_workers
         with _progress("snapshot", show_progress) as progress:
             holder["r"] = create_snapshot(
                 data_dir, store, quiescer, workers=workers, lock_wait=lock_wait, progress=progress
@@ -110,7 +112,7 @@ def restore(
     *,
     snapshot_id: str | None = None,
     force: bool = False,
-    workers: int = 16,
+    workers: int | None = None,
     durable: bool = True,
     metrics_file: Path | None = None,
     show_progress: bool = True,
@@ -122,7 +124,8 @@ def restore(
     with _metrics(
         metrics_file, "restore", lambda: holder["r"].bytes_fetched if "r" in holder else 0
     ):
-        store = open_store(store_url, workers=workers)
+        store = open_store(store_url, workers=workers or DEFAULT_WORKERS)
+        workers = workers or store.default_workers
         with _progress("restore", show_progress) as progress:
             holder["r"] = restore_snapshot(
                 store,
@@ -144,12 +147,17 @@ def list_store(store_url: str) -> list[dict]:
 
 
 def verify(
-    store_url: str, snapshot_id: str | None, *, workers: int = 16, show_progress: bool = True
+    store_url: str,
+    snapshot_id: str | None,
+    *,
+    workers: int | None = None,
+    show_progress: bool = True,
 ) -> dict:
     from iconctl.sync.catalog import verify_snapshot
     from iconctl.sync.store import open_store
 
-    store = open_store(store_url, workers=workers)
+    store = open_store(store_url, workers=workers or DEFAULT_WORKERS)
+    workers = workers or store.default_workers
     with _progress("verify", show_progress) as progress:
         return verify_snapshot(store, snapshot_id, workers=workers, progress=progress).to_json()
 

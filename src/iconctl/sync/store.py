@@ -23,8 +23,12 @@ from urllib.parse import quote, urlsplit
 
 from iconctl.errors import IconctlError, InputError, ToolFailed
 
-# Keep-alive connections per store; callers size their thread pools to this.
+# Parallel transfers when --workers is not given. Object stores answer each request after a
+# round trip, so more requests in flight pay off; a directory or a nearby HTTP server is
+# bound by the CPU (receive, hash, write), where more threads than a few per core only add
+# contention (measured: docs/sync-transfer.md).
 DEFAULT_WORKERS = 16
+LOCAL_WORKERS = 8
 
 
 class NotFound(IconctlError):
@@ -60,6 +64,7 @@ class Store(ABC):
 
     url: str
     read_only: bool = False
+    default_workers: int = DEFAULT_WORKERS
 
     @abstractmethod
     def get(self, key: str) -> bytes:
@@ -103,6 +108,7 @@ def _refuse_write(store: Store) -> None:
 
 
 class FileStore(Store):
+    default_workers = LOCAL_WORKERS
     def __init__(self, root: Path, url: str) -> None:
         self.root = root
         self.url = url
@@ -463,6 +469,7 @@ class HttpStore(Store):
     """
 
     read_only = True
+    default_workers = LOCAL_WORKERS
     RETRIES = 3
 
     def __init__(self, url: str, timeout: float = 60.0) -> None:
