@@ -18,8 +18,9 @@ from iconctl.sync.store import DEFAULT_WORKERS
 
 @contextmanager
 def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    from iconctl.console import err
+    from iconctl.console import real
 
+    err = real(stderr=True)  # the rich Console itself: Progress needs the real object
     if not enabled or not err.is_terminal:
         yield None
         return

@@ -109,6 +109,7 @@ def _refuse_write(store: Store) -> None:
 
 class FileStore(Store):
     default_workers = LOCAL_WORKERS
+
     def __init__(self, root: Path, url: str) -> None:
         self.root = root
         self.url = url
