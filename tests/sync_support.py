@@ -186,3 +186,43 @@ http {{
     finally:
         proc.terminate()
         proc.wait()
+
+
+TLS_SERVER = r"""
+import functools, http.server, ssl, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+h = functools.partial(H, directory=sys.argv[2])
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), h)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+"""
+
+
+@contextlib.contextmanager
+def https_server(directory: Path, work: Path):
+    """An HTTPS server on loopback with a fresh self-signed certificate for 127.0.0.1;
+    yields (base URL, path of the certificate to trust)."""
+    openssl = need_tool("openssl")["openssl"]
+    work.mkdir(parents=True, exist_ok=True)
+    cert, key = work / "cert.pem", work / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", TLS_SERVER, str(port), str(directory), str(cert), str(key)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_port(port, proc)
+        yield f"https://127.0.0.1:{port}", cert
+    finally:
+        proc.kill()
+        proc.wait()

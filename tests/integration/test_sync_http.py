@@ -15,7 +15,13 @@ import pytest
 
 from iconctl.sync.restore import MARKER_FILE, PART_SUFFIX, STATE_FILE
 from tests.conftest import need_module
-from tests.sync_support import chain_tree, http_server, make_data_dir, nginx_server
+from tests.sync_support import (
+    chain_tree,
+    http_server,
+    https_server,
+    make_data_dir,
+    nginx_server,
+)
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -69,6 +75,24 @@ def test_restore_through_nginx_and_a_404_chunk(tmp_path: Path, iconctl):
             "sync", "restore", "--store", f"{base}/snapshots", "--data-dir", str(tmp_path / "u")
         )
         assert res.returncode == 6 and "missing" in res.stderr
+
+
+def test_restore_over_https_verifies_the_server_certificate(tmp_path: Path, iconctl):
+    node = make_data_dir(tmp_path / "node", tables=3)
+    store = tmp_path / "store"
+    assert (
+        iconctl("sync", "snapshot", "--data-dir", str(node), "--store", str(store)).returncode == 0
+    )
+    with https_server(store, tmp_path / "tls") as (base, cert):
+        res = iconctl("sync", "restore", "--store", base, "--data-dir", str(tmp_path / "t"),
+                      env={"SSL_CERT_FILE": str(cert)})  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        assert chain_tree(tmp_path / "t") == chain_tree(node)
+        # without trusting the certificate the restore refuses to talk to the server
+        res = iconctl("sync", "restore", "--store", base, "--data-dir", str(tmp_path / "u"),
+                      env={"SSL_CERT_FILE": "/nonexistent"})  # fmt: skip
+        assert res.returncode == 5 and "CERTIFICATE_VERIFY_FAILED" in res.stderr
+        assert not (tmp_path / "u" / "data").exists()
 
 
 def test_kill_9_during_restore_then_resume_fetches_only_what_is_missing(tmp_path: Path):
