@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from iconctl.errors import InputError, IntegrityError
@@ -23,6 +22,7 @@ from iconctl.sync.manifest import (
     parse_manifest,
 )
 from iconctl.sync.store import DEFAULT_WORKERS, NotFound, Store
+from iconctl.sync.workers import drain
 
 
 def load_manifest(store: Store, snapshot_id: str, expect_hash: str | None = None) -> Manifest:
@@ -162,8 +162,7 @@ def verify_snapshot(
             if progress:
                 progress(result.bytes_verified, total)
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync-verify") as pool:
-        list(pool.map(check, sorted(sizes.items())))
+    drain(sorted(sizes.items()), check, workers=workers, name="sync-verify")
     result.problems.sort()
     return result
 

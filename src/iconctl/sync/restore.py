@@ -17,7 +17,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from iconctl.errors import InputError, IntegrityError
 from iconctl.sync.catalog import resolve
 from iconctl.sync.manifest import FileEntry, Manifest, chunk_key, hash_bytes
 from iconctl.sync.store import DEFAULT_WORKERS, NotFound, Store
+from iconctl.sync.workers import drain
 
 STATE_FILE = ".iconctl-restore.json"
 MARKER_FILE = ".iconctl-restore-complete"
@@ -235,7 +235,6 @@ class _Fetcher:
         self.workers = max(1, workers)
         self.progress = progress
         self.lock = threading.Lock()
-        self.failed = threading.Event()
         self.local = threading.local()
         self.remaining: dict[int, int] = {}
         self.done_bytes = 0
@@ -348,8 +347,6 @@ class _Fetcher:
         os.replace(part, final)
 
     def _fetch(self, task: tuple[int, int, int]) -> None:
-        if self.failed.is_set():
-            return
         index, ci, offset = task
         f = self.manifest.files[index]
         c = f.chunks[ci]
@@ -384,21 +381,21 @@ class _Fetcher:
         if last:
             self._complete(index)
 
-    def _guard(self, fn, item):
-        try:
-            return fn(item)
-        except BaseException:
-            self.failed.set()
-            raise
-
     def run(self) -> None:
         n = len(self.manifest.files)
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sync-get") as pool:
-            plans = list(pool.map(lambda i: self._guard(self._prepare, i), range(n)))
-            tasks = []
-            for index, todo in enumerate(plans):
-                if todo:
-                    self.remaining[index] = len(todo)
-                    tasks.extend(todo)
-            for fut in [pool.submit(self._guard, self._fetch, t) for t in tasks]:
-                fut.result()
+        plans: list[list[tuple[int, int, int]]] = [[] for _ in range(n)]
+
+        def prepare(index: int) -> None:
+            plans[index] = self._prepare(index)
+
+        drain(range(n), prepare, workers=self.workers, name="sync-prepare")
+        for index, todo in enumerate(plans):
+            if todo:
+                self.remaining[index] = len(todo)
+
+        def tasks():
+            for index in range(n):
+                todo, plans[index] = plans[index], []
+                yield from todo
+
+        drain(tasks(), self._fetch, workers=self.workers, name="sync-get")
