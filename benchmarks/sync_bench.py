@@ -595,8 +595,12 @@ def main() -> None:
         if s3_env is not None:
             methods["iconctl s3 (moto)"] = lambda t: method_iconctl("s3://bench/snap", t, s3_env)
         rows: dict = {}
+        names = list(methods)
         for rnd in range(args.repeat):
-            for name, fn in methods.items():
+            # rotate the order each round: no method is always the first after a clean-up
+            shift = rnd % len(names)
+            for name in names[shift:] + names[:shift]:
+                fn = methods[name]
                 target = work / "target"
                 target.mkdir()
                 subprocess.run(["sync"], check=True)  # start each method from a quiet disk
