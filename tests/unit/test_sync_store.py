@@ -27,7 +27,17 @@ def test_urls(tmp_path: Path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "url", ["", "ftp://x/y", "s3://", "s3:///x", "file://host/x", "gs://b/p?x=1", "http:///nohost"]
+    "url",
+    [
+        "",
+        "ftp://x/y",
+        "s3://",
+        "s3:///x",
+        "file://host/x",
+        "gs://b/p?x=1",
+        "http:///nohost",
+        "https://user:secret@cdn.example.org/x",
+    ],
 )
 def test_bad_urls(url):
     with pytest.raises(InputError):

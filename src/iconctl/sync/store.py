@@ -477,6 +477,9 @@ class HttpStore(Store):
         parts = urlsplit(url)
         if not parts.hostname:
             raise InputError(f"invalid store URL {url!r}: no host")
+        if parts.username or parts.password:
+            # it would end up in logs, state files and metrics: refuse rather than leak it
+            raise InputError("store URLs must not carry credentials (user:password@)")
         self.url = url
         self.https = parts.scheme == "https"
         self.host = parts.hostname
