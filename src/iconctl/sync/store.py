@@ -12,6 +12,7 @@ import http.client
 import os
 import socket
 import ssl
+import struct
 import threading
 import time
 import uuid
@@ -585,6 +586,13 @@ class HttpStore(Store):
         if sock is None:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # A blocking socket with kernel-side timeouts: MSG_WAITALL then really receives a
+            # whole chunk in one call (Python's own timeouts make the socket non-blocking and
+            # split every receive into many). A timeout surfaces as an OSError and a retry.
+            sock.settimeout(None)
+            timeval = struct.pack("ll", int(self.timeout), 0)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
             self._local.sock = sock
             self._local.head = bytearray(65536)
         return sock
