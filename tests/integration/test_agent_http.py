@@ -83,3 +83,38 @@ def test_bad_requests_get_a_status_and_a_close(raw, status):
 def test_partial_body_waits_for_the_rest():
     data = run(b"POST /p HTTP/1.1\r\nContent-Length: 10\r\n\r\n12345", read_until_close=False)
     assert data == b""
+
+
+async def fast_exchange(chunks: list[bytes]) -> bytes:
+    fast = response(200, "fast")
+    server = HTTPServer(_sync, fast_get=lambda target: fast if target == b"/f" else None)
+    port = await server.start("127.0.0.1", 0)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for chunk in chunks:
+            writer.write(chunk)
+            await writer.drain()
+            await asyncio.sleep(0.05)
+        data = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        return data
+    finally:
+        await server.stop()
+
+
+def test_fast_path_answers_probes_and_defers_everything_else():
+    data = asyncio.run(fast_exchange([
+        b"GET /f HTTP/1.1\r\nHost: x\r\n\r\n",                     # the shortcut
+        b"GET /other HTTP/1.1\r\n\r\n",                             # not a shortcut target
+        b"GET /f HTTP/1.1\r\n\r\nGET /f HTTP/1.1\r\n\r\n",          # pipelined: normal path
+        b"GET /f HTTP/1.0\r\n\r\n",                                 # HTTP/1.0 closes
+    ]))
+    assert data.count(b"\r\n\r\nfast") == 1
+    assert b"GET /other 0" in data
+    assert data.count(b"GET /f 0") == 3  # the normal handler answered the rest, in order
+    assert data.endswith(b"GET /f 0 ")  # and the HTTP/1.0 request closed the connection
+
+
+def test_fast_path_respects_connection_close():
+    data = asyncio.run(fast_exchange([b"GET /f HTTP/1.1\r\nConnection: close\r\n\r\n"]))
+    assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"GET /f 0 ")

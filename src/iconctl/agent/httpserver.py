@@ -173,6 +173,18 @@ class _Connection(asyncio.Protocol):
             self.ws.on_close()
 
     def data_received(self, data: bytes) -> None:
+        fast = self.server.fast_get
+        if (fast is not None and not self.buf and self.ws is None and not self.busy
+                and data.startswith(b"GET ") and data.endswith(b"\r\n\r\n")
+                and data.find(b"\r\n\r\n") == len(data) - 4 and b"onnection:" not in data
+                and b"ONNECTION:" not in data):
+            # One complete keep-alive GET with nothing after it: the probe path.
+            end = data.find(b" HTTP/1.1\r\n", 4)
+            if end > 4 and self.transport is not None:
+                answer = fast(data[4:end])
+                if answer is not None:
+                    self.transport.write(answer)
+                    return
         self.buf += data
         if self.ws is not None:
             self._ws_process()
@@ -350,6 +362,9 @@ class HTTPServer:
     handler: Handler
     max_body: int = DEFAULT_MAX_BODY
     on_error: Callable[[], None] = lambda: None
+    # Optional shortcut for bodiless keep-alive GETs: target bytes -> response, or None to
+    # take the normal path. Lets probes skip request parsing entirely.
+    fast_get: Callable[[bytes], bytes | None] | None = None
     connections: set[_Connection] = field(default_factory=set)
     tasks: set[asyncio.Future[Any]] = field(default_factory=set)
     _server: asyncio.base_events.Server | None = None

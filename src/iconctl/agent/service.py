@@ -115,7 +115,7 @@ class Agent:
         self.durations: dict[str, Histogram] = {"node": Histogram(), "admin": Histogram()}
         for ref in self.references:
             self.durations[ref.label] = Histogram()
-        self.server = HTTPServer(self.handle, max_body=4096)
+        self.server = HTTPServer(self.handle, max_body=4096, fast_get=self._fast_get)
         self.port = config.port
         self._session: Any = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -287,6 +287,15 @@ class Agent:
         live = (200, "OK") if self.live.ok else (503, f"UNHEALTHY {self.live.reason}")
         self._ready_get, self._ready_head = _probe(*ready)
         self._live_get, self._live_head = _probe(*live)
+
+    def _fast_get(self, target: bytes) -> bytes | None:
+        if target == b"/readyz":
+            self.probes["/readyz"] += 1
+            return self._ready_get
+        if target == b"/healthz":
+            self.probes["/healthz"] += 1
+            return self._live_get
+        return None
 
     def handle(self, req: Request) -> bytes:
         path = req.path
