@@ -237,3 +237,13 @@ def test_json_ready_line(node):
     with start_agent("--node", base(node)) as agent:
         assert set(agent.info) >= {"url", "node", "references"}
         assert json.loads(json.dumps(agent.info))["node"] == base(node) + "/api/v3"
+
+
+def test_options_from_the_environment(node, reference, monkeypatch):
+    monkeypatch.setenv("ICONCTL_AGENT_NODE", base(node))
+    monkeypatch.setenv("ICONCTL_AGENT_REFERENCES", f"{reference.info['url']} http://127.0.0.1:1")
+    monkeypatch.setenv("ICONCTL_AGENT_MAX_LAG_BLOCKS", "11")
+    with start_agent() as agent:
+        assert agent.info["node"] == base(node) + "/api/v3"
+        assert agent.info["references"] == [reference.info["url"], "http://127.0.0.1:1/api/v3"]
+        assert agent.info["max_lag_blocks"] == 11
