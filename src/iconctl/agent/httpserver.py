@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import hashlib
 import inspect
 import re
@@ -72,11 +73,20 @@ def response(
     """A complete HTTP/1.1 response; built once and reused where the content does not change."""
     if isinstance(body, str):
         body = body.encode()
-    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Unknown"
-    head = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {content_type}",
-            f"Content-Length: {len(body)}"]
-    head += [f"{k}: {v}" for k, v in headers]
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+    head = _status_line(status) + b"Content-Type: " + content_type.encode("latin-1")
+    head += b"\r\nContent-Length: " + str(len(body)).encode()
+    for name, value in headers:
+        head += f"\r\n{name}: {value}".encode("latin-1")
+    return head + b"\r\n\r\n" + body
+
+
+@functools.cache
+def _status_line(status: int) -> bytes:
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown"
+    return f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1")
 
 
 def _header(lower_head: str, name: str) -> str:

@@ -254,7 +254,7 @@ class Simulator:
     def handle(self, req: Request) -> Result | Any:
         path = req.path
         if path.startswith("/api/v3"):
-            if req.headers.get("upgrade", "").lower() == "websocket":
+            if req.method == "GET" and req.headers.get("upgrade", "").lower() == "websocket":
                 return self._websocket(req)
             if req.method != "POST":
                 return response(405, "method not allowed\n", headers=(("Allow", "POST"),))
