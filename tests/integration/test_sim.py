@@ -271,6 +271,14 @@ def test_bad_flags(iconctl, args, code, message):
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_unwritable_data_dir_is_a_clear_error(iconctl, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = iconctl("sim", "--listen", "127.0.0.1:0", "--data-dir", str(blocker), timeout=30)
+    assert result.returncode == 3 and "--data-dir" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_busy_port_is_a_clear_error(iconctl, sim):
     port = sim.info["url"].split(":")[-1].split("/")[0]
     result = iconctl("sim", "--listen", f"127.0.0.1:{port}", timeout=30)

@@ -8,6 +8,7 @@ import json
 import random
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
@@ -185,7 +186,11 @@ class Simulator:
     # life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         if self.datadir is not None:
-            self.datadir.open(self.chain, self.height)
+            try:
+                self.datadir.open(self.chain, self.height)
+            except OSError as exc:
+                raise InputError(f"--data-dir: cannot write {exc.filename or ''}: "
+                                 f"{exc.strerror or exc}") from None
         self.port = await self.server.start(self.options.host, self.options.port)
         if self.options.control_host is not None:
             self.control_port = await self.control.start(self.options.control_host,
@@ -239,9 +244,14 @@ class Simulator:
         target = max(self.height, self.chain.head - self.scenario.lag)
         if target == self.height:
             return
-        for h in range(self.height + 1, target + 1):
-            if self.datadir is not None:
-                self.datadir.append(self.chain, h)
+        if self.datadir is not None:
+            try:
+                for h in range(self.height + 1, target + 1):
+                    self.datadir.append(self.chain, h)
+            except OSError as exc:  # keep serving; a full disk must not stop the chain
+                print(f"warning: data directory writes stopped: {exc}", file=sys.stderr)
+                self.datadir.close()
+                self.datadir = None
         now = time.monotonic()
         self.last_block_duration_ms = int((now - self._last_block_at) * 1000)
         self._last_block_at = now
@@ -482,6 +492,9 @@ async def serve(options: SimOptions, scenario: Scenario,
     except OSError as exc:
         await sim.stop()
         raise InputError(f"cannot listen: {exc.strerror or exc}") from None
+    except InputError:
+        await sim.stop()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
