@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 import signal
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, need_tool
 from tests.integration.simagent import control, http, start_agent, start_sim, wait_for
 
 pytestmark = pytest.mark.timeout(90)
@@ -247,3 +248,13 @@ def test_options_from_the_environment(node, reference, monkeypatch):
         assert agent.info["node"] == base(node) + "/api/v3"
         assert agent.info["references"] == [reference.info["url"], "http://127.0.0.1:1/api/v3"]
         assert agent.info["max_lag_blocks"] == 11
+
+
+def test_metrics_pass_promtool_lint(node, reference):
+    promtool = need_tool("promtool")["promtool"]
+    with start_agent("--node", base(node), "--reference", reference.info["url"], *FAST) as agent:
+        wait_probe(agent, 200)
+        text = http("GET", agent.info["url"] + "/metrics")[1]
+    result = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                            timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr
