@@ -318,3 +318,27 @@ def test_snapshot_of_a_running_sim_restores_and_resumes(iconctl, tmp_path):
     assert not (restored / "data" / "auth.json").exists()  # node files are not chain data
     with start_sim("--data-dir", str(restored), "--block-interval", "5") as resumed:
         assert 1000 < resumed.info["height"] <= after
+
+
+def test_websocket_event_stream_progress_and_session_limit():
+    aiohttp = pytest.importorskip("aiohttp")
+    with start_sim("--block-interval", "0.05", "--ws-max-sessions", "1") as sim:
+        start = height(sim)
+        ws_base = sim.info["url"].replace("http://", "ws://") + "/icon_dex"
+
+        async def run() -> tuple[list[dict], dict]:
+            async with aiohttp.ClientSession() as session, \
+                    session.ws_connect(ws_base + "/event") as ws:
+                await ws.send_str(json.dumps({"height": hex(start), "progressInterval": "0x2",
+                                              "event": "Transfer(Address,Address,int)"}))
+                notes = [await asyncio.wait_for(ws.receive_json(), 5) for _ in range(4)]
+                async with session.ws_connect(ws_base + "/block") as second:
+                    await second.send_str(json.dumps({"height": hex(start)}))
+                    refused = await asyncio.wait_for(second.receive_json(), 5)
+                return notes, refused
+
+        notes, refused = asyncio.run(run())
+    assert notes[0] == {"code": 0}
+    progress = [int(n["progress"], 16) for n in notes[1:]]
+    assert all(p % 2 == 0 for p in progress) and progress == sorted(progress)
+    assert refused == {"code": -31005, "message": "too many monitor"}
