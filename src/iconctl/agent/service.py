@@ -159,7 +159,12 @@ class Agent:
     async def _node_loop(self) -> None:
         while True:
             started = time.monotonic()
-            await self.poll_node()
+            try:
+                await self.poll_node()
+            except Exception as exc:  # never leave the probes answering from a stale poll
+                log.exception("poll failed")
+                self.sample = NodeSample(answered=False, error=f"agent error: {_describe(exc)}")
+                self.evaluate(time.time())
             await asyncio.sleep(max(0.0, self.config.poll_interval - (time.monotonic() - started)))
 
     async def _reference_loop(self, ref: Reference) -> None:
@@ -200,6 +205,8 @@ class Agent:
     async def _poll_reference(self, ref: Reference) -> None:
         try:
             payload = await self._timed(ref.label, self._post_last_block(ref.url))
+            if "result" not in payload:
+                raise RuntimeError(f"JSON-RPC error {payload.get('error')}")
             ref.height = int(payload["result"]["height"])
             ref.up, ref.error = True, ""
         except Exception as exc:  # any failure means "this reference is down"
