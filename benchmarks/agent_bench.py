@@ -31,8 +31,12 @@ UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
 def start(*args: str) -> tuple[subprocess.Popen[str], dict]:
-    proc = subprocess.Popen([sys.executable, "-m", "iconctl", *args, "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "iconctl", *args, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert proc.stdout is not None
     ready, _, _ = select.select([proc.stdout], [], [], 20)
     if not ready:
@@ -52,8 +56,12 @@ def wrk(url: str, connections: int, duration: int, script: str | None = None) ->
         value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)", text, re.M).groups()
         lat[pct] = float(value) * UNITS[unit]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"],
-            "non_2xx": int(errors.group(1)) if errors else 0}
+    return {
+        "rps": rps,
+        "p50_ms": lat["50"],
+        "p99_ms": lat["99"],
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
 
 
 def node_calls(sim_base: str) -> float:
@@ -87,8 +95,15 @@ def main() -> None:
 
     sim, sim_info = start("sim", "--listen", "127.0.0.1:0", "--block-interval", "2")
     sim_base = sim_info["url"].removesuffix("/api/v3")
-    agent, agent_info = start("agent", "--node", sim_base, "--listen", "127.0.0.1:0",
-                              "--poll-interval", str(args.poll_interval))
+    agent, agent_info = start(
+        "agent",
+        "--node",
+        sim_base,
+        "--listen",
+        "127.0.0.1:0",
+        "--poll-interval",
+        str(args.poll_interval),
+    )
     procs = [sim, agent]
     try:
         time.sleep(1)
@@ -106,9 +121,13 @@ def main() -> None:
             script = Path(tmp) / "baseline.py"
             script.write_text(AIOHTTP_BASELINE)
             port = "19977"
-            base = subprocess.Popen([sys.executable, str(script), port], stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, text=True,
-                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            base = subprocess.Popen(
+                [sys.executable, str(script), port],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
             procs.append(base)
             assert base.stdout is not None
             base.stdout.readline()
@@ -120,15 +139,21 @@ def main() -> None:
             proc.wait(timeout=10)
 
     print(f"machine load average before wrk: {' '.join(load_before)}")
-    print(f"agent /readyz   wrk -t1 -c{args.connections} -d{args.duration}s: "
-          f"{agent_result['rps']:.0f} req/s, p50 {agent_result['p50_ms']:.2f} ms, "
-          f"p99 {agent_result['p99_ms']:.2f} ms, non-2xx {agent_result['non_2xx']}")
-    print(f"aiohttp baseline, same body:    {baseline['rps']:.0f} req/s, "
-          f"p50 {baseline['p50_ms']:.2f} ms, p99 {baseline['p99_ms']:.2f} ms "
-          f"(agent/aiohttp throughput ratio {agent_result['rps'] / baseline['rps']:.1f}x)")
-    print(f"node icx_getLastBlock calls/min: idle {idle_per_min:.1f}, "
-          f"during {agent_result['rps'] * 60:.0f} probes/min {busy_per_min:.1f} "
-          f"(poll interval {args.poll_interval}s)")
+    print(
+        f"agent /readyz   wrk -t1 -c{args.connections} -d{args.duration}s: "
+        f"{agent_result['rps']:.0f} req/s, p50 {agent_result['p50_ms']:.2f} ms, "
+        f"p99 {agent_result['p99_ms']:.2f} ms, non-2xx {agent_result['non_2xx']}"
+    )
+    print(
+        f"aiohttp baseline, same body:    {baseline['rps']:.0f} req/s, "
+        f"p50 {baseline['p50_ms']:.2f} ms, p99 {baseline['p99_ms']:.2f} ms "
+        f"(agent/aiohttp throughput ratio {agent_result['rps'] / baseline['rps']:.1f}x)"
+    )
+    print(
+        f"node icx_getLastBlock calls/min: idle {idle_per_min:.1f}, "
+        f"during {agent_result['rps'] * 60:.0f} probes/min {busy_per_min:.1f} "
+        f"(poll interval {args.poll_interval}s)"
+    )
 
 
 if __name__ == "__main__":

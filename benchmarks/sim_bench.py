@@ -69,25 +69,34 @@ def main() -> None:
             sim.terminate()
             sim.wait(timeout=10)
         port = "19978"
-        base = subprocess.Popen([sys.executable, str(baseline_py), port], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        base = subprocess.Popen(
+            [sys.executable, str(baseline_py), port],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
             assert base.stdout is not None
             base.stdout.readline()
             time.sleep(0.5)
-            baseline = wrk(f"http://127.0.0.1:{port}/api/v3", args.connections, args.duration,
-                           str(script))
+            baseline = wrk(
+                f"http://127.0.0.1:{port}/api/v3", args.connections, args.duration, str(script)
+            )
         finally:
             base.terminate()
             base.wait(timeout=10)
     print(f"machine load average before the run: {' '.join(load)}")
-    print(f"iconctl sim icx_getLastBlock  wrk -t1 -c{args.connections} -d{args.duration}s: "
-          f"{result['rps']:.0f} req/s, p50 {result['p50_ms']:.2f} ms, "
-          f"p99 {result['p99_ms']:.2f} ms, non-2xx {result['non_2xx']}")
-    print(f"aiohttp baseline, same request:            {baseline['rps']:.0f} req/s, "
-          f"p50 {baseline['p50_ms']:.2f} ms, p99 {baseline['p99_ms']:.2f} ms "
-          f"(sim/aiohttp throughput ratio {result['rps'] / baseline['rps']:.1f}x)")
+    print(
+        f"iconctl sim icx_getLastBlock  wrk -t1 -c{args.connections} -d{args.duration}s: "
+        f"{result['rps']:.0f} req/s, p50 {result['p50_ms']:.2f} ms, "
+        f"p99 {result['p99_ms']:.2f} ms, non-2xx {result['non_2xx']}"
+    )
+    print(
+        f"aiohttp baseline, same request:            {baseline['rps']:.0f} req/s, "
+        f"p50 {baseline['p50_ms']:.2f} ms, p99 {baseline['p99_ms']:.2f} ms "
+        f"(sim/aiohttp throughput ratio {result['rps'] / baseline['rps']:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,9 @@ async def echo_handler(req: Request):
 
 
 async def exchange(raw: bytes, *, read_until_close: bool = True, max_body: int = 1024) -> bytes:
-    server = HTTPServer(lambda r: echo_handler(r) if r.path == "/slow" else _sync(r),
-                        max_body=max_body)
+    server = HTTPServer(
+        lambda r: echo_handler(r) if r.path == "/slow" else _sync(r), max_body=max_body
+    )
     port = await server.start("127.0.0.1", 0)
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -48,9 +49,11 @@ def run(raw: bytes, **kw) -> bytes:
 
 
 def test_keep_alive_and_pipelining_in_order():
-    raw = (b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"
-           b"POST /b HTTP/1.1\r\nContent-Length: 3\r\nX-A: hi\r\n\r\nabc"
-           b"GET /c HTTP/1.1\r\nConnection: close\r\n\r\n")
+    raw = (
+        b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"POST /b HTTP/1.1\r\nContent-Length: 3\r\nX-A: hi\r\n\r\nabc"
+        b"GET /c HTTP/1.1\r\nConnection: close\r\n\r\n"
+    )
     data = run(raw)
     bodies = [part.split(b"\r\n\r\n")[0] for part in data.split(b"HTTP/1.1 ")[1:]]
     assert len(bodies) == 3
@@ -103,12 +106,16 @@ async def fast_exchange(chunks: list[bytes]) -> bytes:
 
 
 def test_fast_path_answers_probes_and_defers_everything_else():
-    data = asyncio.run(fast_exchange([
-        b"GET /f HTTP/1.1\r\nHost: x\r\n\r\n",                     # the shortcut
-        b"GET /other HTTP/1.1\r\n\r\n",                             # not a shortcut target
-        b"GET /f HTTP/1.1\r\n\r\nGET /f HTTP/1.1\r\n\r\n",          # pipelined: normal path
-        b"GET /f HTTP/1.0\r\n\r\n",                                 # HTTP/1.0 closes
-    ]))
+    data = asyncio.run(
+        fast_exchange(
+            [
+                b"GET /f HTTP/1.1\r\nHost: x\r\n\r\n",  # the shortcut
+                b"GET /other HTTP/1.1\r\n\r\n",  # not a shortcut target
+                b"GET /f HTTP/1.1\r\n\r\nGET /f HTTP/1.1\r\n\r\n",  # pipelined: normal path
+                b"GET /f HTTP/1.0\r\n\r\n",  # HTTP/1.0 closes
+            ]
+        )
+    )
     assert data.count(b"\r\n\r\nfast") == 1
     assert b"GET /other 0" in data
     assert data.count(b"GET /f 0") == 3  # the normal handler answered the rest, in order

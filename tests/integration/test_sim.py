@@ -34,9 +34,17 @@ def test_last_block_has_goloop_fields_and_advances(sim):
     assert status == 200
     assert body["jsonrpc"] == "2.0" and body["id"] == 1001
     block = body["result"]
-    assert set(block) == {"block_hash", "confirmed_transaction_list", "height",
-                          "merkle_tree_root_hash", "peer_id", "prev_block_hash", "signature",
-                          "time_stamp", "version"}
+    assert set(block) == {
+        "block_hash",
+        "confirmed_transaction_list",
+        "height",
+        "merkle_tree_root_hash",
+        "peer_id",
+        "prev_block_hash",
+        "signature",
+        "time_stamp",
+        "version",
+    }
     assert isinstance(block["height"], int) and block["height"] >= 500
     assert isinstance(block["time_stamp"], int)
     assert abs(block["time_stamp"] / 1e6 - time.time()) < 5  # microseconds since the epoch
@@ -69,8 +77,11 @@ def test_block_lookups_agree(sim):
         ("icx_getBlockByHash", {"hash": "0x" + "ab" * 32}, -31004),
         ("icx_getBalance", {"address": "hxnothex"}, -32602),
         ("icx_getTransactionResult", {"txHash": "0x" + "00" * 32}, -31004),
-        ("icx_call", {"to": "cx" + "1" * 40, "dataType": "call",
-                      "data": {"method": "nope"}}, -30003),
+        (
+            "icx_call",
+            {"to": "cx" + "1" * 40, "dataType": "call", "data": {"method": "nope"}},
+            -30003,
+        ),
     ],
 )
 def test_errors_are_jsonrpc_objects_with_status_400(sim, method, params, code):
@@ -90,8 +101,11 @@ def test_other_methods_and_channel_path(sim):
     assert rpc(url, "icx_getTotalSupply")[1]["result"].startswith("0x")
     balance = rpc(url, "icx_getBalance", {"address": "hx" + "1" * 40})[1]["result"]
     assert balance == rpc(url, "icx_getBalance", {"address": "hx" + "1" * 40})[1]["result"]
-    call = {"to": "cx0000000000000000000000000000000000000000", "dataType": "call",
-            "data": {"method": "getStepPrice"}}
+    call = {
+        "to": "cx0000000000000000000000000000000000000000",
+        "dataType": "call",
+        "data": {"method": "getStepPrice"},
+    }
     assert rpc(url, "icx_call", call)[1]["result"] == "0x2e90edd00"
     status, _ = http("POST", sim.info["url"] + "/other_channel", {"jsonrpc": "2.0"})
     assert status == 404
@@ -175,8 +189,9 @@ def test_control_stall_lag_errors_latency(sim):
     wait_for(lambda: height(sim) >= state["head"], message="catch up after the lag")
 
     control(sim, "/scenario", {"error_rate": 1.0})
-    status, body = http("POST", sim.info["url"], {"jsonrpc": "2.0", "id": 3,
-                                                   "method": "icx_getLastBlock"})
+    status, body = http(
+        "POST", sim.info["url"], {"jsonrpc": "2.0", "id": 3, "method": "icx_getLastBlock"}
+    )
     assert status == 500 and json.loads(body)["error"]["code"] == -31000
     control(sim, "/scenario", {"error_rate": 0.0, "latency_ms": 300})
     started = time.monotonic()
@@ -184,8 +199,17 @@ def test_control_stall_lag_errors_latency(sim):
     assert time.monotonic() - started >= 0.3
 
 
-@pytest.mark.parametrize("body", [{"lag": -1}, {"lag": "x"}, {"nope": 1}, {"admin_state": "x"},
-                                  {"error_rate": 2}, {"stalled": "yes"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"lag": -1},
+        {"lag": "x"},
+        {"nope": 1},
+        {"admin_state": "x"},
+        {"error_rate": 2},
+        {"stalled": "yes"},
+    ],
+)
 def test_control_rejects_bad_scenarios(sim, body):
     status, raw = http("POST", sim.info["control_url"] + "/scenario", body)
     assert status == 400 and "error" in json.loads(raw)
@@ -291,8 +315,9 @@ def test_metrics_parse_with_promtool(sim):
     """goloop's counters end in _cnt, not _total; that naming lint is the only finding."""
     promtool = need_tool("promtool")["promtool"]
     text = http("GET", sim.info["url"].removesuffix("/api/v3") + "/metrics")[1]
-    result = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
-                            timeout=30)
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, timeout=30
+    )
     findings = [line for line in (result.stdout + result.stderr).decode().splitlines() if line]
     assert findings and all(
         line.endswith('counter metrics should have "_total" suffix') for line in findings
@@ -306,14 +331,27 @@ def test_snapshot_of_a_running_sim_restores_and_resumes(iconctl, tmp_path):
         db = data / "data" / "1" / "db" / "icon_dex"
         wait_for(lambda: len(list(db.glob("*.sst"))) >= 2, timeout=15, message="a flush")
         base = sim.info["url"].removesuffix("/api/v3")
-        snap = iconctl("sync", "snapshot", "--data-dir", str(data), "--store", str(store),
-                       "--admin-url", base, "--chain", "0x1", "--json", timeout=60)
+        snap = iconctl(
+            "sync",
+            "snapshot",
+            "--data-dir",
+            str(data),
+            "--store",
+            str(store),
+            "--admin-url",
+            base,
+            "--chain",
+            "0x1",
+            "--json",
+            timeout=60,
+        )
         assert snap.returncode == 0, snap.stderr
         # the chain was started again after the checkpoint and keeps going
         assert json.loads(http("GET", base + "/admin/chain")[1])[0]["state"] == "started"
         after = height(sim)
-    result = iconctl("sync", "restore", "--store", str(store), "--data-dir", str(restored),
-                     timeout=60)
+    result = iconctl(
+        "sync", "restore", "--store", str(store), "--data-dir", str(restored), timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert not (restored / "data" / "auth.json").exists()  # node files are not chain data
     with start_sim("--data-dir", str(restored), "--block-interval", "5") as resumed:
@@ -327,10 +365,19 @@ def test_websocket_event_stream_progress_and_session_limit():
         ws_base = sim.info["url"].replace("http://", "ws://") + "/icon_dex"
 
         async def run() -> tuple[list[dict], dict]:
-            async with aiohttp.ClientSession() as session, \
-                    session.ws_connect(ws_base + "/event") as ws:
-                await ws.send_str(json.dumps({"height": hex(start), "progressInterval": "0x2",
-                                              "event": "Transfer(Address,Address,int)"}))
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(ws_base + "/event") as ws,
+            ):
+                await ws.send_str(
+                    json.dumps(
+                        {
+                            "height": hex(start),
+                            "progressInterval": "0x2",
+                            "event": "Transfer(Address,Address,int)",
+                        }
+                    )
+                )
                 notes = [await asyncio.wait_for(ws.receive_json(), 5) for _ in range(4)]
                 async with session.ws_connect(ws_base + "/block") as second:
                     await second.send_str(json.dumps({"height": hex(start)}))

@@ -16,8 +16,10 @@ def test_builtin_defaults():
 def test_multi_region_example():
     defaults = health_defaults(EXAMPLES / "multi-region.yaml")
     assert defaults.max_lag_blocks == 30 and defaults.max_block_age == 60.0
-    assert defaults.references == ("https://ctz.solidwallet.io/api/v3",
-                                   "https://api.icon.community/api/v3")
+    assert defaults.references == (
+        "https://ctz.solidwallet.io/api/v3",
+        "https://api.icon.community/api/v3",
+    )
 
 
 def test_single_node_example_uses_the_networks_references():

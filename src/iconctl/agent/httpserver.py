@@ -33,12 +33,30 @@ _HEADER_LINES = re.compile(r"(?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*)*")
 class Request:
     """One parsed request. Headers are parsed on first use: probes never need them."""
 
-    __slots__ = ("_head", "_headers", "body", "method", "path", "peer", "query", "target",
-                 "version")
+    __slots__ = (
+        "_head",
+        "_headers",
+        "body",
+        "method",
+        "path",
+        "peer",
+        "query",
+        "target",
+        "version",
+    )
 
-    def __init__(self, method: str, target: str, path: str, query: str, version: str,
-                 headers: dict[str, str] | None, body: bytes, peer: str,
-                 head: str = "") -> None:
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        path: str,
+        query: str,
+        version: str,
+        headers: dict[str, str] | None,
+        body: bytes,
+        peer: str,
+        head: str = "",
+    ) -> None:
         self.method, self.target, self.path, self.query = method, target, path, query
         self.version, self.body, self.peer = version, body, peer
         self._headers = headers
@@ -151,8 +169,9 @@ def _ws_frame(opcode: int, payload: bytes) -> bytes:
 _BAD_REQUEST = response(400, "bad request\n", headers=(("Connection", "close"),))
 _TOO_LARGE = response(413, "request too large\n", headers=(("Connection", "close"),))
 _HEADERS_TOO_LARGE = response(431, "headers too large\n", headers=(("Connection", "close"),))
-_NOT_IMPLEMENTED = response(501, "chunked request bodies are not supported\n",
-                            headers=(("Connection", "close"),))
+_NOT_IMPLEMENTED = response(
+    501, "chunked request bodies are not supported\n", headers=(("Connection", "close"),)
+)
 _INTERNAL = response(500, "internal error\n", headers=(("Connection", "close"),))
 
 
@@ -184,10 +203,17 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         fast = self.server.fast_get
-        if (fast is not None and not self.buf and self.ws is None and not self.busy
-                and data.startswith(b"GET ") and data.endswith(b"\r\n\r\n")
-                and data.find(b"\r\n\r\n") == len(data) - 4 and b"onnection:" not in data
-                and b"ONNECTION:" not in data):
+        if (
+            fast is not None
+            and not self.buf
+            and self.ws is None
+            and not self.busy
+            and data.startswith(b"GET ")
+            and data.endswith(b"\r\n\r\n")
+            and data.find(b"\r\n\r\n") == len(data) - 4
+            and b"onnection:" not in data
+            and b"ONNECTION:" not in data
+        ):
             # One complete keep-alive GET with nothing after it: the probe path.
             end = data.find(b" HTTP/1.1\r\n", 4)
             if end > 4 and self.transport is not None:
@@ -245,7 +271,7 @@ class _Connection(asyncio.Protocol):
             total = end + 4 + length
             if len(self.buf) < total:
                 return
-            body = bytes(self.buf[end + 4:total]) if length else b""
+            body = bytes(self.buf[end + 4 : total]) if length else b""
             del self.buf[:total]
             path, _, query = target.partition("?")
             keep_alive = (not close) if version == "HTTP/1.1" else keep
@@ -300,10 +326,14 @@ class _Connection(asyncio.Protocol):
     def _upgrade(self, request: Request, socket: WebSocket) -> None:
         assert self.transport is not None
         key = request.headers.get("sec-websocket-key", "")
-        if ("websocket" not in request.headers.get("upgrade", "").lower() or not key
-                or request.method != "GET"):
-            self._fail(response(400, "websocket upgrade expected\n",
-                                headers=(("Connection", "close"),)))
+        if (
+            "websocket" not in request.headers.get("upgrade", "").lower()
+            or not key
+            or request.method != "GET"
+        ):
+            self._fail(
+                response(400, "websocket upgrade expected\n", headers=(("Connection", "close"),))
+            )
             return
         accept = base64.b64encode(hashlib.sha1(key.encode() + _WS_GUID).digest()).decode()  # noqa: S324 - fixed by RFC 6455
         self.transport.write(
@@ -340,9 +370,9 @@ class _Connection(asyncio.Protocol):
                 return
             if len(self.buf) < pos + 4 + n:
                 return
-            mask = self.buf[pos:pos + 4]
-            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self.buf[pos + 4:pos + 4 + n]))
-            del self.buf[:pos + 4 + n]
+            mask = self.buf[pos : pos + 4]
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self.buf[pos + 4 : pos + 4 + n]))
+            del self.buf[: pos + 4 + n]
             if opcode == 0x8:
                 ws.close()
                 return
