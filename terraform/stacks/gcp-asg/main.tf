@@ -38,7 +38,7 @@ module "source_node" {
   count  = local.sync ? 1 : 0
 
   name                  = "${module.naming.gcp_prefix}-src"
-  service_account_id    = substr("${module.naming.service_account_id}-src", 0, 30)
+  service_account_id    = module.naming.source_service_account_id
   project               = var.gcp_project
   zone                  = module.zones.zones[0]
   network               = var.network
