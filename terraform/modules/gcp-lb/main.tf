@@ -5,7 +5,6 @@
 resource "google_compute_global_address" "this" {
   project = var.project
   name    = var.name
-  labels  = var.labels
 }
 
 resource "google_compute_managed_ssl_certificate" "this" {
@@ -63,7 +62,6 @@ resource "google_compute_global_forwarding_rule" "tls" {
   port_range            = "443"
   target                = google_compute_target_ssl_proxy.this.id
   load_balancing_scheme = "EXTERNAL"
-  labels                = var.labels
 }
 
 resource "google_compute_security_policy" "agent" {
@@ -140,7 +138,6 @@ resource "google_compute_global_forwarding_rule" "agent" {
   port_range            = tostring(var.agent_port)
   target                = google_compute_target_tcp_proxy.agent[0].id
   load_balancing_scheme = "EXTERNAL"
-  labels                = var.labels
 }
 
 resource "google_dns_record_set" "this" {

@@ -39,7 +39,6 @@ resource "google_compute_address" "this" {
   name         = local.tag
   region       = join("-", slice(split("-", var.zone), 0, 2))
   address_type = "EXTERNAL"
-  labels       = var.labels
 }
 
 resource "google_compute_disk" "data" {

@@ -111,7 +111,6 @@ module "lb" {
   dns_managed_zone     = var.dns_managed_zone
   agent_port           = var.agent_port
   health_checker_cidrs = var.health_checker_cidrs
-  labels               = module.naming.labels
 }
 
 check "min_ready_nodes_fit" {
