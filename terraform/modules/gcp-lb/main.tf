@@ -72,15 +72,20 @@ resource "google_compute_security_policy" "agent" {
   name        = "${var.name}-agent"
   description = "Only the global load balancer's health checkers reach the agent"
 
-  rule {
-    action   = "allow"
-    priority = 1000
+  # A rule matches at most 10 source ranges: one allow rule per 10 ranges.
+  dynamic "rule" {
+    for_each = chunklist(var.health_checker_cidrs, 10)
 
-    match {
-      versioned_expr = "SRC_IPS_V1"
+    content {
+      action   = "allow"
+      priority = 1000 + rule.key
 
-      config {
-        src_ip_ranges = var.health_checker_cidrs
+      match {
+        versioned_expr = "SRC_IPS_V1"
+
+        config {
+          src_ip_ranges = rule.value
+        }
       }
     }
   }
