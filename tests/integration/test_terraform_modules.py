@@ -35,7 +35,9 @@ STACKS = sorted(p for p in (TERRAFORM / "stacks").iterdir() if p.is_dir())
 EXAMPLES = sorted(p for p in (TERRAFORM / "examples").iterdir() if p.is_dir())
 ROOTS = MODULES + STACKS + EXAMPLES
 TF_FILES = sorted(p for p in TERRAFORM.rglob("*.tf") if ".terraform" not in p.parts)
-PROVIDER_LESS = ["naming", "network-plan", "gcp-zones", "geo-steering-map", "user-data"]
+PROVIDER_LESS = [
+    "naming", "network-plan", "gcp-zones", "geo-steering-map", "user-data", "health-checker-ranges",
+]
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -2,6 +2,13 @@
 # balancer, a source-of-truth node outside the group taking snapshots, and the region's
 # snapshot bucket that every new node restores from.
 
+module "health_checkers" {
+  source = "../../modules/health-checker-ranges"
+
+  behind_global_lb = startswith(var.domain, "${var.region}.")
+  override         = var.health_checker_cidrs
+}
+
 module "naming" {
   source = "../../modules/naming"
 
@@ -85,7 +92,7 @@ module "lb" {
   publish_domain       = false
   route53_zone_id      = data.aws_route53_zone.this.zone_id
   agent_port           = var.agent_port
-  health_checker_cidrs = var.health_checker_cidrs
+  health_checker_cidrs = module.health_checkers.cidrs
   min_healthy_targets  = var.min_ready_nodes
   tags                 = module.naming.tags
 }

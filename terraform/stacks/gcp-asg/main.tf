@@ -2,6 +2,13 @@
 # TLS proxy load balancer, a source-of-truth node outside the group taking snapshots, and
 # the region's snapshot bucket that every new node restores from.
 
+module "health_checkers" {
+  source = "../../modules/health-checker-ranges"
+
+  behind_global_lb = startswith(var.domain, "${var.region}.")
+  override         = var.health_checker_cidrs
+}
+
 module "naming" {
   source = "../../modules/naming"
 
@@ -110,7 +117,7 @@ module "lb" {
   regional_hostname    = var.domain
   dns_managed_zone     = var.dns_managed_zone
   agent_port           = var.agent_port
-  health_checker_cidrs = var.health_checker_cidrs
+  health_checker_cidrs = module.health_checkers.cidrs
 }
 
 check "min_ready_nodes_fit" {

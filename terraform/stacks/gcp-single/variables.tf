@@ -125,3 +125,9 @@ variable "tls_email" {
   description = "Let's Encrypt contact for certbot on the node (spec: tls.email); null serves without a certificate."
   default     = null
 }
+
+variable "health_checker_cidrs" {
+  type        = list(string)
+  description = "Ranges allowed to probe the agents' /readyz from outside; null: Cloudflare's published IPv4 ranges when the region is an origin of the global load balancer (its hostname is <region>.<domain>), none for a lone region."
+  default     = null
+}
