@@ -52,6 +52,7 @@ module "snapshots" {
 
   bucket           = var.snapshot_bucket
   writer_role_arns = [module.source_node[0].role_arn]
+  force_destroy    = !var.protect
   tags             = module.naming.tags
 }
 
@@ -94,6 +95,7 @@ module "lb" {
   agent_port           = var.agent_port
   health_checker_cidrs = module.health_checkers.cidrs
   min_healthy_targets  = var.min_ready_nodes
+  deletion_protection  = var.protect
   tags                 = module.naming.tags
 }
 

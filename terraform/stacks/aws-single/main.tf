@@ -50,6 +50,7 @@ module "snapshots" {
 
   bucket           = var.snapshot_bucket
   writer_role_arns = [module.node.role_arn]
+  force_destroy    = !var.protect
   tags             = module.naming.tags
 }
 

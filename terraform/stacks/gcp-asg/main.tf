@@ -98,12 +98,13 @@ module "snapshots" {
   source = "../../modules/gcp-snapshot-bucket"
   count  = local.sync ? 1 : 0
 
-  project  = var.gcp_project
-  bucket   = var.snapshot_bucket
-  location = var.region
-  writers  = { source = module.source_node[0].service_account_email }
-  readers  = { nodes = module.nodes.service_account_email }
-  labels   = module.naming.labels
+  project       = var.gcp_project
+  bucket        = var.snapshot_bucket
+  location      = var.region
+  force_destroy = !var.protect
+  writers       = { source = module.source_node[0].service_account_email }
+  readers       = { nodes = module.nodes.service_account_email }
+  labels        = module.naming.labels
 }
 
 module "lb" {

@@ -75,9 +75,10 @@ module "snapshots" {
   source = "../../modules/gcp-snapshot-bucket"
   count  = local.sync ? 1 : 0
 
-  project  = var.gcp_project
-  bucket   = var.snapshot_bucket
-  location = var.region
-  writers  = { source = module.node.service_account_email }
-  labels   = module.naming.labels
+  project       = var.gcp_project
+  bucket        = var.snapshot_bucket
+  location      = var.region
+  force_destroy = !var.protect
+  writers       = { source = module.node.service_account_email }
+  labels        = module.naming.labels
 }
