@@ -1,0 +1,130 @@
+"""Every compose file, and every combination iconctl selects, against the Compose schema."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import compose_model as cf
+import jsonschema
+import pytest
+
+# What the renderer writes into .env (non-secret values only), for a fully featured node.
+RENDERED_ENV = {
+    "ICON_NODE_IMAGE": "iconloop/icon2-node:v1.4.2",
+    "ICON_SERVICE": "MainNet",
+    "ICON_RPC_PORT": "9000",
+    "ICON_P2P_PORT": "7100",
+    "ICON_WS_MAX_SESSIONS": "1000",
+    "ICON_RESTORE_STORE": "s3://icon-api-snapshots-us-east-1/mainnet",
+    "ICON_SNAPSHOT_STORE": "s3://icon-api-snapshots-us-east-1/mainnet",
+    "ICON_DOMAIN": "node.example.org",
+    "ICON_TLS_EMAIL": "ops@example.org",
+    "ICON_AGENT_REFERENCES": "https://ctz.solidwallet.io/api/v3",
+}
+
+
+@pytest.fixture(scope="module")
+def validator():
+    schema = json.loads(cf.find_schema().read_text(encoding="utf-8"))
+    cls = jsonschema.Draft7Validator
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _errors(validator, model) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator.iter_errors(model)]
+
+
+ALL_FILES = sorted(cf.COMPOSE_DIR.glob("compose*.yaml"))
+
+
+def test_every_override_has_a_file():
+    names = {p.name for p in ALL_FILES}
+    assert names == {"compose.yaml"} | {f"compose.{n}.yaml" for n in cf.OVERRIDES}
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: p.name)
+def test_each_file_validates(validator, path):
+    model = cf.load(path)
+    assert isinstance(model, dict) and model.get("services"), path
+    assert _errors(validator, model) == []
+    # and once its variables are resolved, as compose validates it
+    assert _errors(validator, cf.interpolate(model, RENDERED_ENV)) == []
+
+
+def _combo_id(names):
+    return "+".join(names)
+
+
+@pytest.mark.parametrize("names", cf.combinations(), ids=_combo_id)
+def test_combination_validates_and_is_complete(validator, names):
+    files = cf.compose_files(names)
+    merged = cf.merge([cf.load(p) for p in files])
+    model = cf.interpolate(merged, RENDERED_ENV)
+    assert _errors(validator, model) == []
+
+    services = model["services"]
+    declared_volumes = set(model.get("volumes") or {})
+    for name, svc in services.items():
+        assert svc.get("image"), f"service {name} has no image"
+        for dep in svc.get("depends_on") or {}:
+            assert dep in services, f"{name} depends on missing service {dep}"
+        for vol in svc.get("volumes") or []:
+            source = vol.split(":")[0]
+            if source.startswith("."):
+                assert (cf.COMPOSE_DIR / source).resolve().is_file(), f"{name}: {source} missing"
+            elif not source.startswith("/"):
+                assert source in declared_volumes, f"{name}: volume {source} not declared"
+
+    # the node's RPC port (admin API, metrics, debug API) is never published beyond loopback
+    for port in services["node"]["ports"]:
+        if port.endswith(":9000"):
+            assert port.startswith("127.0.0.1:"), port
+    # the flavour decides who reaches the agent: loopback on a single node, the LB on an ASG
+    agent_ports = services["agent"].get("ports", [])
+    assert len(agent_ports) == 1
+    assert agent_ports[0].startswith("127.0.0.1:") == ("single" in names)
+    if "restore" in names:
+        cond = services["node"]["depends_on"]["restore"]["condition"]
+        assert cond == "service_completed_successfully"
+    if "single" in names:
+        assert any(p.endswith(":8443") for p in services["edge"]["ports"])
+        mounts = {cf._volume_target(v): v for v in services["edge"]["volumes"]}
+        assert mounts["/etc/nginx/nginx.conf"].startswith("../edge/nginx-tls.conf")
+
+
+def test_missing_required_variable_is_reported():
+    merged = cf.merge([cf.load(p) for p in cf.compose_files(["restore", "agent", "edge", "asg"])])
+    env = {k: v for k, v in RENDERED_ENV.items() if k != "ICON_RESTORE_STORE"}
+    with pytest.raises(cf.MissingVariable, match="ICON_RESTORE_STORE"):
+        cf.interpolate(merged, env)
+
+
+def test_no_secret_literals():
+    """Secrets reach containers only from the environment of `docker compose up`."""
+    for path in ALL_FILES:
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"(PASSWORD|TOKEN|SECRET|KEY)[A-Z_]*:\s*(\S+)", text):
+            assert match.group(2).startswith("${"), f"{path.name}: {match.group(0)}"
+
+
+def test_merge_rules_are_the_ones_compose_applies():
+    base = {"services": {"s": {"image": "a", "command": ["x", "y"], "ports": ["1:1"],
+                               "volumes": ["./a:/etc/c:ro", "v:/data"],
+                               "environment": {"A": "1"}}}}
+    over = {"services": {"s": {"command": ["z"], "ports": ["2:2"],
+                               "volumes": ["./b:/etc/c:ro"], "environment": {"B": "2"}}}}
+    merged = cf.merge([base, over])["services"]["s"]
+    assert merged["command"] == ["z"]
+    assert merged["ports"] == ["1:1", "2:2"]
+    assert merged["volumes"] == ["./b:/etc/c:ro", "v:/data"]
+    assert merged["environment"] == {"A": "1", "B": "2"}
+
+
+def test_interpolation():
+    env = {"A": "1", "E": ""}
+    assert cf.interpolate("${A}-${B:-two}-${E:-e}-${E-f}-$$A", env) == "1-two-e--$A"
+    with pytest.raises(cf.MissingVariable):
+        cf.interpolate("${E:?empty}", env)
