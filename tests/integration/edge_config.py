@@ -18,15 +18,22 @@ DEFAULTS = ROOT / "ansible" / "roles" / "icon_edge" / "defaults" / "main.yml"
 
 # The compose edge service (official nginx image, which ships njs): files mounted under
 # /etc/nginx, the node reached by its service name.
-COMPOSE = {
-    "icon_edge_upstream": "node:9000",
-    "icon_edge_http_port": 8080,
-    "icon_edge_https_port": 8443,
-    "icon_edge_user": "nginx",
-    "icon_edge_js_module": "modules/ngx_http_js_module.so",
-    "icon_edge_pid": "/var/run/nginx.pid",
-}
-COMPOSE_TLS = {**COMPOSE, "icon_edge_tls_email": "set"}
+COMPOSE = {"_icon_edge_render": {
+    "upstream": "node:9000",
+    "http_port": 8080,
+    "https_port": 8443,
+    "listen_address": "",
+    "user": "nginx",
+    "js_module": "modules/ngx_http_js_module.so",
+    "pid": "/var/run/nginx.pid",
+    "conf_dir": "/etc/nginx",
+    "njs_dir": "/etc/nginx/njs",
+    "access_log": "/var/log/icon-edge/access.log",
+    "error_log": "/var/log/icon-edge/error.log",
+    "temp_dir": "",
+    "tls": "",
+}}
+COMPOSE_TLS = {"_icon_edge_render": {**COMPOSE["_icon_edge_render"], "tls": "on"}}
 # The generated files under edge/ and the values they are rendered with.
 GENERATED = {"nginx.conf": COMPOSE, "nginx-tls.conf": COMPOSE_TLS}
 
