@@ -38,4 +38,4 @@ goldens: venv
 	ICONCTL_UPDATE_GOLDENS=1 $(BIN)/python -m pytest tests/unit/test_render.py -q
 
 docs: venv
-	$(BIN)/python -m iconctl.specdoc > docs/spec.md
+	$(BIN)/python -m iconctl.spec.reference > docs/spec.md

@@ -46,14 +46,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_iconctl(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-                timeout: float = 120, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_iconctl(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a child process, as a user would."""
     full_env = {**os.environ, **(env or {})}
     full_env.setdefault("COLUMNS", "200")
     return subprocess.run(
         [sys.executable, "-m", "iconctl", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, input=input,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
     )
 
 

@@ -1,16 +1,49 @@
-"""The consoles every command prints through: results to stdout, diagnostics to stderr."""
+"""The consoles every command prints through: results to stdout, diagnostics to stderr.
+
+Both are created on first use, so commands that print only JSON never import rich.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import sys
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+@cache
+def _console(stderr: bool) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+class _Lazy:
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_console(self._stderr), name)
+
+
+out: Console = _Lazy(stderr=False)  # type: ignore[assignment]
+err: Console = _Lazy(stderr=True)  # type: ignore[assignment]
+
+
+_json_printed = False
+
+
+def json_printed() -> bool:
+    """Whether this process already wrote its JSON document (so errors add no second one)."""
+    return _json_printed
 
 
 def print_json(data: Any) -> None:
     """Machine output for ``--json``: plain JSON on stdout, nothing else."""
-    out.out(json.dumps(data, indent=2, sort_keys=True, default=str), highlight=False)
+    global _json_printed
+    _json_printed = True
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    sys.stdout.flush()

@@ -17,12 +17,14 @@ class ExitCode(IntEnum):
     TOOL_MISSING = 4
     TOOL_FAILED = 5
     INTEGRITY = 6
+    CHECK_FAILED = 7
 
 
 class IconctlError(Exception):
     """Base class: a message a user can act on and the exit code it maps to."""
 
     exit_code: ExitCode = ExitCode.INTERNAL
+    prefix = "error: "  # printed before each line; spec problems carry their own location
 
     def __init__(self, message: str, *, exit_code: ExitCode | None = None) -> None:
         super().__init__(message)
@@ -33,6 +35,10 @@ class IconctlError(Exception):
     def lines(self) -> list[str]:
         """The lines printed to the user, one problem per line."""
         return [self.message]
+
+    def to_json(self) -> dict[str, object]:
+        """What ``--json`` prints on stdout when the command fails."""
+        return {"error": self.message, "exit_code": int(self.exit_code)}
 
 
 class UsageError(IconctlError):
@@ -63,6 +69,7 @@ class SpecError(IconctlError):
     """One or more problems in a spec; each is printed on its own line."""
 
     exit_code = ExitCode.INVALID_INPUT
+    prefix = ""
 
     def __init__(self, *, problems: list[SpecProblem]) -> None:
         self.problems = problems
@@ -70,6 +77,15 @@ class SpecError(IconctlError):
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **super().to_json(),
+            "problems": [
+                {"file": p.file, "line": p.line, "path": p.path, "message": p.message}
+                for p in self.problems
+            ],
+        }
 
 
 class ToolNotFound(IconctlError):
@@ -103,3 +119,13 @@ class IntegrityError(IconctlError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         self.path = path
         super().__init__(f"{path}: {message}" if path else message)
+
+
+class CheckFailed(IconctlError):
+    """What was checked is unhealthy: a region with no ready node, a broken load-test threshold.
+
+    Not in the original contract's list (0-6), which has no code for "the command worked and the
+    answer is no"; see docs/cli.md.
+    """
+
+    exit_code = ExitCode.CHECK_FAILED

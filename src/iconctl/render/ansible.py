@@ -1,0 +1,59 @@
+"""Ansible inputs: an ansible-runner private_data_dir per region (inventory and extravars).
+
+Hosts are not known until Terraform has run, so the inventory holds the groups and their
+variables; the orchestration adds the hosts from Terraform's outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from iconctl.render import compose
+from iconctl.render.common import region_hostname, store_url, to_yaml
+from iconctl.render.terraform import AGENT_PORT
+from iconctl.spec import Region, Spec
+
+
+def files(spec: Spec) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for region in spec.regions:
+        base = f"{region.name}/ansible"
+        out[f"{base}/inventory/hosts.yml"] = to_yaml(inventory(spec, region))
+        out[f"{base}/env/extravars"] = to_yaml(extravars(spec, region))
+    return out
+
+
+def inventory(spec: Spec, region: Region) -> dict[str, Any]:
+    return {
+        "all": {
+            "children": {"icon_nodes": {"hosts": {}}, "icon_source": {"hosts": {}}},
+            "vars": {
+                "iconctl_deployment": spec.name,
+                "iconctl_region": region.name,
+                "iconctl_cloud": region.cloud,
+                "iconctl_flavour": region.flavour,
+            },
+        }
+    }
+
+
+def extravars(spec: Spec, region: Region) -> dict[str, Any]:
+    store = store_url(spec, region)
+    return {
+        "icon_node_image": spec.node.image,
+        "icon_node_network": spec.network,
+        "icon_node_rpc_port": spec.node.rpc_port,
+        "icon_node_p2p_port": spec.node.p2p_port,
+        "icon_node_ws_max_sessions": spec.node.ws_max_sessions,
+        "icon_node_compose_files": compose.node_files(spec, region),
+        "icon_node_restore_store_url": store or "",
+        "icon_agent_listen": f"0.0.0.0:{AGENT_PORT}",
+        "icon_agent_max_lag_blocks": spec.health.max_lag_blocks,
+        "icon_agent_max_block_age": spec.health.max_block_age_seconds,
+        "icon_agent_references": list(spec.references),
+        "icon_source_store_url": store or "",
+        "icon_source_interval_minutes": spec.sync.interval_minutes,
+        "icon_source_keep": spec.sync.keep,
+        "icon_edge_domain": region_hostname(spec, region),
+        "icon_edge_tls_email": spec.tls.email if spec.tls and region.flavour == "single" else "",
+    }

@@ -1,0 +1,146 @@
+"""Terraform inputs: a tfvars file and backend settings for each stack the fleet needs.
+
+Stacks live in terraform/stacks/<cloud>-<flavour> (one per region), global-cloudflare (geo
+routing) and state-backend (the state bucket itself). What is rendered for a stack is exactly
+that stack's variables; secrets reach Terraform through the environment only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from iconctl.render.common import region_hostname, stack_name, to_json
+from iconctl.spec import Region, Spec
+from iconctl.spec.regions import continent
+
+AGENT_PORT = 9900
+HEALTH_PATH = "/readyz"
+
+
+def files(spec: Spec) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for region in spec.regions:
+        out[f"{region.name}/terraform/terraform.tfvars.json"] = to_json(region_vars(spec, region))
+        out[f"{region.name}/terraform/backend.hcl"] = backend_config(spec, region.name)
+    if spec.geo is not None:
+        out["global/terraform/terraform.tfvars.json"] = to_json(geo_vars(spec))
+        out["global/terraform/backend.hcl"] = backend_config(spec, "global")
+    if spec.state.backend != "local":
+        out["global/state-backend/terraform.tfvars.json"] = to_json(state_backend_vars(spec))
+    return out
+
+
+def tags(spec: Spec, region: Region) -> dict[str, str]:
+    return {
+        "iconctl-deployment": spec.name,
+        "iconctl-network": spec.network,
+        "iconctl-region": region.name,
+        "iconctl-flavour": region.flavour,
+        "managed-by": "iconctl",
+    }
+
+
+def region_vars(spec: Spec, region: Region) -> dict[str, Any]:
+    variables: dict[str, Any] = {
+        "name": spec.name,
+        "region": region.name,
+        "network": spec.network,
+        "domain": region_hostname(spec, region),
+        "node_image": spec.node.image,
+        "rpc_port": spec.node.rpc_port,
+        "p2p_port": spec.node.p2p_port,
+        "agent_port": AGENT_PORT,
+        "instance_type": region.instance_type,
+        "data_volume_gib": region.data_volume_gib,
+        "snapshot_bucket": spec.snapshot_bucket(region) or "",
+        "sync_interval_minutes": spec.sync.interval_minutes,
+        "sync_keep": spec.sync.keep,
+        "tags": tags(spec, region),
+    }
+    if region.flavour == "asg":
+        variables["min_size"] = region.nodes_min
+        variables["max_size"] = region.nodes_max
+    else:
+        variables["tls_email"] = spec.tls.email if spec.tls else None
+    if region.cloud == "gcp":
+        variables["gcp_project"] = spec.gcp.project if spec.gcp else None
+    return variables
+
+
+def geo_vars(spec: Spec) -> dict[str, Any]:
+    assert spec.geo is not None
+    return {
+        "name": spec.name,
+        "domain": spec.domain,
+        "zone": spec.geo.zone,
+        "steering": spec.geo.steering,
+        "min_ready_nodes": spec.geo.min_ready_nodes,
+        "monitor_path": HEALTH_PATH,
+        "monitor_port": AGENT_PORT,
+        "expected_body": "OK",
+        "regions": [
+            {
+                "name": region.name,
+                "cloud": region.cloud,
+                "continent": continent(region.name),
+                "endpoint": region_hostname(spec, region),
+            }
+            for region in spec.regions
+        ],
+    }
+
+
+def state_backend_vars(spec: Spec) -> dict[str, Any]:
+    state = spec.state
+    return {
+        "name": spec.name,
+        "backend": state.backend,
+        "bucket": state.bucket,
+        "region": state.region if state.backend == "s3" else None,
+        "gcp_project": spec.gcp.project if state.backend == "gcs" and spec.gcp else None,
+    }
+
+
+def backend_config(spec: Spec, unit: str) -> str:
+    """Partial backend configuration for `terraform init -backend-config=...`."""
+    state = spec.state
+    key = f"{state.prefix}/{spec.name}/{unit}"
+    if state.backend == "s3":
+        lines = [
+            f'bucket       = "{state.bucket}"',
+            f'key          = "{key}.tfstate"',
+            f'region       = "{state.region}"',
+            "encrypt      = true",
+            "use_lockfile = true",
+        ]
+    elif state.backend == "gcs":
+        lines = [f'bucket = "{state.bucket}"', f'prefix = "{key}"']
+    else:
+        lines = [f'path = "state/{spec.name}/{unit}.tfstate"']
+    return "\n".join(lines) + "\n"
+
+
+def deployment_json(spec: Spec) -> str:
+    """The rendered plan of work: which stack each unit uses, in dependency order."""
+    return to_json(deployment(spec))
+
+
+def deployment(spec: Spec) -> dict[str, Any]:
+    units: list[dict[str, Any]] = []
+    if spec.state.backend != "local":
+        units.append(
+            {"unit": "state-backend", "stack": "state-backend", "dir": "global/state-backend"}
+        )
+    for region in spec.regions:
+        units.append(
+            {
+                "unit": region.name,
+                "stack": stack_name(region),
+                "dir": region.name,
+                "cloud": region.cloud,
+                "flavour": region.flavour,
+            }
+        )
+    if spec.geo is not None:
+        units.append({"unit": "global", "stack": "global-cloudflare", "dir": "global"})
+    return {"name": spec.name, "network": spec.network, "domain": spec.domain, "units": units}

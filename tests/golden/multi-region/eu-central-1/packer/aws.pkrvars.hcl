@@ -1,0 +1,5 @@
+# Rendered by iconctl from the spec; edit the spec, not this file.
+image_name    = "icon-api-icon-node-mainnet"
+instance_type = "m6i.large"
+node_image    = "iconloop/icon2-node:v1.4.2"
+region        = "eu-central-1"
