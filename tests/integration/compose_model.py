@@ -17,28 +17,24 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "compose"
 
-# The override files and the order in which iconctl lists them after compose.yaml:
-# features first, the flavour (single | asg) last because it refines the edge and the agent.
+# The override files. Each only adds to the services, so their order after compose.yaml
+# does not change the result; iconctl lists the flavour right after compose.yaml.
 OVERRIDES = ["restore", "agent", "edge", "node-exporter", "log-shipper", "source", "asg", "single"]
 
-# Every combination iconctl selects: flavour x source-of-truth x restore x log shipping.
+
 def combinations() -> list[list[str]]:
+    """Every combination iconctl can select (see iconctl.render.compose), in its order."""
     combos = []
     for flavour in ("single", "asg"):
-        for source in (False, True):
-            for restore in (False, True):
-                for shipper in (False, True):
-                    names = ["agent", "edge", "node-exporter"]
-                    if restore:
-                        names.insert(0, "restore")
-                    if shipper:
-                        names.append("log-shipper")
-                    if source:
-                        names.append("source")
-                    names.append(flavour)
-                    combos.append(names)
-    # An ASG citizen always restores at boot; a single node may start from an empty disk.
-    return [c for c in combos if "asg" not in c or "restore" in c]
+        for restore in (False, True):
+            for shipper in (False, True):
+                names = [flavour] + (["restore"] if restore else [])
+                names += ["agent", "node-exporter", "edge"]
+                names += ["log-shipper"] if shipper else []
+                combos.append(names)
+    for shipper in (False, True):  # the source of truth: snapshots instead of serving
+        combos.append(["source", "agent", "node-exporter"] + (["log-shipper"] if shipper else []))
+    return combos
 
 
 def compose_files(names: list[str]) -> list[Path]:

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from edge_config import loopback_config
+from tests.integration.edge_config import loopback_config
 
 
 def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = None) -> None:

@@ -13,11 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import compose_model as cf
 import jsonschema
 import pytest
 import yaml
-from conftest import ROOT, need_tool
+
+from tests.conftest import ROOT, need_tool
+from tests.integration import compose_model as cf
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -190,6 +191,7 @@ def test_the_stack_it_writes_is_a_valid_compose_project(applied):
     compose_dir = root / "opt/icon/compose"
     env = _dotenv(compose_dir / ".env")
     assert env["COMPOSE_PROJECT_NAME"] == "icon"
+    assert env["ICON_WS_MAX_SESSION"] == "1000"
     assert env["COMPOSE_PATH_SEPARATOR"] == ":"
     files = env["COMPOSE_FILE"].split(":")
     assert files == ["compose.yaml", "compose.restore.yaml", "compose.agent.yaml",
@@ -197,9 +199,10 @@ def test_the_stack_it_writes_is_a_valid_compose_project(applied):
                      "compose.asg.yaml"]
     assert env["ICON_SERVICE"] == "MainNet"
     assert env["ICON_SEEDS"] == "seed-ctz.solidwallet.io:7100"
-    assert env["ICON_AGENT_REFERENCES"] == ("https://ctz.solidwallet.io/api/v3 "
-                                            "https://api.icon.community/api/v3")
-    assert env["ICON_SNAPSHOT_STORE"] == "s3://icon-api-snapshots-us-east-1/mainnet"
+    assert env["ICON_REFERENCES"] == ("https://ctz.solidwallet.io/api/v3,"
+                                      "https://api.icon.community/api/v3")
+    assert env["ICON_STORE_URL"] == "s3://icon-api-snapshots-us-east-1/mainnet"
+    assert env["ICON_SYNC_KEEP"] == "24"
     merged = cf.merge([cf.load(compose_dir / name) for name in files])
     model = cf.interpolate(merged, env)  # raises when a required variable is missing
     schema = cf.find_schema().read_text()
@@ -293,3 +296,27 @@ def test_invalid_inputs_fail_in_preflight(tmp_path, override, message):
     assert rc != 0
     assert message in out, out[-3000:]
     assert not (root / "opt/icon/compose/.env").exists()
+
+
+@pytest.mark.parametrize("example", ["multi-region", "single-node"])
+def test_every_key_iconctl_renders_is_a_declared_role_input(example):
+    """The contract with the renderer: env/extravars only sets inputs some role declares,
+    with values of the declared type."""
+    from iconctl.render import render_files
+    from iconctl.spec import load_spec
+
+    files = render_files(load_spec(ROOT / "examples" / f"{example}.yaml"))
+    rendered = {path: yaml.safe_load(text) for path, text in files.items()
+                if path.endswith("/ansible/env/extravars")}
+    assert rendered
+    options = {name: opt for opts in _specs().values() for name, opt in opts.items()}
+    types = {"str": str, "int": int, "bool": bool, "list": list, "path": str, "dict": dict}
+    for path, extravars in rendered.items():
+        undeclared = set(extravars) - set(options)
+        assert not undeclared, f"{path}: {sorted(undeclared)}"
+        for key, value in extravars.items():
+            assert isinstance(value, types[options[key]["type"]]), (path, key, value)
+            if "choices" in options[key]:
+                assert value in options[key]["choices"], (path, key, value)
+        for name in extravars.get("icon_node_compose_files", []):
+            assert (ROOT / "compose" / name).is_file(), (path, name)

@@ -5,22 +5,30 @@ from __future__ import annotations
 import json
 import re
 
-import compose_model as cf
 import jsonschema
 import pytest
 
+from tests.integration import compose_model as cf
+
 # What the renderer writes into .env (non-secret values only), for a fully featured node.
 RENDERED_ENV = {
+    "COMPOSE_PROJECT_NAME": "icon-api",
     "ICON_NODE_IMAGE": "iconloop/icon2-node:v1.4.2",
     "ICON_SERVICE": "MainNet",
     "ICON_RPC_PORT": "9000",
     "ICON_P2P_PORT": "7100",
-    "ICON_WS_MAX_SESSIONS": "1000",
-    "ICON_RESTORE_STORE": "s3://icon-api-snapshots-us-east-1/mainnet",
-    "ICON_SNAPSHOT_STORE": "s3://icon-api-snapshots-us-east-1/mainnet",
+    "ICON_WS_MAX_SESSION": "1000",
+    "ICON_RPC_BATCH_LIMIT": "10",
+    "ICON_SEEDS": "",
     "ICON_DOMAIN": "node.example.org",
     "ICON_TLS_EMAIL": "ops@example.org",
-    "ICON_AGENT_REFERENCES": "https://ctz.solidwallet.io/api/v3",
+    "ICON_AGENT_PORT": "9900",
+    "ICON_MAX_LAG_BLOCKS": "30",
+    "ICON_MAX_BLOCK_AGE": "60",
+    "ICON_REFERENCES": "https://ctz.solidwallet.io/api/v3,https://api.icon.community/api/v3",
+    "ICON_STORE_URL": "s3://icon-api-snapshots-us-east-1/mainnet",
+    "ICON_SYNC_INTERVAL_MINUTES": "60",
+    "ICON_SYNC_KEEP": "24",
 }
 
 
@@ -58,13 +66,13 @@ def _combo_id(names):
     return "+".join(names)
 
 
-@pytest.mark.parametrize("names", cf.combinations(), ids=_combo_id)
-def test_combination_validates_and_is_complete(validator, names):
-    files = cf.compose_files(names)
+def check_stack(validator, files, env) -> dict:
+    """Merge the files as compose does, resolve the variables, validate, check invariants."""
     merged = cf.merge([cf.load(p) for p in files])
-    model = cf.interpolate(merged, RENDERED_ENV)
+    model = cf.interpolate(merged, env)
     assert _errors(validator, model) == []
 
+    names = [p.name for p in files]
     services = model["services"]
     declared_volumes = set(model.get("volumes") or {})
     for name, svc in services.items():
@@ -84,21 +92,50 @@ def test_combination_validates_and_is_complete(validator, names):
             assert port.startswith("127.0.0.1:"), port
     # the flavour decides who reaches the agent: loopback on a single node, the LB on an ASG
     agent_ports = services["agent"].get("ports", [])
-    assert len(agent_ports) == 1
-    assert agent_ports[0].startswith("127.0.0.1:") == ("single" in names)
-    if "restore" in names:
+    if "compose.single.yaml" in names:
+        assert [p.split(":")[0] for p in agent_ports] == ["127.0.0.1"]
+    elif "compose.asg.yaml" in names:
+        assert len(agent_ports) == 1 and agent_ports[0].count(":") == 1, agent_ports
+    else:
+        assert agent_ports == []
+    if "compose.restore.yaml" in names:
         cond = services["node"]["depends_on"]["restore"]["condition"]
         assert cond == "service_completed_successfully"
-    if "single" in names:
+    if "compose.single.yaml" in names:
         assert any(p.endswith(":8443") for p in services["edge"]["ports"])
-        mounts = {cf._volume_target(v): v for v in services["edge"]["volumes"]}
-        assert mounts["/etc/nginx/nginx.conf"].startswith("../edge/nginx-tls.conf")
+        assert services["edge"]["environment"]["ICON_TLS_EMAIL"]
+        assert services["edge"]["depends_on"]["certbot-init"]
+    return model
+
+
+@pytest.mark.parametrize("names", cf.combinations(), ids=_combo_id)
+def test_combination_validates_and_is_complete(validator, names):
+    check_stack(validator, cf.compose_files(names), RENDERED_ENV)
+
+
+@pytest.mark.parametrize("names", [["single", "agent", "node-exporter", "edge"],
+                                   ["asg", "restore", "agent", "node-exporter", "edge"]],
+                         ids=_combo_id)
+def test_order_of_overrides_does_not_matter(names):
+    files = cf.compose_files(names)
+    forward = cf.interpolate(cf.merge([cf.load(p) for p in files]), RENDERED_ENV)
+    backward = cf.interpolate(cf.merge([cf.load(p) for p in [files[0], *files[:0:-1]]]),
+                              RENDERED_ENV)
+
+    def normal(model):
+        for svc in model["services"].values():
+            for key in ("ports", "volumes"):
+                if key in svc:
+                    svc[key] = sorted(svc[key])
+        return model
+
+    assert normal(forward) == normal(backward)
 
 
 def test_missing_required_variable_is_reported():
-    merged = cf.merge([cf.load(p) for p in cf.compose_files(["restore", "agent", "edge", "asg"])])
-    env = {k: v for k, v in RENDERED_ENV.items() if k != "ICON_RESTORE_STORE"}
-    with pytest.raises(cf.MissingVariable, match="ICON_RESTORE_STORE"):
+    merged = cf.merge([cf.load(p) for p in cf.compose_files(["asg", "restore", "agent", "edge"])])
+    env = {k: v for k, v in RENDERED_ENV.items() if k != "ICON_STORE_URL"}
+    with pytest.raises(cf.MissingVariable, match="ICON_STORE_URL"):
         cf.interpolate(merged, env)
 
 
@@ -128,3 +165,30 @@ def test_interpolation():
     assert cf.interpolate("${A}-${B:-two}-${E:-e}-${E-f}-$$A", env) == "1-two-e--$A"
     with pytest.raises(cf.MissingVariable):
         cf.interpolate("${E:?empty}", env)
+
+
+def _dotenv(text: str) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in text.splitlines() if line and line[0] != "#")
+    return dict(pairs)
+
+
+@pytest.mark.parametrize("example", ["multi-region", "single-node"])
+def test_every_stack_iconctl_renders_is_valid(validator, example):
+    """The contract with the renderer: its .env files select files that exist, set every
+    variable they need, and the merged stacks validate."""
+    from iconctl.render import render_files
+    from iconctl.spec import load_spec
+
+    files = render_files(load_spec(cf.ROOT / "examples" / f"{example}.yaml"))
+    envs = {path: _dotenv(text) for path, text in files.items()
+            if path.split("/")[-2:-1] == ["compose"] and path.endswith(".env")}
+    assert envs, "the renderer wrote no compose environment"
+    for path, env in envs.items():
+        assert env["COMPOSE_PATH_SEPARATOR"] == ":", path
+        names = env["COMPOSE_FILE"].split(":")
+        assert names[0] == "compose.yaml", path
+        for name in names:
+            assert (cf.COMPOSE_DIR / name).is_file(), f"{path}: {name} does not exist"
+        check_stack(validator, [cf.COMPOSE_DIR / n for n in names], env)
+        for key, value in env.items():  # secrets are never written, only referenced
+            assert not value.startswith("env:"), (path, key)

@@ -9,10 +9,11 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import edge_config
 import pytest
-from conftest import free_port, need_tool
-from edge_process import Edge
+
+from tests.conftest import free_port, need_tool
+from tests.integration import edge_config
+from tests.integration.edge_process import Edge
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -262,3 +263,123 @@ def test_generated_compose_configs_are_up_to_date(name, values):
     if os.environ.get("ICONCTL_UPDATE_GOLDENS") == "1":
         path.write_text(expected, encoding="utf-8")
     assert path.read_text(encoding="utf-8") == expected
+
+
+# --- in front of the node simulator (`iconctl sim`), as on a real node ----------------------
+
+@pytest.fixture(scope="module")
+def sim():
+    from tests.integration.simagent import start_sim
+
+    service = start_sim("--block-interval", "0.5", "--batch-limit", "10")
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def sim_edge(tmp_path_factory, sim):
+    need_tool("nginx")
+    host_port = sim.info["url"].split("/")[2]
+    e = Edge(tmp_path_factory.mktemp("sim-edge"), port=free_port(), upstream=host_port,
+             icon_edge_rate_per_second=10000, icon_edge_rate_burst=10000,
+             icon_edge_max_batch=5)
+    e.start()
+    yield e
+    e.stop()
+
+
+def test_sim_jsonrpc_through_the_edge(sim, sim_edge):
+    for path in ("/api/v3", "/api/v3/icon_dex"):
+        status, body = request(sim_edge.port, "POST", path, rpc("icx_getLastBlock"))
+        assert status == 200
+        result = json.loads(body)["result"]
+        assert result["height"] >= 1000 and len(result["block_hash"]) == 64
+    status, body = request(sim_edge.port, "POST", "/api/v3",
+                           [rpc("icx_getLastBlock", 1), rpc("icx_getTotalSupply", 2)])
+    assert status == 200 and [r["id"] for r in json.loads(body)] == [1, 2]
+    # the node's own JSON-RPC errors pass through unchanged
+    status, body = request(sim_edge.port, "POST", "/api/v3", rpc("icx_noSuchMethod"))
+    assert json.loads(body)["error"]["code"] == -32601
+
+
+def test_sim_admin_and_metrics_blocked_only_at_the_edge(sim, sim_edge):
+    base = sim.info["url"].rsplit("/api/v3", 1)[0]
+    sim_port = int(base.rsplit(":", 1)[1])
+    for path in ("/admin/chain", "/metrics"):
+        assert request(sim_port, "GET", path)[0] == 200  # the node does answer them...
+        assert request(sim_edge.port, "GET", path)[0] == 404  # ...but never to the public
+
+
+def test_sim_batch_limit_at_the_edge(sim_edge):
+    status, body = request(sim_edge.port, "POST", "/api/v3",
+                           [rpc("icx_getLastBlock", i) for i in range(6)])
+    assert status == 413 and "limit of 5" in json.loads(body)["error"]["message"]
+
+
+def test_sim_websocket_blocks_through_the_edge(sim_edge):
+    """A real websocket to the simulator's block stream, through the edge."""
+    import base64
+    import os
+    import struct
+
+    with socket.create_connection(("127.0.0.1", sim_edge.port), timeout=10) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall((f"GET /api/v3/icon_dex/block HTTP/1.1\r\nHost: edge\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        payload = json.dumps({"height": hex(1000)}).encode()
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
+        first = sock.recv(2)
+        assert first[0] & 0x0F == 1, first  # a text frame comes back
+        length = first[1] & 0x7F
+        if length == 126:
+            length = struct.unpack("!H", sock.recv(2))[0]
+        data = b""
+        while len(data) < length:
+            data += sock.recv(length - len(data))
+        assert json.loads(data)  # the node's answer (a result or a notification)
+
+
+def test_tls_flavour_serves_https_and_redirects_http(tmp_path_factory, upstream):
+    """The single-node configuration with a certificate where certbot would put it."""
+    import ssl
+    import subprocess
+
+    need_tool("nginx", "openssl")
+    workdir = tmp_path_factory.mktemp("tls-edge")
+    live = workdir / "live" / "icon-edge"
+    live.mkdir(parents=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-keyout", str(live / "privkey.pem"),
+                    "-out", str(live / "fullchain.pem")], check=True, capture_output=True)
+    https_port = free_port()
+    e = Edge(workdir, port=free_port(), upstream=f"127.0.0.1:{upstream.server_address[1]}",
+             icon_edge_tls_email="ops@example.org", icon_edge_domain="localhost",
+             icon_edge_https_port=https_port, icon_edge_cert_dir=str(workdir / "live"),
+             icon_edge_acme_webroot=str(workdir))
+    e.start()
+    try:
+        status, _ = request(e.port, "POST", "/api/v3", rpc("icx_getLastBlock"))
+        assert status == 301  # plain HTTP only redirects (and answers ACME challenges)
+        context = ssl.create_default_context(cafile=str(live / "fullchain.pem"))
+        context.check_hostname = False
+        conn = http.client.HTTPSConnection("127.0.0.1", https_port, timeout=10, context=context)
+        conn.request("POST", "/api/v3", body=json.dumps(rpc("icx_getLastBlock")),
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert json.loads(resp.read())["result"]["height"] == 512
+        assert resp.getheader("Strict-Transport-Security")
+        conn.request("GET", "/admin/chain")
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 404
+        conn.close()
+    finally:
+        e.stop()
