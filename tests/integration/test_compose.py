@@ -192,3 +192,22 @@ def test_every_stack_iconctl_renders_is_valid(validator, example):
         check_stack(validator, [cf.COMPOSE_DIR / n for n in names], env)
         for key, value in env.items():  # secrets are never written, only referenced
             assert not value.startswith("env:"), (path, key)
+
+
+def test_iconctl_image_dockerfile():
+    """The image cannot be built here (no Docker engine): check what can be checked."""
+    lines = (cf.COMPOSE_DIR / "iconctl.Dockerfile").read_text().splitlines()
+    instructions = [line.split(None, 1) for line in lines if line and not line.startswith("#")
+                    and not line.startswith(" ")]
+    froms = [args for op, args in instructions if op == "FROM"]
+    assert froms and all(":" in f.split()[0] and not f.split()[0].endswith(":latest")
+                         for f in froms)
+    users = [args for op, args in instructions if op == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    for op, args in instructions:
+        if op == "COPY" and "--from" not in args:
+            for source in args.split()[:-1]:
+                assert (cf.ROOT / source).exists(), source
+    # every service that runs the iconctl image without its entrypoint passes iconctl args
+    restore = cf.load(cf.COMPOSE_DIR / "compose.restore.yaml")["services"]["restore"]
+    assert restore["command"][:2] == ["sync", "restore"]
