@@ -11,7 +11,11 @@ Two modes per round. "paced": every connection waits --delay-ms between requests
 connections x 1 request / 100 ms = 2,000 requests/s), so latency is the time a request takes,
 not time spent queueing behind a saturated CPU; this is the figure the targets are about.
 "saturated": no pause, the highest throughput; on a small machine the extra CPU of the proxy
-hop shows up there as queueing. Prints p50/p90/p99
+hop shows up there as queueing.
+
+A third target, "no-njs", is the same nginx configuration with the JSON-RPC locations proxying
+straight to the node (no njs check, no method in the log): the difference between "edge" and
+"no-njs" is what the JSON-RPC awareness costs, the rest is the proxy hop itself. Prints p50/p90/p99
 latency and requests/s per round, the median of each, the difference (what the edge adds),
 and the load average. The per-client rate limit is raised out of the way (every request
 comes from one address). Needs nginx with the njs module and wrk on PATH.
@@ -106,6 +110,15 @@ def main() -> None:
                 icon_edge_rate_per_second=1_000_000, icon_edge_rate_burst=1_000_000,
                 icon_edge_worker_processes=args.workers)
     edge.start()
+    plain = Edge(workdir / "plain", port=free_port(), upstream=upstream,
+                 icon_edge_rate_per_second=1_000_000, icon_edge_rate_burst=1_000_000,
+                 icon_edge_worker_processes=args.workers)
+    params = f"include {workdir / 'plain'}/icon_proxy_params.conf;"
+    plain.conf.write_text(plain.conf.read_text().replace(
+        "set $icon_jsonrpc_target /_icon_upstream/api/v3;\n            js_content icon.check;",
+        f"proxy_pass http://icon_node/api/v3; {params}"))
+    plain.start()
+    targets = (("direct", sim_port), ("edge", edge.port), ("no-njs", plain.port))
     modes = {"paced": args.delay_ms, "saturated": 0}
     results: dict[tuple[str, str], list[dict]] = {}
     try:
@@ -113,7 +126,7 @@ def main() -> None:
         wrk(edge.port, script, argparse.Namespace(**{**vars(args), "duration": 2}))
         for round_ in range(args.rounds):
             for mode, delay_ms in modes.items():
-                for name, port in (("direct", sim_port), ("edge", edge.port)):
+                for name, port in targets:
                     r = wrk(port, script, args, delay_ms)
                     results.setdefault((mode, name), []).append(r)
                     print(f"round {round_ + 1} {mode:9s} {name:6s} {r['rps']:8.0f} req/s"
@@ -122,6 +135,7 @@ def main() -> None:
                     time.sleep(1)
     finally:
         edge.stop()
+        plain.stop()
         sim.terminate()
         sim.wait()
 
@@ -134,8 +148,9 @@ def main() -> None:
     for mode in modes:
         for key in ("p50_ms", "p90_ms", "p99_ms", "rps"):
             d, e = median(mode, "direct", key), median(mode, "edge", key)
-            print(f"{mode:9s} median {key:7s} direct {d:9.3f}  edge {e:9.3f}"
-                  f"  edge - direct {e - d:+9.3f}")
+            p = median(mode, "no-njs", key)
+            print(f"{mode:9s} median {key:7s} direct {d:9.3f}  edge {e:9.3f}  no-njs {p:9.3f}"
+                  f"  edge - direct {e - d:+9.3f}  edge - no-njs {e - p:+9.3f}")
     print(f"load average {Path('/proc/loadavg').read_text().split()[:3]}, "
           f"{os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}")
     shutil.rmtree(workdir, ignore_errors=True)
