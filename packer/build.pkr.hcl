@@ -1,4 +1,4 @@
-# The image: Debian 12 with Docker, the compose stack and its units installed and enabled,
+# The image: Ubuntu 24.04 with Docker, the compose stack and its units installed and enabled,
 # and the container images pulled, by the same Ansible roles that configure live hosts.
 # Region-specific values (store, references, domain) arrive at boot through user data.
 

@@ -31,7 +31,7 @@ source "amazon-ebs" "icon-node" {
   # has neither metadata_options nor imds_support.
 
   launch_block_device_mappings {
-    device_name           = "/dev/xvda"
+    device_name           = "/dev/sda1"
     volume_size           = 16
     volume_type           = "gp3"
     iops                  = 3000

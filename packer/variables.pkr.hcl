@@ -42,19 +42,19 @@ variable "region" {
 
 variable "source_ami_owner" {
   type        = string
-  default     = "136693071363"
-  description = "Owner of the base AMI (Debian's official account)."
+  default     = "099720109477"
+  description = "Owner of the base AMI (Canonical)."
 }
 
 variable "source_ami_name" {
   type        = string
-  default     = "debian-12-amd64-*"
-  description = "Name pattern of the base AMI; the newest match is used."
+  default     = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"
+  description = "Name pattern of the base AMI (Ubuntu 24.04: Docker and the compose v2 plugin are distribution packages); the newest match is used."
 }
 
 variable "aws_ssh_username" {
   type        = string
-  default     = "admin"
+  default     = "ubuntu"
   description = "Login user of the base AMI."
 }
 
@@ -73,12 +73,12 @@ variable "zone" {
 
 variable "source_image_family" {
   type        = string
-  default     = "debian-12"
+  default     = "ubuntu-2404-lts-amd64"
   description = "Family of the GCE base image."
 }
 
 variable "source_image_project" {
   type        = string
-  default     = "debian-cloud"
+  default     = "ubuntu-os-cloud"
   description = "Project owning the GCE base image family."
 }
