@@ -320,3 +320,32 @@ def test_every_key_iconctl_renders_is_a_declared_role_input(example):
                 assert value in options[key]["choices"], (path, key, value)
         for name in extravars.get("icon_node_compose_files", []):
             assert (ROOT / "compose" / name).is_file(), (path, name)
+
+
+def _render_role_template(role: str, template: str, **overrides) -> str:
+    import jinja2
+
+    defaults = yaml.safe_load((ANSIBLE / "roles" / role / "defaults" / "main.yml").read_text())
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ANSIBLE / "roles" / role / "templates"),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             keep_trailing_newline=True)
+    values = {"ansible_managed": "Ansible managed", **defaults, **overrides}
+    return env.get_template(template).render(**values)
+
+
+@pytest.mark.parametrize(("role", "template", "overrides"), [
+    ("icon_agent", "icon-drain.sh.j2", {"icon_agent_mode": "compose"}),
+    ("icon_agent", "icon-drain.sh.j2", {"icon_agent_mode": "systemd"}),
+    ("icon_node", "icon-data-disk.sh.j2", {}),
+    ("icon_node", "icon-data-disk.sh.j2",
+     {"icon_node_data_devices": ["/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"]}),
+], ids=["drain-compose", "drain-systemd", "disk-none", "disk-nvme"])
+def test_shell_scripts_pass_shellcheck(tmp_path, role, template, overrides):
+    tools = need_tool("shellcheck")
+    script = tmp_path / "script.sh"
+    script.write_text(_render_role_template(role, template, **overrides))
+    syntax = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
+    assert syntax.returncode == 0, syntax.stderr
+    result = subprocess.run([tools["shellcheck"], "-s", "sh", str(script)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
