@@ -179,7 +179,9 @@ def sync_snapshot(
         ),
     ] = None,
     chain: Annotated[
-        str | None, typer.Option("--chain", help="Chain id or channel for the admin API.")
+        str | None, typer.Option(
+            "--chain", help="Chain id for the admin API (default: the node's only chain)."
+        )
     ] = None,
     stop_cmd: Annotated[
         str | None, typer.Option("--stop-cmd", help="Command that stops the node.")
