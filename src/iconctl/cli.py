@@ -163,6 +163,59 @@ def demo(
 # --- global layer: statuspage, loadtest -------------------------------------------------------
 
 
+@app.command()
+def loadtest(
+    endpoint: Annotated[
+        str,
+        typer.Option(
+            "--endpoint",
+            envvar="ICONCTL_ENDPOINT",
+            help="JSON-RPC v3 URL, e.g. https://host/api/v3.",
+        ),
+    ],
+    users: Annotated[int, typer.Option("--users", help="Concurrent clients at the peak.")] = 10,
+    duration: Annotated[
+        int, typer.Option("--duration", help="Length of the run in seconds, ramp included.")
+    ] = 30,
+    ramp: Annotated[
+        int | None,
+        typer.Option("--ramp", help="Seconds to ramp up to --users (default: a third of the run)."),
+    ] = None,
+    p95_ms: Annotated[
+        float | None, typer.Option("--p95-ms", help="Fail when p95 latency exceeds this (ms).")
+    ] = None,
+    max_error_rate: Annotated[
+        float | None,
+        typer.Option("--max-error-rate", help="Fail when the failed share exceeds this (0-1)."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Load-test an endpoint with Locust and the ICON method mix; exit 6 if a threshold breaks."""
+    from iconctl.console import err
+    from iconctl.loadtest import LoadTest, Thresholds
+    from iconctl.loadtest import run as run_loadtest
+    from iconctl.loadtest.report import summary_lines
+
+    report = run_loadtest(
+        LoadTest(
+            endpoint=endpoint,
+            users=users,
+            duration_s=duration,
+            ramp_s=ramp,
+            thresholds=Thresholds(p95_ms=p95_ms, max_error_rate=max_error_rate),
+        )
+    )
+    if json_out:
+        print_json(report.to_json())
+    else:
+        for line in summary_lines(report):
+            out.print(line, markup=False)
+    if report.breaches:
+        for breach in report.breaches:
+            err.print(f"error: threshold broken: {breach}", markup=False)
+        raise typer.Exit(ExitCode.INTEGRITY)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every outcome into the contract's exit code.
 

@@ -1,0 +1,84 @@
+"""`iconctl loadtest` with real Locust runs against a JSON-RPC server on loopback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import free_port, need_module, run_iconctl
+from tests.integration.jsonrpc_standin import StandIn
+
+pytestmark = pytest.mark.timeout(120)
+
+MIX = {"icx_getLastBlock", "icx_getBalance", "icx_call", "icx_getBlockByHeight"}
+
+
+@pytest.fixture(autouse=True)
+def _locust():
+    need_module("locust")
+
+
+def test_a_healthy_endpoint_passes_and_gets_the_whole_method_mix():
+    with StandIn() as server:
+        result = run_iconctl(
+            "loadtest", "--endpoint", server.url, "--users", "4", "--duration", "4",
+            "--p95-ms", "500", "--max-error-rate", "0.01", "--json",
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["passed"] is True and report["breaches"] == []
+    assert report["requests"] > 50 and report["failures"] == 0
+    assert 0 < report["p50_ms"] <= report["p95_ms"] <= report["p99_ms"]
+    assert report["sustained_rps"] > 0 and report["sustained_users"] >= 1
+    assert set(report["methods"]) == MIX | {"batch[3]"}
+    # what the server saw: every method, batches counted per inner request
+    assert set(server.methods) >= MIX
+    assert server.methods["icx_getLastBlock"] > report["methods"]["icx_getLastBlock"]["requests"]
+
+
+def test_a_slow_endpoint_breaks_the_latency_threshold():
+    with StandIn(delay_s=0.05) as server:
+        result = run_iconctl(
+            "loadtest", "--endpoint", server.url, "--users", "2", "--duration", "3",
+            "--p95-ms", "20",
+        )  # fmt: skip
+    assert result.returncode == 6, result.stderr
+    assert "thresholds: BROKEN" in result.stdout
+    assert "error: threshold broken: p95 latency" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_failing_requests_break_the_error_rate_and_are_reported():
+    with StandIn(fail_every=4) as server:
+        result = run_iconctl(
+            "loadtest", "--endpoint", server.url, "--users", "2", "--duration", "3",
+            "--max-error-rate", "0.05", "--json",
+        )  # fmt: skip
+    assert result.returncode == 6, result.stderr
+    report = json.loads(result.stdout)
+    assert report["passed"] is False
+    assert 0.15 < report["error_rate"] < 0.35
+    assert report["breaches"][0].startswith("error rate")
+    assert any("HTTP 500" in error["error"] for error in report["errors"])
+
+
+def test_an_unreachable_endpoint_is_an_input_error(tmp_path):
+    result = run_iconctl("loadtest", "--endpoint", f"http://127.0.0.1:{free_port()}/api/v3")
+    assert result.returncode == 3
+    assert "did not answer icx_getLastBlock" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--endpoint", "localhost:9000"], "not an http(s) URL"),
+        (["--endpoint", "http://127.0.0.1:1/api/v3", "--users", "0"], "--users 0"),
+        (["--endpoint", "http://127.0.0.1:1/api/v3", "--max-error-rate", "2"], "between 0 and 1"),
+    ],
+)
+def test_bad_options_exit_3(args, message):
+    result = run_iconctl("loadtest", *args)
+    assert result.returncode == 3
+    assert message in result.stderr
