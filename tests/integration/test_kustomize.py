@@ -100,6 +100,12 @@ def test_pods_restore_then_serve_with_the_agent_as_readiness(built):
     assert containers["node"]["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": 9900}
     assert containers["agent"]["args"][:3] == ["agent", "--node", "http://127.0.0.1:9000/api/v3"]
     assert pod["automountServiceAccountToken"] is False
+    data_mounts = [
+        m for c in pod["containers"] + pod.get("initContainers", []) for m in c["volumeMounts"]
+        if m["name"] == "data"
+    ]  # fmt: skip
+    # a sub-directory: lost+found of a fresh volume must not make the restore target non-empty
+    assert data_mounts and all(m["subPath"] == "goloop-data" for m in data_mounts)
     init = pod.get("initContainers", [])
     if init:
         assert init[0]["args"] == [
