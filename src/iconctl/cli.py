@@ -6,6 +6,7 @@ error becomes an exit code in one place, ``main``.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -16,8 +17,8 @@ from typing import Annotated
 import typer
 
 from iconctl import __version__
-from iconctl.console import out, print_json
-from iconctl.errors import ExitCode, IconctlError
+from iconctl.console import err, json_printed, out, print_json
+from iconctl.errors import ExitCode, IconctlError, UsageError
 
 DEFAULT_SPEC = Path("iconctl.yaml")
 
@@ -131,11 +132,407 @@ def render(
 
 # --- sync: snapshot, restore, list, verify, prune -------------------------------------------
 
+sync_app = typer.Typer(
+    name="sync",
+    help="Fast sync: incremental snapshots of a node's data into a store, parallel verified "
+    "restores.",
+    no_args_is_help=True,
+)
+app.add_typer(sync_app, name="sync")
+
+StoreOpt = Annotated[
+    str,
+    typer.Option("--store", envvar="ICONCTL_SYNC_STORE",
+                 help="s3://bucket/prefix, gs://bucket/prefix, file:///path or a path, "
+                 "http(s)://host/prefix (restore and verify only)."),
+]
+WorkersOpt = Annotated[
+    int, typer.Option("--workers", min=1, max=256, help="Parallel transfers.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+MetricsOpt = Annotated[
+    Path | None,
+    typer.Option("--metrics-file", help="Write node_exporter textfile metrics here (.prom)."),
+]
+
+
+def _sync_report(result: dict, as_json: bool, lines: list[str]) -> None:
+    from iconctl.console import out, print_json
+
+    if as_json:
+        print_json(result)
+    else:
+        for line in lines:
+            out.print(line, markup=False)
+
+
+@sync_app.command("snapshot")
+def sync_snapshot(
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="The node's data directory.")],
+    store: StoreOpt,
+    admin_url: Annotated[
+        str | None,
+        typer.Option("--admin-url", help="goloop RPC base URL; pause the chain through its "
+                     "admin API (with --chain)."),
+    ] = None,
+    chain: Annotated[
+        str | None, typer.Option("--chain", help="Chain id or channel for the admin API.")
+    ] = None,
+    stop_cmd: Annotated[
+        str | None, typer.Option("--stop-cmd", help="Command that stops the node.")
+    ] = None,
+    start_cmd: Annotated[
+        str | None, typer.Option("--start-cmd", help="Command that starts the node again.")
+    ] = None,
+    lock_wait: Annotated[
+        float, typer.Option("--lock-wait", min=0, help="Seconds to wait for the store lock.")
+    ] = 0.0,
+    workers: WorkersOpt = 16,
+    metrics_file: MetricsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Checkpoint the data directory (pausing the node briefly) and upload what is new."""
+    from iconctl.sync import snapshot
+
+    r = snapshot(data_dir, store, admin_url=admin_url, chain=chain, stop_cmd=stop_cmd,
+                 start_cmd=start_cmd, workers=workers, lock_wait=lock_wait,
+                 metrics_file=metrics_file, show_progress=not as_json)
+    _sync_report(r, as_json, [
+        f"snapshot {r['id']} published to {r['store']}",
+        f"  {r['files']} files, {r['bytes_scanned']} bytes scanned, {r['bytes_uploaded']} bytes "
+        f"uploaded in {r['chunks_uploaded']} chunks",
+        f"  node paused {r['pause_seconds']:.3f} s ({r['quiesce']}), total "
+        f"{r['duration_seconds']:.2f} s",
+    ])
+
+
+@sync_app.command("restore")
+def sync_restore(
+    store: StoreOpt,
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="Directory to restore into.")],
+    snapshot_id: Annotated[
+        str | None, typer.Option("--snapshot", help="Snapshot id (default: latest).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore into a non-empty directory.")
+    ] = False,
+    no_sync: Annotated[
+        bool, typer.Option("--no-fsync", help="Skip flushing to disk before the completion "
+                           "marker (faster; not crash-safe).")
+    ] = False,
+    workers: WorkersOpt = 16,
+    metrics_file: MetricsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fetch a snapshot in parallel straight into the data directory, verifying every byte."""
+    from iconctl.sync import restore
+
+    r = restore(store, data_dir, snapshot_id=snapshot_id, force=force, workers=workers,
+                durable=not no_sync, metrics_file=metrics_file, show_progress=not as_json)
+    if r["already_complete"]:
+        lines = [f"{r['data_dir']} already holds the completed restore of snapshot {r['id']}"]
+    else:
+        lines = [
+            f"restored snapshot {r['id']} into {r['data_dir']}",
+            f"  {r['files']} files, {r['bytes_total']} bytes: {r['bytes_fetched']} fetched, "
+            f"{r['bytes_reused']} already on disk, in {r['duration_seconds']:.2f} s",
+        ]
+    _sync_report(r, as_json, lines)
+
+
+@sync_app.command("list")
+def sync_list(store: StoreOpt, as_json: JsonOpt = False) -> None:
+    """List the snapshots in a store, oldest first."""
+    from iconctl.sync import list_store
+
+    rows = list_store(store)
+    lines = [f"{'ID':28} {'CREATED':21} {'FILES':>8} {'BYTES':>16}"]
+    for row in rows:
+        mark = " latest" if row["latest"] else ("" if row["valid"] else " INVALID")
+        lines.append(f"{row['id']:28} {row['created']:21} {row['files'] or '-':>8} "
+                     f"{row['bytes'] or '-':>16}{mark}")
+    if not rows:
+        lines = [f"no snapshots in {store}"]
+    _sync_report(rows, as_json, lines)  # type: ignore[arg-type]
+
+
+@sync_app.command("verify")
+def sync_verify(
+    store: StoreOpt,
+    snapshot_id: Annotated[
+        str | None, typer.Option("--snapshot", help="Snapshot id (default: latest).")
+    ] = None,
+    workers: WorkersOpt = 16,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-hash every chunk of a snapshot in the store; exit 6 if anything is wrong."""
+    from iconctl.errors import IntegrityError
+    from iconctl.sync import verify
+
+    r = verify(store, snapshot_id, workers=workers, show_progress=not as_json)
+    ok = f"snapshot {r['id']}: {r['chunks']} chunks, {r['bytes_verified']} bytes verified"
+    _sync_report(r, as_json, [ok] if r["ok"] else [])
+    if not r["ok"]:
+        shown = r["problems"][:20]
+        more = len(r["problems"]) - len(shown)
+        raise IntegrityError(
+            f"snapshot {r['id']} failed verification ({len(r['problems'])} problems): "
+            + "; ".join(shown) + (f"; and {more} more" if more else "")
+        )
+
+
+@sync_app.command("prune")
+def sync_prune(
+    store: StoreOpt,
+    keep: Annotated[int, typer.Option("--keep", min=1, help="Snapshots to keep (newest).")],
+    min_age: Annotated[
+        float, typer.Option("--min-age", min=0, help="Never delete chunks younger than this "
+                            "many seconds.")
+    ] = 3600.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete all but the newest N snapshots and the chunks only they referenced."""
+    from iconctl.sync import prune
+
+    r = prune(store, keep, min_age=min_age)
+    lines = [f"kept {len(r['kept'])} snapshots, deleted {len(r['deleted'])}; "
+             f"{r['chunks_deleted']} chunks ({r['bytes_freed']} bytes) freed"]
+    if r["chunks_deferred"]:
+        lines.append("a snapshot is running: unreferenced chunks will be collected by a later "
+                     "prune")
+    _sync_report(r, as_json, lines)
+
+
 
 # --- node simulator and health agent ---------------------------------------------------------
 
 
+def _chain_id(value: str, option: str) -> int:
+    from iconctl.errors import InputError
+
+    try:
+        number = int(value, 0)
+    except ValueError:
+        raise InputError(f"{option}: expected a number such as 0x1, got {value!r}") from None
+    if not 0 <= number < 1 << 32:
+        raise InputError(f"{option}: out of range: {value!r}")
+    return number
+
+
+@app.command("sim")
+def sim_command(
+    listen: Annotated[str, typer.Option(help="HOST:PORT for the node API (port 0: any free).")] = (
+        "127.0.0.1:9000"),
+    control_listen: Annotated[
+        str | None,
+        typer.Option(help="HOST:PORT of the scenario control endpoint (loopback only)."),
+    ] = None,
+    block_interval: Annotated[float, typer.Option(help="Seconds between blocks.")] = 2.0,
+    start_height: Annotated[int, typer.Option(min=0, help="Height of the first block.")] = 1000,
+    stall: Annotated[bool, typer.Option("--stall", help="Produce no blocks.")] = False,
+    lag: Annotated[int, typer.Option(min=0, help="Serve this many blocks behind the chain.")] = 0,
+    error_rate: Annotated[
+        float, typer.Option(help="Fraction of JSON-RPC requests answered with HTTP 500.")] = 0.0,
+    latency_ms: Annotated[float, typer.Option(help="Added latency of every API answer.")] = 0.0,
+    admin_state: Annotated[str, typer.Option(help="Chain state in /admin/chain.")] = "started",
+    peers: Annotated[int, typer.Option(help="Peers listed by /admin/chain/{cid}.")] = 8,
+    batch_limit: Annotated[int, typer.Option(help="rpcBatchLimit: most requests per batch.")] = 10,
+    ws_max_sessions: Annotated[
+        int, typer.Option(help="wsMaxSession: most concurrent websocket streams.")] = 10,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write (or resume) a node-like data directory here as blocks come."),
+    ] = None,
+    cid: Annotated[str, typer.Option(help="Chain id.")] = "0x1",
+    nid: Annotated[str, typer.Option(help="Network id.")] = "0x1",
+    channel: Annotated[str, typer.Option(help="Channel name.")] = "icon_dex",
+    seed: Annotated[int | None, typer.Option(help="Random seed for the error-rate draw.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
+        False),
+) -> None:
+    """Run a local ICON node simulator (goloop's JSON-RPC, admin API, metrics, websocket)."""
+    from iconctl.agent.httpserver import is_loopback, parse_hostport
+    from iconctl.errors import InputError
+    from iconctl.sim import Scenario, SimOptions, run
+
+    host, port = parse_hostport(listen, option="--listen")
+    control_host, control_port = None, 0
+    if control_listen is not None:
+        control_host, control_port = parse_hostport(control_listen, option="--control-listen")
+        if not is_loopback(control_host):
+            raise InputError("--control-listen: the control endpoint binds to loopback only")
+    if not channel or "/" in channel:
+        raise InputError(f"--channel: invalid channel name {channel!r}")
+    scenario = Scenario(block_interval=block_interval, stalled=stall, lag=lag,
+                        error_rate=error_rate, latency_ms=latency_ms, admin_state=admin_state,
+                        peers=peers, batch_limit=batch_limit, ws_max_sessions=ws_max_sessions)
+    options = SimOptions(host=host, port=port, control_host=control_host,
+                         control_port=control_port, start_height=start_height,
+                         cid=_chain_id(cid, "--cid"), nid=_chain_id(nid, "--nid"),
+                         channel=channel, data_dir=data_dir, seed=seed)
+
+    def ready(sim) -> None:
+        if json_output:  # one line, so a parent process can read it with readline()
+            sys.stdout.write(json.dumps({"url": sim.url, "control_url": sim.control_url,
+                                         "height": sim.height, "channel": channel}) + "\n")
+        else:
+            control = f", control {sim.control_url}" if sim.control_url else ""
+            out.print(f"simulator ready: {sim.url} (height {sim.height}{control})", markup=False)
+        sys.stdout.flush()
+
+    run(options, scenario, ready)
+
+
+@app.command("agent")
+def agent_command(
+    node: Annotated[str, typer.Option(help="The node's RPC URL (base or /api/v3[/channel]).")],
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(help="A reference node's RPC URL for lag (repeatable)."),
+    ] = None,
+    listen: Annotated[str, typer.Option(help="HOST:PORT for /healthz, /readyz, /metrics.")] = (
+        "127.0.0.1:9900"),
+    max_lag_blocks: Annotated[
+        int | None, typer.Option(help="Most blocks behind the best reference [spec or 30].")
+    ] = None,
+    max_block_age: Annotated[
+        float | None, typer.Option(help="Oldest last block in seconds [spec or 60].")
+    ] = None,
+    poll_interval: Annotated[float, typer.Option(help="Seconds between node polls.")] = 2.0,
+    reference_interval: Annotated[
+        float, typer.Option(help="Seconds between polls of each reference.")] = 5.0,
+    timeout: Annotated[float, typer.Option(help="Timeout of each poll in seconds.")] = 2.0,
+    rise: Annotated[int, typer.Option(help="Good polls in a row to become ready.")] = 3,
+    fall: Annotated[int, typer.Option(help="Bad polls in a row to become unready.")] = 3,
+    spec: Annotated[
+        Path | None, typer.Option(help="Take defaults from this spec's health section.")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
+        False),
+) -> None:
+    """Run the health agent: lag-aware /healthz and /readyz, /metrics, and a drain switch."""
+    import logging
+
+    from iconctl.agent import AgentConfig, run
+    from iconctl.agent.httpserver import parse_hostport
+    from iconctl.agent.settings import health_defaults
+
+    host, port = parse_hostport(listen, option="--listen")
+    defaults = health_defaults(spec)
+    references = list(reference) if reference else list(defaults.references)
+    config = AgentConfig(
+        node=node, references=references, host=host, port=port,
+        max_lag_blocks=max_lag_blocks if max_lag_blocks is not None else defaults.max_lag_blocks,
+        max_block_age=max_block_age if max_block_age is not None else defaults.max_block_age,
+        poll_interval=poll_interval, reference_interval=reference_interval, timeout=timeout,
+        rise=rise, fall=fall,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    def ready(agent) -> None:
+        if json_output:  # one line, so a parent process can read it with readline()
+            sys.stdout.write(json.dumps({
+                "url": agent.url, "node": agent.node_rpc,
+                "references": [r.label for r in agent.references],
+                "max_lag_blocks": config.max_lag_blocks, "max_block_age": config.max_block_age,
+            }) + "\n")
+        else:
+            out.print(f"agent ready: {agent.url} (node {agent.node_rpc}, "
+                      f"{len(agent.references)} references)", markup=False)
+        sys.stdout.flush()
+
+    run(config, ready)
+
+
 # --- orchestration: plan, apply, destroy, status, demo ---------------------------------------
+
+RegionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--region", metavar="NAME", help="Limit the run to this region (repeatable; skips global)."
+    ),
+]
+AutoApproveOpt = Annotated[
+    bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")
+]
+
+
+def _pipeline(spec: Path, regions: list[str] | None, json_out: bool):  # noqa: ANN202
+    from iconctl.pipeline import Pipeline
+    from iconctl.spec import load_spec
+
+    say = err.print if json_out else out.print
+    return Pipeline(load_spec(spec), spec, regions=regions or [], say=say)
+
+
+def _finish(report, json_out: bool) -> None:  # noqa: ANN001
+    if json_out:
+        print_json(report.to_json())
+    else:
+        out.print(f"run folder: {report.run_dir}")
+    failure = report.failure()
+    if failure is not None:
+        raise failure
+
+
+@app.command()
+def plan(spec: SpecArg = DEFAULT_SPEC, region: RegionOpt = None, json_out: JsonOpt = False) -> None:
+    """Show what apply would change, per region and module; changes nothing."""
+    from iconctl.plan_table import plan_table
+
+    report = _pipeline(spec, region, json_out).plan()
+    if not json_out:
+        out.print(plan_table(report))
+    _finish(report, json_out)
+
+
+@app.command()
+def apply(
+    spec: SpecArg = DEFAULT_SPEC,
+    region: RegionOpt = None,
+    auto_approve: AutoApproveOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Build images, create infrastructure and configure nodes, region by region."""
+
+    def confirm(todo: list[str]) -> bool:
+        if auto_approve:
+            return True
+        err.print("iconctl will run:", *(f"  {line}" for line in todo), sep="\n")
+        return _ask_yes("Apply?")
+
+    _finish(_pipeline(spec, region, json_out).apply(confirm), json_out)
+
+
+@app.command()
+def destroy(
+    spec: SpecArg = DEFAULT_SPEC,
+    region: RegionOpt = None,
+    auto_approve: AutoApproveOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Tear the deployment down in reverse order (the state bucket is kept)."""
+
+    def confirm(name: str) -> bool:
+        if auto_approve:
+            return True
+        return _ask_text(f"Type the deployment name ({name}) to destroy it") == name
+
+    _finish(_pipeline(spec, region, json_out).destroy(confirm), json_out)
+
+
+def _ask_yes(question: str) -> bool:
+    return _ask_text(f"{question} [y/N]").lower() in ("y", "yes")
+
+
+def _ask_text(question: str) -> str:
+    if not sys.stdin or not sys.stdin.isatty():
+        raise UsageError("no terminal to confirm on; pass --auto-approve to run unattended")
+    err.print(question + " ", end="")
+    try:
+        return input().strip()
+    except EOFError:
+        return ""
 
 
 @app.command()
@@ -224,16 +621,13 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("ICONCTL_DEBUG", "") not in ("", "0", "false")
-    from iconctl.console import err
 
     try:
         app(args=args, prog_name="iconctl")
     except IconctlError as exc:
         if debug:
             traceback.print_exc()
-        if "--json" in args:
-            from iconctl.console import print_json
-
+        if "--json" in args and not json_printed():
             print_json(exc.to_json())
         for line in exc.lines():
             err.print(f"{exc.prefix}{line}", markup=False)

@@ -33,7 +33,17 @@ out: Console = _Lazy(stderr=False)  # type: ignore[assignment]
 err: Console = _Lazy(stderr=True)  # type: ignore[assignment]
 
 
+_json_printed = False
+
+
+def json_printed() -> bool:
+    """Whether this process already wrote its JSON document (so errors add no second one)."""
+    return _json_printed
+
+
 def print_json(data: Any) -> None:
     """Machine output for ``--json``: plain JSON on stdout, nothing else."""
+    global _json_printed
+    _json_printed = True
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
     sys.stdout.flush()

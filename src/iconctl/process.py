@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ from iconctl.errors import ToolFailed, ToolNotFound
 # How to get each external tool iconctl drives, shown when one is missing.
 INSTALL_HINTS: dict[str, str] = {
     "terraform": "install Terraform >= 1.6 from HashiCorp's releases or your package manager",
-    "packer": "install Packer (Debian: apt-get install packer)",
-    "ansible-playbook": "install Ansible (pip install ansible)",
+    "packer": "install Packer >= 1.6 (Debian: apt-get install packer)",
+    "gcloud": "install the Google Cloud CLI",
+    "ansible-playbook": "install ansible-core >= 2.15 (pip install ansible)",
     "ansible-runner": "install ansible-runner (pip install ansible-runner)",
     "promtool": "install Prometheus (Debian: apt-get install prometheus)",
     "amtool": "install Alertmanager (Debian: apt-get install prometheus-alertmanager)",
@@ -34,12 +36,31 @@ INSTALL_HINTS: dict[str, str] = {
 
 TAIL_LINES = 40
 
+# Children still running, so an interrupt in the main thread can stop those that worker
+# threads started (they run in their own sessions and do not see the terminal's Ctrl-C).
+_live: set[subprocess.Popen[str]] = set()
+_live_lock = threading.Lock()
+
+
+def stop_all(grace: float = 10.0) -> None:
+    """SIGINT every running child's process group, then SIGKILL what is left after ``grace``."""
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        _stop_group(proc, grace)
+
+
+def _track(proc: subprocess.Popen[str], alive: bool) -> None:
+    with _live_lock:
+        (_live.add if alive else _live.discard)(proc)
+
 
 @dataclass(frozen=True)
 class Result:
     argv: list[str]
     returncode: int
     tail: str
+    stdout: str = ""  # only with capture=True
 
 
 def which(tool: str) -> str:
@@ -60,13 +81,18 @@ def run(
     on_line: Callable[[str], None] | None = None,
     check: bool = True,
     timeout: float | None = None,
+    capture: bool = False,
 ) -> Result:
     """Run ``argv`` to completion; raise ToolFailed (with the output's tail) on a non-zero exit.
 
     ``env`` replaces the environment when given (callers start from ``os.environ`` on purpose);
-    ``log_path`` receives the full combined output.
+    ``log_path`` receives the full combined output. With ``capture`` the standard output is
+    returned whole in ``Result.stdout`` (for machine-readable output) and only the standard
+    error is streamed.
     """
     argv = [which(argv[0]), *argv[1:]]
+    if capture:
+        return _run_captured(argv, step=step, env=env, cwd=cwd, check=check, timeout=timeout)
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     log = log_path.open("a", encoding="utf-8") if log_path else None
     try:
@@ -81,24 +107,63 @@ def run(
             errors="replace",
             start_new_session=True,  # Ctrl-C is handled here, for the whole group
         )
+        _track(proc, True)
         try:
             assert proc.stdout is not None
             for line in proc.stdout:
                 tail.append(line)
                 if log:
                     log.write(line)
+                    log.flush()
                 if on_line:
                     on_line(line.rstrip("\n"))
             returncode = proc.wait(timeout=timeout)
         except (KeyboardInterrupt, subprocess.TimeoutExpired):
             _stop_group(proc)
             raise
+        finally:
+            _track(proc, False)
     finally:
         if log:
             log.close()
     result = Result(argv=list(argv), returncode=returncode, tail="".join(tail))
     if check and returncode != 0:
         raise ToolFailed(step=step, argv=list(argv), returncode=returncode, tail=result.tail)
+    return result
+
+
+def _run_captured(
+    argv: list[str],
+    *,
+    step: str,
+    env: Mapping[str, str] | None,
+    cwd: Path | str | None,
+    check: bool,
+    timeout: float | None,
+) -> Result:
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    _track(proc, True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except (KeyboardInterrupt, subprocess.TimeoutExpired):
+        _stop_group(proc)
+        raise
+    finally:
+        _track(proc, False)
+    tail = "".join(stderr.splitlines(keepends=True)[-TAIL_LINES:])
+    result = Result(argv=argv, returncode=proc.returncode, tail=tail, stdout=stdout)
+    if check and proc.returncode != 0:
+        raise ToolFailed(step=step, argv=argv, returncode=proc.returncode, tail=tail)
     return result
 
 

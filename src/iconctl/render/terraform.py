@@ -122,6 +122,10 @@ def backend_config(spec: Spec, unit: str) -> str:
 
 def deployment_json(spec: Spec) -> str:
     """The rendered plan of work: which stack each unit uses, in dependency order."""
+    return to_json(deployment(spec))
+
+
+def deployment(spec: Spec) -> dict[str, Any]:
     units: list[dict[str, Any]] = []
     if spec.state.backend != "local":
         units.append(
@@ -139,6 +143,4 @@ def deployment_json(spec: Spec) -> str:
         )
     if spec.geo is not None:
         units.append({"unit": "global", "stack": "global-cloudflare", "dir": "global"})
-    return to_json(
-        {"name": spec.name, "network": spec.network, "domain": spec.domain, "units": units}
-    )
+    return {"name": spec.name, "network": spec.network, "domain": spec.domain, "units": units}

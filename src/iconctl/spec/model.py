@@ -418,6 +418,10 @@ class Spec(_Model):
     )
     monitoring: Monitoring = Field(default_factory=Monitoring, description="Monitoring and alerts.")
     logging: Logging | None = Field(None, description="Log shipping (off when absent).")
+    protect: bool = Field(
+        False,
+        description="Guard against teardown: while true, `iconctl destroy` refuses to run.",
+    )
 
     @model_validator(mode="after")
     def _cross_field(self) -> Spec:

@@ -1,0 +1,362 @@
+"""A small HTTP/1.1 server on asyncio's Protocol API, shared by the agent and the simulator.
+
+Why not a framework: load balancer probes must stay cheap under heavy polling, and the
+measurements in docs/agent.md showed a framework's per-request cost, not the work done,
+set both the throughput and the tail latency. This server does only what the two services
+need: request line, headers, Content-Length bodies, keep-alive, pipelining in order, bounded
+sizes, and a server-side WebSocket upgrade (RFC 6455) for the simulator's block stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import inspect
+import struct
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+MAX_HEADER_BYTES = 16 * 1024
+DEFAULT_MAX_BODY = 1024 * 1024
+MAX_WS_MESSAGE = 64 * 1024
+_WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+@dataclass
+class Request:
+    method: str
+    target: str
+    path: str
+    query: str
+    version: str
+    headers: dict[str, str]
+    body: bytes
+    peer: str
+
+    @property
+    def from_loopback(self) -> bool:
+        return is_loopback(self.peer)
+
+
+def is_loopback(host: str) -> bool:
+    return host.startswith("127.") or host in ("::1", "::ffff:127.0.0.1", "localhost")
+
+
+def response(
+    status: int,
+    body: bytes | str = b"",
+    *,
+    content_type: str = "text/plain; charset=utf-8",
+    headers: tuple[tuple[str, str], ...] = (),
+) -> bytes:
+    """A complete HTTP/1.1 response; built once and reused where the content does not change."""
+    if isinstance(body, str):
+        body = body.encode()
+    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Unknown"
+    head = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {content_type}",
+            f"Content-Length: {len(body)}"]
+    head += [f"{k}: {v}" for k, v in headers]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+class WebSocket:
+    """The server side of one upgraded connection. Subclass and override the hooks."""
+
+    def __init__(self) -> None:
+        self._transport: asyncio.Transport | None = None
+        self.closed = False
+
+    # hooks
+    def on_open(self) -> None: ...
+    def on_message(self, text: str) -> None: ...
+    def on_close(self) -> None: ...
+
+    def send_text(self, text: str) -> None:
+        if self.closed or self._transport is None:
+            return
+        self._transport.write(_ws_frame(0x1, text.encode()))
+
+    def close(self, code: int = 1000) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self._transport is not None:
+            self._transport.write(_ws_frame(0x8, struct.pack("!H", code)))
+            self._transport.close()
+        self.on_close()
+
+
+@dataclass
+class Upgrade:
+    """Returned by a handler to turn the connection into a WebSocket."""
+
+    socket: WebSocket
+
+
+Result = bytes | Upgrade
+Handler = Callable[[Request], Result | Awaitable[Result]]
+
+
+def _ws_frame(opcode: int, payload: bytes) -> bytes:
+    n = len(payload)
+    if n < 126:
+        header = struct.pack("!BB", 0x80 | opcode, n)
+    elif n < 1 << 16:
+        header = struct.pack("!BBH", 0x80 | opcode, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x80 | opcode, 127, n)
+    return header + payload
+
+
+_BAD_REQUEST = response(400, "bad request\n", headers=(("Connection", "close"),))
+_TOO_LARGE = response(413, "request too large\n", headers=(("Connection", "close"),))
+_HEADERS_TOO_LARGE = response(431, "headers too large\n", headers=(("Connection", "close"),))
+_NOT_IMPLEMENTED = response(501, "chunked request bodies are not supported\n",
+                            headers=(("Connection", "close"),))
+_INTERNAL = response(500, "internal error\n", headers=(("Connection", "close"),))
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.buf = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.peer = ""
+        self.busy = False  # an async handler is running; later requests wait (pipelining)
+        self.closing = False
+        self.ws: WebSocket | None = None
+        self.ws_fragments = bytearray()
+
+    # asyncio callbacks
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = str(peer[0]) if peer else ""
+        self.server.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+        self.closing = True
+        if self.ws is not None and not self.ws.closed:
+            self.ws.closed = True
+            self.ws.on_close()
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        if self.ws is not None:
+            self._ws_process()
+        elif not self.busy:
+            self._process()
+
+    # HTTP
+    def _process(self) -> None:
+        while not self.busy and not self.closing and self.ws is None:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buf) > MAX_HEADER_BYTES:
+                    self._fail(_HEADERS_TOO_LARGE)
+                return
+            if end > MAX_HEADER_BYTES:
+                self._fail(_HEADERS_TOO_LARGE)
+                return
+            try:
+                head = bytes(self.buf[:end]).decode("latin-1")
+                lines = head.split("\r\n")
+                method, target, version = lines[0].split(" ")
+                if not version.startswith("HTTP/1."):
+                    raise ValueError(version)
+                headers: dict[str, str] = {}
+                for line in lines[1:]:
+                    name, _, value = line.partition(":")
+                    if not _ or not name or name != name.strip():
+                        raise ValueError(line)
+                    headers[name.lower()] = value.strip()
+                length = int(headers.get("content-length", "0"))
+                if length < 0:
+                    raise ValueError(length)
+            except ValueError:
+                self._fail(_BAD_REQUEST)
+                return
+            if "chunked" in headers.get("transfer-encoding", "").lower():
+                self._fail(_NOT_IMPLEMENTED)
+                return
+            if length > self.server.max_body:
+                self._fail(_TOO_LARGE)
+                return
+            total = end + 4 + length
+            if len(self.buf) < total:
+                return
+            body = bytes(self.buf[end + 4:total])
+            del self.buf[:total]
+            path, _, query = target.partition("?")
+            conn = headers.get("connection", "").lower()
+            keep_alive = ("close" not in conn) if version == "HTTP/1.1" else ("keep-alive" in conn)
+            request = Request(method, target, path, query, version, headers, body, self.peer)
+            try:
+                result = self.server.handler(request)
+            except Exception:  # a handler bug must not kill the connection loop silently
+                self.server.on_error()
+                self._fail(_INTERNAL)
+                return
+            if inspect.isawaitable(result):
+                self.busy = True
+                task = asyncio.ensure_future(result)
+                self.server.tasks.add(task)
+                task.add_done_callback(lambda t, r=request, k=keep_alive: self._done(t, r, k))
+                return
+            self._send(request, result, keep_alive)
+
+    def _done(self, task: asyncio.Future[Any], request: Request, keep_alive: bool) -> None:
+        self.server.tasks.discard(task)
+        self.busy = False
+        if self.closing:
+            return
+        if task.cancelled() or task.exception() is not None:
+            self.server.on_error()
+            self._fail(_INTERNAL)
+            return
+        self._send(request, task.result(), keep_alive)
+        if not self.closing:
+            self._process()
+
+    def _send(self, request: Request, result: Result, keep_alive: bool) -> None:
+        assert self.transport is not None
+        if isinstance(result, Upgrade):
+            self._upgrade(request, result.socket)
+            return
+        self.transport.write(result)
+        if not keep_alive:
+            self.closing = True
+            self.transport.close()
+
+    def _fail(self, payload: bytes) -> None:
+        self.closing = True
+        if self.transport is not None:
+            self.transport.write(payload)
+            self.transport.close()
+
+    # WebSocket
+    def _upgrade(self, request: Request, socket: WebSocket) -> None:
+        assert self.transport is not None
+        key = request.headers.get("sec-websocket-key", "")
+        if ("websocket" not in request.headers.get("upgrade", "").lower() or not key
+                or request.method != "GET"):
+            self._fail(response(400, "websocket upgrade expected\n",
+                                headers=(("Connection", "close"),)))
+            return
+        accept = base64.b64encode(hashlib.sha1(key.encode() + _WS_GUID).digest()).decode()  # noqa: S324 - fixed by RFC 6455
+        self.transport.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + f"Sec-WebSocket-Accept: {accept}\r\n\r\n".encode()
+        )
+        socket._transport = self.transport
+        self.ws = socket
+        socket.on_open()
+        if self.buf:
+            self._ws_process()
+
+    def _ws_process(self) -> None:
+        ws = self.ws
+        assert ws is not None and self.transport is not None
+        while not ws.closed:
+            if len(self.buf) < 2:
+                return
+            b0, b1 = self.buf[0], self.buf[1]
+            fin, opcode, masked, n = b0 & 0x80, b0 & 0x0F, b1 & 0x80, b1 & 0x7F
+            pos = 2
+            if n == 126:
+                if len(self.buf) < 4:
+                    return
+                n = struct.unpack_from("!H", self.buf, 2)[0]
+                pos = 4
+            elif n == 127:
+                if len(self.buf) < 10:
+                    return
+                n = struct.unpack_from("!Q", self.buf, 2)[0]
+                pos = 10
+            if not masked or n > MAX_WS_MESSAGE:  # clients must mask (RFC 6455 5.1)
+                ws.close(1002 if not masked else 1009)
+                return
+            if len(self.buf) < pos + 4 + n:
+                return
+            mask = self.buf[pos:pos + 4]
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self.buf[pos + 4:pos + 4 + n]))
+            del self.buf[:pos + 4 + n]
+            if opcode == 0x8:
+                ws.close()
+                return
+            if opcode == 0x9:
+                self.transport.write(_ws_frame(0xA, payload))
+                continue
+            if opcode == 0xA:
+                continue
+            if opcode in (0x0, 0x1, 0x2):
+                self.ws_fragments += payload
+                if len(self.ws_fragments) > MAX_WS_MESSAGE:
+                    ws.close(1009)
+                    return
+                if fin:
+                    text = bytes(self.ws_fragments).decode("utf-8", errors="replace")
+                    self.ws_fragments.clear()
+                    ws.on_message(text)
+                continue
+            ws.close(1002)
+            return
+
+
+@dataclass
+class HTTPServer:
+    """One listening socket and its connections; ``handler`` maps a Request to a response."""
+
+    handler: Handler
+    max_body: int = DEFAULT_MAX_BODY
+    on_error: Callable[[], None] = lambda: None
+    connections: set[_Connection] = field(default_factory=set)
+    tasks: set[asyncio.Future[Any]] = field(default_factory=set)
+    _server: asyncio.base_events.Server | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen; return the bound port (useful with port 0)."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _Connection(self), host, port, reuse_address=True, backlog=1024
+        )
+        return self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening and drop every open connection (a crash or restart, as a node would)."""
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self.connections):
+            conn.closing = True
+            if conn.ws is not None and not conn.ws.closed:
+                conn.ws.closed = True
+                conn.ws.on_close()
+            if conn.transport is not None:
+                conn.transport.abort()
+        for task in list(self.tasks):
+            task.cancel()
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+            self._server = None
+
+
+def parse_hostport(value: str, *, option: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[v6]:PORT`` for IPv6) as given to --listen style options."""
+    from iconctl.errors import InputError
+
+    host, sep, port_text = value.rpartition(":")
+    host = host.strip("[]")
+    try:
+        port = int(port_text)
+    except ValueError:
+        port = -1
+    if not sep or not host or not 0 <= port <= 65535:
+        raise InputError(f"{option}: expected HOST:PORT, got {value!r}")
+    return host, port

@@ -1,0 +1,410 @@
+"""The agent process: background polling, the probe endpoints, metrics and the drain switch.
+
+Probes never reach the node: every /healthz and /readyz answer is a response prepared after
+the last poll, so the node sees one poll per interval whatever the probe rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from iconctl.agent.health import Hysteresis, NodeSample, Thresholds, Verdict, judge
+from iconctl.agent.httpserver import HTTPServer, Request, response
+from iconctl.agent.metrics import Exposition, Histogram
+from iconctl.errors import InputError
+
+log = logging.getLogger("iconctl.agent")
+
+_LAST_BLOCK = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "icx_getLastBlock"}).encode()
+_PROM = "text/plain; version=0.0.4; charset=utf-8"
+_PEER_KINDS = ("friends", "children", "uncles", "nephews", "others")
+
+
+@dataclass
+class AgentConfig:
+    node: str
+    references: list[str] = field(default_factory=list)
+    host: str = "127.0.0.1"
+    port: int = 9900
+    max_lag_blocks: int = 30
+    max_block_age: float = 60.0
+    poll_interval: float = 2.0
+    reference_interval: float = 5.0
+    timeout: float = 2.0
+    rise: int = 3
+    fall: int = 3
+    peers_every: int = 5  # inspect /admin/chain/{cid} for peers every N polls
+
+    def validate(self) -> None:
+        if self.max_lag_blocks < 0:
+            raise InputError("--max-lag-blocks must be >= 0")
+        if self.max_block_age <= 0:
+            raise InputError("--max-block-age must be > 0")
+        for name in ("poll_interval", "reference_interval", "timeout"):
+            if not 0.01 <= getattr(self, name) <= 3600:
+                raise InputError(f"--{name.replace('_', '-')} must be between 0.01 and 3600")
+        if not 1 <= self.rise <= 100 or not 1 <= self.fall <= 100:
+            raise InputError("--rise and --fall must be between 1 and 100")
+        if len(set(self.references)) != len(self.references):
+            raise InputError("--reference: the same URL is given twice")
+
+
+def rpc_url(url: str, option: str) -> str:
+    """The JSON-RPC URL for a node or reference given as a base URL or a full /api/v3 URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"{option}: expected an http(s) URL, got {url!r}")
+    path = parts.path.rstrip("/") or "/api/v3"
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def admin_base(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/admin", "", ""))
+
+
+def display_url(url: str) -> str:
+    """A URL safe for labels and logs: no credentials, no query string."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+@dataclass
+class Reference:
+    url: str
+    label: str
+    height: int | None = None
+    up: bool = False
+    error: str = ""
+
+
+class Agent:
+    def __init__(self, config: AgentConfig) -> None:
+        config.validate()
+        self.config = config
+        self.node_rpc = rpc_url(config.node, "--node")
+        self.node_admin = admin_base(self.node_rpc)
+        channel = self.node_rpc.rstrip("/").rsplit("/", 1)[-1]
+        self.channel = None if channel == "v3" else channel
+        self.references = [Reference(rpc_url(u, "--reference"), display_url(rpc_url(u, "x")))
+                           for u in config.references]
+        self.limits = Thresholds(config.max_lag_blocks, config.max_block_age)
+        self.ready = Hysteresis(rise=config.rise, fall=config.fall, name="readiness")
+        self.live = Hysteresis(rise=config.rise, fall=config.fall, name="liveness")
+        self.sample = NodeSample(answered=False, error="not polled yet")
+        self.peers: int | None = None
+        self.cid: str | None = None
+        self.draining = False
+        self.polls = 0
+        self.poll_results: Counter[tuple[str, str]] = Counter()
+        self.probes: Counter[str] = Counter()
+        self.durations: dict[str, Histogram] = {"node": Histogram(), "admin": Histogram()}
+        for ref in self.references:
+            self.durations[ref.label] = Histogram()
+        self.server = HTTPServer(self.handle, max_body=4096)
+        self.port = config.port
+        self._session: Any = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._ready_get = self._ready_head = b""
+        self._live_get = self._live_head = b""
+        self._refresh()
+
+    # life cycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        import aiohttp
+
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.config.timeout),
+            connector=aiohttp.TCPConnector(limit=16, ttl_dns_cache=60),
+            headers={"User-Agent": "iconctl-agent"},
+        )
+        self.port = await self.server.start(self.config.host, self.config.port)
+        if self.references:  # the first verdict should already know the references
+            await asyncio.gather(*(self._poll_reference(r) for r in self.references))
+        self._tasks.append(asyncio.ensure_future(self._node_loop()))
+        for ref in self.references:
+            self._tasks.append(asyncio.ensure_future(self._reference_loop(ref)))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.server.stop()
+        if self._session is not None:
+            await self._session.close()
+
+    def set_draining(self, draining: bool) -> None:
+        if draining != self.draining:
+            log.info("drain %s", "on: /readyz fails on purpose" if draining else "off")
+        self.draining = draining
+        self._refresh()
+
+    # polling ------------------------------------------------------------------------------
+    async def _node_loop(self) -> None:
+        while True:
+            started = time.monotonic()
+            await self.poll_node()
+            await asyncio.sleep(max(0.0, self.config.poll_interval - (time.monotonic() - started)))
+
+    async def _reference_loop(self, ref: Reference) -> None:
+        while True:
+            await asyncio.sleep(self.config.reference_interval)
+            await self._poll_reference(ref)
+
+    async def _timed(self, target: str, coro: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            result = await coro
+            self.poll_results[(target, "ok")] += 1
+            return result
+        except Exception:
+            self.poll_results[(target, "error")] += 1
+            raise
+        finally:
+            self.durations[target].observe(time.perf_counter() - started)
+
+    async def _post_last_block(self, url: str) -> dict[str, Any]:
+        async with self._session.post(url, data=_LAST_BLOCK,
+                                      headers={"Content-Type": "application/json"}) as resp:
+            body = await resp.read()
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise RuntimeError(f"HTTP {resp.status}, not JSON-RPC") from None
+        if not isinstance(payload, dict) or ("result" not in payload and "error" not in payload):
+            raise RuntimeError(f"HTTP {resp.status}, not JSON-RPC")
+        return payload
+
+    async def _get_json(self, url: str) -> Any:
+        async with self._session.get(url) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"HTTP {resp.status}")
+            return json.loads(await resp.read())
+
+    async def _poll_reference(self, ref: Reference) -> None:
+        try:
+            payload = await self._timed(ref.label, self._post_last_block(ref.url))
+            ref.height = int(payload["result"]["height"])
+            ref.up, ref.error = True, ""
+        except Exception as exc:  # any failure means "this reference is down"
+            if ref.up:
+                log.info("reference %s down: %s", ref.label, _describe(exc))
+            ref.up, ref.error = False, _describe(exc)
+
+    async def poll_node(self) -> None:
+        self.polls += 1
+        block_task = self._timed("node", self._post_last_block(self.node_rpc))
+        admin_task = self._timed("admin", self._get_json(self.node_admin + "/chain"))
+        block, chains = await asyncio.gather(block_task, admin_task, return_exceptions=True)
+        answered = not isinstance(block, BaseException) or not isinstance(chains, BaseException)
+        height = block_time = None
+        error = ""
+        if isinstance(block, BaseException):
+            error = _describe(block)
+        elif "result" in block:
+            try:
+                height = int(block["result"]["height"])
+                block_time = int(block["result"]["time_stamp"]) / 1_000_000
+            except (KeyError, TypeError, ValueError):
+                error = "malformed icx_getLastBlock result"
+        else:
+            err = block.get("error") or {}
+            error = f"JSON-RPC error {err.get('code')}: {err.get('message')}"
+        state = None
+        if not isinstance(chains, BaseException):
+            chain = self._pick_chain(chains)
+            if chain is not None:
+                state = str(chain.get("state"))
+                self.cid = str(chain.get("cid"))
+        self.sample = NodeSample(answered=answered, height=height, block_time=block_time,
+                                 state=state, error=error)
+        if answered and self.cid and (self.polls - 1) % self.config.peers_every == 0:
+            await self._poll_peers()
+        if not answered:
+            self.peers = None
+        self.evaluate(time.time())
+
+    def _pick_chain(self, chains: Any) -> dict[str, Any] | None:
+        if not isinstance(chains, list):
+            return None
+        entries = [c for c in chains if isinstance(c, dict)]
+        for chain in entries:
+            if self.channel is None or chain.get("channel") == self.channel:
+                return chain
+        return None
+
+    async def _poll_peers(self) -> None:
+        try:
+            inspect = await self._timed("admin",
+                                        self._get_json(f"{self.node_admin}/chain/{self.cid}"))
+            p2p = inspect["module"]["network"]["p2p"]
+            count = sum(len(p2p.get(kind) or []) for kind in _PEER_KINDS)
+            self.peers = count + (1 if p2p.get("parent") else 0)
+        except Exception:  # peers are informative only; admin inspect may be disabled
+            self.peers = None
+
+    def best_reference(self) -> int | None:
+        heights = [r.height for r in self.references if r.up and r.height is not None]
+        return max(heights) if heights else None
+
+    def evaluate(self, now: float) -> None:
+        verdict = judge(self.sample, self.best_reference(), now, self.limits)
+        before = (self.ready.ok, self.live.ok)
+        self.ready.update(verdict)
+        live = Verdict(True) if self.sample.answered else Verdict(
+            False, f"node not answering: {self.sample.error or 'no answer'}")
+        self.live.update(live)
+        if (self.ready.ok, self.live.ok) != before:
+            log.info("readiness %s, liveness %s", _word(self.ready.ok, self.ready.reason),
+                     _word(self.live.ok, self.live.reason))
+        self._refresh()
+
+    # the probe and metrics endpoints ------------------------------------------------------
+    def _refresh(self) -> None:
+        """Prepare the probe answers once per change, so serving them costs nothing."""
+        if self.draining:
+            ready = (503, "UNHEALTHY draining")
+        elif self.ready.ok:
+            ready = (200, "OK")
+        else:
+            ready = (503, f"UNHEALTHY {self.ready.reason}")
+        live = (200, "OK") if self.live.ok else (503, f"UNHEALTHY {self.live.reason}")
+        self._ready_get, self._ready_head = _probe(*ready)
+        self._live_get, self._live_head = _probe(*live)
+
+    def handle(self, req: Request) -> bytes:
+        path = req.path
+        if path == "/readyz" or path == "/healthz":
+            self.probes[path] += 1
+            ready = path == "/readyz"
+            if req.method == "GET":
+                return self._ready_get if ready else self._live_get
+            if req.method == "HEAD":
+                return self._ready_head if ready else self._live_head
+            return response(405, "method not allowed\n", headers=(("Allow", "GET, HEAD"),))
+        if path == "/metrics" and req.method == "GET":
+            self.probes[path] += 1
+            return response(200, self.metrics(time.time()), content_type=_PROM)
+        if path == "/drain":
+            if req.method == "GET":
+                return response(200, "draining\n" if self.draining else "serving\n")
+            if req.method not in ("POST", "DELETE"):
+                return response(405, "method not allowed\n",
+                                headers=(("Allow", "GET, POST, DELETE"),))
+            if not req.from_loopback:
+                return response(403, "forbidden: drain accepts loopback clients only\n")
+            self.set_draining(req.method == "POST")
+            return response(200, "draining\n" if self.draining else "serving\n")
+        return response(404, "not found\n")
+
+    def metrics(self, now: float) -> bytes:
+        sample = self.sample
+        exp = Exposition()
+        exp.family("icon_node_up", "gauge", "1 if the node answered the last poll.",
+                   [([], 1 if sample.answered else 0)])
+        exp.family("icon_node_ready", "gauge", "1 if /readyz answers 200.",
+                   [([], 1 if (self.ready.ok and not self.draining) else 0)])
+        exp.family("icon_node_live", "gauge", "1 if /healthz answers 200.",
+                   [([], 1 if self.live.ok else 0)])
+        exp.family("icon_agent_draining", "gauge", "1 while the drain switch is on.",
+                   [([], 1 if self.draining else 0)])
+        if sample.height is not None:
+            exp.family("icon_node_block_height", "gauge", "Height of the node's last block.",
+                       [([], sample.height)])
+        if sample.block_time is not None:
+            exp.family("icon_node_last_block_age_seconds", "gauge",
+                       "Seconds since the node's last block was made.",
+                       [([], max(0.0, round(now - sample.block_time, 3)))])
+        best = self.best_reference()
+        if best is not None and sample.height is not None:
+            exp.family("icon_node_lag_blocks", "gauge",
+                       "Blocks the node is behind the best reference.",
+                       [([], best - sample.height)])
+        exp.family("icon_reference_block_height", "gauge", "Last height of each reference.",
+                   [([("reference", r.label)], r.height) for r in self.references
+                    if r.up and r.height is not None])
+        exp.family("icon_reference_up", "gauge", "1 if the reference answered its last poll.",
+                   [([("reference", r.label)], 1 if r.up else 0) for r in self.references])
+        if self.peers is not None:
+            exp.family("icon_node_peers", "gauge", "Peers connected, from /admin/chain/{cid}.",
+                       [([], self.peers)])
+        if sample.state is not None:
+            exp.family("icon_node_chain_state", "gauge", "The chain state from /admin/chain.",
+                       [([("state", sample.state)], 1)])
+        exp.histograms("icon_agent_poll_duration_seconds",
+                       "Duration of the agent's polls by target (node, admin, or a reference).",
+                       [([("target", t)], h) for t, h in self.durations.items()])
+        exp.family("icon_agent_polls_total", "counter", "Polls by target and result.",
+                   [([("target", t), ("result", r)], n)
+                    for (t, r), n in sorted(self.poll_results.items())])
+        exp.family("icon_agent_probe_requests_total", "counter",
+                   "Requests served by the agent, by path.",
+                   [([("path", p)], n) for p, n in sorted(self.probes.items())])
+        exp.family("icon_agent_ready_transitions_total", "counter",
+                   "Readiness changes after hysteresis.", [([], self.ready.transitions)])
+        return exp.render()
+
+    @property
+    def url(self) -> str:
+        host = self.config.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+
+def _probe(status: int, body: str) -> tuple[bytes, bytes]:
+    full = response(status, body, headers=(("Cache-Control", "no-store"),))
+    head_end = full.index(b"\r\n\r\n") + 4
+    return full, full[:head_end]
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        return "timeout"
+    os_error = getattr(exc, "os_error", None)  # aiohttp's connection errors
+    if isinstance(os_error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(os_error, OSError):
+        return f"cannot connect: {os_error.strerror or type(os_error).__name__}"
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _word(ok: bool | None, reason: str) -> str:
+    return "OK" if ok else f"UNHEALTHY ({reason})"
+
+
+async def serve(config: AgentConfig, ready: Callable[[Agent], None]) -> None:
+    """Run until SIGTERM/SIGINT. SIGUSR1 turns the drain switch on, SIGUSR2 off."""
+    agent = Agent(config)
+    try:
+        await agent.start()
+    except OSError as exc:
+        await agent.stop()
+        raise InputError(f"cannot listen on {config.host}:{config.port}: "
+                         f"{exc.strerror or exc}") from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGUSR1, agent.set_draining, True)
+    loop.add_signal_handler(signal.SIGUSR2, agent.set_draining, False)
+    ready(agent)
+    try:
+        await stop.wait()
+    finally:
+        await agent.stop()

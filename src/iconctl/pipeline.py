@@ -1,0 +1,459 @@
+"""plan / apply / destroy: the deployment's units, in dependency order, with resumable steps.
+
+Units come from the rendered deployment.json: the state backend, then every region (in
+parallel), then the global geo layer. A region's steps are image (Packer, for autoscaled
+flavours), infra (Terraform) and config (Ansible, on the hosts Terraform reports). Each step
+records a fingerprint of its inputs when it finishes, so a re-run after a failure skips what
+is done and unchanged. Every invocation gets a run folder that keeps each tool's full output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from iconctl import process
+from iconctl.assets import assets_root
+from iconctl.errors import ExitCode, IconctlError, InputError
+from iconctl.files import write_atomic
+from iconctl.render import render
+from iconctl.render.terraform import deployment
+from iconctl.runners.ansible import Ansible
+from iconctl.runners.packer import Packer
+from iconctl.runners.terraform import PlanSummary, Terraform
+from iconctl.spec import Spec
+
+# packer/sources.json names the template's source that builds each cloud's image.
+PACKER_SOURCES = Path("packer") / "sources.json"
+SITE_PLAYBOOK = Path("ansible") / "playbooks" / "site.yml"
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    stack: str
+    dir: str
+    cloud: str | None = None
+    flavour: str | None = None
+
+    @property
+    def is_region(self) -> bool:
+        return self.cloud is not None
+
+
+@dataclass
+class StepResult:
+    unit: str
+    step: str
+    status: str  # done | skipped | failed | planned | destroyed | interrupted
+    seconds: float = 0.0
+    plan: dict[str, int] | None = None
+    error: str | None = None
+    exit_code: int = 0
+
+
+@dataclass
+class Report:
+    command: str
+    run_dir: Path
+    steps: list[StepResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status not in ("failed", "interrupted") for s in self.steps)
+
+    def failure(self) -> IconctlError | None:
+        """The first failed step as an error carrying its exit code, or None."""
+        for step in self.steps:
+            if step.status == "failed":
+                return IconctlError(
+                    f"{step.unit} {step.step}: {step.error}", exit_code=ExitCode(step.exit_code)
+                )
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "run_dir": str(self.run_dir),
+            "ok": self.ok,
+            "steps": [asdict(s) for s in self.steps],
+        }
+
+
+class Workspace:
+    """`.iconctl/` beside the spec: rendered inputs, working copies, local state, runs."""
+
+    def __init__(self, spec_path: Path) -> None:
+        self.root = spec_path.absolute().parent / ".iconctl"
+        self.build = self.root / "build"
+        self.state = self.root / "state"
+        self.progress_path = self.root / "progress.json"
+        self._lock = threading.Lock()
+
+    def unit_dir(self, unit: str) -> Path:
+        return self.root / "work" / unit
+
+    def new_run(self, command: str) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        run_dir = self.root / "runs" / f"{stamp}-{command}"
+        run_dir.mkdir(parents=True)
+        return run_dir
+
+    def progress(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.progress_path.read_text())
+        except FileNotFoundError:
+            return {}
+        except ValueError as exc:
+            raise InputError(
+                f"{self.progress_path}: unreadable ({exc}); delete it to start over"
+            ) from None
+
+    def record(self, key: str, entry: dict[str, Any] | None) -> None:
+        with self._lock:
+            data = self.progress()
+            if entry is None:
+                data.pop(key, None)
+            else:
+                data[key] = entry
+            write_atomic(self.progress_path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+class Pipeline:
+    def __init__(
+        self,
+        spec: Spec,
+        spec_path: Path,
+        *,
+        regions: Iterable[str] = (),
+        say: Callable[[str], None] = print,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.ws = Workspace(spec_path)
+        self.say = say
+        self.env = env
+        self.assets = assets_root()
+        self.cancel = threading.Event()
+        wanted = list(regions)
+        known = [r.name for r in spec.regions]
+        unknown = [r for r in wanted if r not in known]
+        if unknown:
+            raise InputError(
+                f"--region {', '.join(unknown)}: not in the spec (regions: {', '.join(known)})"
+            )
+        units = [Unit(**{k: u.get(k) for k in ("stack", "dir", "cloud", "flavour")},
+                      name=u["unit"]) for u in deployment(spec)["units"]]  # fmt: skip
+        if wanted:  # a region filter limits the run to those regions, nothing global
+            units = [u for u in units if u.name in wanted]
+        self.units = units
+        render(spec, self.ws.build)
+
+    # -- the three commands -------------------------------------------------------------
+
+    def plan(self) -> Report:
+        report = Report("plan", self.ws.new_run("plan"))
+        process.which("terraform")
+        self._in_order(report, lambda unit: [self._plan_unit(unit, report.run_dir)])
+        return report
+
+    def apply(self, confirm: Callable[[list[str]], bool]) -> Report:
+        process.which("terraform")
+        todo = [f"{u.name}: {', '.join(self._steps(u))}" for u in self.units]
+        if not confirm(todo):
+            raise IconctlError("apply cancelled; nothing was changed", exit_code=0)
+        report = Report("apply", self.ws.new_run("apply"))
+        self._in_order(report, lambda unit: self._apply_unit(unit, report.run_dir))
+        return report
+
+    def destroy(self, confirm: Callable[[str], bool]) -> Report:
+        if self.spec.protect:
+            raise InputError(
+                f"{self.spec.name} is protected (protect: true in the spec); "
+                "set protect: false and run destroy again"
+            )
+        process.which("terraform")
+        if not confirm(self.spec.name):
+            raise IconctlError("destroy cancelled; nothing was changed", exit_code=0)
+        report = Report("destroy", self.ws.new_run("destroy"))
+        # The state backend holds everyone's state: it is kept, never destroyed from here.
+        units = [u for u in self.units if u.name != "state-backend"]
+        self._in_order(report, lambda unit: [self._destroy_unit(unit, report.run_dir)], units[::-1])
+        return report
+
+    # -- ordering: state backend, regions in parallel, then global (reverse for destroy) ----
+
+    def _in_order(
+        self,
+        report: Report,
+        work: Callable[[Unit], list[StepResult]],
+        units: list[Unit] | None = None,
+    ) -> None:
+        units = self.units if units is None else units
+        stages: list[list[Unit]] = []
+        for unit in units:
+            if stages and unit.is_region and stages[-1][0].is_region:
+                stages[-1].append(unit)
+            else:
+                stages.append([unit])
+        for stage in stages:
+            pool = ThreadPoolExecutor(max_workers=len(stage))
+            try:
+                futures = [pool.submit(self._guarded, unit, work) for unit in stage]
+                for future in futures:
+                    report.steps.extend(future.result())
+            except KeyboardInterrupt:
+                # Workers' children run in their own sessions: stop them, then the threads.
+                self.cancel.set()
+                process.stop_all()
+                pool.shutdown(wait=True, cancel_futures=True)
+                report.steps.append(StepResult("-", "-", "interrupted"))
+                raise
+            pool.shutdown(wait=True)
+            if not report.ok:
+                break
+
+    def _guarded(self, unit: Unit, work: Callable[[Unit], list[StepResult]]) -> list[StepResult]:
+        try:
+            return work(unit)
+        except IconctlError as exc:
+            self.say(f"[red]{unit.name}: failed[/]: {exc.message.splitlines()[0]}")
+            return [
+                StepResult(
+                    unit.name, "-", "failed", error=exc.message, exit_code=int(exc.exit_code)
+                )
+            ]
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _steps(self, unit: Unit) -> list[str]:
+        if not unit.is_region:
+            return ["infra"]
+        return (["image"] if unit.flavour == "asg" else []) + ["infra", "config"]
+
+    def _apply_unit(self, unit: Unit, run_dir: Path) -> list[StepResult]:
+        results: list[StepResult] = []
+        runtime: dict[str, Any] = {}
+        for step in self._steps(unit):
+            if self.cancel.is_set():
+                break
+            inputs = self._fingerprint(unit, step, runtime)
+            key = f"{unit.name}/{step}"
+            done = self.ws.progress().get(key)
+            if done and done.get("fingerprint") == inputs:
+                self.say(f"{unit.name}: {step} unchanged since {done['at']}, skipped")
+                results.append(StepResult(unit.name, step, "skipped"))
+                runtime.update(done.get("outputs", {}))
+                continue
+            started = time.monotonic()
+            self.say(f"{unit.name}: {step} ...")
+            try:
+                outputs = getattr(self, f"_{step}")(unit, run_dir, runtime)
+            except IconctlError as exc:
+                elapsed = time.monotonic() - started
+                self.say(f"[red]{unit.name}: {step} failed[/] after {elapsed:.1f}s")
+                results.append(
+                    StepResult(
+                        unit.name, step, "failed", elapsed,
+                        error=exc.message, exit_code=int(exc.exit_code),
+                    )
+                )  # fmt: skip
+                return results
+            runtime.update(outputs)
+            elapsed = time.monotonic() - started
+            self.ws.record(key, {"fingerprint": inputs, "at": _now(), "outputs": outputs})
+            self.say(f"[green]{unit.name}: {step} done[/] in {elapsed:.1f}s")
+            results.append(StepResult(unit.name, step, "done", elapsed))
+        return results
+
+    def _image(self, unit: Unit, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        assert unit.cloud is not None
+        manifest = run_dir / f"{unit.name}-packer-manifest.json"
+        packer = Packer(
+            self.assets / "packer",
+            step=f"{unit.name} image",
+            log_path=run_dir / f"{unit.name}-image.log",
+            env=self._env(),
+        )
+        var_file = self.ws.build / unit.dir / "packer" / f"{unit.cloud}.pkrvars.hcl"
+        image = packer.build(
+            [var_file],
+            {"manifest_path": str(manifest)},
+            manifest=manifest,
+            only=self._packer_source(unit.cloud),
+        )
+        return {"image_id": image.split(":")[-1]}  # amazon-ebs records "region:ami-..."
+
+    def _packer_source(self, cloud: str) -> str:
+        path = self.assets / PACKER_SOURCES
+        try:
+            return str(json.loads(path.read_text())[cloud])
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"{path}: cannot tell which source builds {cloud} ({exc})") from None
+
+    def _infra(self, unit: Unit, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        tf, var_files = self._terraform(unit, run_dir, runtime)
+        plan_file = run_dir / f"{unit.name}.tfplan"
+        summary = tf.plan(var_files, plan_file)
+        self.say(f"{unit.name}: {_describe(summary)}")
+        tf.apply(plan_file)
+        outputs = tf.output()
+        return {"terraform_outputs": outputs}
+
+    def _config(self, unit: Unit, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        hosts = (runtime.get("terraform_outputs") or {}).get("ansible_hosts") or {}
+        if not isinstance(hosts, dict) or not any(hosts.values()):
+            self.say(f"{unit.name}: no hosts to configure (nodes configure themselves at boot)")
+            return {}
+        private = self.ws.unit_dir(unit.name) / "ansible"
+        shutil.rmtree(private, ignore_errors=True)
+        shutil.copytree(self.ws.build / unit.dir / "ansible", private)
+        inventory = yaml.safe_load((private / "inventory" / "hosts.yml").read_text())
+        for group, addresses in hosts.items():
+            members = inventory["all"]["children"].setdefault(group, {"hosts": {}})
+            members["hosts"] = {str(a): {} for a in addresses or []}
+        extra_vars = (runtime.get("terraform_outputs") or {}).get("ansible_vars") or {}
+        inventory["all"].setdefault("vars", {}).update(extra_vars)
+        write_atomic(private / "inventory" / "hosts.yml", yaml.safe_dump(inventory, sort_keys=True))
+        ansible = Ansible(
+            private,
+            step=f"{unit.name} config",
+            log_path=run_dir / f"{unit.name}-config.log",
+            env={"ANSIBLE_ROLES_PATH": str(self.assets / "ansible" / "roles")},
+            on_line=lambda line: self.say(f"{unit.name}: {line}"),
+            cancel=self.cancel,
+        )
+        ansible.run(self.assets / SITE_PLAYBOOK)
+        return {}
+
+    def _plan_unit(self, unit: Unit, run_dir: Path) -> StepResult:
+        started = time.monotonic()
+        runtime = self._known_outputs(unit)
+        tf, var_files = self._terraform(unit, run_dir, runtime)
+        summary = tf.plan(var_files, run_dir / f"{unit.name}.tfplan")
+        self.say(f"{unit.name}: {_describe(summary)}")
+        return StepResult(
+            unit.name, "infra", "planned", time.monotonic() - started, plan=asdict(summary)
+        )
+
+    def _destroy_unit(self, unit: Unit, run_dir: Path) -> StepResult:
+        started = time.monotonic()
+        runtime = self._known_outputs(unit)
+        tf, var_files = self._terraform(unit, run_dir, runtime, log_suffix="destroy")
+        self.say(f"{unit.name}: destroying ...")
+        tf.destroy(var_files)
+        for step in self._steps(unit):
+            self.ws.record(f"{unit.name}/{step}", None)
+        self.say(f"[green]{unit.name}: destroyed[/]")
+        return StepResult(unit.name, "infra", "destroyed", time.monotonic() - started)
+
+    # -- terraform working copies -------------------------------------------------------------
+
+    def _terraform(
+        self, unit: Unit, run_dir: Path, runtime: dict[str, Any], log_suffix: str = "infra"
+    ) -> tuple[Terraform, list[Path]]:
+        """A fresh copy of terraform/ for the unit, its backend wired in, initialised."""
+        base = self.ws.unit_dir(unit.name)
+        copy = base / "terraform"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(
+            self.assets / "terraform",
+            copy,
+            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"),
+        )
+        stack = copy / "stacks" / unit.stack
+        if not stack.is_dir():
+            raise InputError(f"{unit.name}: no Terraform stack {unit.stack} in {self.assets}")
+        backend, config = self._backend(unit)
+        (stack / "iconctl_backend_override.tf").write_text(
+            f'terraform {{\n  backend "{backend}" {{}}\n}}\n'
+        )
+        tf = Terraform(
+            stack,
+            data_dir=base / "tfdata",
+            step=f"{unit.name} infra",
+            log_path=run_dir / f"{unit.name}-{log_suffix}.log",
+            env=self._env(unit),
+        )
+        tf.init(config)
+        var_files = [self.ws.build / self._tfvars(unit)]
+        extra = {k: v for k, v in runtime.items() if k == "image_id"}
+        if extra:
+            runtime_file = base / "runtime.tfvars.json"
+            write_atomic(runtime_file, json.dumps(extra, indent=2, sort_keys=True) + "\n")
+            var_files.append(runtime_file)
+        return tf, var_files
+
+    def _tfvars(self, unit: Unit) -> str:
+        sub = "state-backend" if unit.name == "state-backend" else "terraform"
+        folder = unit.dir if unit.name != "state-backend" else "global"
+        return f"{folder}/{sub}/terraform.tfvars.json"
+
+    def _backend(self, unit: Unit) -> tuple[str, list[str]]:
+        state = self.spec.state
+        if unit.name == "state-backend" or state.backend == "local":
+            # The state bucket's own state, and local deployments, live beside the spec.
+            path = self.ws.state / f"{unit.name}.tfstate"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return "local", [f"path={path}"]
+        rendered = self.ws.build / unit.dir / "terraform" / "backend.hcl"
+        return state.backend, [str(rendered)]
+
+    def _env(self, unit: Unit | None = None) -> dict[str, str]:
+        import os
+
+        env = dict(self.env if self.env is not None else os.environ)
+        if unit is not None and unit.name == "global" and self.spec.geo is not None:
+            from iconctl.secrets import resolve
+
+            env["CLOUDFLARE_API_TOKEN"] = resolve(self.spec.geo.api_token, field="geo.api_token")
+        return env
+
+    def _known_outputs(self, unit: Unit) -> dict[str, Any]:
+        runtime: dict[str, Any] = {}
+        for step in self._steps(unit):
+            runtime.update(self.ws.progress().get(f"{unit.name}/{step}", {}).get("outputs", {}))
+        return runtime
+
+    def _fingerprint(self, unit: Unit, step: str, runtime: dict[str, Any]) -> str:
+        digest = hashlib.sha256(step.encode())
+        sources = {
+            "image": [self.ws.build / unit.dir / "packer", self.assets / "packer",
+                      self.assets / "ansible"],
+            "infra": [self.ws.build / self._tfvars(unit), self.assets / "terraform"],
+            "config": [self.ws.build / unit.dir / "ansible", self.assets / "ansible"],
+        }[step]  # fmt: skip
+        for source in sources:
+            files = [source] if source.is_file() else sorted(p for p in source.rglob("*"))
+            for path in files:
+                if path.is_file() and ".terraform" not in path.parts:
+                    digest.update(str(path.relative_to(source.parent)).encode())
+                    digest.update(path.read_bytes())
+        relevant = {
+            k: v for k, v in runtime.items() if k != "terraform_outputs" or step == "config"
+        }
+        digest.update(json.dumps(relevant, sort_keys=True, default=str).encode())
+        if unit.name == "global":
+            digest.update(self.spec.geo.api_token.encode() if self.spec.geo else b"")
+        return digest.hexdigest()
+
+
+def _describe(summary: PlanSummary) -> str:
+    if not summary.changes:
+        return "no changes"
+    return f"{summary.add} to add, {summary.change} to change, {summary.destroy} to destroy"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,31 @@
+"""The table `iconctl plan` prints: planned changes per unit (region, global, state backend)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from iconctl.pipeline import Report
+
+
+def plan_table(report: Report) -> Table:
+    from rich.table import Table
+
+    table = Table(title="planned changes", title_justify="left")
+    for column, justify in (("unit", "left"), ("module", "left"), ("add", "right"),
+                            ("change", "right"), ("destroy", "right")):  # fmt: skip
+        table.add_column(column, justify=justify)
+    for step in report.steps:
+        if step.status == "failed":
+            first = (step.error or "").splitlines()[0][:100] if step.error else ""
+            table.add_row(step.unit, "[red]failed[/]", "", "", first)
+            continue
+        modules = (step.plan or {}).get("modules") or {}
+        if not modules:
+            table.add_row(step.unit, "(no changes)", "0", "0", "0")
+        for name, (add, change, destroy) in modules.items():
+            table.add_row(step.unit, name, str(add), str(change), str(destroy))
+        table.add_section()
+    return table

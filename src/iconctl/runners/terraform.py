@@ -1,0 +1,130 @@
+"""Terraform: init with a backend, plan to a saved file, apply that plan, outputs, destroy."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iconctl import process
+from iconctl.errors import ToolFailed
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    add: int = 0
+    change: int = 0
+    destroy: int = 0
+    # per module address ("root" for the stack's own resources): [add, change, destroy]
+    modules: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.add or self.change or self.destroy)
+
+
+class Terraform:
+    """Runs terraform in one working directory (a stack) with its own data directory."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        data_dir: Path,
+        step: str,
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        on_line: Callable[[str], None] | None = None,
+    ) -> None:
+        self.workdir = workdir
+        self.step = step
+        self.log_path = log_path
+        self.on_line = on_line
+        self.env = {
+            **(env if env is not None else os.environ),
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            "TF_DATA_DIR": str(data_dir),
+        }
+
+    def _run(self, verb: str, *args: str) -> process.Result:
+        return process.run(
+            ["terraform", f"-chdir={self.workdir}", verb, *args],
+            step=f"{self.step}: terraform {verb}",
+            env=self.env,
+            log_path=self.log_path,
+            on_line=self.on_line,
+        )
+
+    def init(self, backend_config: list[str]) -> None:
+        args = ["-input=false", "-no-color", "-reconfigure"]
+        args += [f"-backend-config={item}" for item in backend_config]
+        self._run("init", *args)
+
+    def plan(self, var_files: list[Path], plan_file: Path, *, destroy: bool = False) -> PlanSummary:
+        args = ["-input=false", "-no-color", f"-out={plan_file}"]
+        args += [f"-var-file={f}" for f in var_files]
+        if destroy:
+            args.append("-destroy")
+        self._run("plan", *args)
+        return self.show_plan(plan_file)
+
+    def show_plan(self, plan_file: Path) -> PlanSummary:
+        """Count planned actions from `terraform show -json` (a replace counts as add + destroy)."""
+        result = process.run(
+            ["terraform", f"-chdir={self.workdir}", "show", "-json", "-no-color", str(plan_file)],
+            step=f"{self.step}: terraform show",
+            env=self.env,
+            capture=True,
+        )
+        try:
+            plan = json.loads(result.stdout)
+        except json.JSONDecodeError as exc:
+            raise ToolFailed(
+                step=f"{self.step}: terraform show",
+                argv=result.argv,
+                returncode=0,
+                tail=f"unreadable JSON: {exc}",
+            ) from None
+        modules: dict[str, list[int]] = {}
+        for resource in plan.get("resource_changes") or []:
+            actions = set(resource.get("change", {}).get("actions", []))
+            counts = modules.setdefault(_top_module(resource.get("module_address")), [0, 0, 0])
+            counts[0] += "create" in actions
+            counts[1] += "update" in actions
+            counts[2] += "delete" in actions
+        totals = [sum(c[i] for c in modules.values()) for i in range(3)]
+        changed = {name: c for name, c in sorted(modules.items()) if any(c)}
+        return PlanSummary(add=totals[0], change=totals[1], destroy=totals[2], modules=changed)
+
+    def apply(self, plan_file: Path) -> None:
+        self._run("apply", "-input=false", "-no-color", str(plan_file))
+
+    def output(self) -> dict[str, object]:
+        """Non-sensitive outputs by name; sensitive ones never leave Terraform's state."""
+        result = process.run(
+            ["terraform", f"-chdir={self.workdir}", "output", "-json", "-no-color"],
+            step=f"{self.step}: terraform output",
+            env=self.env,
+            capture=True,
+        )
+        data = json.loads(result.stdout or "{}")
+        return {
+            name: entry.get("value")
+            for name, entry in data.items()
+            if not entry.get("sensitive", False)
+        }
+
+    def destroy(self, var_files: list[Path]) -> None:
+        args = ["-input=false", "-no-color", "-auto-approve"]
+        args += [f"-var-file={f}" for f in var_files]
+        self._run("destroy", *args)
+
+
+def _top_module(address: str | None) -> str:
+    """`module.nlb.module.cert` -> `nlb`; resources of the stack itself -> `root`."""
+    if not address:
+        return "root"
+    return address.split(".")[1].split("[")[0]

@@ -1,0 +1,161 @@
+"""The simulated chain: deterministic blocks, transactions and balances in goloop's formats.
+
+Everything is derived from (cid, height) so two simulators with the same cid agree on every
+hash, and nothing but one timestamp per produced block has to be kept in memory. Block and
+transaction hashes carry their height in the first 8 bytes, which lets the by-hash methods
+find a block without an index; the rest of the hash is a SHA3-256 digest, so a made-up hash
+is still rejected.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from array import array
+from typing import Any
+
+STEP_PRICE = 12_500_000_000  # 0x2e90edd00, mainnet's step price
+INITIAL_SUPPLY = 800_460_000 * 10**18
+ISSUE_PER_BLOCK = 3 * 10**18
+EMPTY_BLOOM = "0x" + "00" * 256
+_GOVERNANCE = "cx0000000000000000000000000000000000000000"
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha3_256(":".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def hexint(value: int) -> str:
+    """goloop's T_INT: 0x-prefixed lowercase hex without zero padding."""
+    return hex(value)
+
+
+def is_address(value: object, prefixes: tuple[str, ...] = ("hx", "cx")) -> bool:
+    if not isinstance(value, str) or len(value) != 42 or value[:2] not in prefixes:
+        return False
+    try:
+        int(value[2:], 16)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_hexint(value: object) -> int | None:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) < 3:
+        return None
+    try:
+        return int(value[2:], 16)
+    except ValueError:
+        return None
+
+
+class Chain:
+    """Heights up to ``head`` exist; blocks made after ``base`` record their own timestamps."""
+
+    def __init__(self, *, cid: int, nid: int, channel: str, start_height: int,
+                 block_interval: float, now_us: int) -> None:
+        self.cid = cid
+        self.nid = nid
+        self.channel = channel
+        self.base = start_height
+        self.interval_us = max(1, int(block_interval * 1_000_000))
+        self._times = array("q", [now_us])
+
+    @property
+    def head(self) -> int:
+        return self.base + len(self._times) - 1
+
+    def produce(self, now_us: int) -> int:
+        self._times.append(max(now_us, self._times[-1] + 1))
+        return self.head
+
+    def timestamp(self, height: int) -> int:
+        if height >= self.base:
+            return self._times[height - self.base]
+        return self._times[0] - (self.base - height) * self.interval_us
+
+    # hashes -----------------------------------------------------------------------------
+    def block_hash(self, height: int) -> str:
+        return f"{height:016x}" + _digest(self.cid, "block", height)[16:]
+
+    def tx_hash(self, height: int) -> str:
+        return "0x" + f"{height:016x}" + _digest(self.cid, "tx", height)[16:]
+
+    def height_of_block_hash(self, value: str) -> int | None:
+        raw = value[2:] if value.startswith("0x") else value
+        if len(raw) != 64:
+            return None
+        try:
+            height = int(raw[:16], 16)
+        except ValueError:
+            return None
+        return height if raw.lower() == self.block_hash(height) else None
+
+    def height_of_tx_hash(self, value: str) -> int | None:
+        if not value.startswith("0x") or len(value) != 66:
+            return None
+        try:
+            height = int(value[2:18], 16)
+        except ValueError:
+            return None
+        return height if value.lower() == self.tx_hash(height) else None
+
+    def validator(self, height: int) -> str:
+        return "hx" + _digest(self.cid, "validator", height % 4)[:40]
+
+    # formats ----------------------------------------------------------------------------
+    def base_tx(self, height: int) -> dict[str, Any]:
+        return {
+            "version": "0x3",
+            "timestamp": hexint(self.timestamp(height)),
+            "dataType": "base",
+            "data": {
+                "prep": {"irep": "0x0", "rrep": "0x0"},
+                "result": {"coveredByFee": "0x0", "coveredByOverIssuedICX": "0x0",
+                           "issue": hexint(ISSUE_PER_BLOCK)},
+            },
+            "txHash": self.tx_hash(height),
+        }
+
+    def block(self, height: int) -> dict[str, Any]:
+        """A block in the v2.0 format icx_getLastBlock and icx_getBlockByHeight return."""
+        # 65 bytes like a recoverable secp256k1 signature
+        raw = hashlib.sha3_512(f"{self.cid}:sig:{height}".encode()).digest() + b"\x00"
+        signature = base64.b64encode(raw).decode()
+        return {
+            "block_hash": self.block_hash(height),
+            "confirmed_transaction_list": [self.base_tx(height)],
+            "height": height,
+            "merkle_tree_root_hash": _digest(self.cid, "txroot", height),
+            "peer_id": self.validator(height),
+            "prev_block_hash": self.block_hash(height - 1) if height > 0 else "",
+            "signature": signature if height > 0 else "",
+            "time_stamp": self.timestamp(height),
+            "version": "2.0",
+        }
+
+    def block_json(self, height: int) -> bytes:
+        return json.dumps(self.block(height), separators=(",", ":")).encode()
+
+    def tx_result(self, height: int) -> dict[str, Any]:
+        return {
+            "blockHash": "0x" + self.block_hash(height),
+            "blockHeight": hexint(height),
+            "cumulativeStepUsed": "0x0",
+            "eventLogs": [],
+            "logsBloom": EMPTY_BLOOM,
+            "status": "0x1",
+            "stepPrice": "0x0",
+            "stepUsed": "0x0",
+            "to": _GOVERNANCE,
+            "txHash": self.tx_hash(height),
+            "txIndex": "0x0",
+        }
+
+    def total_supply(self, height: int) -> int:
+        return INITIAL_SUPPLY + max(0, height) * ISSUE_PER_BLOCK
+
+    @staticmethod
+    def balance(address: str) -> int:
+        return int(_digest("balance", address.lower())[:12], 16) * 10**9

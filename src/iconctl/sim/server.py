@@ -1,0 +1,493 @@
+"""The simulator process: block production, the node's HTTP API, and the control endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import signal
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from iconctl.agent.httpserver import HTTPServer, Request, Result, Upgrade, WebSocket, response
+from iconctl.errors import InputError
+from iconctl.sim.chain import Chain, parse_hexint
+from iconctl.sim.datadir import DataDir
+from iconctl.sim.rpc import Dispatcher, injected_failure
+
+STATES = ("created", "initializing", "starting", "started", "stopping", "stopped", "failed",
+          "finished")
+_JSON = "application/json"
+_PROM = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclass
+class Scenario:
+    """What the simulated node does; every field can be changed at run time (POST /scenario)."""
+
+    block_interval: float = 2.0
+    stalled: bool = False
+    lag: int = 0
+    error_rate: float = 0.0
+    latency_ms: float = 0.0
+    admin_state: str = "started"
+    peers: int = 8
+    batch_limit: int = 10
+    ws_max_sessions: int = 10
+
+    def validate(self) -> None:
+        if not 0.001 <= self.block_interval <= 3600:
+            raise InputError("block_interval must be between 0.001 and 3600 seconds")
+        if self.lag < 0:
+            raise InputError("lag must be >= 0 blocks")
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise InputError("error_rate must be between 0 and 1")
+        if not 0.0 <= self.latency_ms <= 60_000:
+            raise InputError("latency_ms must be between 0 and 60000")
+        if self.admin_state not in STATES:
+            raise InputError(f"admin_state must be one of {', '.join(STATES)}")
+        if not 0 <= self.peers <= 1000:
+            raise InputError("peers must be between 0 and 1000")
+        if self.batch_limit < 1 or self.ws_max_sessions < 0:
+            raise InputError("batch_limit must be >= 1 and ws_max_sessions >= 0")
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply a partial update, all or nothing."""
+        known = {f.name: f for f in fields(self)}
+        candidate = Scenario(**asdict(self))
+        for key, value in changes.items():
+            if key not in known:
+                raise InputError(f"unknown scenario field {key!r} (known: {', '.join(known)})")
+            kind = type(getattr(self, key))
+            if kind is bool and not isinstance(value, bool):
+                raise InputError(f"{key} must be true or false")
+            if kind in (int, float) and (isinstance(value, bool)
+                                         or not isinstance(value, int | float)):
+                raise InputError(f"{key} must be a number")
+            if kind is int and value != int(value):
+                raise InputError(f"{key} must be an integer")
+            if kind is str and not isinstance(value, str):
+                raise InputError(f"{key} must be a string")
+            setattr(candidate, key, kind(value))
+        candidate.validate()
+        for key in changes:
+            setattr(self, key, getattr(candidate, key))
+
+
+@dataclass
+class SimOptions:
+    host: str = "127.0.0.1"
+    port: int = 9000
+    control_host: str | None = None
+    control_port: int = 0
+    start_height: int = 1000
+    cid: int = 1
+    nid: int = 1
+    channel: str = "icon_dex"
+    data_dir: Path | None = None
+    seed: int | None = None
+
+
+class BlockStream(WebSocket):
+    """GET /api/v3/<channel>/block: {"height": "0x.."} in, {"code":0} then one note per block."""
+
+    def __init__(self, sim: Simulator) -> None:
+        super().__init__()
+        self.sim = sim
+        self.task: asyncio.Task[None] | None = None
+
+    def on_message(self, text: str) -> None:
+        if self.task is not None:
+            return  # goloop reads one request per session
+        try:
+            request = json.loads(text)
+            height = parse_hexint(request.get("height")) if isinstance(request, dict) else None
+        except ValueError:
+            height = None
+            request = None
+        if request is None:
+            self.send_text(json.dumps({"code": -32700, "message": "bad event request"}))
+            self.close()
+            return
+        if height is None:
+            self.send_text(json.dumps({"code": -32602, "message": "invalid height"}))
+            self.close()
+            return
+        if len(self.sim.block_streams) >= self.sim.scenario.ws_max_sessions:
+            self.send_text(json.dumps({"code": -31005, "message": "too many monitor"}))
+            self.close()
+            return
+        self.sim.block_streams.add(self)
+        self.send_text(json.dumps({"code": 0}))
+        self.task = asyncio.ensure_future(self._run(height))
+
+    async def _run(self, height: int) -> None:
+        sent = 0
+        while not self.closed:
+            if height <= self.sim.height and self.sim.state == "started":
+                self.send_text(json.dumps({"hash": "0x" + self.sim.chain.block_hash(height),
+                                           "height": hex(height)}))
+                height += 1
+                sent += 1
+                if sent % 256 == 0:
+                    await asyncio.sleep(0)  # long catch-ups must not starve other clients
+                continue
+            await self.sim.new_block.wait()
+
+    def on_close(self) -> None:
+        self.sim.block_streams.discard(self)
+        if self.task is not None:
+            self.task.cancel()
+
+
+class Simulator:
+    def __init__(self, options: SimOptions, scenario: Scenario) -> None:
+        scenario.validate()
+        self.options = options
+        self.scenario = scenario
+        self.random = random.Random(options.seed)  # noqa: S311 - fault injection, not crypto
+        self.datadir: DataDir | None = None
+        start = options.start_height
+        if options.data_dir is not None:
+            self.datadir = DataDir(options.data_dir, cid=options.cid, channel=options.channel)
+            stored = self.datadir.last_height()
+            if stored is not None:
+                start = stored + scenario.lag  # resume: the stored height is what was served
+        self.chain = Chain(cid=options.cid, nid=options.nid, channel=options.channel,
+                           start_height=start, block_interval=scenario.block_interval,
+                           now_us=time.time_ns() // 1000)
+        self.height = max(0, start - scenario.lag)
+        self.last_block_json = self.chain.block_json(self.height)
+        self.last_block_duration_ms = 0
+        self._last_block_at = time.monotonic()
+        self.dispatcher = Dispatcher(self)
+        self.block_streams: set[BlockStream] = set()
+        self.new_block = asyncio.Event()
+        self.server = HTTPServer(self.handle)
+        self.control = HTTPServer(self.handle_control, max_body=64 * 1024)
+        self.hostname = socket.gethostname()
+        self.down = False
+        self.port = options.port
+        self.control_port = options.control_port
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.rpc_requests = 0
+
+    @property
+    def state(self) -> str:
+        return self.scenario.admin_state
+
+    # life cycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self.datadir is not None:
+            self.datadir.open(self.chain, self.height)
+        self.port = await self.server.start(self.options.host, self.options.port)
+        if self.options.control_host is not None:
+            self.control_port = await self.control.start(self.options.control_host,
+                                                         self.options.control_port)
+        self._spawn(self._produce())
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for stream in list(self.block_streams):
+            stream.close(1001)
+        await self.server.stop()
+        await self.control.stop()
+        if self.datadir is not None:
+            self.datadir.close()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # block production ---------------------------------------------------------------------
+    async def _produce(self) -> None:
+        next_at = time.monotonic() + self.scenario.block_interval
+        while True:
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+            if self._wake.is_set():  # the interval changed: restart the schedule
+                self._wake.clear()
+                next_at = time.monotonic() + self.scenario.block_interval
+                self._advance_visible()
+                continue
+            next_at += self.scenario.block_interval
+            if next_at < time.monotonic():  # fell behind (a paused process): do not burst
+                next_at = time.monotonic() + self.scenario.block_interval
+            if self.state == "started" and not self.scenario.stalled:
+                self.chain.produce(time.time_ns() // 1000)
+                self._advance_visible()
+
+    def produce_now(self, blocks: int) -> None:
+        for _ in range(blocks):
+            self.chain.produce(time.time_ns() // 1000)
+            self._advance_visible()
+
+    def _advance_visible(self) -> None:
+        """Serve what the chain holds minus the lag; heights never go backwards."""
+        if self.state != "started":
+            return
+        target = max(self.height, self.chain.head - self.scenario.lag)
+        if target == self.height:
+            return
+        for h in range(self.height + 1, target + 1):
+            if self.datadir is not None:
+                self.datadir.append(self.chain, h)
+        now = time.monotonic()
+        self.last_block_duration_ms = int((now - self._last_block_at) * 1000)
+        self._last_block_at = now
+        self.height = target
+        self.last_block_json = self.chain.block_json(target)
+        event, self.new_block = self.new_block, asyncio.Event()
+        event.set()
+
+    # the node's API -----------------------------------------------------------------------
+    def handle(self, req: Request) -> Result | Any:
+        path = req.path
+        if path.startswith("/api/v3"):
+            if req.headers.get("upgrade", "").lower() == "websocket":
+                return self._websocket(req)
+            if req.method != "POST":
+                return response(405, "method not allowed\n", headers=(("Allow", "POST"),))
+            if path not in ("/api/v3", "/api/v3/", f"/api/v3/{self.chain.channel}"):
+                return response(404, _error_json(-32601, "channel not found"), content_type=_JSON)
+            return self._delayed(self._rpc, req)
+        if path.startswith("/admin"):
+            return self._delayed(self._admin, req)
+        if path == "/metrics" and req.method == "GET":
+            return response(200, self.metrics(), content_type=_PROM)
+        return response(404, "404 page not found\n")
+
+    def _delayed(self, fn: Callable[[Request], bytes], req: Request) -> bytes | Any:
+        """Run fn now, or after the scenario's added latency (as a coroutine)."""
+        if self.scenario.latency_ms <= 0:
+            return fn(req)
+
+        async def later() -> bytes:
+            await asyncio.sleep(self.scenario.latency_ms / 1000)
+            return fn(req)
+
+        return later()
+
+    def _rpc(self, req: Request) -> bytes:
+        self.rpc_requests += 1
+        if self.scenario.error_rate and self.random.random() < self.scenario.error_rate:
+            self.dispatcher.failures["injected"] += 1
+            return response(500, injected_failure(req.body), content_type=_JSON)
+        status, body = self.dispatcher.handle(req.body)
+        return response(status, body, content_type=_JSON)
+
+    def _websocket(self, req: Request) -> Result:
+        if req.path not in (f"/api/v3/{self.chain.channel}/block", "/api/v3/block"):
+            return response(404, "404 page not found\n")
+        return Upgrade(BlockStream(self))
+
+    def _chain_view(self) -> dict[str, Any]:
+        return {"cid": hex(self.chain.cid), "nid": hex(self.chain.nid),
+                "channel": self.chain.channel, "state": self.state, "height": self.height,
+                "lastError": ""}
+
+    def _admin(self, req: Request) -> bytes:
+        parts = [p for p in req.path.split("/") if p][1:]  # after "admin"
+        if parts == ["system"] and req.method == "GET":
+            return _json_response(200, self._system())
+        if parts == ["chain"] and req.method == "GET":
+            return _json_response(200, [self._chain_view()])
+        if len(parts) in (2, 3) and parts[0] == "chain":
+            selector = parts[1]
+            if selector not in (hex(self.chain.cid), self.chain.channel, str(self.chain.cid)):
+                return response(404, f"Chain({selector}: cid or channel) not found")
+            if len(parts) == 2 and req.method == "GET":
+                return _json_response(200, self._inspect())
+            if len(parts) == 3 and req.method == "POST" and parts[2] in ("start", "stop"):
+                return self._start_stop(parts[2])
+        return response(404, "404 page not found\n")
+
+    def _start_stop(self, action: str) -> bytes:
+        if action == "stop":
+            if self.state in ("stopped", "stopping"):
+                return response(500, "InvalidState: chain already stopped\n")
+            self.scenario.admin_state = "stopped"
+        else:
+            if self.state in ("started", "starting"):
+                return response(500, "InvalidState: chain already started\n")
+            self.scenario.admin_state = "started"
+            self._wake.set()
+        return response(200, "OK")
+
+    def _system(self) -> dict[str, Any]:
+        return {
+            "buildVersion": "v1.4.3-sim",
+            "buildTags": "linux/amd64 tags(rocksdb)-iconctl-sim",
+            "setting": {"address": self.chain.validator(0), "p2p": f"{self.options.host}:7100",
+                        "p2pListen": ":7100", "rpcAddr": f":{self.port}", "rpcDump": False},
+            "config": {"eeInstances": 1, "rpcBatchLimit": self.scenario.batch_limit,
+                       "rpcDefaultChannel": self.chain.channel, "rpcIncludeDebug": False,
+                       "rpcRosetta": False, "wsMaxSession": self.scenario.ws_max_sessions},
+        }
+
+    def _inspect(self) -> dict[str, Any]:
+        peers = [{"id": "hx" + f"{i:040x}", "addr": f"10.0.{i // 250}.{i % 250 + 1}:7100",
+                  "in": i % 2 == 0, "role": 1} for i in range(self.scenario.peers)]
+        # a citizen node: one parent, the rest spread over uncles and others
+        parent = peers[0] if peers else {}
+        view = self._chain_view()
+        view.update({
+            "genesisTx": {"nid": hex(self.chain.nid)},
+            "config": {"dbType": "rocksdb", "platform": "icon", "seedAddress": "", "role": 0,
+                       "channel": self.chain.channel, "secureSuites": "none,tls,ecdhe",
+                       "secureAeads": "chacha,aes128,aes256", "defaultWaitTimeout": 0,
+                       "maxWaitTimeout": 0, "txTimeout": 0, "autoStart": True},
+            "module": {"network": {"p2p": {
+                "self": {"id": self.chain.validator(0), "addr": f"{self.options.host}:7100",
+                         "in": False, "role": 0},
+                "seeds": {}, "roots": {}, "friends": [], "parent": parent, "children": [],
+                "uncles": peers[1:3], "nephews": [], "others": peers[3:], "orphanages": [],
+                "trustSeeds": {},
+            }}},
+        })
+        return view
+
+    def metrics(self) -> str:
+        labels = f'channel="{self.chain.channel}",hostname="{self.hostname}"'
+        out: list[str] = []
+
+        def family(name: str, kind: str, help_text: str,
+                   samples: list[tuple[str, float]]) -> None:
+            out.append(f"# HELP goloop_{name} {help_text}")
+            out.append(f"# TYPE goloop_{name} {kind}")
+            for extra, value in samples:
+                out.append(f"goloop_{name}{{{labels}{extra}}} {value:g}")
+
+        family("consensus_height", "gauge", "height", [("", self.height)])
+        family("consensus_round", "gauge", "round", [("", 0)])
+        family("consensus_height_duration", "gauge", "block_duration",
+               [("", self.last_block_duration_ms)])
+        family("jsonrpc_retrieve_cnt", "counter", "jsonrpc retrieve methods",
+               [(f',method="{m}"', n) for m, n in sorted(self.dispatcher.retrieve.items())])
+        family("jsonrpc_call_cnt", "counter", "jsonrpc icx_call method",
+               [("", self.dispatcher.calls)])
+        family("jsonrpc_failure_cnt", "counter", "jsonrpc failures",
+               [(f',method="{m}"', n) for m, n in sorted(self.dispatcher.failures.items())])
+        produced = self.height - self.chain.base + self.scenario.lag
+        family("network_recv_cnt", "counter", "recv",
+               [(',dest="0xff0000",protocol="0x0300"', max(0, produced) * self.scenario.peers)])
+        family("network_send_cnt", "counter", "send",
+               [(',dest="0xff0000",protocol="0x0300"', max(0, produced))])
+        family("txpool_add_cnt", "counter", "add transactions", [("", 0)])
+        return "\n".join(out) + "\n"
+
+    # the control endpoint -----------------------------------------------------------------
+    def handle_control(self, req: Request) -> Result | Any:
+        if not req.from_loopback:
+            return response(403, "forbidden: control accepts loopback clients only\n")
+        try:
+            if req.path == "/scenario" and req.method == "GET":
+                return _json_response(200, self.status())
+            if req.path == "/scenario" and req.method == "POST":
+                changes = _json_object(req.body)
+                interval = self.scenario.block_interval
+                self.scenario.update(changes)
+                if self.scenario.block_interval != interval or "lag" in changes or (
+                        "admin_state" in changes or "stalled" in changes):
+                    self._wake.set()
+                return _json_response(200, self.status())
+            if req.path == "/produce" and req.method == "POST":
+                blocks = _json_object(req.body).get("blocks", 1)
+                if not isinstance(blocks, int) or isinstance(blocks, bool) or not (
+                        1 <= blocks <= 100_000):
+                    raise InputError("blocks must be an integer between 1 and 100000")
+                self.produce_now(blocks)
+                return _json_response(200, self.status())
+            if req.path == "/restart" and req.method == "POST":
+                down = _json_object(req.body).get("down_seconds", 1.0)
+                if not isinstance(down, int | float) or isinstance(down, bool) or not (
+                        0 <= down <= 3600):
+                    raise InputError("down_seconds must be between 0 and 3600")
+                self._spawn(self._restart(float(down)))
+                return _json_response(202, {"restarting": True, "down_seconds": down})
+        except InputError as exc:
+            return _json_response(400, {"error": exc.message})
+        return _json_response(404, {"error": "unknown control path",
+                                    "paths": ["GET /scenario", "POST /scenario",
+                                              "POST /produce", "POST /restart"]})
+
+    async def _restart(self, down_seconds: float) -> None:
+        """Go away like a restarting node: listener closed, connections dropped, then back."""
+        self.down = True
+        await self.server.stop()
+        await asyncio.sleep(down_seconds)
+        self.server = HTTPServer(self.handle)
+        for _ in range(50):
+            try:
+                await self.server.start(self.options.host, self.port)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        self.down = False
+
+    def status(self) -> dict[str, Any]:
+        return {"scenario": asdict(self.scenario), "height": self.height,
+                "head": self.chain.head, "state": self.state, "down": self.down,
+                "url": self.url}
+
+    @property
+    def url(self) -> str:
+        return f"http://{_hostport(self.options.host, self.port)}/api/v3"
+
+    @property
+    def control_url(self) -> str | None:
+        if self.options.control_host is None:
+            return None
+        return f"http://{_hostport(self.options.control_host, self.control_port)}"
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _json_response(status: int, value: Any) -> bytes:
+    return response(status, json.dumps(value, sort_keys=True) + "\n", content_type=_JSON)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError as exc:
+        raise InputError(f"body is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InputError("body must be a JSON object")
+    return value
+
+
+def _error_json(code: int, message: str) -> str:
+    return json.dumps({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": None})
+
+
+async def serve(options: SimOptions, scenario: Scenario,
+                ready: Callable[[Simulator], None]) -> None:
+    """Run until SIGTERM or SIGINT; ``ready`` is called once both listeners are up."""
+    sim = Simulator(options, scenario)
+    try:
+        await sim.start()
+    except OSError as exc:
+        await sim.stop()
+        raise InputError(f"cannot listen: {exc.strerror or exc}") from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    ready(sim)
+    try:
+        await stop.wait()
+    finally:
+        await sim.stop()

@@ -1,0 +1,218 @@
+"""Reading what a store holds: ``latest``, manifests, and ``sync list | verify | prune``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from iconctl.errors import InputError, IntegrityError
+from iconctl.sync.lock import StoreLock, read_lock
+from iconctl.sync.manifest import (
+    CHUNKS_PREFIX,
+    LATEST_KEY,
+    SNAPSHOTS_PREFIX,
+    Manifest,
+    check_snapshot_id,
+    chunk_key,
+    hash_bytes,
+    manifest_key,
+    parse_latest,
+    parse_manifest,
+)
+from iconctl.sync.store import DEFAULT_WORKERS, NotFound, Store
+
+
+def load_manifest(store: Store, snapshot_id: str, expect_hash: str | None = None) -> Manifest:
+    check_snapshot_id(snapshot_id)
+    try:
+        raw = store.get(manifest_key(snapshot_id))
+    except NotFound:
+        raise IntegrityError(f"snapshot {snapshot_id} not found in {store.url}") from None
+    if expect_hash is not None and hash_bytes(raw) != expect_hash:
+        raise IntegrityError(f"manifest of snapshot {snapshot_id} does not match the hash "
+                             "recorded in latest")
+    return parse_manifest(raw, expect_id=snapshot_id)
+
+
+def latest_id(store: Store) -> tuple[str, str] | None:
+    try:
+        raw = store.get(LATEST_KEY)
+    except NotFound:
+        return None
+    return parse_latest(raw)
+
+
+def load_latest(store: Store, *, strict: bool = True) -> Manifest | None:
+    """The manifest ``latest`` points to; None for an empty store. With strict=False a broken
+    pointer or manifest counts as no base (a snapshot then uploads everything it needs)."""
+    try:
+        pointer = latest_id(store)
+        if pointer is None:
+            return None
+        return load_manifest(store, pointer[0], pointer[1])
+    except IntegrityError:
+        if strict:
+            raise
+        return None
+
+
+def resolve(store: Store, snapshot_id: str | None) -> Manifest:
+    """The manifest to restore or verify: the named snapshot, else ``latest``."""
+    if snapshot_id:
+        return load_manifest(store, snapshot_id)
+    manifest = load_latest(store)
+    if manifest is None:
+        raise IntegrityError(f"no snapshot in {store.url} (no latest pointer)")
+    return manifest
+
+
+def snapshot_ids(store: Store) -> list[str]:
+    ids = []
+    for info in store.list(SNAPSHOTS_PREFIX):
+        name = info.key[len(SNAPSHOTS_PREFIX):]
+        if name.endswith(".json"):
+            try:
+                ids.append(check_snapshot_id(name[:-5]))
+            except IntegrityError:
+                continue
+    return sorted(ids)
+
+
+def list_snapshots(store: Store) -> list[dict]:
+    pointer = latest_id(store) if not store.read_only else None
+    rows = []
+    for sid in snapshot_ids(store):
+        row: dict = {"id": sid, "latest": bool(pointer and pointer[0] == sid)}
+        try:
+            m = load_manifest(store, sid)
+            row.update(created=m.created, files=len(m.files), bytes=m.total_bytes, valid=True)
+        except IntegrityError as exc:
+            row.update(created=_created_from_id(sid), files=None, bytes=None, valid=False,
+                       error=exc.message)
+        rows.append(row)
+    return rows
+
+
+def _created_from_id(sid: str) -> str:
+    d, t = sid[:8], sid[9:19]
+    return f"{d[:4]}-{d[4:6]}-{d[6:]}T{t[:2]}:{t[2:4]}:{t[4:]}Z"
+
+
+@dataclass
+class VerifyResult:
+    id: str
+    files: int = 0
+    chunks: int = 0
+    bytes_verified: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {**self.__dict__, "ok": not self.problems}
+
+
+def verify_snapshot(store: Store, snapshot_id: str | None, *, workers: int = DEFAULT_WORKERS,
+                    progress: Callable[[int, int], None] | None = None) -> VerifyResult:
+    """Re-hash every chunk a snapshot references; IntegrityError lists what is wrong."""
+    manifest = resolve(store, snapshot_id)
+    result = VerifyResult(manifest.id, files=len(manifest.files))
+    sizes: dict[str, int] = {}
+    for f in manifest.files:
+        for c in f.chunks:
+            sizes[c.digest] = c.size
+    result.chunks = len(sizes)
+    total = sum(sizes.values())
+    lock = threading.Lock()
+    local = threading.local()
+
+    def check(item: tuple[str, int]) -> None:
+        digest, size = item
+        buf = getattr(local, "buf", None)
+        if buf is None:
+            buf = local.buf = bytearray(manifest.chunk_size)
+        try:
+            view = store.get_into(chunk_key(digest), buf)
+        except NotFound:
+            problem = f"missing chunk {digest}"
+        else:
+            if len(view) != size:
+                problem = f"chunk {digest} has {len(view)} bytes, expected {size}"
+            elif hash_bytes(view) != digest:
+                problem = f"chunk {digest} does not match its hash"
+            else:
+                problem = ""
+        with lock:
+            if problem:
+                result.problems.append(problem)
+            else:
+                result.bytes_verified += size
+            if progress:
+                progress(result.bytes_verified, total)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync-verify") as pool:
+        list(pool.map(check, sorted(sizes.items())))
+    result.problems.sort()
+    return result
+
+
+@dataclass
+class PruneResult:
+    kept: list[str]
+    deleted: list[str]
+    chunks_deleted: int = 0
+    bytes_freed: int = 0
+    chunks_deferred: bool = False
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+# Chunks younger than this are never collected: a snapshot that lost its lock, or a store
+# whose conditional writes are not atomic, may still be about to reference them.
+CHUNK_GRACE_SECONDS = 3600.0
+
+
+def prune(store: Store, keep: int, *, grace: float = CHUNK_GRACE_SECONDS) -> PruneResult:
+    """Delete all but the ``keep`` newest snapshots (never ``latest``), then the chunks no kept
+    snapshot references. While a snapshot holds the store lock only manifests are deleted; the
+    chunks are collected by a later prune."""
+    if keep < 1:
+        raise InputError("--keep must be at least 1")
+    if store.read_only:
+        raise InputError(f"{store.url} is read-only")
+    ids = snapshot_ids(store)
+    pointer = latest_id(store)
+    kept = ids[-keep:]
+    if pointer and pointer[0] not in kept and pointer[0] in ids:
+        kept.append(pointer[0])
+    deleted = [i for i in ids if i not in kept]
+    result = PruneResult(kept=sorted(kept), deleted=deleted)
+    for sid in deleted:
+        store.delete(manifest_key(sid))
+
+    lock = StoreLock(store, "prune")
+    try:
+        lock.acquire(wait=0)
+    except IntegrityError:
+        info = read_lock(store)
+        if info is not None and not info.stale:
+            result.chunks_deferred = True
+            return result
+        raise
+    try:
+        referenced: set[str] = set()
+        for sid in snapshot_ids(store):  # re-read: count anything published meanwhile
+            referenced |= load_manifest(store, sid).digests()
+        cutoff = time.time() - grace
+        for info in store.list(CHUNKS_PREFIX):
+            digest = info.key.rsplit("/", 1)[-1]
+            if digest in referenced or info.modified > cutoff:
+                continue
+            store.delete(info.key)
+            result.chunks_deleted += 1
+            result.bytes_freed += info.size
+    finally:
+        lock.release()
+    return result

@@ -1,0 +1,279 @@
+# The autoscaling group of serving nodes: a launch template from the baked image, the
+# chain on instance-store NVMe (striped at boot, restored from the region's snapshot), an
+# instance refresh that only proceeds while enough nodes are ready, a termination hook that
+# gives a node time to drain, and target-tracking scaling.
+
+locals {
+  image_mode = var.ami_id == null ? "container" : "baked"
+  sync       = var.snapshot_store != ""
+}
+
+data "aws_ami" "debian" {
+  count       = var.ami_id == null ? 1 : 0
+  most_recent = true
+  owners      = ["136693071363"] # Debian's official AWS account
+
+  filter {
+    name   = "name"
+    values = ["debian-12-amd64-*"]
+  }
+
+  filter {
+    name   = "architecture"
+    values = ["x86_64"]
+  }
+}
+
+module "user_data" {
+  source = "../user-data"
+
+  role                 = "node"
+  image_mode           = local.image_mode
+  network              = var.network
+  node_image           = var.node_image
+  rpc_port             = var.rpc_port
+  p2p_port             = var.p2p_port
+  agent_port           = var.agent_port
+  proxy_port           = var.backend_port
+  data_disks           = var.data_volume_size_gb > 0 ? "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_*" : "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"
+  snapshot_store       = var.snapshot_store
+  drain_on_termination = "aws"
+  drain_seconds        = var.drain_seconds
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name_prefix        = substr("${var.name}-node-", 0, 38)
+  description        = "ICON nodes of ${var.name}"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "snapshots" {
+  count = local.sync ? 1 : 0
+
+  role       = aws_iam_role.this.name
+  policy_arn = var.snapshot_read_policy_arn
+}
+
+resource "aws_iam_instance_profile" "this" {
+  name_prefix = substr("${var.name}-node-", 0, 38)
+  role        = aws_iam_role.this.name
+  tags        = var.tags
+}
+
+resource "aws_security_group" "this" {
+  name_prefix = "${var.name}-node-"
+  description = "ICON nodes of ${var.name}"
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name}-node" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "p2p" {
+  security_group_id = aws_security_group.this.id
+  description       = "ICON peer-to-peer"
+  ip_protocol       = "tcp"
+  from_port         = var.p2p_port
+  to_port           = var.p2p_port
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "from_lb" {
+  for_each = toset([tostring(var.backend_port), tostring(var.agent_port)])
+
+  security_group_id            = aws_security_group.this.id
+  description                  = "Proxy traffic and /readyz health checks from the load balancer"
+  ip_protocol                  = "tcp"
+  from_port                    = tonumber(each.value)
+  to_port                      = tonumber(each.value)
+  referenced_security_group_id = var.lb_security_group_id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "monitoring" {
+  for_each = toset(var.monitoring_cidrs)
+
+  security_group_id = aws_security_group.this.id
+  description       = "Agent metrics for Prometheus"
+  ip_protocol       = "tcp"
+  from_port         = var.agent_port
+  to_port           = var.agent_port
+  cidr_ipv4         = each.value
+}
+
+resource "aws_vpc_security_group_ingress_rule" "ssh" {
+  for_each = toset(var.ssh_cidrs)
+
+  security_group_id = aws_security_group.this.id
+  description       = "SSH from operators"
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_ipv4         = each.value
+}
+
+resource "aws_vpc_security_group_egress_rule" "all" {
+  security_group_id = aws_security_group.this.id
+  description       = "Peers, package mirrors, snapshot bucket"
+  ip_protocol       = "-1"
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_launch_template" "this" {
+  name_prefix            = "${var.name}-"
+  description            = "ICON node ${var.node_image}"
+  image_id               = coalesce(var.ami_id, try(data.aws_ami.debian[0].id, null))
+  instance_type          = var.instance_type
+  user_data              = base64encode(module.user_data.cloud_config)
+  update_default_version = true
+  ebs_optimized          = true
+  vpc_security_group_ids = [aws_security_group.this.id]
+
+  iam_instance_profile {
+    arn = aws_iam_instance_profile.this.arn
+  }
+
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+    instance_metadata_tags      = "disabled"
+  }
+
+  monitoring {
+    enabled = true
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+
+    ebs {
+      volume_type           = "gp3"
+      volume_size           = var.root_volume_size_gb
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  dynamic "block_device_mappings" {
+    for_each = var.data_volume_size_gb > 0 ? [1] : []
+
+    content {
+      device_name = "/dev/sdf"
+
+      ebs {
+        volume_type           = "gp3"
+        volume_size           = var.data_volume_size_gb
+        iops                  = var.data_volume_iops
+        throughput            = var.data_volume_throughput
+        encrypted             = true
+        delete_on_termination = true
+      }
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags          = merge(var.tags, { Name = "${var.name}-node", "iconctl-role" = "node" })
+  }
+
+  tag_specifications {
+    resource_type = "volume"
+    tags          = merge(var.tags, { Name = "${var.name}-node" })
+  }
+
+  tags = var.tags
+}
+
+resource "aws_autoscaling_group" "this" {
+  name_prefix               = "${var.name}-"
+  min_size                  = var.min_size
+  max_size                  = var.max_size
+  vpc_zone_identifier       = var.subnet_ids
+  target_group_arns         = var.target_group_arns
+  health_check_type         = "ELB"
+  health_check_grace_period = var.health_check_grace_seconds
+  default_instance_warmup   = 300
+  wait_for_capacity_timeout = "0"
+  capacity_rebalance        = true
+  termination_policies      = ["OldestLaunchTemplate", "OldestInstance"]
+  enabled_metrics           = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances"]
+
+  launch_template {
+    id      = aws_launch_template.this.id
+    version = aws_launch_template.this.latest_version
+  }
+
+  # A new launch template version replaces nodes a few at a time; a replacement only counts
+  # once the load balancer sees its /readyz pass, so the group never drops below the share
+  # of ready nodes given here.
+  instance_refresh {
+    strategy = "Rolling"
+
+    preferences {
+      min_healthy_percentage = var.min_healthy_percentage
+      max_healthy_percentage = 110
+      instance_warmup        = 300
+      auto_rollback          = true
+      skip_matching          = true
+    }
+  }
+
+  initial_lifecycle_hook {
+    name                 = "drain"
+    lifecycle_transition = "autoscaling:EC2_INSTANCE_TERMINATING"
+    default_result       = "CONTINUE"
+    heartbeat_timeout    = var.drain_seconds + 120
+  }
+
+  dynamic "tag" {
+    for_each = merge(var.tags, { Name = "${var.name}-node" })
+
+    content {
+      key                 = tag.key
+      value               = tag.value
+      propagate_at_launch = true
+    }
+  }
+
+  lifecycle {
+    ignore_changes = [desired_capacity]
+
+    precondition {
+      condition     = var.max_size >= var.min_size
+      error_message = "max_size must be at least min_size."
+    }
+
+    precondition {
+      condition     = !local.sync || var.snapshot_read_policy_arn != null
+      error_message = "snapshot_read_policy_arn is required when snapshot_store is set."
+    }
+  }
+}
+
+resource "aws_autoscaling_policy" "cpu" {
+  name                   = "cpu-target"
+  autoscaling_group_name = aws_autoscaling_group.this.name
+  policy_type            = "TargetTrackingScaling"
+
+  target_tracking_configuration {
+    target_value = var.cpu_target_percent
+
+    predefined_metric_specification {
+      predefined_metric_type = "ASGAverageCPUUtilization"
+    }
+  }
+}

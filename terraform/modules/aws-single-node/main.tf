@@ -1,0 +1,203 @@
+# One EC2 node with a fixed public address: a citizen node serving JSON-RPC through its own
+# reverse proxy with a Let's Encrypt certificate, or (role = "source") the source-of-truth
+# node that takes the region's snapshots.
+
+locals {
+  image_mode = var.ami_id == null ? "container" : "baked"
+  sync       = var.snapshot_store != ""
+  tls_domain = var.public_rpc && var.tls_email != null && length(var.dns_names) > 0 ? var.dns_names[0] : null
+  data_disks = var.data_volume_size_gb > 0 ? "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_*" : "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"
+}
+
+data "aws_ami" "debian" {
+  count       = var.ami_id == null ? 1 : 0
+  most_recent = true
+  owners      = ["136693071363"] # Debian's official AWS account
+
+  filter {
+    name   = "name"
+    values = ["debian-12-amd64-*"]
+  }
+
+  filter {
+    name   = "architecture"
+    values = ["x86_64"]
+  }
+}
+
+module "user_data" {
+  source = "../user-data"
+
+  role                  = var.role
+  image_mode            = local.image_mode
+  network               = var.network
+  node_image            = var.node_image
+  rpc_port              = var.rpc_port
+  p2p_port              = var.p2p_port
+  agent_port            = var.agent_port
+  data_disks            = local.data_disks
+  snapshot_store        = var.snapshot_store
+  sync_interval_minutes = var.sync_interval_minutes
+  sync_keep             = var.sync_keep
+  tls_domain            = local.tls_domain
+  tls_email             = local.tls_domain == null ? null : var.tls_email
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name_prefix        = substr("${var.name}-", 0, 38)
+  description        = "ICON ${var.role} ${var.name}"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "snapshots" {
+  count = local.sync ? 1 : 0
+
+  role       = aws_iam_role.this.name
+  policy_arn = var.role == "source" ? var.snapshot_write_policy_arn : var.snapshot_read_policy_arn
+}
+
+resource "aws_iam_instance_profile" "this" {
+  name_prefix = substr("${var.name}-", 0, 38)
+  role        = aws_iam_role.this.name
+  tags        = var.tags
+}
+
+resource "aws_security_group" "this" {
+  name_prefix = "${var.name}-"
+  description = "ICON ${var.role} ${var.name}"
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = var.name })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "p2p" {
+  security_group_id = aws_security_group.this.id
+  description       = "ICON peer-to-peer"
+  ip_protocol       = "tcp"
+  from_port         = var.p2p_port
+  to_port           = var.p2p_port
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "web" {
+  for_each = var.public_rpc ? toset(["80", "443"]) : toset([])
+
+  security_group_id = aws_security_group.this.id
+  description       = "Public JSON-RPC through the reverse proxy (80 for the ACME challenge and redirect)"
+  ip_protocol       = "tcp"
+  from_port         = tonumber(each.value)
+  to_port           = tonumber(each.value)
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "agent" {
+  for_each = toset(concat(var.monitoring_cidrs, var.health_checker_cidrs))
+
+  security_group_id = aws_security_group.this.id
+  description       = "Agent health and metrics from monitoring and health checkers"
+  ip_protocol       = "tcp"
+  from_port         = var.agent_port
+  to_port           = var.agent_port
+  cidr_ipv4         = each.value
+}
+
+resource "aws_vpc_security_group_ingress_rule" "ssh" {
+  for_each = toset(var.ssh_cidrs)
+
+  security_group_id = aws_security_group.this.id
+  description       = "SSH from operators"
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_ipv4         = each.value
+}
+
+resource "aws_vpc_security_group_egress_rule" "all" {
+  security_group_id = aws_security_group.this.id
+  description       = "Peers, package mirrors, snapshot bucket, Let's Encrypt"
+  ip_protocol       = "-1"
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_instance" "this" {
+  ami                    = coalesce(var.ami_id, try(data.aws_ami.debian[0].id, null))
+  instance_type          = var.instance_type
+  subnet_id              = var.subnet_id
+  vpc_security_group_ids = [aws_security_group.this.id]
+  iam_instance_profile   = aws_iam_instance_profile.this.name
+  key_name               = var.key_name
+  user_data              = module.user_data.cloud_config
+  ebs_optimized          = true
+  monitoring             = true
+
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+    instance_metadata_tags      = "disabled"
+  }
+
+  root_block_device {
+    volume_type           = "gp3"
+    volume_size           = var.root_volume_size_gb
+    encrypted             = true
+    delete_on_termination = true
+  }
+
+  dynamic "ebs_block_device" {
+    for_each = var.data_volume_size_gb > 0 ? [1] : []
+
+    content {
+      device_name           = "/dev/sdf"
+      volume_type           = "gp3"
+      volume_size           = var.data_volume_size_gb
+      iops                  = var.data_volume_iops
+      throughput            = var.data_volume_throughput
+      encrypted             = true
+      delete_on_termination = false
+    }
+  }
+
+  tags        = merge(var.tags, { Name = var.name, "iconctl-role" = var.role })
+  volume_tags = merge(var.tags, { Name = var.name })
+
+  lifecycle {
+    ignore_changes = [ami]
+
+    precondition {
+      condition     = !local.sync || (var.role == "source" ? var.snapshot_write_policy_arn != null : var.snapshot_read_policy_arn != null)
+      error_message = "with snapshot_store set, a node needs snapshot_read_policy_arn and a source node snapshot_write_policy_arn."
+    }
+  }
+}
+
+resource "aws_eip" "this" {
+  domain   = "vpc"
+  instance = aws_instance.this.id
+  tags     = merge(var.tags, { Name = var.name })
+}
+
+resource "aws_route53_record" "this" {
+  for_each = var.route53_zone_id != "" ? toset(var.dns_names) : toset([])
+
+  zone_id = var.route53_zone_id
+  name    = each.value
+  type    = "A"
+  ttl     = 60
+  records = [aws_eip.this.public_ip]
+}

@@ -1,0 +1,27 @@
+variable "bucket" {
+  type        = string
+  description = "Name of the state bucket, e.g. icon-api-tfstate."
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket))
+    error_message = "bucket must be 3-63 lowercase letters, digits, dots and hyphens."
+  }
+}
+
+variable "lock_table" {
+  type        = bool
+  description = "Also create a DynamoDB lock table (<bucket>-lock) for Terraform older than 1.10; newer Terraform locks with a lock file in the bucket (use_lockfile)."
+  default     = false
+}
+
+variable "noncurrent_days" {
+  type        = number
+  description = "Days old state versions are kept."
+  default     = 90
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to every resource."
+  default     = {}
+}

@@ -1,0 +1,249 @@
+# The regional managed instance group of serving nodes: an instance template from the baked
+# image with local NVMe SSDs, autohealing and rolling updates gated on the agent's /readyz,
+# and CPU-based autoscaling. The nodes' service account has no project-level role.
+
+locals {
+  image_mode = var.machine_image == null ? "container" : "baked"
+  tag        = "${var.name}-node"
+
+  # Where Google's proxy load balancers and health checkers connect from.
+  google_lb_ranges = ["35.191.0.0/16", "130.211.0.0/22"]
+}
+
+module "user_data" {
+  source = "../user-data"
+
+  role           = "node"
+  image_mode     = local.image_mode
+  network        = var.network
+  node_image     = var.node_image
+  rpc_port       = var.rpc_port
+  p2p_port       = var.p2p_port
+  agent_port     = var.agent_port
+  proxy_port     = var.backend_port
+  data_disks     = "/dev/disk/by-id/google-local-nvme-ssd-*"
+  snapshot_store = var.snapshot_store
+}
+
+resource "google_service_account" "this" {
+  project      = var.project
+  account_id   = var.service_account_id
+  display_name = "ICON nodes ${var.name}"
+}
+
+resource "google_compute_health_check" "this" {
+  project             = var.project
+  name                = "${var.name}-readyz"
+  check_interval_sec  = 10
+  timeout_sec         = 5
+  healthy_threshold   = 2
+  unhealthy_threshold = 3
+
+  http_health_check {
+    port         = var.agent_port
+    request_path = "/readyz"
+    response     = "OK"
+  }
+
+  log_config {
+    enable = false
+  }
+}
+
+resource "google_compute_instance_template" "this" {
+  #checkov:skip=CKV_GCP_40: ICON nodes need a public address: the p2p port must be reachable by other nodes
+  project      = var.project
+  name_prefix  = "${var.name}-"
+  description  = "ICON node ${var.node_image}"
+  machine_type = var.machine_type
+  region       = var.region
+  labels       = var.labels
+  tags         = [local.tag]
+
+  disk {
+    source_image = coalesce(var.machine_image, "debian-cloud/debian-12")
+    disk_type    = "pd-balanced"
+    disk_size_gb = var.boot_disk_size_gb
+    boot         = true
+    auto_delete  = true
+  }
+
+  dynamic "disk" {
+    for_each = range(var.local_ssd_count)
+
+    content {
+      type         = "SCRATCH"
+      disk_type    = "local-ssd"
+      disk_size_gb = 375
+      interface    = "NVME"
+    }
+  }
+
+  network_interface {
+    subnetwork = var.subnetwork
+
+    access_config {}
+  }
+
+  metadata = {
+    user-data              = module.user_data.cloud_config
+    enable-oslogin         = "TRUE"
+    block-project-ssh-keys = "true"
+    serial-port-enable     = "false"
+  }
+
+  service_account {
+    email  = google_service_account.this.email
+    scopes = ["cloud-platform"]
+  }
+
+  shielded_instance_config {
+    enable_secure_boot          = true
+    enable_vtpm                 = true
+    enable_integrity_monitoring = true
+  }
+
+  scheduling {
+    automatic_restart   = true
+    on_host_maintenance = "MIGRATE"
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "google_compute_region_instance_group_manager" "this" {
+  project                   = var.project
+  name                      = "${var.name}-nodes"
+  region                    = var.region
+  base_instance_name        = local.tag
+  distribution_policy_zones = var.zones
+
+  version {
+    instance_template = google_compute_instance_template.this.id
+  }
+
+  named_port {
+    name = "proxy"
+    port = var.backend_port
+  }
+
+  named_port {
+    name = "agent"
+    port = var.agent_port
+  }
+
+  auto_healing_policies {
+    health_check      = google_compute_health_check.this.id
+    initial_delay_sec = var.autohealing_delay_seconds
+  }
+
+  # A new template replaces nodes one zone-width at a time, creating the new node first; an
+  # old node goes only once its replacement passes /readyz.
+  update_policy {
+    type                           = "PROACTIVE"
+    minimal_action                 = "REPLACE"
+    most_disruptive_allowed_action = "REPLACE"
+    instance_redistribution_type   = "PROACTIVE"
+    replacement_method             = "SUBSTITUTE"
+    max_surge_fixed                = length(var.zones)
+    max_unavailable_fixed          = 0
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.max_size >= var.min_size
+      error_message = "max_size must be at least min_size."
+    }
+  }
+}
+
+resource "google_compute_region_autoscaler" "this" {
+  project = var.project
+  name    = "${var.name}-nodes"
+  region  = var.region
+  target  = google_compute_region_instance_group_manager.this.id
+
+  autoscaling_policy {
+    min_replicas    = var.min_size
+    max_replicas    = var.max_size
+    cooldown_period = 300
+
+    cpu_utilization {
+      target = var.cpu_target
+    }
+
+    scale_in_control {
+      time_window_sec = 1200
+
+      max_scaled_in_replicas {
+        fixed = 1
+      }
+    }
+  }
+}
+
+resource "google_compute_firewall" "p2p" {
+  project       = var.project
+  name          = "${local.tag}-p2p"
+  network       = var.vpc_network
+  direction     = "INGRESS"
+  description   = "ICON peer-to-peer"
+  target_tags   = [local.tag]
+  source_ranges = ["0.0.0.0/0"]
+
+  allow {
+    protocol = "tcp"
+    ports    = [tostring(var.p2p_port)]
+  }
+}
+
+resource "google_compute_firewall" "from_lb" {
+  project       = var.project
+  name          = "${local.tag}-lb"
+  network       = var.vpc_network
+  direction     = "INGRESS"
+  description   = "Proxy traffic and /readyz health checks from Google's load balancers"
+  target_tags   = [local.tag]
+  source_ranges = local.google_lb_ranges
+
+  allow {
+    protocol = "tcp"
+    ports    = [tostring(var.backend_port), tostring(var.agent_port)]
+  }
+}
+
+resource "google_compute_firewall" "monitoring" {
+  count = length(var.monitoring_cidrs) > 0 ? 1 : 0
+
+  project       = var.project
+  name          = "${local.tag}-metrics"
+  network       = var.vpc_network
+  direction     = "INGRESS"
+  description   = "Agent metrics for Prometheus"
+  target_tags   = [local.tag]
+  source_ranges = var.monitoring_cidrs
+
+  allow {
+    protocol = "tcp"
+    ports    = [tostring(var.agent_port)]
+  }
+}
+
+resource "google_compute_firewall" "ssh" {
+  count = length(var.ssh_cidrs) > 0 ? 1 : 0
+
+  project       = var.project
+  name          = "${local.tag}-ssh"
+  network       = var.vpc_network
+  direction     = "INGRESS"
+  description   = "SSH from operators"
+  target_tags   = [local.tag]
+  source_ranges = var.ssh_cidrs
+
+  allow {
+    protocol = "tcp"
+    ports    = ["22"]
+  }
+}

@@ -1,0 +1,162 @@
+variable "name" {
+  type        = string
+  description = "Name prefix (GCP naming rules), e.g. icon-api-asia-northeast1."
+
+  validation {
+    condition     = can(regex("^[a-z]([-a-z0-9]{0,50}[a-z0-9])?$", var.name))
+    error_message = "name must be at most 52 lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "service_account_id" {
+  type        = string
+  description = "Account id of the nodes' service account (6-30 characters)."
+}
+
+variable "project" {
+  type        = string
+  description = "GCP project ID."
+}
+
+variable "region" {
+  type        = string
+  description = "GCP region of the group."
+}
+
+variable "zones" {
+  type        = list(string)
+  description = "Zones the regional group spreads over."
+}
+
+variable "network" {
+  type        = string
+  description = "ICON network: mainnet, lisbon or berlin."
+}
+
+variable "node_image" {
+  type        = string
+  description = "Container image of the node."
+}
+
+variable "machine_image" {
+  type        = string
+  description = "Boot image baked by Packer (recommended); null boots Debian 12 and installs with user data."
+  default     = null
+}
+
+variable "machine_type" {
+  type        = string
+  description = "Machine type, e.g. n2-standard-8."
+}
+
+variable "vpc_network" {
+  type        = string
+  description = "VPC network (self link) for the firewall rules."
+}
+
+variable "subnetwork" {
+  type        = string
+  description = "Subnetwork (self link) of the nodes."
+}
+
+variable "min_size" {
+  type        = number
+  description = "Minimum number of nodes."
+
+  validation {
+    condition     = var.min_size >= 1
+    error_message = "min_size must be at least 1."
+  }
+}
+
+variable "max_size" {
+  type        = number
+  description = "Maximum number of nodes."
+}
+
+variable "local_ssd_count" {
+  type        = number
+  description = "Local NVMe SSDs per node (375 GB each, striped at boot) holding the chain."
+  default     = 8
+
+  validation {
+    condition     = contains([1, 2, 4, 8, 16, 24], var.local_ssd_count)
+    error_message = "local_ssd_count must be one of 1, 2, 4, 8, 16, 24."
+  }
+}
+
+variable "boot_disk_size_gb" {
+  type        = number
+  description = "Boot disk size."
+  default     = 30
+}
+
+variable "rpc_port" {
+  type        = number
+  description = "Node JSON-RPC port (loopback only)."
+  default     = 9000
+}
+
+variable "p2p_port" {
+  type        = number
+  description = "Node peer-to-peer port, open to everyone."
+  default     = 7100
+}
+
+variable "agent_port" {
+  type        = number
+  description = "Agent port: Google's load balancer and health check ranges, and monitoring_cidrs."
+  default     = 9900
+}
+
+variable "backend_port" {
+  type        = number
+  description = "Port of the nodes' reverse proxy the load balancer forwards to."
+  default     = 8080
+}
+
+variable "snapshot_store" {
+  type        = string
+  description = "Snapshot store a new node restores from (gs://bucket/prefix); empty: nodes sync from the network."
+  default     = ""
+}
+
+variable "autohealing_delay_seconds" {
+  type        = number
+  description = "Seconds after boot before a failing /readyz recreates a node (restore and catch-up time)."
+  default     = 1800
+}
+
+variable "cpu_target" {
+  type        = number
+  description = "Autoscaler target CPU utilisation (0-1)."
+  default     = 0.6
+}
+
+variable "ssh_cidrs" {
+  type        = list(string)
+  description = "CIDRs allowed to SSH (OS Login); empty closes SSH. 0.0.0.0/0 is refused."
+  default     = []
+
+  validation {
+    condition     = !contains(var.ssh_cidrs, "0.0.0.0/0")
+    error_message = "ssh_cidrs must not contain 0.0.0.0/0."
+  }
+}
+
+variable "monitoring_cidrs" {
+  type        = list(string)
+  description = "Prometheus CIDRs allowed to scrape the agent; 0.0.0.0/0 is refused."
+  default     = []
+
+  validation {
+    condition     = !contains(var.monitoring_cidrs, "0.0.0.0/0")
+    error_message = "monitoring_cidrs must not contain 0.0.0.0/0."
+  }
+}
+
+variable "labels" {
+  type        = map(string)
+  description = "Labels of every resource."
+  default     = {}
+}

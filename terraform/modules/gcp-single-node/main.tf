@@ -1,0 +1,205 @@
+# One Compute Engine node with a static address: a citizen node serving JSON-RPC through its
+# reverse proxy with a Let's Encrypt certificate, or (role = "source") the region's
+# source-of-truth node taking snapshots. The node runs as its own service account, which
+# has no project-level role; bucket access is granted on the bucket.
+
+locals {
+  image_mode = var.machine_image == null ? "container" : "baked"
+  tls_domain = var.public_rpc && var.tls_email != null && length(var.dns_names) > 0 ? var.dns_names[0] : null
+  data_disks = var.local_ssd_count > 0 ? "/dev/disk/by-id/google-local-nvme-ssd-*" : (var.data_disk_size_gb > 0 ? "/dev/disk/by-id/google-icon-data" : "")
+  tag        = "${var.name}-${var.role}"
+}
+
+module "user_data" {
+  source = "../user-data"
+
+  role                  = var.role
+  image_mode            = local.image_mode
+  network               = var.network
+  node_image            = var.node_image
+  rpc_port              = var.rpc_port
+  p2p_port              = var.p2p_port
+  agent_port            = var.agent_port
+  data_disks            = local.data_disks
+  snapshot_store        = var.snapshot_store
+  sync_interval_minutes = var.sync_interval_minutes
+  sync_keep             = var.sync_keep
+  tls_domain            = local.tls_domain
+  tls_email             = local.tls_domain == null ? null : var.tls_email
+}
+
+resource "google_service_account" "this" {
+  project      = var.project
+  account_id   = var.service_account_id
+  display_name = "ICON ${var.role} ${var.name}"
+}
+
+resource "google_compute_address" "this" {
+  project      = var.project
+  name         = local.tag
+  region       = join("-", slice(split("-", var.zone), 0, 2))
+  address_type = "EXTERNAL"
+  labels       = var.labels
+}
+
+resource "google_compute_disk" "data" {
+  count = var.local_ssd_count == 0 && var.data_disk_size_gb > 0 ? 1 : 0
+
+  project = var.project
+  name    = "${local.tag}-data"
+  zone    = var.zone
+  type    = "pd-balanced"
+  size    = var.data_disk_size_gb
+  labels  = var.labels
+}
+
+resource "google_compute_instance" "this" {
+  #checkov:skip=CKV_GCP_40: ICON nodes need a public address: the p2p port must be reachable by other nodes
+  #checkov:skip=CKV_GCP_38: the boot disk is encrypted with Google-managed keys; customer-supplied keys would have to be handed to every restart
+  project                   = var.project
+  name                      = local.tag
+  zone                      = var.zone
+  machine_type              = var.machine_type
+  labels                    = var.labels
+  tags                      = [local.tag]
+  allow_stopping_for_update = true
+
+  boot_disk {
+    initialize_params {
+      image = coalesce(var.machine_image, "debian-cloud/debian-12")
+      size  = var.boot_disk_size_gb
+      type  = "pd-balanced"
+    }
+  }
+
+  dynamic "scratch_disk" {
+    for_each = range(var.local_ssd_count)
+
+    content {
+      interface = "NVME"
+    }
+  }
+
+  dynamic "attached_disk" {
+    for_each = google_compute_disk.data
+
+    content {
+      source      = attached_disk.value.id
+      device_name = "icon-data"
+    }
+  }
+
+  network_interface {
+    subnetwork = var.subnetwork
+
+    access_config {
+      nat_ip = google_compute_address.this.address
+    }
+  }
+
+  metadata = {
+    user-data              = module.user_data.cloud_config
+    enable-oslogin         = "TRUE"
+    block-project-ssh-keys = "true"
+    serial-port-enable     = "false"
+  }
+
+  service_account {
+    email  = google_service_account.this.email
+    scopes = ["cloud-platform"]
+  }
+
+  shielded_instance_config {
+    enable_secure_boot          = true
+    enable_vtpm                 = true
+    enable_integrity_monitoring = true
+  }
+
+  scheduling {
+    on_host_maintenance = "MIGRATE"
+    automatic_restart   = true
+  }
+
+  lifecycle {
+    ignore_changes = [boot_disk[0].initialize_params[0].image]
+  }
+}
+
+resource "google_compute_firewall" "p2p" {
+  project     = var.project
+  name        = "${local.tag}-p2p"
+  network     = var.vpc_network
+  direction   = "INGRESS"
+  description = "ICON peer-to-peer"
+  target_tags = [local.tag]
+
+  source_ranges = ["0.0.0.0/0"]
+
+  allow {
+    protocol = "tcp"
+    ports    = [tostring(var.p2p_port)]
+  }
+}
+
+resource "google_compute_firewall" "web" {
+  #checkov:skip=CKV_GCP_106: port 80 answers the Let's Encrypt HTTP-01 challenge and redirects everything else to HTTPS
+  count = var.public_rpc ? 1 : 0
+
+  project       = var.project
+  name          = "${local.tag}-web"
+  network       = var.vpc_network
+  direction     = "INGRESS"
+  description   = "Public JSON-RPC through the reverse proxy (80 for the ACME challenge and redirect)"
+  target_tags   = [local.tag]
+  source_ranges = ["0.0.0.0/0"]
+
+  allow {
+    protocol = "tcp"
+    ports    = ["80", "443"]
+  }
+}
+
+resource "google_compute_firewall" "agent" {
+  count = length(concat(var.monitoring_cidrs, var.health_checker_cidrs)) > 0 ? 1 : 0
+
+  project       = var.project
+  name          = "${local.tag}-agent"
+  network       = var.vpc_network
+  direction     = "INGRESS"
+  description   = "Agent health and metrics from monitoring and health checkers"
+  target_tags   = [local.tag]
+  source_ranges = distinct(concat(var.monitoring_cidrs, var.health_checker_cidrs))
+
+  allow {
+    protocol = "tcp"
+    ports    = [tostring(var.agent_port)]
+  }
+}
+
+resource "google_compute_firewall" "ssh" {
+  count = length(var.ssh_cidrs) > 0 ? 1 : 0
+
+  project       = var.project
+  name          = "${local.tag}-ssh"
+  network       = var.vpc_network
+  direction     = "INGRESS"
+  description   = "SSH from operators"
+  target_tags   = [local.tag]
+  source_ranges = var.ssh_cidrs
+
+  allow {
+    protocol = "tcp"
+    ports    = ["22"]
+  }
+}
+
+resource "google_dns_record_set" "this" {
+  for_each = var.dns_managed_zone != "" ? toset(var.dns_names) : toset([])
+
+  project      = var.project
+  managed_zone = var.dns_managed_zone
+  name         = "${each.value}."
+  type         = "A"
+  ttl          = 60
+  rrdatas      = [google_compute_address.this.address]
+}

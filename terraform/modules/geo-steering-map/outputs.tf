@@ -1,0 +1,24 @@
+output "pools" {
+  description = "Map of region name to its pool: name, description, continent, check_regions, minimum_origins and origins ({name, address})."
+  value       = local.pools
+}
+
+output "region_pools" {
+  description = "Map of Cloudflare geographic region code to region names in the order to try (only with geo steering; empty otherwise)."
+  value       = var.steering == "geo" ? local.region_pools : {}
+}
+
+output "default_pools" {
+  description = "Region names in failover priority order (the order given)."
+  value       = [for r in local.regions : r.name]
+}
+
+output "fallback_pool" {
+  description = "Region used when every pool is unhealthy: the first one given."
+  value       = local.regions[0].name
+}
+
+output "steering_policy" {
+  description = "Cloudflare steering policy: geo, dynamic_latency or off."
+  value       = local.steering_policy
+}

@@ -1,0 +1,62 @@
+# First-boot configuration of a node as cloud-init user data. Every cloud module renders its
+# user data here, so AWS and GCP nodes boot the same way and the result can be tested offline.
+
+locals {
+  service = {
+    mainnet = "MainNet"
+    lisbon  = "LisbonNet"
+    berlin  = "BerlinNet"
+  }[var.network]
+
+  references = {
+    mainnet = ["https://ctz.solidwallet.io/api/v3", "https://api.icon.community/api/v3"]
+    lisbon  = ["https://lisbon.net.solidwallet.io/api/v3"]
+    berlin  = ["https://berlin.net.solidwallet.io/api/v3"]
+  }[var.network]
+
+  sync_enabled = var.snapshot_store != ""
+  tls_enabled  = var.tls_domain != null
+
+  env = {
+    ICON_NETWORK          = var.network
+    ICON_SERVICE          = local.service
+    ICON_NODE_IMAGE       = var.node_image
+    ICON_RPC_PORT         = tostring(var.rpc_port)
+    ICON_P2P_PORT         = tostring(var.p2p_port)
+    ICON_AGENT_PORT       = tostring(var.agent_port)
+    ICON_PROXY_PORT       = tostring(var.proxy_port)
+    ICON_DATA_DIR         = var.data_dir
+    ICON_ROLE             = var.role
+    ICON_SNAPSHOT_STORE   = var.snapshot_store
+    ICON_SYNC_INTERVAL    = tostring(var.sync_interval_minutes)
+    ICON_SYNC_KEEP        = tostring(var.sync_keep)
+    ICON_TLS_DOMAIN       = var.tls_domain == null ? "" : var.tls_domain
+    ICON_AGENT_REFERENCES = join(" ", local.references)
+  }
+
+  cloud_config = templatefile("${path.module}/templates/cloud-config.yaml.tftpl", {
+    env             = local.env
+    role            = var.role
+    image_mode      = var.image_mode
+    service         = local.service
+    node_image      = var.node_image
+    rpc_port        = var.rpc_port
+    p2p_port        = var.p2p_port
+    agent_port      = var.agent_port
+    proxy_port      = var.proxy_port
+    data_dir        = var.data_dir
+    data_disks      = var.data_disks
+    sync_enabled    = local.sync_enabled
+    snapshot_store  = var.snapshot_store
+    sync_interval   = var.sync_interval_minutes
+    sync_keep       = var.sync_keep
+    tls_enabled     = local.tls_enabled
+    tls_domain      = var.tls_domain == null ? "" : var.tls_domain
+    tls_email       = var.tls_email == null ? "" : var.tls_email
+    references      = local.references
+    iconctl_version = var.iconctl_version
+    baked_units     = var.baked_units
+    drain           = var.drain_on_termination
+    drain_seconds   = var.drain_seconds
+  })
+}

@@ -1,0 +1,157 @@
+variables {
+  network    = "mainnet"
+  node_image = "iconloop/icon2-node:v1.4.2"
+}
+
+run "baked_node_without_sync" {
+  command = plan
+
+  assert {
+    condition     = startswith(output.cloud_config, "#cloud-config\n") && can(yamldecode(output.cloud_config))
+    error_message = "user data must be valid #cloud-config YAML"
+  }
+  assert {
+    condition     = !strcontains(output.cloud_config, "iconctl sync") && !strcontains(output.cloud_config, "docker")
+    error_message = "a baked node without sync neither restores nor installs Docker"
+  }
+  assert {
+    condition     = contains(yamldecode(output.cloud_config).runcmd, ["systemctl", "enable", "--now", "icon-node.service"])
+    error_message = "a baked node starts the image's units"
+  }
+  assert {
+    condition     = output.env["ICON_SERVICE"] == "MainNet" && output.env["ICON_SNAPSHOT_STORE"] == ""
+    error_message = "mainnet maps to the MainNet service"
+  }
+}
+
+run "container_node_restores_before_starting" {
+  command = plan
+
+  variables {
+    image_mode     = "container"
+    network        = "lisbon"
+    snapshot_store = "s3://icon-api-snapshots-us-east-1/lisbon"
+    data_disks     = "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"
+  }
+
+  assert {
+    condition     = strcontains(output.cloud_config, "iconctl sync restore --store s3://icon-api-snapshots-us-east-1/lisbon --data-dir /var/lib/icon/data")
+    error_message = "a node with sync restores from its region's store"
+  }
+  assert {
+    condition     = index(yamldecode(output.cloud_config).runcmd, ["systemctl", "start", "iconctl-restore.service"]) < index(yamldecode(output.cloud_config).runcmd, ["systemctl", "enable", "--now", "icon-node.service", "iconctl-agent.service"])
+    error_message = "the restore runs before the node starts"
+  }
+  assert {
+    condition     = strcontains(output.cloud_config, "-p 127.0.0.1:9000:9000") && strcontains(output.cloud_config, "SERVICE=LisbonNet")
+    error_message = "the container's RPC port is bound to loopback only"
+  }
+  assert {
+    condition     = !strcontains(output.cloud_config, "iconctl-snapshot.timer") && !strcontains(output.cloud_config, "certbot")
+    error_message = "an ordinary node takes no snapshots and has no certbot"
+  }
+  assert {
+    condition     = strcontains(output.cloud_config, "pattern='/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*'")
+    error_message = "the data disk glob reaches the disk setup script"
+  }
+  assert {
+    condition     = strcontains(output.cloud_config, "location / { return 404; }") && !strcontains(output.cloud_config, "location /admin")
+    error_message = "the proxy passes only the JSON-RPC routes"
+  }
+}
+
+run "source_node_runs_the_snapshot_timer" {
+  command = plan
+
+  variables {
+    role                  = "source"
+    snapshot_store        = "gs://icon-api-snapshots-asia-northeast1/mainnet"
+    sync_interval_minutes = 30
+    sync_keep             = 12
+  }
+
+  assert {
+    condition     = strcontains(output.cloud_config, "OnUnitInactiveSec=30min") && strcontains(output.cloud_config, "iconctl sync prune --store gs://icon-api-snapshots-asia-northeast1/mainnet --keep 12")
+    error_message = "the source node snapshots every interval and keeps sync_keep snapshots"
+  }
+  assert {
+    condition     = contains(yamldecode(output.cloud_config).runcmd, ["systemctl", "enable", "--now", "iconctl-snapshot.timer"])
+    error_message = "the snapshot timer is enabled"
+  }
+}
+
+run "single_node_gets_a_certificate" {
+  command = plan
+
+  variables {
+    image_mode = "container"
+    tls_domain = "node.example.org"
+    tls_email  = "ops@example.org"
+  }
+
+  assert {
+    condition     = contains(yamldecode(output.cloud_config).runcmd, ["certbot", "--nginx", "--non-interactive", "--agree-tos", "--redirect", "-m", "ops@example.org", "-d", "node.example.org"])
+    error_message = "certbot obtains the certificate for the node's domain"
+  }
+  assert {
+    condition     = contains(yamldecode(output.cloud_config).packages, "python3-certbot-nginx")
+    error_message = "certbot's nginx plugin is installed"
+  }
+}
+
+run "asg_node_drains_before_termination" {
+  command = plan
+
+  variables {
+    drain_on_termination = "aws"
+    drain_seconds        = 90
+  }
+
+  assert {
+    condition     = strcontains(output.cloud_config, "autoscaling/target-lifecycle-state") && strcontains(output.cloud_config, "sleep 90")
+    error_message = "the drain watcher polls the lifecycle state and waits drain_seconds"
+  }
+  assert {
+    condition     = contains(yamldecode(output.cloud_config).runcmd, ["systemctl", "enable", "--now", "iconctl-drain-watch.service"])
+    error_message = "the drain watcher is enabled"
+  }
+}
+
+run "no_drain_watcher_by_default" {
+  command = plan
+
+  assert {
+    condition     = !strcontains(output.cloud_config, "iconctl-drain-watch")
+    error_message = "single nodes have no drain watcher"
+  }
+}
+
+run "tls_without_email_is_refused" {
+  command = plan
+
+  variables {
+    tls_domain = "node.example.org"
+  }
+
+  expect_failures = [output.cloud_config]
+}
+
+run "rejects_an_unknown_network" {
+  command = plan
+
+  variables {
+    network = "testnet"
+  }
+
+  expect_failures = [var.network]
+}
+
+run "rejects_a_store_that_is_not_a_bucket" {
+  command = plan
+
+  variables {
+    snapshot_store = "file:///tmp/x; rm -rf /"
+  }
+
+  expect_failures = [var.snapshot_store]
+}

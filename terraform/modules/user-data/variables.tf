@@ -1,0 +1,166 @@
+variable "role" {
+  type        = string
+  description = "node: a serving citizen node that restores from the latest snapshot at first boot. source: the source-of-truth node, which also takes snapshots on a timer."
+  default     = "node"
+
+  validation {
+    condition     = contains(["node", "source"], var.role)
+    error_message = "role must be one of: node, source."
+  }
+}
+
+variable "image_mode" {
+  type        = string
+  description = "baked: the machine image was built by Packer with the node roles, user data only writes settings and starts the units. container: a stock Debian image; user data installs Docker, nginx and iconctl and runs the node image."
+  default     = "baked"
+
+  validation {
+    condition     = contains(["baked", "container"], var.image_mode)
+    error_message = "image_mode must be one of: baked, container."
+  }
+}
+
+variable "network" {
+  type        = string
+  description = "ICON network: mainnet, lisbon or berlin."
+
+  validation {
+    condition     = contains(["mainnet", "lisbon", "berlin"], var.network)
+    error_message = "network must be one of: mainnet, lisbon, berlin."
+  }
+}
+
+variable "node_image" {
+  type        = string
+  description = "Container image of the node, e.g. iconloop/icon2-node:v1.4.2."
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$", var.node_image))
+    error_message = "node_image must be an image reference such as iconloop/icon2-node:v1.4.2."
+  }
+}
+
+variable "rpc_port" {
+  type        = number
+  description = "Node JSON-RPC port; bound to loopback, reached only through the local reverse proxy."
+  default     = 9000
+}
+
+variable "p2p_port" {
+  type        = number
+  description = "Node peer-to-peer port (public)."
+  default     = 7100
+}
+
+variable "agent_port" {
+  type        = number
+  description = "Port of the health and metrics agent (/healthz, /readyz, /metrics)."
+  default     = 9900
+}
+
+variable "proxy_port" {
+  type        = number
+  description = "Plain-HTTP port of the node's reverse proxy that the load balancer forwards to."
+  default     = 8080
+}
+
+variable "data_dir" {
+  type        = string
+  description = "Host directory of the node's data (mounted as /goloop/data in the container)."
+  default     = "/var/lib/icon/data"
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9._/-]+$", var.data_dir))
+    error_message = "data_dir must be an absolute path of letters, digits, dots, hyphens, underscores and slashes."
+  }
+}
+
+variable "data_disks" {
+  type        = string
+  description = "Glob of the block devices that hold the node's data (striped when several), e.g. /dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_* for instance-store NVMe. Empty: keep the data on the root disk."
+  default     = ""
+
+  validation {
+    condition     = can(regex("^(/dev/[A-Za-z0-9._/*-]+)?$", var.data_disks))
+    error_message = "data_disks must be empty or a glob under /dev such as /dev/disk/by-id/google-local-nvme-ssd-*."
+  }
+}
+
+variable "snapshot_store" {
+  type        = string
+  description = "Snapshot store URL (s3://bucket/prefix or gs://bucket/prefix); empty when sync is disabled."
+  default     = ""
+
+  validation {
+    condition     = can(regex("^((s3|gs)://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._/-]*)?)?$", var.snapshot_store))
+    error_message = "snapshot_store must be empty or an s3:// or gs:// URL such as s3://icon-api-snapshots-us-east-1/mainnet."
+  }
+}
+
+variable "sync_interval_minutes" {
+  type        = number
+  description = "Minutes between snapshots on the source node."
+  default     = 60
+
+  validation {
+    condition     = var.sync_interval_minutes >= 5 && var.sync_interval_minutes <= 10080
+    error_message = "sync_interval_minutes must be between 5 and 10080 (one week)."
+  }
+}
+
+variable "sync_keep" {
+  type        = number
+  description = "Snapshots kept by the source node's prune step."
+  default     = 24
+
+  validation {
+    condition     = var.sync_keep >= 1
+    error_message = "sync_keep must be at least 1."
+  }
+}
+
+variable "tls_domain" {
+  type        = string
+  description = "Hostname to obtain a Let's Encrypt certificate for with certbot on the node; null for nodes behind a TLS load balancer."
+  default     = null
+}
+
+variable "tls_email" {
+  type        = string
+  description = "Contact e-mail for Let's Encrypt; required when tls_domain is set."
+  default     = null
+
+  validation {
+    condition     = var.tls_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.tls_email))
+    error_message = "tls_email must be null or an e-mail address."
+  }
+}
+
+variable "iconctl_version" {
+  type        = string
+  description = "iconctl version installed with pip in container mode."
+  default     = "0.1.0"
+}
+
+variable "baked_units" {
+  type        = list(string)
+  description = "systemd units the baked image provides and user data starts, in order."
+  default     = ["icon-node.service", "iconctl-agent.service", "nginx.service"]
+}
+
+variable "drain_on_termination" {
+  type        = string
+  description = "Drain before the instance is terminated: \"aws\" watches the Auto Scaling lifecycle state in the instance metadata (IMDSv2); \"\" disables. Draining stops the agent (readiness fails, the load balancer stops sending new requests), waits drain_seconds, then stops the node cleanly."
+  default     = ""
+
+  validation {
+    condition     = contains(["", "aws"], var.drain_on_termination)
+    error_message = "drain_on_termination must be \"\" or \"aws\"."
+  }
+}
+
+variable "drain_seconds" {
+  type        = number
+  description = "Seconds between failing readiness and stopping the node when draining."
+  default     = 60
+}

@@ -1,0 +1,63 @@
+# What the orchestration passes on to the Ansible inventory, the global stack and the
+# status command. Serving nodes come and go with the group: list them by the group name
+# (or the iconctl-region tag) at run time.
+
+output "hostname" {
+  description = "This region's hostname (the global load balancer's origin)."
+  value       = var.domain
+}
+
+output "service_domain" {
+  description = "The public hostname the fleet serves."
+  value       = local.service_domain
+}
+
+output "lb_dns_name" {
+  description = "DNS name of the regional network load balancer."
+  value       = module.lb.dns_name
+}
+
+output "lb_zone_id" {
+  description = "Route 53 zone ID of the load balancer."
+  value       = module.lb.zone_id
+}
+
+output "autoscaling_group_name" {
+  description = "Autoscaling group of the serving nodes."
+  value       = module.nodes.autoscaling_group_name
+}
+
+output "source_public_ip" {
+  description = "Elastic IP of the source-of-truth node (the inventory's icon_source host), or null without sync."
+  value       = local.sync ? module.source_node[0].public_ip : null
+}
+
+output "source_private_ip" {
+  description = "Private address of the source-of-truth node, or null without sync."
+  value       = local.sync ? module.source_node[0].private_ip : null
+}
+
+output "source_instance_id" {
+  description = "EC2 instance ID of the source-of-truth node, or null without sync."
+  value       = local.sync ? module.source_node[0].instance_id : null
+}
+
+output "snapshot_bucket" {
+  description = "The region's snapshot bucket, or null without sync."
+  value       = local.sync ? module.snapshots[0].bucket : null
+}
+
+output "snapshot_store" {
+  description = "Snapshot store URL of the region, or null without sync."
+  value       = local.sync ? local.snapshot_store : null
+}
+
+output "vpc_id" {
+  description = "VPC of the region."
+  value       = module.network.vpc_id
+}
+
+output "ssh_user" {
+  description = "Login user of the machine image."
+  value       = "admin"
+}

@@ -1,0 +1,154 @@
+# Rendered by `iconctl render` into terraform.tfvars.json (the contract test keeps the two in
+# step): the region's part of the spec.
+
+variable "name" {
+  type        = string
+  description = "Deployment name (spec: name)."
+}
+
+variable "region" {
+  type        = string
+  description = "Region of this stack (spec: regions[].name)."
+}
+
+variable "network" {
+  type        = string
+  description = "ICON network: mainnet, lisbon or berlin (spec: network)."
+
+  validation {
+    condition     = contains(["mainnet", "lisbon", "berlin"], var.network)
+    error_message = "network must be one of: mainnet, lisbon, berlin."
+  }
+}
+
+variable "domain" {
+  type        = string
+  description = "Hostname this region serves: <region>.<domain> behind a global load balancer, the spec's domain for a lone region."
+}
+
+variable "node_image" {
+  type        = string
+  description = "Container image of the node (spec: node.image)."
+}
+
+variable "rpc_port" {
+  type        = number
+  description = "Node JSON-RPC port (spec: node.rpc_port); reached only through the local reverse proxy."
+  default     = 9000
+}
+
+variable "p2p_port" {
+  type        = number
+  description = "Node peer-to-peer port (spec: node.p2p_port)."
+  default     = 7100
+}
+
+variable "agent_port" {
+  type        = number
+  description = "Port of the health and metrics agent."
+  default     = 9900
+}
+
+variable "instance_type" {
+  type        = string
+  description = "Instance or machine type (spec: regions[].instance_type)."
+}
+
+variable "data_volume_gib" {
+  type        = number
+  description = "Space the chain needs on each node, in GiB."
+  default     = 2500
+
+  validation {
+    condition     = var.data_volume_gib >= 100 && var.data_volume_gib <= 16384
+    error_message = "data_volume_gib must be between 100 and 16384."
+  }
+}
+
+variable "snapshot_bucket" {
+  type        = string
+  description = "This region's snapshot bucket; empty when sync is disabled (spec: sync)."
+  default     = ""
+}
+
+variable "sync_interval_minutes" {
+  type        = number
+  description = "Minutes between snapshots on the source node (spec: sync.interval_minutes)."
+  default     = 60
+}
+
+variable "sync_keep" {
+  type        = number
+  description = "Snapshots kept (spec: sync.keep)."
+  default     = 24
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags (AWS) or labels (GCP) of every resource."
+  default     = {}
+}
+
+# Operator settings that are not part of the spec; the defaults are the secure choice.
+
+variable "ssh_cidrs" {
+  type        = list(string)
+  description = "CIDRs allowed to SSH; empty closes SSH."
+  default     = []
+}
+
+variable "monitoring_cidrs" {
+  type        = list(string)
+  description = "CIDRs of the Prometheus servers scraping the agents."
+  default     = []
+}
+
+variable "ami_id" {
+  type        = string
+  description = "Machine image baked by Packer; null boots Debian 12 and installs the node with user data."
+  default     = null
+}
+
+variable "route53_zone" {
+  type        = string
+  description = "Route 53 public hosted zone authoritative for the hostname (certificate validation and records); empty: the hostname's parent domain."
+  default     = ""
+}
+
+variable "vpc_id" {
+  type        = string
+  description = "Reuse this VPC instead of creating one (then subnet_ids is required)."
+  default     = null
+}
+
+variable "subnet_ids" {
+  type        = list(string)
+  description = "Public subnets of the reused VPC."
+  default     = []
+}
+
+variable "min_size" {
+  type        = number
+  description = "Minimum number of serving nodes (spec: regions[].min_size)."
+}
+
+variable "max_size" {
+  type        = number
+  description = "Maximum number of serving nodes (spec: regions[].max_size)."
+}
+
+variable "min_ready_nodes" {
+  type        = number
+  description = "The region counts as healthy in DNS while at least this many nodes are ready."
+  default     = 1
+}
+
+variable "health_checker_cidrs" {
+  type        = list(string)
+  description = "Ranges of the global load balancer's health checkers allowed to probe /readyz through the regional load balancer. Defaults to Cloudflare's published IPv4 ranges."
+  default = [
+    "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18",
+    "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17",
+    "162.158.0.0/15", "104.16.0.0/13", "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22",
+  ]
+}

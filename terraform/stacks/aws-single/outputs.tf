@@ -1,0 +1,41 @@
+# What the orchestration passes on to the Ansible inventory and the status command.
+
+output "hostname" {
+  description = "Hostname the node serves."
+  value       = var.domain
+}
+
+output "node_public_ip" {
+  description = "Elastic IP of the node (the inventory's ansible_host)."
+  value       = module.node.public_ip
+}
+
+output "node_private_ip" {
+  description = "Private address of the node."
+  value       = module.node.private_ip
+}
+
+output "node_instance_id" {
+  description = "EC2 instance ID of the node."
+  value       = module.node.instance_id
+}
+
+output "node_role" {
+  description = "node, or source when the node also takes snapshots."
+  value       = local.sync ? "source" : "node"
+}
+
+output "snapshot_bucket" {
+  description = "The region's snapshot bucket, or null without sync."
+  value       = local.sync ? module.snapshots[0].bucket : null
+}
+
+output "snapshot_store" {
+  description = "Snapshot store URL the node uses, or null without sync."
+  value       = local.sync ? local.snapshot_store : null
+}
+
+output "ssh_user" {
+  description = "Login user of the machine image."
+  value       = "admin"
+}

@@ -1,0 +1,53 @@
+# What the orchestration passes on to the Ansible inventory, the global stack and the
+# status command. Serving nodes come and go with the group: list them through the
+# instance group manager at run time.
+
+output "hostname" {
+  description = "This region's hostname (the global load balancer's origin)."
+  value       = var.domain
+}
+
+output "service_domain" {
+  description = "The public hostname the fleet serves."
+  value       = local.service_domain
+}
+
+output "lb_ip" {
+  description = "Public address of the regional load balancer (point the hostname here)."
+  value       = module.lb.ip_address
+}
+
+output "instance_group_manager" {
+  description = "Regional managed instance group of the serving nodes."
+  value       = module.nodes.instance_group_manager
+}
+
+output "source_public_ip" {
+  description = "Static address of the source-of-truth node (the inventory's icon_source host), or null without sync."
+  value       = local.sync ? module.source_node[0].public_ip : null
+}
+
+output "source_private_ip" {
+  description = "Internal address of the source-of-truth node, or null without sync."
+  value       = local.sync ? module.source_node[0].private_ip : null
+}
+
+output "source_instance_name" {
+  description = "Instance name of the source-of-truth node, or null without sync."
+  value       = local.sync ? module.source_node[0].instance_name : null
+}
+
+output "snapshot_bucket" {
+  description = "The region's snapshot bucket, or null without sync."
+  value       = local.sync ? module.snapshots[0].bucket : null
+}
+
+output "snapshot_store" {
+  description = "Snapshot store URL of the region, or null without sync."
+  value       = local.sync ? local.snapshot_store : null
+}
+
+output "ssh_user" {
+  description = "Login user (OS Login maps the operator's account; this is the image default)."
+  value       = "admin"
+}

@@ -1,0 +1,75 @@
+# One node in one GCP region serving the hostname itself, TLS by certbot on the node. With
+# sync enabled the node is also the region's source of truth and snapshots to the region's
+# bucket.
+
+module "naming" {
+  source = "../../modules/naming"
+
+  name            = var.name
+  region          = var.region
+  domain          = var.domain
+  snapshot_bucket = var.snapshot_bucket
+  tags            = var.tags
+}
+
+module "zones" {
+  source = "../../modules/gcp-zones"
+
+  region     = var.region
+  zone_count = 1
+}
+
+locals {
+  sync           = var.snapshot_bucket != ""
+  snapshot_store = local.sync ? "gs://${var.snapshot_bucket}/${var.network}" : ""
+  # Local NVMe SSDs come in 375 GB units and fixed counts; the smallest count that holds the chain.
+  local_ssd_count = try([for count in [1, 2, 4, 8, 16, 24] : count if count * 375 >= var.data_volume_gib * 1.074][0], 24)
+}
+
+module "network" {
+  source = "../../modules/gcp-network"
+
+  name    = module.naming.gcp_prefix
+  project = var.gcp_project
+  region  = var.region
+}
+
+module "node" {
+  source = "../../modules/gcp-single-node"
+
+  name                  = module.naming.gcp_prefix
+  service_account_id    = module.naming.service_account_id
+  project               = var.gcp_project
+  zone                  = module.zones.zones[0]
+  role                  = local.sync ? "source" : "node"
+  network               = var.network
+  node_image            = var.node_image
+  machine_image         = var.machine_image
+  machine_type          = var.instance_type
+  vpc_network           = module.network.network
+  subnetwork            = module.network.subnetwork
+  local_ssd_count       = local.local_ssd_count
+  rpc_port              = var.rpc_port
+  p2p_port              = var.p2p_port
+  agent_port            = var.agent_port
+  snapshot_store        = local.snapshot_store
+  sync_interval_minutes = var.sync_interval_minutes
+  sync_keep             = var.sync_keep
+  tls_email             = var.tls_email
+  dns_managed_zone      = var.dns_managed_zone
+  dns_names             = [var.domain]
+  ssh_cidrs             = var.ssh_cidrs
+  monitoring_cidrs      = var.monitoring_cidrs
+  labels                = module.naming.labels
+}
+
+module "snapshots" {
+  source = "../../modules/gcp-snapshot-bucket"
+  count  = local.sync ? 1 : 0
+
+  project  = var.gcp_project
+  bucket   = var.snapshot_bucket
+  location = var.region
+  writers  = { source = module.node.service_account_email }
+  labels   = module.naming.labels
+}

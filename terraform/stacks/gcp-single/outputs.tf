@@ -1,0 +1,41 @@
+# What the orchestration passes on to the Ansible inventory and the status command.
+
+output "hostname" {
+  description = "Hostname the node serves."
+  value       = var.domain
+}
+
+output "node_public_ip" {
+  description = "Static external address of the node (the inventory's ansible_host)."
+  value       = module.node.public_ip
+}
+
+output "node_private_ip" {
+  description = "Internal address of the node."
+  value       = module.node.private_ip
+}
+
+output "node_instance_name" {
+  description = "Instance name of the node."
+  value       = module.node.instance_name
+}
+
+output "node_role" {
+  description = "node, or source when the node also takes snapshots."
+  value       = local.sync ? "source" : "node"
+}
+
+output "snapshot_bucket" {
+  description = "The region's snapshot bucket, or null without sync."
+  value       = local.sync ? module.snapshots[0].bucket : null
+}
+
+output "snapshot_store" {
+  description = "Snapshot store URL the node uses, or null without sync."
+  value       = local.sync ? local.snapshot_store : null
+}
+
+output "ssh_user" {
+  description = "Login user (OS Login maps the operator's account; this is the image default)."
+  value       = "admin"
+}

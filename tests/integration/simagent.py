@@ -1,0 +1,108 @@
+"""Start `iconctl sim` and `iconctl agent` as real child processes on loopback for tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from tests.conftest import free_port
+
+
+class Service:
+    """A running `python -m iconctl <command> ... --json`; the first stdout line is its info."""
+
+    def __init__(self, *args: str, ready_timeout: float = 20) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "iconctl", *args, "--json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], ready_timeout)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            self.stop()
+            raise AssertionError(f"{args[0]} did not start: {self.stderr()}")
+        self.info: dict[str, Any] = json.loads(line)
+
+    def stderr(self) -> str:
+        if self.proc.poll() is None:
+            return ""
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read()
+
+    def send(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_sim(*args: str) -> Service:
+    return Service("sim", "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0", *args)
+
+
+def start_agent(*args: str) -> Service:
+    return Service("agent", "--listen", f"127.0.0.1:{free_port()}", *args)
+
+
+def http(method: str, url: str, body: Any = None, timeout: float = 5) -> tuple[int, bytes]:
+    """(status, body) of one request; connection failures raise."""
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def rpc(url: str, method: str, params: dict[str, Any] | None = None,
+        rid: Any = 1) -> tuple[int, dict[str, Any]]:
+    payload: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
+    if params is not None:
+        payload["params"] = params
+    status, body = http("POST", url, payload)
+    return status, json.loads(body)
+
+
+def control(sim: Service, path: str, body: Any = None) -> dict[str, Any]:
+    method = "GET" if body is None else "POST"
+    status, raw = http(method, sim.info["control_url"] + path, body)
+    assert status in (200, 202), raw
+    return json.loads(raw)
+
+
+def wait_for(predicate, timeout: float = 10, interval: float = 0.05, message: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}: {last}")

@@ -1,0 +1,189 @@
+"""plan / apply / destroy through the real pipeline: real terraform, packer and ansible-runner
+against provider-less stand-in stacks (tests/fixtures/assets), with a local state backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need_tool, run_iconctl
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSETS = ROOT / "tests" / "fixtures" / "assets"
+SPEC = ROOT / "tests" / "fixtures" / "specs" / "pipeline.yaml"
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    need_tool("terraform", "packer", "ansible-playbook")
+    spec = tmp_path / "iconctl.yaml"
+    shutil.copy(SPEC, spec)
+    (tmp_path / "out").mkdir()
+    env = {
+        "ICONCTL_ASSETS": str(ASSETS),
+        "ICONCTL_TEST_ROOT": str(tmp_path / "out"),
+        "ICONCTL_TEST_CF_TOKEN": "sentinel-token-4411",
+        "TF_VAR_python": sys.executable,
+        "TF_VAR_fail_unit": "",
+        "TF_VAR_sleep_unit": "",
+    }
+    return spec, env
+
+
+def _run(spec: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return run_iconctl(*args, str(spec), cwd=spec.parent, env=env, timeout=300)
+
+
+def _steps(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    report = json.loads(result.stdout)
+    return {f"{s['unit']}/{s['step']}": s["status"] for s in report["steps"]}
+
+
+def _state_resources(spec: Path, unit: str) -> list:
+    state = spec.parent / ".iconctl" / "state" / f"{unit}.tfstate"
+    return json.loads(state.read_text())["resources"]
+
+
+def test_apply_configures_and_rerun_skips(deployment) -> None:
+    spec, env = deployment
+    result = _run(spec, env, "apply", "--auto-approve", "--json")
+    assert result.returncode == 0, result.stderr
+    assert _steps(result) == {
+        "us-east-1/image": "done", "us-east-1/infra": "done", "us-east-1/config": "done",
+        "eu-central-1/infra": "done", "eu-central-1/config": "done",
+        "asia-northeast1/image": "done", "asia-northeast1/infra": "done",
+        "asia-northeast1/config": "done", "global/infra": "done",
+    }  # fmt: skip
+    # Ansible ran against the single node Terraform reported, with the rendered extravars.
+    assert (
+        spec.parent / "out" / "eu-central-1.txt"
+    ).read_text().strip() == "iconloop/icon2-node:v1.4.4"
+    # The image Packer built reached Terraform.
+    recorded = _state_resources(spec, "us-east-1")[0]["instances"][0]["attributes"]["output"]
+    assert recorded["value"]["image_id"] == "Null"
+    # Every tool's full output is kept in the run folder.
+    run_dir = Path(json.loads(result.stdout)["run_dir"])
+    assert "Apply complete" in (run_dir / "global-infra.log").read_text()
+    again = _run(spec, env, "apply", "--auto-approve", "--json")
+    assert again.returncode == 0, again.stderr
+    assert set(_steps(again).values()) == {"skipped"}
+    # No secret value lands in what iconctl keeps.
+    for path in (spec.parent / ".iconctl").rglob("*"):
+        if path.is_file() and path.suffix != ".tfplan":
+            assert "sentinel-token-4411" not in path.read_text(errors="replace"), path
+
+
+def test_plan_changes_nothing(deployment) -> None:
+    spec, env = deployment
+    result = _run(spec, env, "plan")
+    assert result.returncode == 0, result.stderr
+    assert "planned changes" in result.stdout and "us-east-1" in result.stdout
+    assert not (spec.parent / ".iconctl" / "progress.json").exists()
+    state_dir = spec.parent / ".iconctl" / "state"
+    assert all(_state_resources(spec, p.stem) == [] for p in state_dir.glob("*.tfstate"))
+    plan = json.loads(_run(spec, env, "plan", "--json").stdout)
+    assert {s["unit"]: s["plan"]["add"] for s in plan["steps"]} == {
+        "us-east-1": 1, "eu-central-1": 1, "asia-northeast1": 1, "global": 1,
+    }  # fmt: skip
+
+
+def test_failed_step_stops_and_rerun_resumes(deployment) -> None:
+    spec, env = deployment
+    failing = {**env, "TF_VAR_fail_unit": "eu-central-1"}
+    result = _run(spec, failing, "apply", "--auto-approve", "--json")
+    assert result.returncode == 5
+    assert "eu-central-1 infra: terraform plan failed" in result.stderr
+    assert "injected failure for eu-central-1" in result.stderr
+    assert "Traceback" not in result.stderr
+    steps = _steps(result)
+    assert steps["eu-central-1/infra"] == "failed"
+    assert steps["us-east-1/infra"] == "done"
+    assert "global/infra" not in steps  # global waits for every region
+    resumed = _run(spec, env, "apply", "--auto-approve", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    steps = _steps(resumed)
+    assert steps["us-east-1/image"] == steps["us-east-1/infra"] == "skipped"
+    assert steps["eu-central-1/infra"] == "done" and steps["global/infra"] == "done"
+
+
+def test_missing_terraform_is_exit_4(deployment, tmp_path: Path) -> None:
+    spec, env = deployment
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "python3").symlink_to(sys.executable)
+    result = _run(spec, {**env, "PATH": str(bare)}, "plan")
+    assert result.returncode == 4
+    assert "terraform is required" in result.stderr and "install Terraform" in result.stderr
+
+
+def test_apply_needs_a_terminal_or_auto_approve(deployment) -> None:
+    spec, env = deployment
+    result = _run(spec, env, "apply")
+    assert result.returncode == 2 and "--auto-approve" in result.stderr
+    assert not (spec.parent / ".iconctl" / "progress.json").exists()
+
+
+def test_region_filter(deployment) -> None:
+    spec, env = deployment
+    result = _run(spec, env, "apply", "--auto-approve", "--json", "--region", "eu-central-1")
+    assert result.returncode == 0, result.stderr
+    assert set(_steps(result)) == {"eu-central-1/infra", "eu-central-1/config"}
+    unknown = _run(spec, env, "plan", "--region", "mars-west-1")
+    assert unknown.returncode == 3 and "not in the spec" in unknown.stderr
+
+
+def test_destroy_reverse_order_and_protection(deployment) -> None:
+    spec, env = deployment
+    assert _run(spec, env, "apply", "--auto-approve").returncode == 0
+    spec.write_text(spec.read_text() + "protect: true\n")
+    refused = _run(spec, env, "destroy", "--auto-approve")
+    assert refused.returncode == 3 and "protect" in refused.stderr
+    assert _state_resources(spec, "global")
+    spec.write_text(spec.read_text().replace("protect: true\n", ""))
+    result = _run(spec, env, "destroy", "--auto-approve", "--json")
+    assert result.returncode == 0, result.stderr
+    units = [s["unit"] for s in json.loads(result.stdout)["steps"]]
+    assert units[0] == "global" and set(units[1:]) == {
+        "us-east-1",
+        "eu-central-1",
+        "asia-northeast1",
+    }
+    for unit in units:
+        assert _state_resources(spec, unit) == []
+
+
+def test_interrupt_stops_children_and_keeps_state_consistent(deployment) -> None:
+    spec, env = deployment
+    slow = {**os.environ, **env, "TF_VAR_sleep_unit": "eu-central-1", "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "iconctl", "apply", "--auto-approve", str(spec)],
+        cwd=spec.parent, env=slow, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    log = None
+    while time.monotonic() < deadline and log is None:
+        logs = list((spec.parent / ".iconctl" / "runs").glob("*/eu-central-1-infra.log"))
+        if logs and "local-exec" in logs[0].read_text():
+            log = logs[0]
+        time.sleep(0.2)
+    assert log is not None, "terraform never reached the slow provisioner"
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert time.monotonic() - started < 30
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    # Nothing left running, and the state is usable: a plain re-run finishes the work.
+    leftover = subprocess.run(["pgrep", "-f", "sleep 60"], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""
+    resumed = _run(spec, env, "apply", "--auto-approve", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert _steps(resumed)["eu-central-1/infra"] == "done"

@@ -1,0 +1,128 @@
+"""Helpers shared by the sync tests: chain-like data directories, servers on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import free_port, need_tool
+
+# A tiny HTTP server that serves a directory slowly, to catch a restore in the middle.
+SLOW_SERVER = r"""
+import functools, http.server, sys, time
+delay = float(sys.argv[3])
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        time.sleep(delay)
+        super().do_GET()
+h = functools.partial(H, directory=sys.argv[2])
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), h).serve_forever()
+"""
+
+
+def make_data_dir(root: Path, tables: int = 12, table_size: int = 2 * 1024 * 1024,
+                  seed: int = 1) -> Path:
+    """A goloop-like data directory: immutable .ldb tables, a growing .log, MANIFEST, CURRENT,
+    plus files a snapshot must leave out (auth.json, rconfig.json)."""
+    chain = root / "data" / "1"
+    chain.mkdir(parents=True)
+    for i in range(tables):
+        (chain / f"{i + 5:06d}.ldb").write_bytes(_bytes(table_size, seed * 1000 + i))
+    (chain / "000004.log").write_bytes(_bytes(300_000, seed * 1000 + 999))
+    (chain / "MANIFEST-000002").write_bytes(_bytes(5_000, seed * 1000 + 998))
+    (chain / "CURRENT").write_text("MANIFEST-000002\n")
+    (chain / "empty.ldb").write_bytes(b"")
+    (root / "auth.json").write_text('{"secret": "not chain data"}')
+    (root / "rconfig.json").write_text("{}")
+    return root
+
+
+def _bytes(n: int, seed: int) -> bytes:
+    out = bytearray()
+    counter = 0
+    while len(out) < n:
+        out += hashlib.blake2b(f"{seed}:{counter}".encode(), digest_size=64).digest() * 64
+        counter += 1
+    return bytes(out[:n])
+
+
+def tree(root: Path, skip_prefix: str = ".iconctl") -> dict[str, bytes]:
+    """Relative path -> content of every regular file, iconctl's own markers left out."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and not p.name.startswith(skip_prefix):
+            out[p.relative_to(root).as_posix()] = p.read_bytes()
+    return out
+
+
+def chain_tree(root: Path) -> dict[str, bytes]:
+    return {k: v for k, v in tree(root).items() if k.startswith("data/")}
+
+
+def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on 127.0.0.1:{port}")
+
+
+@contextlib.contextmanager
+def http_server(directory: Path, delay: float = 0.0):
+    """A real HTTP server process on loopback serving ``directory``; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_SERVER, str(port), str(directory),
+                             str(delay)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def moto_server():
+    """moto's S3 server as a real process on loopback; yields the environment to use it."""
+    beside = Path(sys.executable).parent / "moto_server"  # installed with the test extra
+    tool = str(beside) if beside.exists() else need_tool("moto_server")["moto_server"]
+    port = free_port()
+    proc = subprocess.Popen([tool, "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    try:
+        wait_port(port, proc)
+        os.environ.update(env)
+        yield env
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        proc.kill()
+        proc.wait()
+
+
+def create_bucket(env: dict[str, str], name: str) -> None:
+    import boto3
+
+    boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                 aws_access_key_id="testing", aws_secret_access_key="testing"
+                 ).create_bucket(Bucket=name)

@@ -1,0 +1,159 @@
+"""The agent's endpoints, metrics and options, driven without a network."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from iconctl.agent.health import NodeSample
+from iconctl.agent.httpserver import Request, parse_hostport
+from iconctl.agent.service import Agent, AgentConfig, display_url, rpc_url
+from iconctl.errors import InputError
+
+NOW = time.time()
+
+
+def request(method: str, path: str, peer: str = "127.0.0.1") -> Request:
+    return Request(method, path, path, "", "HTTP/1.1", {}, b"", peer)
+
+
+def split(raw: bytes) -> tuple[int, bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+@pytest.fixture
+def agent():
+    return Agent(AgentConfig(node="http://127.0.0.1:9000", rise=1, fall=1,
+                             references=["https://ref.example/api/v3"]))
+
+
+def observe(agent: Agent, **fields) -> None:
+    base = {"answered": True, "height": 1000, "block_time": NOW - 2, "state": "started"}
+    agent.sample = NodeSample(**{**base, **fields})
+    agent.evaluate(NOW)
+
+
+def test_probes_before_the_first_poll(agent):
+    status, body = split(agent.handle(request("GET", "/readyz")))
+    assert status == 503 and body.startswith(b"UNHEALTHY starting")
+
+
+def test_ready_body_is_exactly_ok_and_head_has_no_body(agent):
+    observe(agent)
+    assert split(agent.handle(request("GET", "/readyz"))) == (200, b"OK")
+    assert split(agent.handle(request("GET", "/healthz"))) == (200, b"OK")
+    raw = agent.handle(request("HEAD", "/readyz"))
+    assert raw.endswith(b"\r\n\r\n") and b"Content-Length: 2" in raw
+    assert split(agent.handle(request("POST", "/readyz")))[0] == 405
+
+
+def test_unready_body_names_the_reason(agent):
+    agent.references[0].up, agent.references[0].height = True, 1100
+    observe(agent)
+    status, body = split(agent.handle(request("GET", "/readyz")))
+    assert status == 503 and body == b"UNHEALTHY lag 100 blocks > 30 (node 1000, reference 1100)"
+    assert split(agent.handle(request("GET", "/healthz"))) == (200, b"OK")
+
+
+@pytest.mark.parametrize("peer", ["10.0.0.5", "192.168.1.9", "2001:db8::1"])
+def test_drain_endpoint_refuses_remote_clients(agent, peer):
+    observe(agent)
+    assert split(agent.handle(request("POST", "/drain", peer)))[0] == 403
+    assert split(agent.handle(request("DELETE", "/drain", peer)))[0] == 403
+    assert split(agent.handle(request("GET", "/readyz", peer))) == (200, b"OK")
+
+
+@pytest.mark.parametrize("peer", ["127.0.0.1", "::1"])
+def test_drain_from_loopback(agent, peer):
+    observe(agent)
+    assert split(agent.handle(request("POST", "/drain", peer))) == (200, b"draining\n")
+    assert split(agent.handle(request("GET", "/readyz"))) == (503, b"UNHEALTHY draining")
+    assert split(agent.handle(request("GET", "/healthz"))) == (200, b"OK")  # still alive
+    assert split(agent.handle(request("DELETE", "/drain", peer))) == (200, b"serving\n")
+    assert split(agent.handle(request("GET", "/readyz"))) == (200, b"OK")
+
+
+def test_metrics_names_and_values(agent):
+    agent.references[0].up, agent.references[0].height = True, 1003
+    agent.peers = 7
+    observe(agent)
+    agent.handle(request("GET", "/readyz"))
+    status, body = split(agent.handle(request("GET", "/metrics")))
+    text = body.decode()
+    assert status == 200
+    values = dict(re.findall(r"^(\S+) (\S+)$", text, re.M))
+    assert values["icon_node_block_height"] == "1000"
+    assert values["icon_node_lag_blocks"] == "3"
+    assert values["icon_node_ready"] == "1" and values["icon_node_up"] == "1"
+    assert values["icon_node_peers"] == "7" and values["icon_agent_draining"] == "0"
+    assert values['icon_reference_block_height{reference="https://ref.example/api/v3"}'] == "1003"
+    assert float(values["icon_node_last_block_age_seconds"]) > 0
+    assert "# TYPE icon_agent_poll_duration_seconds histogram" in text
+    assert 'icon_agent_poll_duration_seconds_bucket{target="node",le="+Inf"} 0' in text
+    assert values['icon_agent_probe_requests_total{path="/readyz"}'] == "1"
+    for line in text.splitlines():  # every sample line parses as name{labels} value
+        assert line.startswith("#") or re.match(r'^[a-z_]+(\{[^}]*\})? [-+0-9.eInfNa]+$', line)
+
+
+def test_metrics_omit_unknown_values(agent):
+    observe(agent, answered=False, height=None, block_time=None, state=None, error="timeout")
+    text = split(agent.handle(request("GET", "/metrics")))[1].decode()
+    assert "icon_node_up 0" in text and "icon_node_ready 0" in text
+    assert "icon_node_block_height " not in text and "icon_node_lag_blocks " not in text
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("http://127.0.0.1:9000", "http://127.0.0.1:9000/api/v3"),
+        ("http://127.0.0.1:9000/", "http://127.0.0.1:9000/api/v3"),
+        ("http://node:9000/api/v3/icon_dex", "http://node:9000/api/v3/icon_dex"),
+        ("https://ctz.solidwallet.io/api/v3", "https://ctz.solidwallet.io/api/v3"),
+    ],
+)
+def test_rpc_url(given, expected):
+    assert rpc_url(given, "--node") == expected
+
+
+@pytest.mark.parametrize("bad", ["127.0.0.1:9000", "ftp://x/api", "http://", "nonsense"])
+def test_rpc_url_rejects(bad):
+    with pytest.raises(InputError, match="--node"):
+        rpc_url(bad, "--node")
+
+
+def test_display_url_drops_credentials_and_query():
+    assert display_url("https://user:pw@ref.example:8443/api/v3?key=s") == (
+        "https://ref.example:8443/api/v3")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"max_lag_blocks": -1}, "--max-lag-blocks"),
+        ({"max_block_age": 0}, "--max-block-age"),
+        ({"poll_interval": 0}, "--poll-interval"),
+        ({"rise": 0}, "--rise"),
+        ({"references": ["http://a/api/v3", "http://a/api/v3"]}, "twice"),
+    ],
+)
+def test_config_validation(changes, message):
+    with pytest.raises(InputError, match=message):
+        Agent(AgentConfig(node="http://127.0.0.1:9000", **changes))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("127.0.0.1:9900", ("127.0.0.1", 9900)), ("[::1]:80", ("::1", 80)),
+     ("0.0.0.0:0", ("0.0.0.0", 0))],
+)
+def test_parse_hostport(value, expected):
+    assert parse_hostport(value, option="--listen") == expected
+
+
+@pytest.mark.parametrize("value", ["9900", ":9900", "host:", "host:99999", "host:x"])
+def test_parse_hostport_rejects(value):
+    with pytest.raises(InputError, match="--listen"):
+        parse_hostport(value, option="--listen")
