@@ -82,3 +82,30 @@ def test_bad_options_exit_3(args, message):
     result = run_iconctl("loadtest", *args)
     assert result.returncode == 3
     assert message in result.stderr
+
+
+def test_the_simulator_serves_the_whole_mix_without_errors():
+    from tests.integration.simagent import start_sim
+
+    with start_sim("--block-interval", "0.5") as sim:
+        result = run_iconctl(
+            "loadtest", "--endpoint", sim.info["url"], "--users", "4", "--duration", "4",
+            "--max-error-rate", "0", "--json",
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+    report = json.loads(result.stdout)
+    assert report["failures"] == 0 and report["requests"] > 50
+    assert set(report["methods"]) == MIX | {"batch[3]"}
+
+
+def test_the_simulators_injected_errors_break_the_error_budget():
+    from tests.integration.simagent import start_sim
+
+    with start_sim("--error-rate", "0.2", "--seed", "7") as sim:
+        result = run_iconctl(
+            "loadtest", "--endpoint", sim.info["url"], "--users", "2", "--duration", "3",
+            "--max-error-rate", "0.05", "--json",
+        )  # fmt: skip
+    report = json.loads(result.stdout)
+    assert result.returncode == 6
+    assert 0.08 < report["error_rate"] < 0.4

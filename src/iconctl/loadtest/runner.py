@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -61,21 +62,33 @@ class LoadTest:
         return float(self.users) if ramp <= 0 else round(max(self.users / ramp, 0.01), 3)
 
 
-def preflight(endpoint: str) -> int:
-    """The endpoint's current height; InputError when it does not answer icx_getLastBlock."""
+def preflight(endpoint: str, attempts: int = 3) -> int:
+    """The endpoint's current height; InputError when it does not answer icx_getLastBlock.
+
+    A few attempts, so one failed answer from an endpoint under test does not stop the run.
+    """
     body = json.dumps({"jsonrpc": "2.0", "method": "icx_getLastBlock", "id": 1}).encode()
-    request = urllib.request.Request(  # noqa: S310 - the scheme was checked: http(s) only
-        endpoint, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    reason: object = None
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(0.5)
+        request = urllib.request.Request(  # noqa: S310 - the scheme was checked: http(s) only
+            endpoint, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=PREFLIGHT_TIMEOUT_S) as response:  # noqa: S310
+                answer = json.loads(response.read(1_000_000))
+            return int(answer["result"]["height"])
+        except ConnectionRefusedError as exc:
+            reason = exc
+            break
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            if isinstance(reason, ConnectionRefusedError):
+                break
+    raise InputError(
+        f"{endpoint}: did not answer icx_getLastBlock ({reason}); is it a JSON-RPC v3 URL?"
     )
-    try:
-        with urllib.request.urlopen(request, timeout=PREFLIGHT_TIMEOUT_S) as response:  # noqa: S310
-            answer = json.loads(response.read(1_000_000))
-        return int(answer["result"]["height"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise InputError(
-            f"{endpoint}: did not answer icx_getLastBlock ({reason}); is it a JSON-RPC v3 URL?"
-        ) from None
 
 
 def run(test: LoadTest, *, on_line=None) -> Report:  # noqa: ANN001
