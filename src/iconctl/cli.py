@@ -561,6 +561,58 @@ def demo(
 
 
 @app.command()
+def statuspage(
+    spec: Annotated[
+        Path | None,
+        typer.Argument(help="Spec whose regions to watch (optional with --endpoint).",
+                       envvar="ICONCTL_SPEC"),
+    ] = None,
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option("--endpoint", help="[NAME=]URL of a JSON-RPC v3 endpoint (repeatable)."),
+    ] = None,
+    agent: Annotated[
+        list[str] | None,
+        typer.Option("--agent", help="NAME=URL of the agent serving NAME (repeatable)."),
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory of the static site.")] = Path(
+        "statuspage"
+    ),
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="Keep serving on loopback: rebuild on a timer, accept "
+                     "Alertmanager webhooks at /alertmanager."),
+    ] = False,
+    listen: Annotated[
+        str, typer.Option("--listen", help="HOST:PORT for --serve (loopback only; port 0: any).")
+    ] = "127.0.0.1:8080",
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds between rebuilds with --serve.")
+    ] = 60.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Build the public status page (per region status, height, lag, latency, uptime, incidents)."""
+    from iconctl.statuspage.command import run as run_statuspage
+
+    def ready(result, url) -> None:  # noqa: ANN001
+        if json_out:  # one line, so a parent process can read it with readline()
+            sys.stdout.write(json.dumps({**result.to_json(), "url": url}, default=str) + "\n")
+            sys.stdout.flush()
+            return
+        for region in result.regions:
+            reason = f" ({region['reason']})" if region["reason"] else ""
+            out.print(f"{region['name']}: {region['status']}{reason}", markup=False)
+        out.print(f"status page: {result.overall}, written to {result.out_dir}/", markup=False)
+        if url:
+            out.print(f"serving {url} (Alertmanager webhook: {url}alertmanager)", markup=False)
+
+    run_statuspage(
+        spec_path=spec, endpoints=endpoint or [], agents=agent or [], out_dir=out_dir,
+        serve=serve, listen=listen, interval_s=interval, on_ready=ready,
+    )  # fmt: skip
+
+
+@app.command()
 def loadtest(
     endpoint: Annotated[
         str,
