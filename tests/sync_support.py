@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import free_port, need_tool
+from tests.conftest import free_port, need_tool
 
 # A tiny HTTP server that serves a directory slowly, to catch a restore in the middle.
 SLOW_SERVER = r"""
@@ -27,8 +27,9 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), h).serve_foreve
 """
 
 
-def make_data_dir(root: Path, tables: int = 12, table_size: int = 2 * 1024 * 1024,
-                  seed: int = 1) -> Path:
+def make_data_dir(
+    root: Path, tables: int = 12, table_size: int = 2 * 1024 * 1024, seed: int = 1
+) -> Path:
     """A goloop-like data directory: immutable .ldb tables, a growing .log, MANIFEST, CURRENT,
     plus files a snapshot must leave out (auth.json, rconfig.json)."""
     chain = root / "data" / "1"
@@ -81,8 +82,11 @@ def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 
 def http_server(directory: Path, delay: float = 0.0):
     """A real HTTP server process on loopback serving ``directory``; yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_SERVER, str(port), str(directory),
-                             str(delay)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_SERVER, str(port), str(directory), str(delay)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_port(port, proc)
         yield f"http://127.0.0.1:{port}"
@@ -97,8 +101,11 @@ def moto_server():
     beside = Path(sys.executable).parent / "moto_server"  # installed with the test extra
     tool = str(beside) if beside.exists() else need_tool("moto_server")["moto_server"]
     port = free_port()
-    proc = subprocess.Popen([tool, "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [tool, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     env = {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -123,6 +130,10 @@ def moto_server():
 def create_bucket(env: dict[str, str], name: str) -> None:
     import boto3
 
-    boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
-                 aws_access_key_id="testing", aws_secret_access_key="testing"
-                 ).create_bucket(Bucket=name)
+    boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket=name)

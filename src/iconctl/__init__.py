@@ -1,6 +1,7 @@
 """iconctl: deploy and operate public ICON JSON-RPC endpoints from one YAML spec."""
 
 from iconctl.errors import (
+    CheckFailed,
     ExitCode,
     IconctlError,
     InputError,
@@ -14,6 +15,7 @@ from iconctl.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckFailed",
     "ExitCode",
     "IconctlError",
     "InputError",

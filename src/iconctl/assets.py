@@ -1,7 +1,7 @@
 """Where the infrastructure code lives: terraform/, packer/, ansible/ and compose/.
 
 In a source checkout they are the repository's own directories; in an installed wheel they
-are packaged under iconctl/_assets; ICONCTL_ASSETS points elsewhere (tests, forks).
+are packaged under iconctl/_data; ICONCTL_ASSETS points elsewhere (tests, forks).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def assets_root() -> Path:
         if not (root / "terraform").is_dir():
             raise InputError(f"ICONCTL_ASSETS={override}: no terraform/ directory there")
         return root
-    for candidate in (_PACKAGE / "_assets", _PACKAGE.parent.parent):
+    for candidate in (_PACKAGE / "_data", _PACKAGE.parent.parent):
         if (candidate / "terraform" / "stacks").is_dir():
             return candidate
     raise InputError(

@@ -142,13 +142,14 @@ app.add_typer(sync_app, name="sync")
 
 StoreOpt = Annotated[
     str,
-    typer.Option("--store", envvar="ICONCTL_SYNC_STORE",
-                 help="s3://bucket/prefix, gs://bucket/prefix, file:///path or a path, "
-                 "http(s)://host/prefix (restore and verify only)."),
+    typer.Option(
+        "--store",
+        envvar="ICONCTL_SYNC_STORE",
+        help="s3://bucket/prefix, gs://bucket/prefix, file:///path or a path, "
+        "http(s)://host/prefix (restore and verify only).",
+    ),
 ]
-WorkersOpt = Annotated[
-    int, typer.Option("--workers", min=1, max=256, help="Parallel transfers.")
-]
+WorkersOpt = Annotated[int, typer.Option("--workers", min=1, max=256, help="Parallel transfers.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 MetricsOpt = Annotated[
     Path | None,
@@ -172,8 +173,10 @@ def sync_snapshot(
     store: StoreOpt,
     admin_url: Annotated[
         str | None,
-        typer.Option("--admin-url", help="goloop RPC base URL; pause the chain through its "
-                     "admin API (with --chain)."),
+        typer.Option(
+            "--admin-url",
+            help="goloop RPC base URL; pause the chain through its admin API (with --chain).",
+        ),
     ] = None,
     chain: Annotated[
         str | None, typer.Option("--chain", help="Chain id or channel for the admin API.")
@@ -194,16 +197,29 @@ def sync_snapshot(
     """Checkpoint the data directory (pausing the node briefly) and upload what is new."""
     from iconctl.sync import snapshot
 
-    r = snapshot(data_dir, store, admin_url=admin_url, chain=chain, stop_cmd=stop_cmd,
-                 start_cmd=start_cmd, workers=workers, lock_wait=lock_wait,
-                 metrics_file=metrics_file, show_progress=not as_json)
-    _sync_report(r, as_json, [
-        f"snapshot {r['id']} published to {r['store']}",
-        f"  {r['files']} files, {r['bytes_scanned']} bytes scanned, {r['bytes_uploaded']} bytes "
-        f"uploaded in {r['chunks_uploaded']} chunks",
-        f"  node paused {r['pause_seconds']:.3f} s ({r['quiesce']}), total "
-        f"{r['duration_seconds']:.2f} s",
-    ])
+    r = snapshot(
+        data_dir,
+        store,
+        admin_url=admin_url,
+        chain=chain,
+        stop_cmd=stop_cmd,
+        start_cmd=start_cmd,
+        workers=workers,
+        lock_wait=lock_wait,
+        metrics_file=metrics_file,
+        show_progress=not as_json,
+    )
+    _sync_report(
+        r,
+        as_json,
+        [
+            f"snapshot {r['id']} published to {r['store']}",
+            f"  {r['files']} files, {r['bytes_scanned']} bytes scanned, "
+            f"{r['bytes_uploaded']} bytes uploaded in {r['chunks_uploaded']} chunks",
+            f"  node paused {r['pause_seconds']:.3f} s ({r['quiesce']}), total "
+            f"{r['duration_seconds']:.2f} s",
+        ],
+    )
 
 
 @sync_app.command("restore")
@@ -217,8 +233,11 @@ def sync_restore(
         bool, typer.Option("--force", help="Restore into a non-empty directory.")
     ] = False,
     no_sync: Annotated[
-        bool, typer.Option("--no-fsync", help="Skip flushing to disk before the completion "
-                           "marker (faster; not crash-safe).")
+        bool,
+        typer.Option(
+            "--no-fsync",
+            help="Skip flushing to disk before the completion marker (faster; not crash-safe).",
+        ),
     ] = False,
     workers: WorkersOpt = 16,
     metrics_file: MetricsOpt = None,
@@ -227,8 +246,16 @@ def sync_restore(
     """Fetch a snapshot in parallel straight into the data directory, verifying every byte."""
     from iconctl.sync import restore
 
-    r = restore(store, data_dir, snapshot_id=snapshot_id, force=force, workers=workers,
-                durable=not no_sync, metrics_file=metrics_file, show_progress=not as_json)
+    r = restore(
+        store,
+        data_dir,
+        snapshot_id=snapshot_id,
+        force=force,
+        workers=workers,
+        durable=not no_sync,
+        metrics_file=metrics_file,
+        show_progress=not as_json,
+    )
     if r["already_complete"]:
         lines = [f"{r['data_dir']} already holds the completed restore of snapshot {r['id']}"]
     else:
@@ -249,8 +276,10 @@ def sync_list(store: StoreOpt, as_json: JsonOpt = False) -> None:
     lines = [f"{'ID':28} {'CREATED':21} {'FILES':>8} {'BYTES':>16}"]
     for row in rows:
         mark = " latest" if row["latest"] else ("" if row["valid"] else " INVALID")
-        lines.append(f"{row['id']:28} {row['created']:21} {row['files'] or '-':>8} "
-                     f"{row['bytes'] or '-':>16}{mark}")
+        lines.append(
+            f"{row['id']:28} {row['created']:21} {row['files'] or '-':>8} "
+            f"{row['bytes'] or '-':>16}{mark}"
+        )
     if not rows:
         lines = [f"no snapshots in {store}"]
     _sync_report(rows, as_json, lines)  # type: ignore[arg-type]
@@ -277,7 +306,8 @@ def sync_verify(
         more = len(r["problems"]) - len(shown)
         raise IntegrityError(
             f"snapshot {r['id']} failed verification ({len(r['problems'])} problems): "
-            + "; ".join(shown) + (f"; and {more} more" if more else "")
+            + "; ".join(shown)
+            + (f"; and {more} more" if more else "")
         )
 
 
@@ -286,8 +316,10 @@ def sync_prune(
     store: StoreOpt,
     keep: Annotated[int, typer.Option("--keep", min=1, help="Snapshots to keep (newest).")],
     min_age: Annotated[
-        float, typer.Option("--min-age", min=0, help="Never delete chunks younger than this "
-                            "many seconds.")
+        float,
+        typer.Option(
+            "--min-age", min=0, help="Never delete chunks younger than this many seconds."
+        ),
     ] = 3600.0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -295,13 +327,15 @@ def sync_prune(
     from iconctl.sync import prune
 
     r = prune(store, keep, min_age=min_age)
-    lines = [f"kept {len(r['kept'])} snapshots, deleted {len(r['deleted'])}; "
-             f"{r['chunks_deleted']} chunks ({r['bytes_freed']} bytes) freed"]
+    lines = [
+        f"kept {len(r['kept'])} snapshots, deleted {len(r['deleted'])}; "
+        f"{r['chunks_deleted']} chunks ({r['bytes_freed']} bytes) freed"
+    ]
     if r["chunks_deferred"]:
-        lines.append("a snapshot is running: unreferenced chunks will be collected by a later "
-                     "prune")
+        lines.append(
+            "a snapshot is running: unreferenced chunks will be collected by a later prune"
+        )
     _sync_report(r, as_json, lines)
-
 
 
 # --- node simulator and health agent ---------------------------------------------------------
@@ -322,7 +356,8 @@ def _chain_id(value: str, option: str) -> int:
 @app.command("sim")
 def sim_command(
     listen: Annotated[str, typer.Option(help="HOST:PORT for the node API (port 0: any free).")] = (
-        "127.0.0.1:9000"),
+        "127.0.0.1:9000"
+    ),
     control_listen: Annotated[
         str | None,
         typer.Option(help="HOST:PORT of the scenario control endpoint (loopback only)."),
@@ -332,13 +367,15 @@ def sim_command(
     stall: Annotated[bool, typer.Option("--stall", help="Produce no blocks.")] = False,
     lag: Annotated[int, typer.Option(min=0, help="Serve this many blocks behind the chain.")] = 0,
     error_rate: Annotated[
-        float, typer.Option(help="Fraction of JSON-RPC requests answered with HTTP 500.")] = 0.0,
+        float, typer.Option(help="Fraction of JSON-RPC requests answered with HTTP 500.")
+    ] = 0.0,
     latency_ms: Annotated[float, typer.Option(help="Added latency of every API answer.")] = 0.0,
     admin_state: Annotated[str, typer.Option(help="Chain state in /admin/chain.")] = "started",
     peers: Annotated[int, typer.Option(help="Peers listed by /admin/chain/{cid}.")] = 8,
     batch_limit: Annotated[int, typer.Option(help="rpcBatchLimit: most requests per batch.")] = 10,
     ws_max_sessions: Annotated[
-        int, typer.Option(help="wsMaxSession: most concurrent websocket streams.")] = 10,
+        int, typer.Option(help="wsMaxSession: most concurrent websocket streams.")
+    ] = 10,
     data_dir: Annotated[
         Path | None,
         typer.Option(help="Write (or resume) a node-like data directory here as blocks come."),
@@ -348,7 +385,8 @@ def sim_command(
     channel: Annotated[str, typer.Option(help="Channel name.")] = "icon_dex",
     seed: Annotated[int | None, typer.Option(help="Random seed for the error-rate draw.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
-        False),
+        False
+    ),
 ) -> None:
     """Run a local ICON node simulator (goloop's JSON-RPC, admin API, metrics, websocket)."""
     from iconctl.agent.httpserver import is_loopback, parse_hostport
@@ -363,18 +401,43 @@ def sim_command(
             raise InputError("--control-listen: the control endpoint binds to loopback only")
     if not channel or "/" in channel:
         raise InputError(f"--channel: invalid channel name {channel!r}")
-    scenario = Scenario(block_interval=block_interval, stalled=stall, lag=lag,
-                        error_rate=error_rate, latency_ms=latency_ms, admin_state=admin_state,
-                        peers=peers, batch_limit=batch_limit, ws_max_sessions=ws_max_sessions)
-    options = SimOptions(host=host, port=port, control_host=control_host,
-                         control_port=control_port, start_height=start_height,
-                         cid=_chain_id(cid, "--cid"), nid=_chain_id(nid, "--nid"),
-                         channel=channel, data_dir=data_dir, seed=seed)
+    scenario = Scenario(
+        block_interval=block_interval,
+        stalled=stall,
+        lag=lag,
+        error_rate=error_rate,
+        latency_ms=latency_ms,
+        admin_state=admin_state,
+        peers=peers,
+        batch_limit=batch_limit,
+        ws_max_sessions=ws_max_sessions,
+    )
+    options = SimOptions(
+        host=host,
+        port=port,
+        control_host=control_host,
+        control_port=control_port,
+        start_height=start_height,
+        cid=_chain_id(cid, "--cid"),
+        nid=_chain_id(nid, "--nid"),
+        channel=channel,
+        data_dir=data_dir,
+        seed=seed,
+    )
 
     def ready(sim) -> None:
         if json_output:  # one line, so a parent process can read it with readline()
-            sys.stdout.write(json.dumps({"url": sim.url, "control_url": sim.control_url,
-                                         "height": sim.height, "channel": channel}) + "\n")
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "url": sim.url,
+                        "control_url": sim.control_url,
+                        "height": sim.height,
+                        "channel": channel,
+                    }
+                )
+                + "\n"
+            )
         else:
             control = f", control {sim.control_url}" if sim.control_url else ""
             out.print(f"simulator ready: {sim.url} (height {sim.height}{control})", markup=False)
@@ -391,7 +454,8 @@ def agent_command(
         typer.Option(help="A reference node's RPC URL for lag (repeatable)."),
     ] = None,
     listen: Annotated[str, typer.Option(help="HOST:PORT for /healthz, /readyz, /metrics.")] = (
-        "127.0.0.1:9900"),
+        "127.0.0.1:9900"
+    ),
     max_lag_blocks: Annotated[
         int | None, typer.Option(help="Most blocks behind the best reference [spec or 30].")
     ] = None,
@@ -400,7 +464,8 @@ def agent_command(
     ] = None,
     poll_interval: Annotated[float, typer.Option(help="Seconds between node polls.")] = 2.0,
     reference_interval: Annotated[
-        float, typer.Option(help="Seconds between polls of each reference.")] = 5.0,
+        float, typer.Option(help="Seconds between polls of each reference.")
+    ] = 5.0,
     timeout: Annotated[float, typer.Option(help="Timeout of each poll in seconds.")] = 2.0,
     rise: Annotated[int, typer.Option(help="Good polls in a row to become ready.")] = 3,
     fall: Annotated[int, typer.Option(help="Bad polls in a row to become unready.")] = 3,
@@ -408,7 +473,8 @@ def agent_command(
         Path | None, typer.Option(help="Take defaults from this spec's health section.")
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
-        False),
+        False
+    ),
 ) -> None:
     """Run the health agent: lag-aware /healthz and /readyz, /metrics, and a drain switch."""
     import logging
@@ -421,24 +487,40 @@ def agent_command(
     defaults = health_defaults(spec)
     references = list(reference) if reference else list(defaults.references)
     config = AgentConfig(
-        node=node, references=references, host=host, port=port,
+        node=node,
+        references=references,
+        host=host,
+        port=port,
         max_lag_blocks=max_lag_blocks if max_lag_blocks is not None else defaults.max_lag_blocks,
         max_block_age=max_block_age if max_block_age is not None else defaults.max_block_age,
-        poll_interval=poll_interval, reference_interval=reference_interval, timeout=timeout,
-        rise=rise, fall=fall,
+        poll_interval=poll_interval,
+        reference_interval=reference_interval,
+        timeout=timeout,
+        rise=rise,
+        fall=fall,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     def ready(agent) -> None:
         if json_output:  # one line, so a parent process can read it with readline()
-            sys.stdout.write(json.dumps({
-                "url": agent.url, "node": agent.node_rpc,
-                "references": [r.label for r in agent.references],
-                "max_lag_blocks": config.max_lag_blocks, "max_block_age": config.max_block_age,
-            }) + "\n")
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "url": agent.url,
+                        "node": agent.node_rpc,
+                        "references": [r.label for r in agent.references],
+                        "max_lag_blocks": config.max_lag_blocks,
+                        "max_block_age": config.max_block_age,
+                    }
+                )
+                + "\n"
+            )
         else:
-            out.print(f"agent ready: {agent.url} (node {agent.node_rpc}, "
-                      f"{len(agent.references)} references)", markup=False)
+            out.print(
+                f"agent ready: {agent.url} (node {agent.node_rpc}, "
+                f"{len(agent.references)} references)",
+                markup=False,
+            )
         sys.stdout.flush()
 
     run(config, ready)
@@ -537,24 +619,78 @@ def _ask_text(question: str) -> str:
 
 @app.command()
 def demo(
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Keep rendered files here (default: a temp dir).")
+    keep: Annotated[
+        Path | None,
+        typer.Option("--keep", help="Work in this directory and keep it (default: a temp dir)."),
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Run the whole flow locally on the bundled example; no cloud account needed."""
     from iconctl.demo import run_demo
-    from iconctl.spec.summary import table
 
-    report = run_demo(out_dir)
+    report = run_demo(err.print if json_out else out.print, keep=keep)
     if json_out:
-        print_json({"spec": report.spec, "out": str(report.out_dir), "files": report.files})
+        print_json(report.to_json())
         return
-    out.print("[bold]1. validate[/] the bundled multi-region spec: valid")
-    out.print(table(report.spec))
-    out.print(f"[bold]2. render[/] {len(report.files)} files into {report.out_dir}/")
-    for name in report.files:
-        out.print(f"   {name}", markup=False)
+    if report.status is not None:
+        from iconctl.status import table
+
+        out.print(table(report.status))
+    out.print(f"demo finished in {report.seconds:.1f} s")
+
+
+@app.command()
+def status(
+    spec: Annotated[
+        Path | None,
+        typer.Argument(help="The spec (optional: regions, references, readiness rules)."),
+    ] = None,
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--endpoint", metavar="[REGION=]URL", help="A JSON-RPC endpoint (repeatable)."
+        ),
+    ] = None,
+    agent: Annotated[
+        list[str] | None,
+        typer.Option("--agent", metavar="[REGION=]URL", help="A node's health agent (repeatable)."),
+    ] = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option("--reference", metavar="URL", help="Measure lag against this endpoint."),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe.")] = 5.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Height, lag, readiness and latency of every endpoint and node; exit 7 if a region has
+    no ready node."""
+    from iconctl.status import check, collect, parse_target, table
+
+    loaded = None
+    if spec is not None or DEFAULT_SPEC.exists():
+        from iconctl.spec import load_spec
+
+        loaded = load_spec(spec or DEFAULT_SPEC)
+    targets = [parse_target("endpoint", e) for e in endpoint or []]
+    targets += [parse_target("agent", a) for a in agent or []]
+    if not targets and loaded is not None:
+        targets = [parse_target("endpoint", f"https://{loaded.domain}/api/v3")]
+    if not targets:
+        raise UsageError("nothing to check: give --endpoint or --agent, or a spec")
+    report = collect(
+        targets,
+        references=list(reference or (loaded.references if loaded else [])),
+        max_lag_blocks=loaded.health.max_lag_blocks if loaded else 30,
+        max_block_age=loaded.health.max_block_age_seconds if loaded else 60,
+        timeout=timeout,
+    )
+    try:
+        check(report, loaded)
+    finally:
+        if json_out:
+            print_json(report.to_json())
+        else:
+            out.print(table(report))
 
 
 # --- global layer: statuspage, loadtest -------------------------------------------------------

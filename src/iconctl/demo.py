@@ -1,21 +1,51 @@
 """`iconctl demo`: the whole flow on this machine, on the bundled example, no cloud account.
 
-Today it validates the bundled multi-region spec and renders every tool's inputs into a
-scratch directory, then reports what would be deployed; later stages (simulated nodes,
-snapshot and restore, health, status) join as they are built.
+1. validate the bundled multi-region spec and render every tool's inputs;
+2. start an S3 server (moto) on loopback with the region's snapshot bucket;
+3. start a source-of-truth node (the simulator, writing a chain-like data directory) and its
+   health agent;
+4. snapshot the source into the bucket (pausing it through the admin API), then restore the
+   snapshot into an empty directory as a new node would at boot;
+5. start the new node on the restored data with its agent, wait until both are ready;
+6. show `iconctl status` for both; stop everything and remove what the demo created.
+
+Every step runs the real commands (`iconctl sim`, `agent`, `sync snapshot`, `sync restore`)
+as separate processes on 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from iconctl import process
+from iconctl.errors import IconctlError, ToolFailed, ToolNotFound
 from iconctl.render import render
 from iconctl.spec import parse_spec
 from iconctl.spec.summary import summary
 from iconctl.starter import example_text
+from iconctl.status import StatusReport, Target, check, collect
+
+EXAMPLE = "multi-region"
+REGION = "us-east-1"  # the region whose snapshot bucket the demo emulates
+AWS_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "demo",
+    "AWS_SECRET_ACCESS_KEY": "demo",  # moto accepts any credentials
+    "AWS_DEFAULT_REGION": REGION,
+}
 
 
 @dataclass
@@ -23,14 +53,228 @@ class DemoReport:
     spec: dict[str, Any]
     out_dir: Path
     files: list[str] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    status: StatusReport | None = None
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec,
+            "out": str(self.out_dir),
+            "files": self.files,
+            "steps": self.steps,
+            "status": self.status.to_json() if self.status else None,
+            "seconds": round(self.seconds, 2),
+        }
 
 
-def run_demo(out_dir: Path | None = None, example: str = "multi-region") -> DemoReport:
+class Service:
+    """A long-running iconctl command whose first stdout line is a JSON ready message."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.name = name
+        self._log = log.open("w")
+        self.proc = subprocess.Popen(
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
+            text=True, start_new_session=True,
+        )  # fmt: skip
+
+    def ready(self, timeout: float = 20.0) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if line.strip().startswith("{"):
+                return json.loads(line)
+            if self.proc.poll() is not None:
+                break
+        self.stop()
+        raise IconctlError(f"demo: {self.name} did not start; see {self._log.name}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def run_demo(
+    say: Callable[[str], None] = print, *, keep: Path | None = None, example: str = EXAMPLE
+) -> DemoReport:
+    started = time.monotonic()
     spec = parse_spec(example_text(example), filename=f"<bundled {example} example>")
-    target = out_dir or Path(tempfile.mkdtemp(prefix="iconctl-demo-")) / "build"
-    written = render(spec, target)
-    return DemoReport(
-        spec=summary(spec),
-        out_dir=target,
-        files=[str(p.relative_to(target.absolute())) for p in written],
-    )
+    workdir = Path(tempfile.mkdtemp(prefix="iconctl-demo-")) if keep is None else keep
+    workdir.mkdir(parents=True, exist_ok=True)
+    written = render(spec, workdir / "build")
+    report = DemoReport(
+        summary(spec), workdir / "build",
+        [str(p.relative_to((workdir / "build").absolute())) for p in written],
+    )  # fmt: skip
+    step = _stepper(report, say)
+    step("validate and render", f"{len(written)} files in {workdir / 'build'}")
+    region = next(r for r in spec.regions if r.name == REGION)
+    bucket = spec.snapshot_bucket(region) or f"{spec.name}-snapshots-{REGION}"
+    store = f"s3://{bucket}/{spec.network}"
+    try:
+        with contextlib.ExitStack() as stack:
+            env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL": _start_s3(stack, workdir)}
+            _create_bucket(env, bucket)
+            step("S3 server", f"moto on {env['AWS_ENDPOINT_URL']}, bucket {bucket}")
+
+            source = _service(stack, workdir, env, "source node", "sim", "--listen",
+                              "127.0.0.1:0", "--block-interval", "0.5", "--data-dir",
+                              str(workdir / "source"))  # fmt: skip
+            source_agent = _agent(stack, workdir, env, "source agent", source["url"], [])
+            time.sleep(1.5)  # a few blocks into the data directory
+            step("source node", f"{source['url']} (agent {source_agent['url']})")
+
+            snap = _iconctl_json(env, "sync", "snapshot", "--data-dir", str(workdir / "source"),
+                                 "--store", store, "--admin-url", _base(source["url"]),
+                                 "--chain", "0x1")  # fmt: skip
+            step("snapshot", f"{snap['id']}: {snap['files']} files, {snap['bytes_uploaded']} "
+                 f"bytes uploaded, node paused {snap['pause_seconds']:.3f} s")  # fmt: skip
+
+            restored = _iconctl_json(env, "sync", "restore", "--store", store, "--data-dir",
+                                     str(workdir / "restored"))  # fmt: skip
+            step("restore", f"{restored['files']} files, {restored['bytes_total']} bytes "
+                 f"verified in {restored['duration_seconds']:.2f} s into "
+                 f"{workdir / 'restored'}")  # fmt: skip
+
+            fresh = _service(stack, workdir, env, "restored node", "sim", "--listen",
+                             "127.0.0.1:0", "--block-interval", "0.5", "--data-dir",
+                             str(workdir / "restored"))  # fmt: skip
+            fresh_agent = _agent(stack, workdir, env, "restored agent", fresh["url"],
+                                 [source["url"]])  # fmt: skip
+            waited = _wait_ready([source_agent["url"], fresh_agent["url"]], timeout=30)
+            step("readiness", f"both agents answer OK after {waited:.1f} s")
+
+            report.status = collect(
+                [Target("endpoint", source["url"], REGION),
+                 Target("endpoint", fresh["url"], REGION),
+                 Target("agent", source_agent["url"], REGION),
+                 Target("agent", fresh_agent["url"], REGION)],
+                references=[source["url"]], max_lag_blocks=spec.health.max_lag_blocks,
+                max_block_age=spec.health.max_block_age_seconds, timeout=5,
+            )  # fmt: skip
+            check(report.status, None)
+            step("status", "every node ready")
+    finally:
+        if keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report.seconds = time.monotonic() - started
+    step("clean up", "stopped every process" + ("" if keep else ", removed the work directory"))
+    return report
+
+
+def _stepper(report: DemoReport, say: Callable[[str], None]) -> Callable[[str, str], None]:
+    started = time.monotonic()
+
+    def step(name: str, detail: str) -> None:
+        elapsed = time.monotonic() - started
+        report.steps.append({"step": name, "detail": detail, "at_seconds": round(elapsed, 2)})
+        say(f"[bold]{len(report.steps)}. {name}[/] ({elapsed:.1f} s): {detail}")
+
+    return step
+
+
+def _iconctl(*args: str) -> list[str]:
+    return [sys.executable, "-m", "iconctl", *args]
+
+
+def _service(stack: contextlib.ExitStack, workdir: Path, env: dict[str, str], name: str,
+             *args: str) -> dict[str, Any]:  # fmt: skip
+    log = workdir / "logs" / f"{name.replace(' ', '-')}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    service = Service(name, _iconctl(*args, "--json"), env, log)
+    stack.callback(service.stop)
+    return service.ready()
+
+
+def _agent(stack: contextlib.ExitStack, workdir: Path, env: dict[str, str], name: str,
+           node: str, references: list[str]) -> dict[str, Any]:  # fmt: skip
+    refs = [arg for ref in references for arg in ("--reference", ref)]
+    return _service(stack, workdir, env, name, "agent", "--node", node, "--listen", "127.0.0.1:0",
+                    "--poll-interval", "0.5", "--reference-interval", "0.5", "--rise", "2",
+                    *refs)  # fmt: skip
+
+
+def _iconctl_json(env: dict[str, str], *args: str) -> dict[str, Any]:
+    result = process.run(_iconctl(*args, "--json"), step=f"iconctl {' '.join(args[:2])}",
+                         env=env, capture=True, timeout=120)  # fmt: skip
+    return json.loads(result.stdout)
+
+
+def _start_s3(stack: contextlib.ExitStack, workdir: Path) -> str:
+    server = Path(sys.executable).parent / "moto_server"
+    if not server.exists() and shutil.which("moto_server") is None:
+        raise ToolNotFound(
+            tool="moto_server", hint="the demo's S3 server: pip install 'moto[server]>=5'"
+        )
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = (workdir / "logs").joinpath("s3.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    handle = log.open("w")
+    proc = subprocess.Popen(
+        [str(server) if server.exists() else "moto_server", "-H", "127.0.0.1", "-p", str(port)],
+        stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        handle.close()
+
+    stack.callback(stop)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return url
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise ToolFailed(step="demo: start moto_server", argv=["moto_server"], returncode=1,
+                     tail=log.read_text()[-2000:])  # fmt: skip
+
+
+def _create_bucket(env: dict[str, str], bucket: str) -> None:
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=REGION,
+                          aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])  # fmt: skip
+    client.create_bucket(Bucket=bucket)
+
+
+def _base(url: str) -> str:
+    return url.split("/api/v3")[0]
+
+
+def _wait_ready(agents: list[str], timeout: float) -> float:
+    started = time.monotonic()
+    pending = set(agents)
+    while pending and time.monotonic() - started < timeout:
+        for url in list(pending):
+            if _ready(url):
+                pending.discard(url)
+        time.sleep(0.2)
+    if pending:
+        raise IconctlError(f"demo: not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
+    return time.monotonic() - started
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/readyz", timeout=2) as response:  # noqa: S310
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False

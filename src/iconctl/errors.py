@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     TOOL_MISSING = 4
     TOOL_FAILED = 5
     INTEGRITY = 6
+    CHECK_FAILED = 7
 
 
 class IconctlError(Exception):
@@ -118,3 +119,13 @@ class IntegrityError(IconctlError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         self.path = path
         super().__init__(f"{path}: {message}" if path else message)
+
+
+class CheckFailed(IconctlError):
+    """What was checked is unhealthy: a region with no ready node, a broken load-test threshold.
+
+    Not in the original contract's list (0-6), which has no code for "the command worked and the
+    answer is no"; see docs/cli.md.
+    """
+
+    exit_code = ExitCode.CHECK_FAILED

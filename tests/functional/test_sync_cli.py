@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from sync_support import chain_tree, make_data_dir
+
+from tests.sync_support import chain_tree, make_data_dir
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -15,8 +16,16 @@ def test_full_cycle_on_a_plain_path_store(tmp_path: Path, iconctl):
     node = make_data_dir(tmp_path / "node", tables=4)
     store = tmp_path / "store"
     metrics = tmp_path / "sync.prom"
-    res = iconctl("sync", "snapshot", "--data-dir", str(node), "--store", str(store),
-                  "--metrics-file", str(metrics))
+    res = iconctl(
+        "sync",
+        "snapshot",
+        "--data-dir",
+        str(node),
+        "--store",
+        str(store),
+        "--metrics-file",
+        str(metrics),
+    )
     assert res.returncode == 0, res.stderr
     assert "published" in res.stdout and "node paused" in res.stdout
     assert 'icon_sync_last_success_timestamp_seconds{operation="snapshot"}' in metrics.read_text()
@@ -31,8 +40,16 @@ def test_full_cycle_on_a_plain_path_store(tmp_path: Path, iconctl):
     assert res.returncode == 0 and json.loads(res.stdout)["ok"] is True
 
     target = tmp_path / "new-node"
-    res = iconctl("sync", "restore", "--store", str(store), "--data-dir", str(target),
-                  "--metrics-file", str(metrics))
+    res = iconctl(
+        "sync",
+        "restore",
+        "--store",
+        str(store),
+        "--data-dir",
+        str(target),
+        "--metrics-file",
+        str(metrics),
+    )
     assert res.returncode == 0, res.stderr
     assert chain_tree(target) == chain_tree(node)
     text = metrics.read_text()
@@ -48,8 +65,16 @@ def test_full_cycle_on_a_plain_path_store(tmp_path: Path, iconctl):
 
 def test_failure_is_recorded_in_metrics(tmp_path: Path, iconctl):
     metrics = tmp_path / "sync.prom"
-    res = iconctl("sync", "restore", "--store", str(tmp_path / "empty"), "--data-dir",
-                  str(tmp_path / "t"), "--metrics-file", str(metrics))
+    res = iconctl(
+        "sync",
+        "restore",
+        "--store",
+        str(tmp_path / "empty"),
+        "--data-dir",
+        str(tmp_path / "t"),
+        "--metrics-file",
+        str(metrics),
+    )
     assert res.returncode == 6 and "no snapshot" in res.stderr
     assert 'icon_sync_last_failure_timestamp_seconds{operation="restore"}' in metrics.read_text()
     assert "icon_sync_last_success_timestamp_seconds{" not in metrics.read_text()
@@ -61,8 +86,11 @@ def test_failure_is_recorded_in_metrics(tmp_path: Path, iconctl):
         (["sync", "snapshot", "--store", "x"], 2, "--data-dir"),
         (["sync", "restore", "--data-dir", "x"], 2, "--store"),
         (["sync", "prune", "--store", "x", "--keep", "0"], 2, "--keep"),
-        (["sync", "snapshot", "--data-dir", "/nonexistent-dir", "--store", "/tmp/s"], 3,
-         "not a directory"),
+        (
+            ["sync", "snapshot", "--data-dir", "/nonexistent-dir", "--store", "/tmp/s"],
+            3,
+            "not a directory",
+        ),
         (["sync", "list", "--store", "ftp://host/x"], 3, "unsupported store URL"),
         (["sync", "list", "--store", "s3://"], 3, "invalid store URL"),
         (["sync", "verify", "--store", "/tmp", "--snapshot", "nope"], 6, "invalid snapshot id"),

@@ -23,7 +23,10 @@ class Service:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "iconctl", *args, "--json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], ready_timeout)
@@ -72,8 +75,9 @@ def http(method: str, url: str, body: Any = None, timeout: float = 5) -> tuple[i
     data = None
     if body is not None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
             return resp.status, resp.read()
@@ -81,8 +85,9 @@ def http(method: str, url: str, body: Any = None, timeout: float = 5) -> tuple[i
         return exc.code, exc.read()
 
 
-def rpc(url: str, method: str, params: dict[str, Any] | None = None,
-        rid: Any = 1) -> tuple[int, dict[str, Any]]:
+def rpc(
+    url: str, method: str, params: dict[str, Any] | None = None, rid: Any = 1
+) -> tuple[int, dict[str, Any]]:
     payload: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
     if params is not None:
         payload["params"] = params

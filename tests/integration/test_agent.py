@@ -16,8 +16,18 @@ from tests.integration.simagent import control, http, start_agent, start_sim, wa
 
 pytestmark = pytest.mark.timeout(90)
 
-FAST = ("--poll-interval", "0.1", "--reference-interval", "0.1", "--timeout", "0.5",
-        "--rise", "2", "--fall", "2")
+FAST = (
+    "--poll-interval",
+    "0.1",
+    "--reference-interval",
+    "0.1",
+    "--timeout",
+    "0.5",
+    "--rise",
+    "2",
+    "--fall",
+    "2",
+)
 
 
 def base(sim) -> str:
@@ -34,8 +44,9 @@ def metrics(agent) -> dict[str, float]:
     return {k: float(v) for k, v in re.findall(r"^([^#\s]\S*) (\S+)$", text, re.M)}
 
 
-def wait_probe(agent, status: int, starts: str = "", path: str = "/readyz",
-               timeout: float = 10) -> str:
+def wait_probe(
+    agent, status: int, starts: str = "", path: str = "/readyz", timeout: float = 10
+) -> str:
     def check():
         got = probe(agent, path)
         return got if got[0] == status and got[1].startswith(starts) else None
@@ -71,8 +82,9 @@ def test_in_sync(node, reference):
 
 def test_lagging_then_catching_up(node, reference):
     control(node, "/scenario", {"lag": 200})
-    with start_agent("--node", base(node), "--reference", reference.info["url"],
-                     "--max-lag-blocks", "50", *FAST) as agent:
+    with start_agent(
+        "--node", base(node), "--reference", reference.info["url"], "--max-lag-blocks", "50", *FAST
+    ) as agent:
         reason = wait_probe(agent, 503, "UNHEALTHY lag")
         assert re.match(r"UNHEALTHY lag \d+ blocks > 50 \(node \d+, reference \d+\)", reason)
         assert metrics(agent)["icon_node_lag_blocks"] > 50
@@ -82,8 +94,17 @@ def test_lagging_then_catching_up(node, reference):
 
 
 def test_stalled(node, reference):
-    with start_agent("--node", base(node), "--reference", reference.info["url"],
-                     "--max-block-age", "1", "--max-lag-blocks", "1000", *FAST) as agent:
+    with start_agent(
+        "--node",
+        base(node),
+        "--reference",
+        reference.info["url"],
+        "--max-block-age",
+        "1",
+        "--max-lag-blocks",
+        "1000",
+        *FAST,
+    ) as agent:
         wait_probe(agent, 200)
         control(node, "/scenario", {"stalled": True})
         reason = wait_probe(agent, 503, "UNHEALTHY last block")
@@ -112,8 +133,9 @@ def test_node_restart_recovers(node):
 
 
 def test_references_down_node_progress_decides(node, reference):
-    with start_agent("--node", base(node), "--reference", reference.info["url"],
-                     "--max-block-age", "1", *FAST) as agent:
+    with start_agent(
+        "--node", base(node), "--reference", reference.info["url"], "--max-block-age", "1", *FAST
+    ) as agent:
         wait_probe(agent, 200)
         reference.stop()
         label = f'icon_reference_up{{reference="{reference.info["url"]}"}}'
@@ -142,11 +164,16 @@ def test_flapping_suppressed():
     with it, the state holds."""
     with start_sim("--block-interval", "0.05", "--error-rate", "0.25", "--seed", "7") as flaky:
         common = ("--node", base(flaky), "--poll-interval", "0.05", "--timeout", "0.5")
-        with start_agent(*common, "--rise", "1", "--fall", "1") as jumpy, \
-                start_agent(*common, "--rise", "6", "--fall", "6") as steady:
+        with (
+            start_agent(*common, "--rise", "1", "--fall", "1") as jumpy,
+            start_agent(*common, "--rise", "6", "--fall", "6") as steady,
+        ):
             name = "icon_agent_ready_transitions_total"
-            wait_for(lambda: metrics(jumpy)['icon_agent_polls_total{target="node",result="ok"}']
-                     >= 60, timeout=30, message="60 polls")
+            wait_for(
+                lambda: metrics(jumpy)['icon_agent_polls_total{target="node",result="ok"}'] >= 60,
+                timeout=30,
+                message="60 polls",
+            )
             assert metrics(jumpy)[name] >= 4
             assert metrics(steady)[name] <= 1
             assert probe(steady) == (200, "OK")
@@ -173,8 +200,11 @@ def test_probe_rate_does_not_reach_the_node(node):
 
     def node_calls() -> float:
         text = http("GET", base(node) + "/metrics")[1].decode()
-        line = next(x for x in text.splitlines()
-                    if x.startswith("goloop_jsonrpc_retrieve_cnt{") and "icx_getLastBlock" in x)
+        line = next(
+            x
+            for x in text.splitlines()
+            if x.startswith("goloop_jsonrpc_retrieve_cnt{") and "icx_getLastBlock" in x
+        )
         return float(line.split()[-1])
 
     with start_agent("--node", base(node), "--poll-interval", "0.1") as agent:
@@ -201,8 +231,11 @@ def test_probe_rate_does_not_reach_the_node(node):
 
 def test_spec_gives_defaults(tmp_path, node):
     spec = yaml.safe_load((EXAMPLES / "single-node.yaml").read_text())
-    spec["health"] = {"max_lag_blocks": 7, "max_block_age_seconds": 45,
-                      "references": ["https://127.0.0.1:1/api/v3"]}
+    spec["health"] = {
+        "max_lag_blocks": 7,
+        "max_block_age_seconds": 45,
+        "references": ["https://127.0.0.1:1/api/v3"],
+    }
     path = tmp_path / "iconctl.yaml"
     path.write_text(yaml.safe_dump(spec))
     with start_agent("--node", base(node), "--spec", str(path), *FAST) as agent:
@@ -210,8 +243,9 @@ def test_spec_gives_defaults(tmp_path, node):
         assert agent.info["references"] == ["https://127.0.0.1:1/api/v3"]
         assert wait_probe(agent, 200) == "OK"  # the unreachable reference is simply down
         assert metrics(agent)['icon_reference_up{reference="https://127.0.0.1:1/api/v3"}'] == 0
-    with start_agent("--node", base(node), "--spec", str(path), "--max-lag-blocks", "9",
-                     *FAST) as agent:
+    with start_agent(
+        "--node", base(node), "--spec", str(path), "--max-lag-blocks", "9", *FAST
+    ) as agent:
         assert agent.info["max_lag_blocks"] == 9  # flags win over the spec
 
 

@@ -32,9 +32,17 @@ def test_last_block_has_goloop_fields_and_advances(sim):
     assert status == 200
     assert body["jsonrpc"] == "2.0" and body["id"] == 1001
     block = body["result"]
-    assert set(block) == {"block_hash", "confirmed_transaction_list", "height",
-                          "merkle_tree_root_hash", "peer_id", "prev_block_hash", "signature",
-                          "time_stamp", "version"}
+    assert set(block) == {
+        "block_hash",
+        "confirmed_transaction_list",
+        "height",
+        "merkle_tree_root_hash",
+        "peer_id",
+        "prev_block_hash",
+        "signature",
+        "time_stamp",
+        "version",
+    }
     assert isinstance(block["height"], int) and block["height"] >= 500
     assert isinstance(block["time_stamp"], int)
     assert abs(block["time_stamp"] / 1e6 - time.time()) < 5  # microseconds since the epoch
@@ -67,8 +75,11 @@ def test_block_lookups_agree(sim):
         ("icx_getBlockByHash", {"hash": "0x" + "ab" * 32}, -31004),
         ("icx_getBalance", {"address": "hxnothex"}, -32602),
         ("icx_getTransactionResult", {"txHash": "0x" + "00" * 32}, -31004),
-        ("icx_call", {"to": "cx" + "1" * 40, "dataType": "call",
-                      "data": {"method": "nope"}}, -30003),
+        (
+            "icx_call",
+            {"to": "cx" + "1" * 40, "dataType": "call", "data": {"method": "nope"}},
+            -30003,
+        ),
     ],
 )
 def test_errors_are_jsonrpc_objects_with_status_400(sim, method, params, code):
@@ -88,8 +99,11 @@ def test_other_methods_and_channel_path(sim):
     assert rpc(url, "icx_getTotalSupply")[1]["result"].startswith("0x")
     balance = rpc(url, "icx_getBalance", {"address": "hx" + "1" * 40})[1]["result"]
     assert balance == rpc(url, "icx_getBalance", {"address": "hx" + "1" * 40})[1]["result"]
-    call = {"to": "cx0000000000000000000000000000000000000000", "dataType": "call",
-            "data": {"method": "getStepPrice"}}
+    call = {
+        "to": "cx0000000000000000000000000000000000000000",
+        "dataType": "call",
+        "data": {"method": "getStepPrice"},
+    }
     assert rpc(url, "icx_call", call)[1]["result"] == "0x2e90edd00"
     status, _ = http("POST", sim.info["url"] + "/other_channel", {"jsonrpc": "2.0"})
     assert status == 404
@@ -173,8 +187,9 @@ def test_control_stall_lag_errors_latency(sim):
     wait_for(lambda: height(sim) >= state["head"], message="catch up after the lag")
 
     control(sim, "/scenario", {"error_rate": 1.0})
-    status, body = http("POST", sim.info["url"], {"jsonrpc": "2.0", "id": 3,
-                                                   "method": "icx_getLastBlock"})
+    status, body = http(
+        "POST", sim.info["url"], {"jsonrpc": "2.0", "id": 3, "method": "icx_getLastBlock"}
+    )
     assert status == 500 and json.loads(body)["error"]["code"] == -31000
     control(sim, "/scenario", {"error_rate": 0.0, "latency_ms": 300})
     started = time.monotonic()
@@ -182,8 +197,17 @@ def test_control_stall_lag_errors_latency(sim):
     assert time.monotonic() - started >= 0.3
 
 
-@pytest.mark.parametrize("body", [{"lag": -1}, {"lag": "x"}, {"nope": 1}, {"admin_state": "x"},
-                                  {"error_rate": 2}, {"stalled": "yes"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"lag": -1},
+        {"lag": "x"},
+        {"nope": 1},
+        {"admin_state": "x"},
+        {"error_rate": 2},
+        {"stalled": "yes"},
+    ],
+)
 def test_control_rejects_bad_scenarios(sim, body):
     status, raw = http("POST", sim.info["control_url"] + "/scenario", body)
     assert status == 400 and "error" in json.loads(raw)

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from sync_support import chain_tree, make_data_dir, tree
 
 from iconctl.errors import IntegrityError
 from iconctl.sync.catalog import prune, verify_snapshot
@@ -19,6 +18,7 @@ from iconctl.sync.manifest import LATEST_KEY, LOCK_KEY, encode_latest, hash_byte
 from iconctl.sync.restore import MARKER_FILE, PART_SUFFIX, restore_snapshot
 from iconctl.sync.snapshot import create_snapshot
 from iconctl.sync.store import open_store
+from tests.sync_support import chain_tree, make_data_dir, tree
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -81,8 +81,9 @@ def test_restore_refuses_non_empty_target_unless_forced(source, store_dir, tmp_p
     assert res.returncode == 3, res.stderr
     assert "not empty" in res.stderr and "Traceback" not in res.stderr
     assert not (target / "data").exists()
-    res = iconctl("sync", "restore", "--store", str(store_dir), "--data-dir", str(target),
-                  "--force")
+    res = iconctl(
+        "sync", "restore", "--store", str(store_dir), "--data-dir", str(target), "--force"
+    )
     assert res.returncode == 0, res.stderr
     assert chain_tree(target) == chain_tree(source)
     assert (target / "keep.txt").read_text() == "mine"
@@ -124,7 +125,8 @@ MALICIOUS = {
     "symlink entry": lambda d: _first_file(d).update(type="symlink"),
     "repeated path": lambda d: d["files"].append(dict(_first_file(d))),
     "file under file": lambda d: d["files"].append(
-        {**_first_file(d), "path": _first_file(d)["path"] + "/x"}),
+        {**_first_file(d), "path": _first_file(d)["path"] + "/x"}
+    ),
     "dir repeats file": lambda d: d["dirs"].append(_first_file(d)["path"]),
     "size mismatch": lambda d: _first_file(d).update(size=_first_file(d)["size"] + 1),
     "bad hash": lambda d: _first_file(d)["chunks"][0].__setitem__(1, "zz" * 32),
@@ -153,24 +155,39 @@ def test_malformed_manifest_and_pointer_are_refused(source, store_dir, tmp_path,
     manifest = store_dir / "snapshots" / f"{r.id}.json"
     good = manifest.read_bytes()
     manifest.write_bytes(good[:-10])  # truncated, and no longer what latest recorded
-    res = iconctl("sync", "restore", "--store", str(store_dir), "--data-dir",
-                  str(tmp_path / "a"))
+    res = iconctl("sync", "restore", "--store", str(store_dir), "--data-dir", str(tmp_path / "a"))
     assert res.returncode == 6 and "does not match the hash" in res.stderr
-    res = iconctl("sync", "restore", "--store", str(store_dir), "--data-dir",
-                  str(tmp_path / "b"), "--snapshot", r.id)
+    res = iconctl(
+        "sync",
+        "restore",
+        "--store",
+        str(store_dir),
+        "--data-dir",
+        str(tmp_path / "b"),
+        "--snapshot",
+        r.id,
+    )
     assert res.returncode == 6 and "not valid JSON" in res.stderr
     manifest.write_bytes(good)
     (store_dir / LATEST_KEY).write_text("garbage")
-    res = iconctl("sync", "restore", "--store", str(store_dir), "--data-dir",
-                  str(tmp_path / "c"))
+    res = iconctl("sync", "restore", "--store", str(store_dir), "--data-dir", str(tmp_path / "c"))
     assert res.returncode == 6
-    res = iconctl("sync", "restore", "--store", str(store_dir), "--data-dir",
-                  str(tmp_path / "d"), "--snapshot", "../../etc/passwd")
+    res = iconctl(
+        "sync",
+        "restore",
+        "--store",
+        str(store_dir),
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--snapshot",
+        "../../etc/passwd",
+    )
     assert res.returncode == 6 and "invalid snapshot id" in res.stderr
 
 
 def test_corrupt_chunk_fails_with_6_and_never_appears_under_final_name(
-        source, store_dir, tmp_path, iconctl):
+    source, store_dir, tmp_path, iconctl
+):
     r = snap(source, store_dir)
     store = open_store(str(store_dir))
     from iconctl.sync.catalog import load_manifest
@@ -183,8 +200,9 @@ def test_corrupt_chunk_fails_with_6_and_never_appears_under_final_name(
     chunk.write_bytes(bytes(data))
 
     target = tmp_path / "t"
-    res = iconctl("sync", "restore", "--store", str(store_dir), "--data-dir", str(target),
-                  "--workers", "2")
+    res = iconctl(
+        "sync", "restore", "--store", str(store_dir), "--data-dir", str(target), "--workers", "2"
+    )
     assert res.returncode == 6, res.stderr
     assert "does not match its hash" in res.stderr and "000008.ldb" in res.stderr
     assert not (target / "data/1/000008.ldb").exists()
@@ -227,8 +245,18 @@ def test_second_snapshot_is_refused_while_the_lock_is_held(source, store_dir, ic
 
 def test_stale_lock_is_taken_over(source, store_dir):
     store = open_store(str(store_dir))
-    store.put(LOCK_KEY, json.dumps({"owner": "dead:1", "purpose": "snapshot", "token": "x",
-                                    "acquired": 0, "expires": time.time() - 1}).encode())
+    store.put(
+        LOCK_KEY,
+        json.dumps(
+            {
+                "owner": "dead:1",
+                "purpose": "snapshot",
+                "token": "x",
+                "acquired": 0,
+                "expires": time.time() - 1,
+            }
+        ).encode(),
+    )
     r = snap(source, store_dir)
     assert r.id and not (store_dir / LOCK_KEY).exists()
 

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import need_module
-from sync_support import chain_tree, http_server, make_data_dir
 
 from iconctl.sync.restore import MARKER_FILE, PART_SUFFIX, STATE_FILE
+from tests.conftest import need_module
+from tests.sync_support import chain_tree, http_server, make_data_dir
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -23,11 +23,13 @@ pytestmark = pytest.mark.timeout(180)
 def test_restore_from_http_store(tmp_path: Path, iconctl):
     node = make_data_dir(tmp_path / "node", tables=8)
     store = tmp_path / "store"
-    assert iconctl("sync", "snapshot", "--data-dir", str(node), "--store",
-                   str(store)).returncode == 0
+    assert (
+        iconctl("sync", "snapshot", "--data-dir", str(node), "--store", str(store)).returncode == 0
+    )
     with http_server(store) as base:
-        res = iconctl("sync", "restore", "--store", f"{base}/", "--data-dir",
-                      str(tmp_path / "t"), "--json")
+        res = iconctl(
+            "sync", "restore", "--store", f"{base}/", "--data-dir", str(tmp_path / "t"), "--json"
+        )
         assert res.returncode == 0, res.stderr
         assert chain_tree(tmp_path / "t") == chain_tree(node)
         # read-only: snapshots and prunes are refused with a usage-level error
@@ -35,8 +37,9 @@ def test_restore_from_http_store(tmp_path: Path, iconctl):
         assert res.returncode == 3 and "read-only" in res.stderr
         res = iconctl("sync", "prune", "--store", base, "--keep", "1")
         assert res.returncode == 3
-        res = iconctl("sync", "restore", "--store", f"{base}/nothing-here", "--data-dir",
-                      str(tmp_path / "u"))
+        res = iconctl(
+            "sync", "restore", "--store", f"{base}/nothing-here", "--data-dir", str(tmp_path / "u")
+        )
         assert res.returncode == 6 and "no snapshot" in res.stderr
 
 
@@ -49,8 +52,20 @@ def test_kill_9_during_restore_then_resume_fetches_only_what_is_missing(tmp_path
     snap = create_snapshot(node, open_store(str(store)))
     target = tmp_path / "t"
     with http_server(store, delay=0.1) as base:
-        argv = [sys.executable, "-m", "iconctl", "sync", "restore", "--store", base,
-                "--data-dir", str(target), "--workers", "2", "--json"]
+        argv = [
+            sys.executable,
+            "-m",
+            "iconctl",
+            "sync",
+            "restore",
+            "--store",
+            base,
+            "--data-dir",
+            str(target),
+            "--workers",
+            "2",
+            "--json",
+        ]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -62,8 +77,9 @@ def test_kill_9_during_restore_then_resume_fetches_only_what_is_missing(tmp_path
         proc.wait()
         assert proc.returncode == -signal.SIGKILL
         assert (target / STATE_FILE).exists() and not (target / MARKER_FILE).exists()
-        finished = {p.relative_to(target).as_posix() for p in target.rglob("*.ldb")
-                    if p.stat().st_size}
+        finished = {
+            p.relative_to(target).as_posix() for p in target.rglob("*.ldb") if p.stat().st_size
+        }
         for rel in finished:  # anything under its final name is complete and verified
             assert (target / rel).read_bytes() == (node / rel).read_bytes()
         assert 5 <= len(finished) < 40

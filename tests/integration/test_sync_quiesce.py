@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sync_support import chain_tree, make_data_dir
+
+from tests.sync_support import chain_tree, make_data_dir
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -41,15 +42,26 @@ class FakeAdmin:
             def do_GET(self):
                 if self.path == f"/admin/chain/{admin.cid}":
                     admin.calls.append("GET")
-                    self._send(200, {"cid": admin.cid, "nid": "0x1", "channel": "icon_dex",
-                                     "state": admin.state, "height": 100, "lastError": ""})
+                    self._send(
+                        200,
+                        {
+                            "cid": admin.cid,
+                            "nid": "0x1",
+                            "channel": "icon_dex",
+                            "state": admin.state,
+                            "height": 100,
+                            "lastError": "",
+                        },
+                    )
                 else:
                     self._send(404, {"message": "not found"})
 
             def do_POST(self):
                 action = self.path.rsplit("/", 1)[-1]
                 if self.path.startswith(f"/admin/chain/{admin.cid}/") and action in (
-                        "stop", "start"):
+                    "stop",
+                    "start",
+                ):
                     admin.calls.append(action)
                     # a chain that finished stopping only after a poll or two
                     admin.state = "stopping" if action == "stop" else "started"
@@ -75,9 +87,19 @@ def test_admin_api_pause_brackets_the_checkpoint(tmp_path: Path, iconctl):
     before = chain_tree(node)
     admin = FakeAdmin(node)
     try:
-        res = iconctl("sync", "snapshot", "--data-dir", str(node), "--store",
-                      str(tmp_path / "store"), "--admin-url", admin.url, "--chain", "0x1",
-                      "--json")
+        res = iconctl(
+            "sync",
+            "snapshot",
+            "--data-dir",
+            str(node),
+            "--store",
+            str(tmp_path / "store"),
+            "--admin-url",
+            admin.url,
+            "--chain",
+            "0x1",
+            "--json",
+        )
     finally:
         admin.close()
     assert res.returncode == 0, res.stderr
@@ -98,8 +120,18 @@ def test_admin_api_failure_restarts_nothing_it_did_not_stop(tmp_path: Path, icon
     node = make_data_dir(tmp_path / "node", tables=1)
     admin = FakeAdmin(node)
     try:
-        res = iconctl("sync", "snapshot", "--data-dir", str(node), "--store",
-                      str(tmp_path / "store"), "--admin-url", admin.url, "--chain", "0x9")
+        res = iconctl(
+            "sync",
+            "snapshot",
+            "--data-dir",
+            str(node),
+            "--store",
+            str(tmp_path / "store"),
+            "--admin-url",
+            admin.url,
+            "--chain",
+            "0x9",
+        )
     finally:
         admin.close()
     assert res.returncode == 5 and "goloop admin POST /stop" in res.stderr
@@ -110,12 +142,32 @@ def test_stop_and_start_commands(tmp_path: Path, iconctl):
     node = make_data_dir(tmp_path / "node", tables=1)
     log = tmp_path / "calls.txt"
     cmd = f"{sys.executable} -c \"import sys; open(sys.argv[1], 'a').write(sys.argv[2] + ' ')\""
-    res = iconctl("sync", "snapshot", "--data-dir", str(node), "--store", str(tmp_path / "s"),
-                  "--stop-cmd", f"{cmd} {log} stop", "--start-cmd", f"{cmd} {log} start")
+    res = iconctl(
+        "sync",
+        "snapshot",
+        "--data-dir",
+        str(node),
+        "--store",
+        str(tmp_path / "s"),
+        "--stop-cmd",
+        f"{cmd} {log} stop",
+        "--start-cmd",
+        f"{cmd} {log} start",
+    )
     assert res.returncode == 0, res.stderr
     assert log.read_text() == "stop start "
-    res = iconctl("sync", "snapshot", "--data-dir", str(node), "--store", str(tmp_path / "s"),
-                  "--stop-cmd", "false", "--start-cmd", f"{cmd} {log} start")
+    res = iconctl(
+        "sync",
+        "snapshot",
+        "--data-dir",
+        str(node),
+        "--store",
+        str(tmp_path / "s"),
+        "--stop-cmd",
+        "false",
+        "--start-cmd",
+        f"{cmd} {log} start",
+    )
     assert res.returncode == 5 and "stop the node" in res.stderr
     assert log.read_text() == "stop start "  # a failed stop is not followed by a start
 
@@ -125,14 +177,23 @@ def test_stop_and_start_commands(tmp_path: Path, iconctl):
     [
         ["--admin-url", "http://127.0.0.1:1"],
         ["--stop-cmd", "true"],
-        ["--admin-url", "http://127.0.0.1:1", "--chain", "0x1", "--stop-cmd", "true",
-         "--start-cmd", "true"],
+        [
+            "--admin-url",
+            "http://127.0.0.1:1",
+            "--chain",
+            "0x1",
+            "--stop-cmd",
+            "true",
+            "--start-cmd",
+            "true",
+        ],
         ["--admin-url", "ftp://x", "--chain", "0x1"],
     ],
 )
 def test_inconsistent_quiesce_options_are_usage_errors(tmp_path: Path, iconctl, args):
     node = make_data_dir(tmp_path / "node", tables=1)
-    res = iconctl("sync", "snapshot", "--data-dir", str(node), "--store", str(tmp_path / "s"),
-                  *args)
+    res = iconctl(
+        "sync", "snapshot", "--data-dir", str(node), "--store", str(tmp_path / "s"), *args
+    )
     assert res.returncode == 3, res.stderr
     assert not (tmp_path / "s").exists()

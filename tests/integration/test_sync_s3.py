@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from sync_support import chain_tree, create_bucket, make_data_dir, moto_server
+
+from tests.sync_support import chain_tree, create_bucket, make_data_dir, moto_server
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -22,19 +23,16 @@ def s3():
 def test_snapshot_restore_list_verify_prune_over_s3(s3, tmp_path: Path, iconctl):
     node = make_data_dir(tmp_path / "node", tables=6)
     url = "s3://demo-bucket/snapshots"
-    res = iconctl("sync", "snapshot", "--data-dir", str(node), "--store", url, "--json",
-                  env=s3)
+    res = iconctl("sync", "snapshot", "--data-dir", str(node), "--store", url, "--json", env=s3)
     assert res.returncode == 0, res.stderr
     first = json.loads(res.stdout)
     assert first["bytes_uploaded"] == first["bytes_scanned"] > 12 * 1024 * 1024
-    for key in ("files", "bytes_scanned", "bytes_uploaded", "pause_seconds",
-                "duration_seconds"):
+    for key in ("files", "bytes_scanned", "bytes_uploaded", "pause_seconds", "duration_seconds"):
         assert key in first
 
     with open(node / "data/1/000004.log", "ab") as f:
         f.write(os.urandom(50_000))
-    res = iconctl("sync", "snapshot", "--data-dir", str(node), "--store", url, "--json",
-                  env=s3)
+    res = iconctl("sync", "snapshot", "--data-dir", str(node), "--store", url, "--json", env=s3)
     second = json.loads(res.stdout)
     assert res.returncode == 0 and second["bytes_uploaded"] == 50_000
 
@@ -45,21 +43,33 @@ def test_snapshot_restore_list_verify_prune_over_s3(s3, tmp_path: Path, iconctl)
 
     target = tmp_path / "restored"
     metrics = tmp_path / "textfile" / "sync.prom"
-    res = iconctl("sync", "restore", "--store", url, "--data-dir", str(target), "--json",
-                  "--metrics-file", str(metrics), env=s3)
+    res = iconctl(
+        "sync",
+        "restore",
+        "--store",
+        url,
+        "--data-dir",
+        str(target),
+        "--json",
+        "--metrics-file",
+        str(metrics),
+        env=s3,
+    )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["id"] == second["id"]
     assert chain_tree(target) == chain_tree(node)
     text = metrics.read_text()
     assert 'icon_sync_last_success_timestamp_seconds{operation="restore"}' in text
-    assert f'icon_sync_last_bytes_transferred{{operation="restore"}} {second["bytes_scanned"]}' \
-        in text
+    assert (
+        f'icon_sync_last_bytes_transferred{{operation="restore"}} {second["bytes_scanned"]}' in text
+    )
 
     res = iconctl("sync", "verify", "--store", url, "--snapshot", first["id"], env=s3)
     assert res.returncode == 0, res.stderr
 
-    res = iconctl("sync", "prune", "--store", url, "--keep", "1", "--min-age", "0", "--json",
-                  env=s3)
+    res = iconctl(
+        "sync", "prune", "--store", url, "--keep", "1", "--min-age", "0", "--json", env=s3
+    )
     assert res.returncode == 0, res.stderr
     pruned = json.loads(res.stdout)
     # the log only grew, so the newer snapshot still references every chunk of the older one
@@ -73,11 +83,14 @@ def test_s3_integrity_failure_exits_6(s3, tmp_path: Path, iconctl):
 
     node = make_data_dir(tmp_path / "node", tables=2)
     url = "s3://demo-bucket/broken"
-    assert iconctl("sync", "snapshot", "--data-dir", str(node), "--store", url,
-                   env=s3).returncode == 0
+    assert (
+        iconctl("sync", "snapshot", "--data-dir", str(node), "--store", url, env=s3).returncode == 0
+    )
     client = boto3.client("s3", region_name="us-east-1")
-    keys = [o["Key"] for o in client.list_objects_v2(Bucket="demo-bucket",
-                                                     Prefix="broken/chunks/")["Contents"]]
+    keys = [
+        o["Key"]
+        for o in client.list_objects_v2(Bucket="demo-bucket", Prefix="broken/chunks/")["Contents"]
+    ]
     client.put_object(Bucket="demo-bucket", Key=keys[0], Body=b"evil")
     res = iconctl("sync", "restore", "--store", url, "--data-dir", str(tmp_path / "t"), env=s3)
     assert res.returncode == 6, res.stderr
@@ -105,7 +118,8 @@ def test_s3_lock_uses_conditional_writes(s3):
 
 def test_missing_bucket_is_a_clear_error(s3, tmp_path: Path, iconctl):
     node = make_data_dir(tmp_path / "node", tables=1)
-    res = iconctl("sync", "snapshot", "--data-dir", str(node), "--store",
-                  "s3://no-such-bucket/x", env=s3)
+    res = iconctl(
+        "sync", "snapshot", "--data-dir", str(node), "--store", "s3://no-such-bucket/x", env=s3
+    )
     assert res.returncode == 5 and "NoSuchBucket" in res.stderr
     assert "Traceback" not in res.stderr

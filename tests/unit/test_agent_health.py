@@ -11,8 +11,13 @@ LIMITS = Thresholds(max_lag_blocks=30, max_block_age=60)
 
 
 def node(height=1000, age=2.0, state="started", answered=True, error=""):
-    return NodeSample(answered=answered, height=height,
-                      block_time=None if height is None else NOW - age, state=state, error=error)
+    return NodeSample(
+        answered=answered,
+        height=height,
+        block_time=None if height is None else NOW - age,
+        state=state,
+        error=error,
+    )
 
 
 @pytest.mark.parametrize(
@@ -26,10 +31,18 @@ def node(height=1000, age=2.0, state="started", answered=True, error=""):
         (node(age=61), None, False, "last block 61s old > 60s (height 1000, references down)"),
         (node(), None, True, ""),  # references down: own progress decides
         (node(state="stopped"), 1000, False, "admin state stopped"),
-        (node(height=None, answered=False, error="connection refused"), 1000, False,
-         "node not answering: connection refused"),
-        (node(height=None, state=None, error="timeout"), None, False,
-         "node not answering: timeout"),
+        (
+            node(height=None, answered=False, error="connection refused"),
+            1000,
+            False,
+            "node not answering: connection refused",
+        ),
+        (
+            node(height=None, state=None, error="timeout"),
+            None,
+            False,
+            "node not answering: timeout",
+        ),
     ],
 )
 def test_judge(sample, best, ok, reason):

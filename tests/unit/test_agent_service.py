@@ -26,8 +26,11 @@ def split(raw: bytes) -> tuple[int, bytes]:
 
 @pytest.fixture
 def agent():
-    return Agent(AgentConfig(node="http://127.0.0.1:9000", rise=1, fall=1,
-                             references=["https://ref.example/api/v3"]))
+    return Agent(
+        AgentConfig(
+            node="http://127.0.0.1:9000", rise=1, fall=1, references=["https://ref.example/api/v3"]
+        )
+    )
 
 
 def observe(agent: Agent, **fields) -> None:
@@ -95,7 +98,7 @@ def test_metrics_names_and_values(agent):
     assert 'icon_agent_poll_duration_seconds_bucket{target="node",le="+Inf"} 0' in text
     assert values['icon_agent_probe_requests_total{path="/readyz"}'] == "1"
     for line in text.splitlines():  # every sample line parses as name{labels} value
-        assert line.startswith("#") or re.match(r'^[a-z_]+(\{[^}]*\})? [-+0-9.eInfNa]+$', line)
+        assert line.startswith("#") or re.match(r"^[a-z_]+(\{[^}]*\})? [-+0-9.eInfNa]+$", line)
 
 
 def test_metrics_omit_unknown_values(agent):
@@ -126,7 +129,8 @@ def test_rpc_url_rejects(bad):
 
 def test_display_url_drops_credentials_and_query():
     assert display_url("https://user:pw@ref.example:8443/api/v3?key=s") == (
-        "https://ref.example:8443/api/v3")
+        "https://ref.example:8443/api/v3"
+    )
 
 
 @pytest.mark.parametrize(
@@ -146,8 +150,11 @@ def test_config_validation(changes, message):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("127.0.0.1:9900", ("127.0.0.1", 9900)), ("[::1]:80", ("::1", 80)),
-     ("0.0.0.0:0", ("0.0.0.0", 0))],
+    [
+        ("127.0.0.1:9900", ("127.0.0.1", 9900)),
+        ("[::1]:80", ("::1", 80)),
+        ("0.0.0.0:0", ("0.0.0.0", 0)),
+    ],
 )
 def test_parse_hostport(value, expected):
     assert parse_hostport(value, option="--listen") == expected

@@ -111,4 +111,4 @@ def test_hcl_strings_are_escaped() -> None:
 def test_alertmanager_without_receivers_still_renders() -> None:
     text = (FIXTURES / "single-node.yaml").read_text()
     files = render_files(parse_spec(text))
-    assert "receivers:\n- name: operators\n" in files["global/alertmanager/alertmanager.yml"]
+    assert "receivers:\n- name: none\n" in files["global/alertmanager/alertmanager.yml"]

@@ -13,8 +13,14 @@ from iconctl.sim.datadir import FLUSH_BLOCKS, DataDir
 
 
 def chain(cid: int = 1) -> Chain:
-    return Chain(cid=cid, nid=1, channel="icon_dex", start_height=100, block_interval=2.0,
-                 now_us=1_700_000_000_000_000)
+    return Chain(
+        cid=cid,
+        nid=1,
+        channel="icon_dex",
+        start_height=100,
+        block_interval=2.0,
+        now_us=1_700_000_000_000_000,
+    )
 
 
 def test_hashes_are_deterministic_and_found_again():
@@ -99,8 +105,17 @@ def test_lag_serves_older_blocks():
 
 @pytest.mark.parametrize(
     "changes",
-    [{"lag": -1}, {"lag": 1.5}, {"block_interval": 0}, {"error_rate": -0.1}, {"stalled": 1},
-     {"admin_state": "paused"}, {"peers": "8"}, {"unknown": 1}, {"latency_ms": True}],
+    [
+        {"lag": -1},
+        {"lag": 1.5},
+        {"block_interval": 0},
+        {"error_rate": -0.1},
+        {"stalled": 1},
+        {"admin_state": "paused"},
+        {"peers": "8"},
+        {"unknown": 1},
+        {"latency_ms": True},
+    ],
 )
 def test_scenario_update_is_all_or_nothing(changes):
     scenario = Scenario()

@@ -25,8 +25,13 @@ H = hash_bytes(b"x" * 10)
 
 def manifest(**over) -> dict:
     sid = new_snapshot_id()
-    doc = Manifest(sid, "2026-11-24T00:00:00.000Z", 4 << 20, ["data"],
-                   [FileEntry("data/a.ldb", 10, 0o644, 1, [Chunk(10, H)])]).to_json()
+    doc = Manifest(
+        sid,
+        "2026-11-24T00:00:00.000Z",
+        4 << 20,
+        ["data"],
+        [FileEntry("data/a.ldb", 10, 0o644, 1, [Chunk(10, H)])],
+    ).to_json()
     doc.update(over)
     return doc
 

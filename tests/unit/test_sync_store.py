@@ -26,8 +26,9 @@ def test_urls(tmp_path: Path, monkeypatch):
         init.assert_called_once_with("b", "p", "gs://b/p")
 
 
-@pytest.mark.parametrize("url", ["", "ftp://x/y", "s3://", "s3:///x", "file://host/x",
-                                 "gs://b/p?x=1", "http:///nohost"])
+@pytest.mark.parametrize(
+    "url", ["", "ftp://x/y", "s3://", "s3:///x", "file://host/x", "gs://b/p?x=1", "http:///nohost"]
+)
 def test_bad_urls(url):
     with pytest.raises(InputError):
         open_store(url)
@@ -84,8 +85,9 @@ def test_gcs_store_with_a_mocked_client():
         b.download_as_bytes.side_effect = download
         b.upload_from_string.side_effect = upload
         b.exists.side_effect = lambda: name in blobs
-        b.delete.side_effect = lambda: blobs.pop(name) if name in blobs else (_ for _ in ()).throw(
-            _Missing())
+        b.delete.side_effect = lambda: (
+            blobs.pop(name) if name in blobs else (_ for _ in ()).throw(_Missing())
+        )
         return b
 
     client = mock.Mock()

@@ -33,8 +33,9 @@ class Verdict:
     reason: str = ""
 
 
-def judge(sample: NodeSample, best_reference: int | None, now: float,
-          limits: Thresholds) -> Verdict:
+def judge(
+    sample: NodeSample, best_reference: int | None, now: float, limits: Thresholds
+) -> Verdict:
     """Raw readiness from one poll. With no reference answering, the node's own progress
     (the age of its last block) decides, so an outage of the public references cannot take a
     whole fleet out of service."""
@@ -46,13 +47,19 @@ def judge(sample: NodeSample, best_reference: int | None, now: float,
     if best_reference is not None:
         lag = best_reference - sample.height
         if lag > limits.max_lag_blocks:
-            return Verdict(False, f"lag {lag} blocks > {limits.max_lag_blocks} "
-                                  f"(node {sample.height}, reference {best_reference})")
+            return Verdict(
+                False,
+                f"lag {lag} blocks > {limits.max_lag_blocks} "
+                f"(node {sample.height}, reference {best_reference})",
+            )
     age = now - sample.block_time
     if age > limits.max_block_age:
         suffix = "" if best_reference is not None else ", references down"
-        return Verdict(False, f"last block {age:.0f}s old > {limits.max_block_age:g}s "
-                              f"(height {sample.height}{suffix})")
+        return Verdict(
+            False,
+            f"last block {age:.0f}s old > {limits.max_block_age:g}s "
+            f"(height {sample.height}{suffix})",
+        )
     return Verdict(True)
 
 

@@ -57,8 +57,11 @@ def response(
     if isinstance(body, str):
         body = body.encode()
     reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Unknown"
-    head = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {content_type}",
-            f"Content-Length: {len(body)}"]
+    head = [
+        f"HTTP/1.1 {status} {reason}",
+        f"Content-Type: {content_type}",
+        f"Content-Length: {len(body)}",
+    ]
     head += [f"{k}: {v}" for k, v in headers]
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
@@ -115,8 +118,9 @@ def _ws_frame(opcode: int, payload: bytes) -> bytes:
 _BAD_REQUEST = response(400, "bad request\n", headers=(("Connection", "close"),))
 _TOO_LARGE = response(413, "request too large\n", headers=(("Connection", "close"),))
 _HEADERS_TOO_LARGE = response(431, "headers too large\n", headers=(("Connection", "close"),))
-_NOT_IMPLEMENTED = response(501, "chunked request bodies are not supported\n",
-                            headers=(("Connection", "close"),))
+_NOT_IMPLEMENTED = response(
+    501, "chunked request bodies are not supported\n", headers=(("Connection", "close"),)
+)
 _INTERNAL = response(500, "internal error\n", headers=(("Connection", "close"),))
 
 
@@ -191,7 +195,7 @@ class _Connection(asyncio.Protocol):
             total = end + 4 + length
             if len(self.buf) < total:
                 return
-            body = bytes(self.buf[end + 4:total])
+            body = bytes(self.buf[end + 4 : total])
             del self.buf[:total]
             path, _, query = target.partition("?")
             conn = headers.get("connection", "").lower()
@@ -244,10 +248,14 @@ class _Connection(asyncio.Protocol):
     def _upgrade(self, request: Request, socket: WebSocket) -> None:
         assert self.transport is not None
         key = request.headers.get("sec-websocket-key", "")
-        if ("websocket" not in request.headers.get("upgrade", "").lower() or not key
-                or request.method != "GET"):
-            self._fail(response(400, "websocket upgrade expected\n",
-                                headers=(("Connection", "close"),)))
+        if (
+            "websocket" not in request.headers.get("upgrade", "").lower()
+            or not key
+            or request.method != "GET"
+        ):
+            self._fail(
+                response(400, "websocket upgrade expected\n", headers=(("Connection", "close"),))
+            )
             return
         accept = base64.b64encode(hashlib.sha1(key.encode() + _WS_GUID).digest()).decode()  # noqa: S324 - fixed by RFC 6455
         self.transport.write(
@@ -284,9 +292,9 @@ class _Connection(asyncio.Protocol):
                 return
             if len(self.buf) < pos + 4 + n:
                 return
-            mask = self.buf[pos:pos + 4]
-            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self.buf[pos + 4:pos + 4 + n]))
-            del self.buf[:pos + 4 + n]
+            mask = self.buf[pos : pos + 4]
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self.buf[pos + 4 : pos + 4 + n]))
+            del self.buf[: pos + 4 + n]
             if opcode == 0x8:
                 ws.close()
                 return

@@ -60,15 +60,21 @@ class Exposition:
     def __init__(self) -> None:
         self._lines: list[str] = []
 
-    def family(self, name: str, kind: str, help_text: str,
-               samples: Iterable[tuple[list[tuple[str, str]], float]]) -> None:
+    def family(
+        self,
+        name: str,
+        kind: str,
+        help_text: str,
+        samples: Iterable[tuple[list[tuple[str, str]], float]],
+    ) -> None:
         self._lines.append(f"# HELP {name} {help_text}")
         self._lines.append(f"# TYPE {name} {kind}")
         for pairs, value in samples:
             self._lines.append(f"{name}{labels(pairs)} {number(value)}")
 
-    def histograms(self, name: str, help_text: str,
-                   series: Iterable[tuple[list[tuple[str, str]], Histogram]]) -> None:
+    def histograms(
+        self, name: str, help_text: str, series: Iterable[tuple[list[tuple[str, str]], Histogram]]
+    ) -> None:
         self._lines.append(f"# HELP {name} {help_text}")
         self._lines.append(f"# TYPE {name} histogram")
         for pairs, histogram in series:

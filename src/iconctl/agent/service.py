@@ -100,8 +100,10 @@ class Agent:
         self.node_admin = admin_base(self.node_rpc)
         channel = self.node_rpc.rstrip("/").rsplit("/", 1)[-1]
         self.channel = None if channel == "v3" else channel
-        self.references = [Reference(rpc_url(u, "--reference"), display_url(rpc_url(u, "x")))
-                           for u in config.references]
+        self.references = [
+            Reference(rpc_url(u, "--reference"), display_url(rpc_url(u, "x")))
+            for u in config.references
+        ]
         self.limits = Thresholds(config.max_lag_blocks, config.max_block_age)
         self.ready = Hysteresis(rise=config.rise, fall=config.fall, name="readiness")
         self.live = Hysteresis(rise=config.rise, fall=config.fall, name="liveness")
@@ -180,8 +182,9 @@ class Agent:
             self.durations[target].observe(time.perf_counter() - started)
 
     async def _post_last_block(self, url: str) -> dict[str, Any]:
-        async with self._session.post(url, data=_LAST_BLOCK,
-                                      headers={"Content-Type": "application/json"}) as resp:
+        async with self._session.post(
+            url, data=_LAST_BLOCK, headers={"Content-Type": "application/json"}
+        ) as resp:
             body = await resp.read()
         try:
             payload = json.loads(body)
@@ -232,8 +235,9 @@ class Agent:
             if chain is not None:
                 state = str(chain.get("state"))
                 self.cid = str(chain.get("cid"))
-        self.sample = NodeSample(answered=answered, height=height, block_time=block_time,
-                                 state=state, error=error)
+        self.sample = NodeSample(
+            answered=answered, height=height, block_time=block_time, state=state, error=error
+        )
         if answered and self.cid and (self.polls - 1) % self.config.peers_every == 0:
             await self._poll_peers()
         if not answered:
@@ -251,8 +255,9 @@ class Agent:
 
     async def _poll_peers(self) -> None:
         try:
-            inspect = await self._timed("admin",
-                                        self._get_json(f"{self.node_admin}/chain/{self.cid}"))
+            inspect = await self._timed(
+                "admin", self._get_json(f"{self.node_admin}/chain/{self.cid}")
+            )
             p2p = inspect["module"]["network"]["p2p"]
             count = sum(len(p2p.get(kind) or []) for kind in _PEER_KINDS)
             self.peers = count + (1 if p2p.get("parent") else 0)
@@ -267,12 +272,18 @@ class Agent:
         verdict = judge(self.sample, self.best_reference(), now, self.limits)
         before = (self.ready.ok, self.live.ok)
         self.ready.update(verdict)
-        live = Verdict(True) if self.sample.answered else Verdict(
-            False, f"node not answering: {self.sample.error or 'no answer'}")
+        live = (
+            Verdict(True)
+            if self.sample.answered
+            else Verdict(False, f"node not answering: {self.sample.error or 'no answer'}")
+        )
         self.live.update(live)
         if (self.ready.ok, self.live.ok) != before:
-            log.info("readiness %s, liveness %s", _word(self.ready.ok, self.ready.reason),
-                     _word(self.live.ok, self.live.reason))
+            log.info(
+                "readiness %s, liveness %s",
+                _word(self.ready.ok, self.ready.reason),
+                _word(self.live.ok, self.live.reason),
+            )
         self._refresh()
 
     # the probe and metrics endpoints ------------------------------------------------------
@@ -305,8 +316,9 @@ class Agent:
             if req.method == "GET":
                 return response(200, "draining\n" if self.draining else "serving\n")
             if req.method not in ("POST", "DELETE"):
-                return response(405, "method not allowed\n",
-                                headers=(("Allow", "GET, POST, DELETE"),))
+                return response(
+                    405, "method not allowed\n", headers=(("Allow", "GET, POST, DELETE"),)
+                )
             if not req.from_loopback:
                 return response(403, "forbidden: drain accepts loopback clients only\n")
             self.set_draining(req.method == "POST")
@@ -316,48 +328,108 @@ class Agent:
     def metrics(self, now: float) -> bytes:
         sample = self.sample
         exp = Exposition()
-        exp.family("icon_node_up", "gauge", "1 if the node answered the last poll.",
-                   [([], 1 if sample.answered else 0)])
-        exp.family("icon_node_ready", "gauge", "1 if /readyz answers 200.",
-                   [([], 1 if (self.ready.ok and not self.draining) else 0)])
-        exp.family("icon_node_live", "gauge", "1 if /healthz answers 200.",
-                   [([], 1 if self.live.ok else 0)])
-        exp.family("icon_agent_draining", "gauge", "1 while the drain switch is on.",
-                   [([], 1 if self.draining else 0)])
+        exp.family(
+            "icon_node_up",
+            "gauge",
+            "1 if the node answered the last poll.",
+            [([], 1 if sample.answered else 0)],
+        )
+        exp.family(
+            "icon_node_ready",
+            "gauge",
+            "1 if /readyz answers 200.",
+            [([], 1 if (self.ready.ok and not self.draining) else 0)],
+        )
+        exp.family(
+            "icon_node_live",
+            "gauge",
+            "1 if /healthz answers 200.",
+            [([], 1 if self.live.ok else 0)],
+        )
+        exp.family(
+            "icon_agent_draining",
+            "gauge",
+            "1 while the drain switch is on.",
+            [([], 1 if self.draining else 0)],
+        )
         if sample.height is not None:
-            exp.family("icon_node_block_height", "gauge", "Height of the node's last block.",
-                       [([], sample.height)])
+            exp.family(
+                "icon_node_block_height",
+                "gauge",
+                "Height of the node's last block.",
+                [([], sample.height)],
+            )
         if sample.block_time is not None:
-            exp.family("icon_node_last_block_age_seconds", "gauge",
-                       "Seconds since the node's last block was made.",
-                       [([], max(0.0, round(now - sample.block_time, 3)))])
+            exp.family(
+                "icon_node_last_block_age_seconds",
+                "gauge",
+                "Seconds since the node's last block was made.",
+                [([], max(0.0, round(now - sample.block_time, 3)))],
+            )
         best = self.best_reference()
         if best is not None and sample.height is not None:
-            exp.family("icon_node_lag_blocks", "gauge",
-                       "Blocks the node is behind the best reference.",
-                       [([], best - sample.height)])
-        exp.family("icon_reference_block_height", "gauge", "Last height of each reference.",
-                   [([("reference", r.label)], r.height) for r in self.references
-                    if r.up and r.height is not None])
-        exp.family("icon_reference_up", "gauge", "1 if the reference answered its last poll.",
-                   [([("reference", r.label)], 1 if r.up else 0) for r in self.references])
+            exp.family(
+                "icon_node_lag_blocks",
+                "gauge",
+                "Blocks the node is behind the best reference.",
+                [([], best - sample.height)],
+            )
+        exp.family(
+            "icon_reference_block_height",
+            "gauge",
+            "Last height of each reference.",
+            [
+                ([("reference", r.label)], r.height)
+                for r in self.references
+                if r.up and r.height is not None
+            ],
+        )
+        exp.family(
+            "icon_reference_up",
+            "gauge",
+            "1 if the reference answered its last poll.",
+            [([("reference", r.label)], 1 if r.up else 0) for r in self.references],
+        )
         if self.peers is not None:
-            exp.family("icon_node_peers", "gauge", "Peers connected, from /admin/chain/{cid}.",
-                       [([], self.peers)])
+            exp.family(
+                "icon_node_peers",
+                "gauge",
+                "Peers connected, from /admin/chain/{cid}.",
+                [([], self.peers)],
+            )
         if sample.state is not None:
-            exp.family("icon_node_chain_state", "gauge", "The chain state from /admin/chain.",
-                       [([("state", sample.state)], 1)])
-        exp.histograms("icon_agent_poll_duration_seconds",
-                       "Duration of the agent's polls by target (node, admin, or a reference).",
-                       [([("target", t)], h) for t, h in self.durations.items()])
-        exp.family("icon_agent_polls_total", "counter", "Polls by target and result.",
-                   [([("target", t), ("result", r)], n)
-                    for (t, r), n in sorted(self.poll_results.items())])
-        exp.family("icon_agent_probe_requests_total", "counter",
-                   "Requests served by the agent, by path.",
-                   [([("path", p)], n) for p, n in sorted(self.probes.items())])
-        exp.family("icon_agent_ready_transitions_total", "counter",
-                   "Readiness changes after hysteresis.", [([], self.ready.transitions)])
+            exp.family(
+                "icon_node_chain_state",
+                "gauge",
+                "The chain state from /admin/chain.",
+                [([("state", sample.state)], 1)],
+            )
+        exp.histograms(
+            "icon_agent_poll_duration_seconds",
+            "Duration of the agent's polls by target (node, admin, or a reference).",
+            [([("target", t)], h) for t, h in self.durations.items()],
+        )
+        exp.family(
+            "icon_agent_polls_total",
+            "counter",
+            "Polls by target and result.",
+            [
+                ([("target", t), ("result", r)], n)
+                for (t, r), n in sorted(self.poll_results.items())
+            ],
+        )
+        exp.family(
+            "icon_agent_probe_requests_total",
+            "counter",
+            "Requests served by the agent, by path.",
+            [([("path", p)], n) for p, n in sorted(self.probes.items())],
+        )
+        exp.family(
+            "icon_agent_ready_transitions_total",
+            "counter",
+            "Readiness changes after hysteresis.",
+            [([], self.ready.transitions)],
+        )
         return exp.render()
 
     @property
@@ -395,8 +467,9 @@ async def serve(config: AgentConfig, ready: Callable[[Agent], None]) -> None:
         await agent.start()
     except OSError as exc:
         await agent.stop()
-        raise InputError(f"cannot listen on {config.host}:{config.port}: "
-                         f"{exc.strerror or exc}") from None
+        raise InputError(
+            f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}"
+        ) from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

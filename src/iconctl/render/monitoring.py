@@ -1,77 +1,549 @@
-"""Prometheus and Alertmanager configuration for the fleet.
+"""Monitoring configuration rendered from the spec: Prometheus, Alertmanager, Grafana.
 
-Secrets never appear here: Alertmanager reads the Slack webhook and the Telegram token from
-files (``*_file`` settings) that the deployment writes from environment variables.
+Two tiers (docs/monitoring.md): a Prometheus per region discovers that region's nodes
+through the cloud's API and records the region:* / instance:* series; one global Prometheus
+federates the high-level series of every region, evaluates every alert and sends them to the
+one Alertmanager, which routes to Slack and Telegram. Grafana sits on the global Prometheus
+(overview) and on each regional one (region dashboards).
+
+``files(spec)`` is pure and deterministic: it returns relative path -> content and never
+reads the environment. Secrets appear only as file paths plus the spec's reference
+(``global/alertmanager/secret-files.json``); whoever deploys fills the files from the
+references (for example compose secrets with ``environment: NAME``).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-from iconctl.render.common import to_yaml
-from iconctl.spec import Spec
+import yaml
 
-SECRETS_DIR = "/etc/alertmanager/secrets"
+from iconctl.errors import IconctlError, InputError
+from iconctl.render.common import HEADER
+from iconctl.render.terraform import AGENT_PORT
+
+NODE_EXPORTER_PORT = 9100
+EDGE_EXPORTER_PORT = 9598
+DEFAULT_RPC_PORT = 9000
+PROMETHEUS_PORT = 9090
+ALERTMANAGER_PORT = 9093
+
+# The Terraform modules tag (AWS) and label (GCP) every machine with these; GCP label keys
+# keep the dash, and Prometheus exposes them as __meta_gce_label_iconctl_role etc.
+NAME_TAG = "iconctl-name"       # the deployment's name (spec.name)
+ROLE_TAG = "iconctl-role"       # node (serves traffic) or source (takes the snapshots)
+ROLES = ("node", "source")
+K8S_NODE_SELECTOR = "app.kubernetes.io/name=icon-node"
+
+SECRETS_DIR = "/run/secrets"
+# File names under SECRETS_DIR (names of files, not secret values).
+SLACK_FILE = "slack_webhook_url"
+TELEGRAM_FILE = "telegram_bot_token"
+
+# Zones per GCP region where they are not a, b, c (gce_sd_configs takes one zone at a time).
+GCP_ZONES: dict[str, tuple[str, ...]] = {
+    "us-central1": ("a", "b", "c", "f"),
+    "us-east1": ("b", "c", "d"),
+    "europe-west1": ("b", "c", "d"),
+}
+
+# What the global Prometheus pulls from each region: our recordings, the agent's and sync's
+# gauges, goloop's height, scrape health and the data filesystems (for the disk alerts).
+FEDERATE_MATCH = (
+    '{__name__=~"region:.+|region_method:.+|instance:.+"}',
+    '{__name__=~"icon_node_.+|icon_reference_block_height|icon_reference_up|icon_agent_draining"}',
+    '{__name__=~"icon_sync_.+"}',
+    '{__name__=~"goloop_consensus_height|goloop_consensus_round"}',
+    '{__name__=~"node_filesystem_(avail|size)_bytes",'
+    'fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs|devtmpfs"}',
+    '{__name__="up"}',
+)
+
+REGIONAL_RULES = ("recording.yml",)
+GLOBAL_RULES = ("alerts.yml", "fleet.yml")
 
 
-def files(spec: Spec) -> dict[str, str]:
-    if not spec.monitoring.prometheus:
-        return {}
+def monitoring_dir() -> Path:
+    """Where the shipped rules, templates and dashboards are: the repo or the wheel."""
+    checkout = Path(__file__).resolve().parents[3] / "monitoring"
+    if checkout.is_dir():
+        return checkout
+    packaged = Path(__file__).resolve().parents[1] / "_data" / "monitoring"
+    if packaged.is_dir():
+        return packaged
+    raise InputError("the monitoring/ data directory is missing from this installation")
+
+
+def files(spec: Any) -> dict[str, str]:
+    """Every monitoring file for ``spec``, keyed by path relative to the output directory.
+
+    Global files go under ``global/``, each region's Prometheus under ``<region>/``.
+    """
+    out = _logs(spec) if getattr(spec, "logging", None) is not None else {}
+    monitoring = getattr(spec, "monitoring", None)
+    if monitoring is None or not getattr(monitoring, "prometheus", False):
+        return out
+    regions = list(getattr(spec, "regions", None) or [])
+    source = monitoring_dir()
+
+    out["global/prometheus/prometheus.yml"] = _dump(global_prometheus(spec), spec)
+    for name in GLOBAL_RULES:
+        text = _read(source / "prometheus" / "rules" / name)
+        out[f"global/prometheus/rules/{name}"] = _tuned(name, text, spec)
+    for region in regions:
+        out[f"global/prometheus/federation/{region.name}.json"] = _json(
+            federation_targets(spec, region)
+        )
+        base = f"{region.name}/prometheus"
+        out[f"{base}/prometheus.yml"] = _dump(regional_prometheus(spec, region), spec)
+        for name in REGIONAL_RULES:
+            out[f"{base}/rules/{name}"] = _read(source / "prometheus" / "rules" / name)
+
+    out["global/alertmanager/alertmanager.yml"] = _dump(alertmanager(spec), spec)
+    out["global/alertmanager/secret-files.json"] = _json(secret_files(spec))
+    for template in sorted((source / "alertmanager" / "templates").glob("*.tmpl")):
+        out[f"global/alertmanager/templates/{template.name}"] = _read(template)
+
+    out.update(_grafana(spec, regions))
+    return dict(sorted(out.items()))
+
+
+# Thresholds in the shipped rules that follow the spec: (file, exact text with the shipped
+# default, spec value). The shipped defaults equal the spec's defaults, so the promtool
+# tests cover the rules as most deployments run them.
+def _tunables(spec: Any) -> list[tuple[str, str, str]]:
+    lag = int(getattr(getattr(spec, "health", None), "max_lag_blocks", 30) or 30)
+    ready = int(getattr(getattr(spec, "geo", None), "min_ready_nodes", 1) or 1)
+    return [
+        ("alerts.yml", "expr: icon_node_lag_blocks > 30\n",
+         f"expr: icon_node_lag_blocks > {lag}\n"),
+        ("alerts.yml", "reference by more than 30 blocks.",
+         f"reference by more than {lag} blocks."),
+        ("fleet.yml", "expr: region:icon_nodes_ready:sum >= bool 1\n",
+         f"expr: region:icon_nodes_ready:sum >= bool {ready}\n"),
+    ]
+
+
+def _tuned(name: str, text: str, spec: Any) -> str:
+    for file, shipped, wanted in _tunables(spec):
+        if file != name:
+            continue
+        if text.count(shipped) != 1:
+            raise IconctlError(f"monitoring/prometheus/rules/{name} no longer holds {shipped!r}")
+        text = text.replace(shipped, wanted)
+    return text
+
+
+# --- Prometheus --------------------------------------------------------------------------
+
+
+def global_prometheus(spec: Any) -> dict[str, Any]:
     return {
-        "global/prometheus/prometheus.yml": to_yaml(prometheus(spec)),
-        "global/alertmanager/alertmanager.yml": to_yaml(alertmanager(spec)),
+        "global": {
+            "scrape_interval": "30s",
+            "evaluation_interval": "30s",
+            "external_labels": {"deployment": spec.name, "prometheus": "global"},
+        },
+        "rule_files": ["rules/*.yml"],
+        "alerting": {
+            "alertmanagers": [
+                {"static_configs": [{"targets": [f"127.0.0.1:{ALERTMANAGER_PORT}"]}]}
+            ]
+        },
+        "scrape_configs": [
+            {
+                "job_name": "federate",
+                "honor_labels": True,
+                "metrics_path": "/federate",
+                "params": {"match[]": list(FEDERATE_MATCH)},
+                "scrape_interval": "30s",
+                "scrape_timeout": "20s",
+                # One file per region, rewritten by the deployment with the regional
+                # Prometheus' private address; Prometheus reloads it on change.
+                "file_sd_configs": [{"files": ["federation/*.json"]}],
+            },
+            {
+                "job_name": "prometheus",
+                "static_configs": [{"targets": [f"127.0.0.1:{PROMETHEUS_PORT}"]}],
+            },
+        ],
     }
 
 
-def prometheus(spec: Spec) -> dict[str, Any]:
-    scrape: list[dict[str, Any]] = []
-    for job, port_note in (("icon-agent", "agent"), ("goloop", "node")):
-        scrape.append(
-            {
-                "job_name": job,
-                "file_sd_configs": [
-                    {
-                        "files": [
-                            f"targets/{region.name}/{port_note}.json" for region in spec.regions
-                        ]
-                    }
-                ],
-            }
-        )
+def federation_targets(spec: Any, region: Any) -> list[dict[str, Any]]:
+    """The file_sd entry for one region's Prometheus (a private DNS name by convention)."""
+    return [
+        {
+            "targets": [f"prometheus.{region.name}.{spec.name}.internal:{PROMETHEUS_PORT}"],
+            "labels": {"region": region.name, "cloud": region.cloud,
+                       "flavour": region.flavour},
+        }
+    ]
+
+
+def scrape_targets(spec: Any) -> list[tuple[str, int, str]]:
+    """(job, port, metrics path) for everything a node runs."""
+    node = getattr(spec, "node", None)
+    rpc_port = int(getattr(node, "rpc_port", None) or DEFAULT_RPC_PORT)
+    return [
+        ("icon-agent", AGENT_PORT, "/metrics"),
+        ("goloop", rpc_port, "/metrics"),
+        ("node", NODE_EXPORTER_PORT, "/metrics"),
+        ("icon-edge", EDGE_EXPORTER_PORT, "/metrics"),
+    ]
+
+
+def regional_prometheus(spec: Any, region: Any, *, discovery: str = "cloud") -> dict[str, Any]:
+    """A region's Prometheus. ``discovery="file"`` swaps the cloud discovery for file-based
+    discovery (``targets/<job>.json``) with the same labels: for machines without a cloud
+    API (the local demo, tests). Each file entry carries the target's address and an
+    ``__meta_iconctl_instance`` label that becomes ``instance``.
+    """
+    jobs = []
+    for job, port, path in scrape_targets(spec):
+        if discovery == "file":
+            sd = _file_discovery(region, job)
+        elif discovery == "cloud":
+            sd = _discovery(spec, region, port)
+        else:
+            raise InputError(f"unknown discovery {discovery!r} (cloud or file)")
+        jobs.append({"job_name": job, "metrics_path": path, **sd})
+    jobs.append(
+        {"job_name": "prometheus",
+         "static_configs": [{"targets": [f"127.0.0.1:{PROMETHEUS_PORT}"]}]}
+    )
     return {
         "global": {
             "scrape_interval": "15s",
-            "evaluation_interval": "15s",
-            "external_labels": {"deployment": spec.name, "network": spec.network},
+            "evaluation_interval": "30s",
+            "external_labels": {
+                "deployment": spec.name,
+                "region": region.name,
+                "cloud": region.cloud,
+            },
         },
         "rule_files": ["rules/*.yml"],
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": ["127.0.0.1:9093"]}]}]},
-        "scrape_configs": scrape,
+        "scrape_configs": jobs,
     }
 
 
-def alertmanager(spec: Spec) -> dict[str, Any]:
-    alerts = spec.monitoring.alerts
-    receiver: dict[str, Any] = {"name": "operators"}
-    if alerts.slack_webhook:
-        receiver["slack_configs"] = [
-            {"api_url_file": f"{SECRETS_DIR}/slack_webhook", "send_resolved": True}
-        ]
-    if alerts.telegram_bot_token and alerts.telegram_chat_id:
-        receiver["telegram_configs"] = [
-            {
-                "bot_token_file": f"{SECRETS_DIR}/telegram_bot_token",
-                "chat_id": int(alerts.telegram_chat_id),
-                "send_resolved": True,
-            }
-        ]
+def _fixed_labels(region: Any) -> list[dict[str, Any]]:
+    return [
+        {"target_label": "region", "replacement": region.name},
+        {"target_label": "cloud", "replacement": region.cloud},
+        {"target_label": "flavour", "replacement": region.flavour},
+    ]
+
+
+def _role(source_label: str) -> list[dict[str, Any]]:
+    """Keep only iconctl's machines, and label each with its role (node or source)."""
+    roles = "|".join(ROLES)
+    return [
+        {"source_labels": [source_label], "regex": roles, "action": "keep"},
+        {"source_labels": [source_label], "target_label": "role"},
+    ]
+
+
+def _file_discovery(region: Any, job: str) -> dict[str, Any]:
     return {
+        "file_sd_configs": [{"files": [f"targets/{job}.json"], "refresh_interval": "30s"}],
+        "relabel_configs": [
+            *_role("__meta_iconctl_role"),
+            {"source_labels": ["__meta_iconctl_instance"], "regex": "(.+)",
+             "target_label": "instance"},
+            *_fixed_labels(region),
+        ],
+    }
+
+
+def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
+    """The discovery block and relabelling for one port on the nodes of one region.
+
+    Addresses are always the private ones; the target labels region, cloud, flavour, role
+    and instance (the instance id or pod name, the same for every job on one machine, so
+    series of different exporters join on it).
+    """
+    flavour = region.flavour
+    fixed = _fixed_labels(region)
+    if flavour == "k8s":
+        return {
+            "kubernetes_sd_configs": [
+                {"role": "pod", "selectors": [{"role": "pod", "label": K8S_NODE_SELECTOR}]}
+            ],
+            "relabel_configs": [
+                {"source_labels": ["__meta_kubernetes_pod_phase"], "regex": "Running",
+                 "action": "keep"},
+                *_role("__meta_kubernetes_pod_label_iconctl_role"),
+                {"source_labels": ["__meta_kubernetes_pod_ip"], "regex": "(.+)",
+                 "target_label": "__address__", "replacement": f"${{1}}:{port}"},
+                {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "instance"},
+                {"source_labels": ["__meta_kubernetes_namespace"],
+                 "target_label": "namespace"},
+                *fixed,
+            ],
+        }
+    if region.cloud == "aws":
+        return {
+            "ec2_sd_configs": [
+                {
+                    "region": region.name,
+                    "port": port,
+                    "refresh_interval": "60s",
+                    "filters": [
+                        {"name": f"tag:{NAME_TAG}", "values": [spec.name]},
+                        {"name": f"tag:{ROLE_TAG}", "values": list(ROLES)},
+                        {"name": "instance-state-name", "values": ["running"]},
+                    ],
+                }
+            ],
+            "relabel_configs": [
+                *_role("__meta_ec2_tag_iconctl_role"),
+                {"source_labels": ["__meta_ec2_private_ip"], "regex": "(.+)",
+                 "target_label": "__address__", "replacement": f"${{1}}:{port}"},
+                {"source_labels": ["__meta_ec2_instance_id"], "target_label": "instance"},
+                {"source_labels": ["__meta_ec2_availability_zone"], "target_label": "zone"},
+                *fixed,
+            ],
+        }
+    if region.cloud == "gcp":
+        project = getattr(getattr(spec, "gcp", None), "project", None)
+        if not project:
+            raise InputError(
+                f"regions: region {region.name} is on gcp but gcp.project is not set"
+            )
+        # The API filters by deployment; the role is checked by relabelling below.
+        label_filter = f'(labels.{NAME_TAG} = "{spec.name}") AND (status = "RUNNING")'
+        return {
+            "gce_sd_configs": [
+                {
+                    "project": project,
+                    "zone": f"{region.name}-{zone}",
+                    "port": port,
+                    "refresh_interval": "60s",
+                    "filter": label_filter,
+                }
+                for zone in GCP_ZONES.get(region.name, ("a", "b", "c"))
+            ],
+            "relabel_configs": [
+                *_role("__meta_gce_label_iconctl_role"),
+                {"source_labels": ["__meta_gce_private_ip"], "regex": "(.+)",
+                 "target_label": "__address__", "replacement": f"${{1}}:{port}"},
+                {"source_labels": ["__meta_gce_instance_name"], "target_label": "instance"},
+                {"source_labels": ["__meta_gce_zone"], "regex": ".*/zones/([^/]+)",
+                 "target_label": "zone"},
+                *fixed,
+            ],
+        }
+    raise InputError(f"regions: region {region.name}: unsupported cloud {region.cloud!r}")
+
+
+# --- Alertmanager ------------------------------------------------------------------------
+
+
+def _alerts(spec: Any) -> Any:
+    return getattr(getattr(spec, "monitoring", None), "alerts", None)
+
+
+def secret_files(spec: Any) -> list[dict[str, str]]:
+    """Which file holds which secret, and the spec reference that provides its content."""
+    alerts = _alerts(spec)
+    entries = []
+    if alerts is not None and getattr(alerts, "slack_webhook", None):
+        entries.append({"path": f"{SECRETS_DIR}/{SLACK_FILE}", "ref": alerts.slack_webhook,
+                        "field": "monitoring.alerts.slack_webhook"})
+    if alerts is not None and getattr(alerts, "telegram_bot_token", None):
+        entries.append({"path": f"{SECRETS_DIR}/{TELEGRAM_FILE}",
+                        "ref": alerts.telegram_bot_token,
+                        "field": "monitoring.alerts.telegram_bot_token"})
+    return entries
+
+
+def alertmanager(spec: Any) -> dict[str, Any]:
+    """Warnings to Slack; critical alerts to Slack and Telegram (whichever are configured)."""
+    alerts = _alerts(spec)
+    slack = []
+    telegram = []
+    if alerts is not None and getattr(alerts, "slack_webhook", None):
+        slack = [{
+            "send_resolved": True,
+            "api_url_file": f"{SECRETS_DIR}/{SLACK_FILE}",
+            "title": '{{ template "iconctl.slack.title" . }}',
+            "text": '{{ template "iconctl.slack.text" . }}',
+            "color": '{{ template "iconctl.slack.color" . }}',
+        }]
+    if alerts is not None and getattr(alerts, "telegram_bot_token", None):
+        chat = int(alerts.telegram_chat_id)  # the spec allows digits with an optional '-'
+        telegram = [{
+            "send_resolved": True,
+            # Alertmanager >= 0.26 reads the token from this file.
+            "bot_token_file": f"{SECRETS_DIR}/{TELEGRAM_FILE}",
+            "chat_id": chat,
+            "parse_mode": "HTML",
+            "message": '{{ template "iconctl.telegram.message" . }}',
+        }]
+
+    receivers: list[dict[str, Any]] = []
+    routes: list[dict[str, Any]] = []
+    if slack:
+        receivers.append({"name": "slack", "slack_configs": slack})
+    if telegram:
+        critical: dict[str, Any] = {"name": "critical", "telegram_configs": telegram}
+        if slack:
+            critical = {"name": "critical", "slack_configs": slack,
+                        "telegram_configs": telegram}
+        receivers.append(critical)
+        routes.append({"receiver": "critical", "matchers": ['severity="critical"']})
+    default = "slack" if slack else "none"
+    if not slack:
+        receivers.insert(0, {"name": "none"})
+
+    return {
+        "global": {"resolve_timeout": "5m"},
+        "templates": ["templates/*.tmpl"],
         "route": {
-            "receiver": "operators",
+            "receiver": default,
             "group_by": ["alertname", "region"],
             "group_wait": "30s",
             "group_interval": "5m",
             "repeat_interval": "4h",
+            "routes": routes,
         },
-        "receivers": [receiver],
+        "inhibit_rules": [
+            {   # a region without a ready node explains every node alert in it
+                "source_matchers": ['alertname="IconRegionNoReadyNode"'],
+                "target_matchers": [
+                    'alertname=~"IconRegionDegraded|IconNodeNotReady|IconNodeDown'
+                    '|IconEdgeErrorRatioHigh|IconNodeEdgeErrorRatioHigh"'
+                ],
+                "equal": ["region"],
+            },
+            {   # a node that is down is also not ready and not moving
+                "source_matchers": ['alertname="IconNodeDown"'],
+                "target_matchers": [
+                    'alertname=~"IconNodeNotReady|IconNodeHeightStalled|IconNodeLagging'
+                    '|IconNodeFewPeers"'
+                ],
+                "equal": ["region", "instance"],
+            },
+        ],
+        "receivers": receivers,
     }
+
+
+# --- Grafana -----------------------------------------------------------------------------
+
+
+def _grafana(spec: Any, regions: Iterable[Any]) -> dict[str, str]:
+    from iconctl.dashboards import overview_dashboard, region_dashboard
+
+    regions = list(regions)
+    datasources = [{
+        "name": "Prometheus global",
+        "uid": "prometheus-global",
+        "type": "prometheus",
+        "access": "proxy",
+        "url": f"http://127.0.0.1:{PROMETHEUS_PORT}",
+        "isDefault": True,
+    }]
+    for region in regions:
+        datasources.append({
+            "name": f"Prometheus {region.name}",
+            "uid": f"prometheus-{region.name}",
+            "type": "prometheus",
+            "access": "proxy",
+            "url": f"http://prometheus.{region.name}.{spec.name}.internal:{PROMETHEUS_PORT}",
+        })
+    out = {
+        "global/grafana/provisioning/datasources/prometheus.yml": _dump(
+            {"apiVersion": 1, "datasources": datasources}, spec
+        ),
+        "global/grafana/provisioning/dashboards/iconctl.yml": _dump(
+            {"apiVersion": 1, "providers": [{
+                "name": "iconctl", "folder": spec.name, "type": "file",
+                "disableDeletion": True, "allowUiUpdates": False,
+                "options": {"path": "/var/lib/grafana/dashboards/iconctl"},
+            }]},
+            spec,
+        ),
+        "global/grafana/dashboards/overview.json": _json(overview_dashboard()),
+    }
+    for region in regions:
+        out[f"global/grafana/dashboards/region-{region.name}.json"] = _json(
+            region_dashboard(region=region.name, datasource=f"prometheus-{region.name}")
+        )
+    return out
+
+
+# --- logs: Elasticsearch cross-cluster search and a Kibana view over every region -------
+
+ELASTICSEARCH_TRANSPORT_PORT = 9300
+LOG_INDICES = ("icon-edge-*", "icon-node-*")
+
+
+def remote_clusters(spec: Any) -> dict[str, Any]:
+    """``PUT _cluster/settings`` body for the master cluster: one remote per region.
+
+    Proxy mode needs one private address per region (no sniffing of the remote's nodes);
+    skip_unavailable keeps searches answering when one region is cut off.
+    """
+    remotes = {
+        region.name: {
+            "mode": "proxy",
+            "proxy_address": (
+                f"elasticsearch.{region.name}.{spec.name}.internal:{ELASTICSEARCH_TRANSPORT_PORT}"
+            ),
+            "skip_unavailable": True,
+        }
+        for region in spec.regions
+    }
+    return {"persistent": {"cluster": {"remote": remotes}}}
+
+
+def kibana_data_views(spec: Any) -> list[dict[str, Any]]:
+    """Bodies for Kibana's ``POST /api/data_views/data_view``: local plus every remote."""
+    views = []
+    for pattern, name in zip(LOG_INDICES, ("edge requests", "node logs"), strict=True):
+        views.append({
+            "data_view": {
+                "id": f"{spec.name}-{pattern.split('-')[1]}-all-regions",
+                "name": f"{spec.name}: {name}, all regions",
+                "title": f"{pattern},*:{pattern}",
+                "timeFieldName": "@timestamp",
+            },
+            "override": True,
+        })
+    return views
+
+
+def _logs(spec: Any) -> dict[str, str]:
+    return {
+        "global/elasticsearch/remote-clusters.json": _json(remote_clusters(spec)),
+        "global/kibana/data-views.json": _json(kibana_data_views(spec)),
+    }
+
+
+# --- output ------------------------------------------------------------------------------
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Plain YAML: no anchors/aliases even where two receivers share one config list."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _dump(data: Any, spec: Any) -> str:
+    header = f"# {HEADER}\n"
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000)
+    return header + body
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -53,8 +53,16 @@ def parse_hexint(value: object) -> int | None:
 class Chain:
     """Heights up to ``head`` exist; blocks made after ``base`` record their own timestamps."""
 
-    def __init__(self, *, cid: int, nid: int, channel: str, start_height: int,
-                 block_interval: float, now_us: int) -> None:
+    def __init__(
+        self,
+        *,
+        cid: int,
+        nid: int,
+        channel: str,
+        start_height: int,
+        block_interval: float,
+        now_us: int,
+    ) -> None:
         self.cid = cid
         self.nid = nid
         self.channel = channel
@@ -112,8 +120,11 @@ class Chain:
             "dataType": "base",
             "data": {
                 "prep": {"irep": "0x0", "rrep": "0x0"},
-                "result": {"coveredByFee": "0x0", "coveredByOverIssuedICX": "0x0",
-                           "issue": hexint(ISSUE_PER_BLOCK)},
+                "result": {
+                    "coveredByFee": "0x0",
+                    "coveredByOverIssuedICX": "0x0",
+                    "issue": hexint(ISSUE_PER_BLOCK),
+                },
             },
             "txHash": self.tx_hash(height),
         }

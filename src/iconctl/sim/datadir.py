@@ -69,13 +69,26 @@ class DataDir:
         (self.chain_dir / "tmp").mkdir(exist_ok=True)
         self._write_once(self.node_dir / "auth.json", b'{"users":[]}\n')
         self._write_once(self.node_dir / "rconfig.json", b'{"seedAddress":""}\n')
-        self._write_once(self.chain_dir / "config.json", json.dumps(
-            {"dbType": "rocksdb", "channel": chain.channel, "nid": hex(chain.nid),
-             "cid": hex(chain.cid)}, indent=2).encode() + b"\n")
+        self._write_once(
+            self.chain_dir / "config.json",
+            json.dumps(
+                {
+                    "dbType": "rocksdb",
+                    "channel": chain.channel,
+                    "nid": hex(chain.nid),
+                    "cid": hex(chain.cid),
+                },
+                indent=2,
+            ).encode()
+            + b"\n",
+        )
         self._write_once(self.chain_dir / "genesis.zip", _genesis_zip(chain))
         self._write_once(self.db_dir / "LOCK", b"")
-        numbers = [int(p.stem) for p in self.db_dir.iterdir()
-                   if p.suffix in (".sst", ".log") and p.stem.isdigit()]
+        numbers = [
+            int(p.stem)
+            for p in self.db_dir.iterdir()
+            if p.suffix in (".sst", ".log") and p.stem.isdigit()
+        ]
         self._next_number = max(numbers, default=0) + 1
         if not numbers:
             first = max(0, height - INITIAL_HISTORY)

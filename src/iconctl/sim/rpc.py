@@ -26,21 +26,35 @@ NOT_FOUND = -31004
 SCORE_METHOD_NOT_FOUND = -30003
 
 _NAMES = {
-    PARSE_ERROR: "ParseError", INVALID_REQUEST: "InvalidRequest",
-    METHOD_NOT_FOUND: "MethodNotFound", INVALID_PARAMS: "InvalidParams",
-    SERVER_ERROR: "ServerError", SYSTEM_ERROR: "SystemError", NOT_FOUND: "NotFound",
+    PARSE_ERROR: "ParseError",
+    INVALID_REQUEST: "InvalidRequest",
+    METHOD_NOT_FOUND: "MethodNotFound",
+    INVALID_PARAMS: "InvalidParams",
+    SERVER_ERROR: "ServerError",
+    SYSTEM_ERROR: "SystemError",
+    NOT_FOUND: "NotFound",
     SCORE_METHOD_NOT_FOUND: "SCOREError(-30003)",
 }
 
 # goloop counts these under goloop_jsonrpc_retrieve_cnt{method=...}; icx_call has its own counter
-RETRIEVE_METHODS = frozenset({
-    "icx_getLastBlock", "icx_getBlockByHeight", "icx_getBlockByHash", "icx_getBalance",
-    "icx_getTotalSupply", "icx_getTransactionResult", "icx_getNetworkInfo",
-})
+RETRIEVE_METHODS = frozenset(
+    {
+        "icx_getLastBlock",
+        "icx_getBlockByHeight",
+        "icx_getBlockByHash",
+        "icx_getBalance",
+        "icx_getTotalSupply",
+        "icx_getTransactionResult",
+        "icx_getNetworkInfo",
+    }
+)
 
 _TOKEN = {"name": "Simulated Token", "symbol": "SIM", "decimals": "0x12"}
-_CHAIN_SCORE = {"getStepPrice": hexint(STEP_PRICE), "getMaxStepLimit": "0x9502f900",
-                "getRevision": "0x18"}
+_CHAIN_SCORE = {
+    "getStepPrice": hexint(STEP_PRICE),
+    "getMaxStepLimit": "0x9502f900",
+    "getRevision": "0x18",
+}
 
 
 class RpcError(Exception):
@@ -52,8 +66,10 @@ class RpcError(Exception):
 
 
 def _error_body(code: int, message: str, rid: Any) -> bytes:
-    return json.dumps({"jsonrpc": "2.0", "error": {"code": code, "message": message},
-                       "id": rid}, separators=(",", ":")).encode()
+    return json.dumps(
+        {"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": rid},
+        separators=(",", ":"),
+    ).encode()
 
 
 class Dispatcher:
@@ -186,10 +202,16 @@ def _get_transaction_result(d: Dispatcher, params: dict[str, Any]) -> bytes:
 
 def _get_network_info(d: Dispatcher, params: dict[str, Any]) -> bytes:
     latest = d._started()
-    return _dumps({
-        "platform": "icon", "nid": hexint(d.chain.nid), "channel": d.chain.channel,
-        "earliest": "0x0", "latest": hexint(latest), "stepPrice": hexint(STEP_PRICE),
-    })
+    return _dumps(
+        {
+            "platform": "icon",
+            "nid": hexint(d.chain.nid),
+            "channel": d.chain.channel,
+            "earliest": "0x0",
+            "latest": hexint(latest),
+            "stepPrice": hexint(STEP_PRICE),
+        }
+    )
 
 
 def _call(d: Dispatcher, params: dict[str, Any]) -> bytes:

@@ -20,8 +20,16 @@ from iconctl.sim.chain import Chain, parse_hexint
 from iconctl.sim.datadir import DataDir
 from iconctl.sim.rpc import Dispatcher, injected_failure
 
-STATES = ("created", "initializing", "starting", "started", "stopping", "stopped", "failed",
-          "finished")
+STATES = (
+    "created",
+    "initializing",
+    "starting",
+    "started",
+    "stopping",
+    "stopped",
+    "failed",
+    "finished",
+)
 _JSON = "application/json"
 _PROM = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -66,8 +74,9 @@ class Scenario:
             kind = type(getattr(self, key))
             if kind is bool and not isinstance(value, bool):
                 raise InputError(f"{key} must be true or false")
-            if kind in (int, float) and (isinstance(value, bool)
-                                         or not isinstance(value, int | float)):
+            if kind in (int, float) and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
                 raise InputError(f"{key} must be a number")
             if kind is int and value != int(value):
                 raise InputError(f"{key} must be an integer")
@@ -130,8 +139,11 @@ class BlockStream(WebSocket):
         sent = 0
         while not self.closed:
             if height <= self.sim.height and self.sim.state == "started":
-                self.send_text(json.dumps({"hash": "0x" + self.sim.chain.block_hash(height),
-                                           "height": hex(height)}))
+                self.send_text(
+                    json.dumps(
+                        {"hash": "0x" + self.sim.chain.block_hash(height), "height": hex(height)}
+                    )
+                )
                 height += 1
                 sent += 1
                 if sent % 256 == 0:
@@ -158,9 +170,14 @@ class Simulator:
             stored = self.datadir.last_height()
             if stored is not None:
                 start = stored + scenario.lag  # resume: the stored height is what was served
-        self.chain = Chain(cid=options.cid, nid=options.nid, channel=options.channel,
-                           start_height=start, block_interval=scenario.block_interval,
-                           now_us=time.time_ns() // 1000)
+        self.chain = Chain(
+            cid=options.cid,
+            nid=options.nid,
+            channel=options.channel,
+            start_height=start,
+            block_interval=scenario.block_interval,
+            now_us=time.time_ns() // 1000,
+        )
         self.height = max(0, start - scenario.lag)
         self.last_block_json = self.chain.block_json(self.height)
         self.last_block_duration_ms = 0
@@ -188,8 +205,9 @@ class Simulator:
             self.datadir.open(self.chain, self.height)
         self.port = await self.server.start(self.options.host, self.options.port)
         if self.options.control_host is not None:
-            self.control_port = await self.control.start(self.options.control_host,
-                                                         self.options.control_port)
+            self.control_port = await self.control.start(
+                self.options.control_host, self.options.control_port
+            )
         self._spawn(self._produce())
 
     async def stop(self) -> None:
@@ -292,9 +310,14 @@ class Simulator:
         return Upgrade(BlockStream(self))
 
     def _chain_view(self) -> dict[str, Any]:
-        return {"cid": hex(self.chain.cid), "nid": hex(self.chain.nid),
-                "channel": self.chain.channel, "state": self.state, "height": self.height,
-                "lastError": ""}
+        return {
+            "cid": hex(self.chain.cid),
+            "nid": hex(self.chain.nid),
+            "channel": self.chain.channel,
+            "state": self.state,
+            "height": self.height,
+            "lastError": "",
+        }
 
     def _admin(self, req: Request) -> bytes:
         parts = [p for p in req.path.split("/") if p][1:]  # after "admin"
@@ -328,41 +351,83 @@ class Simulator:
         return {
             "buildVersion": "v1.4.3-sim",
             "buildTags": "linux/amd64 tags(rocksdb)-iconctl-sim",
-            "setting": {"address": self.chain.validator(0), "p2p": f"{self.options.host}:7100",
-                        "p2pListen": ":7100", "rpcAddr": f":{self.port}", "rpcDump": False},
-            "config": {"eeInstances": 1, "rpcBatchLimit": self.scenario.batch_limit,
-                       "rpcDefaultChannel": self.chain.channel, "rpcIncludeDebug": False,
-                       "rpcRosetta": False, "wsMaxSession": self.scenario.ws_max_sessions},
+            "setting": {
+                "address": self.chain.validator(0),
+                "p2p": f"{self.options.host}:7100",
+                "p2pListen": ":7100",
+                "rpcAddr": f":{self.port}",
+                "rpcDump": False,
+            },
+            "config": {
+                "eeInstances": 1,
+                "rpcBatchLimit": self.scenario.batch_limit,
+                "rpcDefaultChannel": self.chain.channel,
+                "rpcIncludeDebug": False,
+                "rpcRosetta": False,
+                "wsMaxSession": self.scenario.ws_max_sessions,
+            },
         }
 
     def _inspect(self) -> dict[str, Any]:
-        peers = [{"id": "hx" + f"{i:040x}", "addr": f"10.0.{i // 250}.{i % 250 + 1}:7100",
-                  "in": i % 2 == 0, "role": 1} for i in range(self.scenario.peers)]
+        peers = [
+            {
+                "id": "hx" + f"{i:040x}",
+                "addr": f"10.0.{i // 250}.{i % 250 + 1}:7100",
+                "in": i % 2 == 0,
+                "role": 1,
+            }
+            for i in range(self.scenario.peers)
+        ]
         # a citizen node: one parent, the rest spread over uncles and others
         parent = peers[0] if peers else {}
         view = self._chain_view()
-        view.update({
-            "genesisTx": {"nid": hex(self.chain.nid)},
-            "config": {"dbType": "rocksdb", "platform": "icon", "seedAddress": "", "role": 0,
-                       "channel": self.chain.channel, "secureSuites": "none,tls,ecdhe",
-                       "secureAeads": "chacha,aes128,aes256", "defaultWaitTimeout": 0,
-                       "maxWaitTimeout": 0, "txTimeout": 0, "autoStart": True},
-            "module": {"network": {"p2p": {
-                "self": {"id": self.chain.validator(0), "addr": f"{self.options.host}:7100",
-                         "in": False, "role": 0},
-                "seeds": {}, "roots": {}, "friends": [], "parent": parent, "children": [],
-                "uncles": peers[1:3], "nephews": [], "others": peers[3:], "orphanages": [],
-                "trustSeeds": {},
-            }}},
-        })
+        view.update(
+            {
+                "genesisTx": {"nid": hex(self.chain.nid)},
+                "config": {
+                    "dbType": "rocksdb",
+                    "platform": "icon",
+                    "seedAddress": "",
+                    "role": 0,
+                    "channel": self.chain.channel,
+                    "secureSuites": "none,tls,ecdhe",
+                    "secureAeads": "chacha,aes128,aes256",
+                    "defaultWaitTimeout": 0,
+                    "maxWaitTimeout": 0,
+                    "txTimeout": 0,
+                    "autoStart": True,
+                },
+                "module": {
+                    "network": {
+                        "p2p": {
+                            "self": {
+                                "id": self.chain.validator(0),
+                                "addr": f"{self.options.host}:7100",
+                                "in": False,
+                                "role": 0,
+                            },
+                            "seeds": {},
+                            "roots": {},
+                            "friends": [],
+                            "parent": parent,
+                            "children": [],
+                            "uncles": peers[1:3],
+                            "nephews": [],
+                            "others": peers[3:],
+                            "orphanages": [],
+                            "trustSeeds": {},
+                        }
+                    }
+                },
+            }
+        )
         return view
 
     def metrics(self) -> str:
         labels = f'channel="{self.chain.channel}",hostname="{self.hostname}"'
         out: list[str] = []
 
-        def family(name: str, kind: str, help_text: str,
-                   samples: list[tuple[str, float]]) -> None:
+        def family(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
             out.append(f"# HELP goloop_{name} {help_text}")
             out.append(f"# TYPE goloop_{name} {kind}")
             for extra, value in samples:
@@ -370,19 +435,40 @@ class Simulator:
 
         family("consensus_height", "gauge", "height", [("", self.height)])
         family("consensus_round", "gauge", "round", [("", 0)])
-        family("consensus_height_duration", "gauge", "block_duration",
-               [("", self.last_block_duration_ms)])
-        family("jsonrpc_retrieve_cnt", "counter", "jsonrpc retrieve methods",
-               [(f',method="{m}"', n) for m, n in sorted(self.dispatcher.retrieve.items())])
-        family("jsonrpc_call_cnt", "counter", "jsonrpc icx_call method",
-               [("", self.dispatcher.calls)])
-        family("jsonrpc_failure_cnt", "counter", "jsonrpc failures",
-               [(f',method="{m}"', n) for m, n in sorted(self.dispatcher.failures.items())])
+        family(
+            "consensus_height_duration",
+            "gauge",
+            "block_duration",
+            [("", self.last_block_duration_ms)],
+        )
+        family(
+            "jsonrpc_retrieve_cnt",
+            "counter",
+            "jsonrpc retrieve methods",
+            [(f',method="{m}"', n) for m, n in sorted(self.dispatcher.retrieve.items())],
+        )
+        family(
+            "jsonrpc_call_cnt", "counter", "jsonrpc icx_call method", [("", self.dispatcher.calls)]
+        )
+        family(
+            "jsonrpc_failure_cnt",
+            "counter",
+            "jsonrpc failures",
+            [(f',method="{m}"', n) for m, n in sorted(self.dispatcher.failures.items())],
+        )
         produced = self.height - self.chain.base + self.scenario.lag
-        family("network_recv_cnt", "counter", "recv",
-               [(',dest="0xff0000",protocol="0x0300"', max(0, produced) * self.scenario.peers)])
-        family("network_send_cnt", "counter", "send",
-               [(',dest="0xff0000",protocol="0x0300"', max(0, produced))])
+        family(
+            "network_recv_cnt",
+            "counter",
+            "recv",
+            [(',dest="0xff0000",protocol="0x0300"', max(0, produced) * self.scenario.peers)],
+        )
+        family(
+            "network_send_cnt",
+            "counter",
+            "send",
+            [(',dest="0xff0000",protocol="0x0300"', max(0, produced))],
+        )
         family("txpool_add_cnt", "counter", "add transactions", [("", 0)])
         return "\n".join(out) + "\n"
 
@@ -397,29 +483,42 @@ class Simulator:
                 changes = _json_object(req.body)
                 interval = self.scenario.block_interval
                 self.scenario.update(changes)
-                if self.scenario.block_interval != interval or "lag" in changes or (
-                        "admin_state" in changes or "stalled" in changes):
+                if (
+                    self.scenario.block_interval != interval
+                    or "lag" in changes
+                    or ("admin_state" in changes or "stalled" in changes)
+                ):
                     self._wake.set()
                 return _json_response(200, self.status())
             if req.path == "/produce" and req.method == "POST":
                 blocks = _json_object(req.body).get("blocks", 1)
-                if not isinstance(blocks, int) or isinstance(blocks, bool) or not (
-                        1 <= blocks <= 100_000):
+                if (
+                    not isinstance(blocks, int)
+                    or isinstance(blocks, bool)
+                    or not (1 <= blocks <= 100_000)
+                ):
                     raise InputError("blocks must be an integer between 1 and 100000")
                 self.produce_now(blocks)
                 return _json_response(200, self.status())
             if req.path == "/restart" and req.method == "POST":
                 down = _json_object(req.body).get("down_seconds", 1.0)
-                if not isinstance(down, int | float) or isinstance(down, bool) or not (
-                        0 <= down <= 3600):
+                if (
+                    not isinstance(down, int | float)
+                    or isinstance(down, bool)
+                    or not (0 <= down <= 3600)
+                ):
                     raise InputError("down_seconds must be between 0 and 3600")
                 self._spawn(self._restart(float(down)))
                 return _json_response(202, {"restarting": True, "down_seconds": down})
         except InputError as exc:
             return _json_response(400, {"error": exc.message})
-        return _json_response(404, {"error": "unknown control path",
-                                    "paths": ["GET /scenario", "POST /scenario",
-                                              "POST /produce", "POST /restart"]})
+        return _json_response(
+            404,
+            {
+                "error": "unknown control path",
+                "paths": ["GET /scenario", "POST /scenario", "POST /produce", "POST /restart"],
+            },
+        )
 
     async def _restart(self, down_seconds: float) -> None:
         """Go away like a restarting node: listener closed, connections dropped, then back."""
@@ -436,9 +535,14 @@ class Simulator:
         self.down = False
 
     def status(self) -> dict[str, Any]:
-        return {"scenario": asdict(self.scenario), "height": self.height,
-                "head": self.chain.head, "state": self.state, "down": self.down,
-                "url": self.url}
+        return {
+            "scenario": asdict(self.scenario),
+            "height": self.height,
+            "head": self.chain.head,
+            "state": self.state,
+            "down": self.down,
+            "url": self.url,
+        }
 
     @property
     def url(self) -> str:
@@ -473,8 +577,9 @@ def _error_json(code: int, message: str) -> str:
     return json.dumps({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": None})
 
 
-async def serve(options: SimOptions, scenario: Scenario,
-                ready: Callable[[Simulator], None]) -> None:
+async def serve(
+    options: SimOptions, scenario: Scenario, ready: Callable[[Simulator], None]
+) -> None:
     """Run until SIGTERM or SIGINT; ``ready`` is called once both listeners are up."""
     sim = Simulator(options, scenario)
     try:

@@ -30,9 +30,15 @@ def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] 
         TransferSpeedColumn,
     )
 
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), TimeRemainingColumn(), console=err,
-                  transient=True) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:
@@ -50,46 +56,83 @@ def _metrics(path: Path | None, operation: str, transferred: Callable[[], int]) 
         yield
     except (IconctlError, OSError, KeyboardInterrupt):
         if path is not None:
-            write_metrics(path, operation, ok=False, duration=time.monotonic() - start,
-                          bytes_transferred=transferred())
+            write_metrics(
+                path,
+                operation,
+                ok=False,
+                duration=time.monotonic() - start,
+                bytes_transferred=transferred(),
+            )
         raise
     if path is not None:
-        write_metrics(path, operation, ok=True, duration=time.monotonic() - start,
-                      bytes_transferred=transferred())
+        write_metrics(
+            path,
+            operation,
+            ok=True,
+            duration=time.monotonic() - start,
+            bytes_transferred=transferred(),
+        )
 
 
-def snapshot(data_dir: Path, store_url: str, *, admin_url: str | None = None,
-             chain: str | None = None, stop_cmd: str | None = None,
-             start_cmd: str | None = None, workers: int = 16, lock_wait: float = 0.0,
-             metrics_file: Path | None = None, show_progress: bool = True) -> dict:
+def snapshot(
+    data_dir: Path,
+    store_url: str,
+    *,
+    admin_url: str | None = None,
+    chain: str | None = None,
+    stop_cmd: str | None = None,
+    start_cmd: str | None = None,
+    workers: int = 16,
+    lock_wait: float = 0.0,
+    metrics_file: Path | None = None,
+    show_progress: bool = True,
+) -> dict:
     from iconctl.sync.quiesce import make_quiescer
     from iconctl.sync.snapshot import create_snapshot
     from iconctl.sync.store import open_store
 
     holder: dict = {}
-    with _metrics(metrics_file, "snapshot",
-                  lambda: holder["r"].bytes_uploaded if "r" in holder else 0):
+    with _metrics(
+        metrics_file, "snapshot", lambda: holder["r"].bytes_uploaded if "r" in holder else 0
+    ):
         quiescer = make_quiescer(admin_url, chain, stop_cmd, start_cmd)
         store = open_store(store_url, workers=workers)
         with _progress("snapshot", show_progress) as progress:
-            holder["r"] = create_snapshot(data_dir, store, quiescer, workers=workers,
-                                          lock_wait=lock_wait, progress=progress)
+            holder["r"] = create_snapshot(
+                data_dir, store, quiescer, workers=workers, lock_wait=lock_wait, progress=progress
+            )
     return holder["r"].to_json()
 
 
-def restore(store_url: str, data_dir: Path, *, snapshot_id: str | None = None,
-            force: bool = False, workers: int = 16, durable: bool = True,
-            metrics_file: Path | None = None, show_progress: bool = True) -> dict:
+def restore(
+    store_url: str,
+    data_dir: Path,
+    *,
+    snapshot_id: str | None = None,
+    force: bool = False,
+    workers: int = 16,
+    durable: bool = True,
+    metrics_file: Path | None = None,
+    show_progress: bool = True,
+) -> dict:
     from iconctl.sync.restore import restore_snapshot
     from iconctl.sync.store import open_store
 
     holder: dict = {}
-    with _metrics(metrics_file, "restore",
-                  lambda: holder["r"].bytes_fetched if "r" in holder else 0):
+    with _metrics(
+        metrics_file, "restore", lambda: holder["r"].bytes_fetched if "r" in holder else 0
+    ):
         store = open_store(store_url, workers=workers)
         with _progress("restore", show_progress) as progress:
-            holder["r"] = restore_snapshot(store, data_dir, snapshot_id, force=force,
-                                           workers=workers, durable=durable, progress=progress)
+            holder["r"] = restore_snapshot(
+                store,
+                data_dir,
+                snapshot_id,
+                force=force,
+                workers=workers,
+                durable=durable,
+                progress=progress,
+            )
     return holder["r"].to_json()
 
 
@@ -100,8 +143,9 @@ def list_store(store_url: str) -> list[dict]:
     return list_snapshots(open_store(store_url))
 
 
-def verify(store_url: str, snapshot_id: str | None, *, workers: int = 16,
-           show_progress: bool = True) -> dict:
+def verify(
+    store_url: str, snapshot_id: str | None, *, workers: int = 16, show_progress: bool = True
+) -> dict:
     from iconctl.sync.catalog import verify_snapshot
     from iconctl.sync.store import open_store
 

@@ -32,8 +32,9 @@ def load_manifest(store: Store, snapshot_id: str, expect_hash: str | None = None
     except NotFound:
         raise IntegrityError(f"snapshot {snapshot_id} not found in {store.url}") from None
     if expect_hash is not None and hash_bytes(raw) != expect_hash:
-        raise IntegrityError(f"manifest of snapshot {snapshot_id} does not match the hash "
-                             "recorded in latest")
+        raise IntegrityError(
+            f"manifest of snapshot {snapshot_id} does not match the hash recorded in latest"
+        )
     return parse_manifest(raw, expect_id=snapshot_id)
 
 
@@ -72,7 +73,7 @@ def resolve(store: Store, snapshot_id: str | None) -> Manifest:
 def snapshot_ids(store: Store) -> list[str]:
     ids = []
     for info in store.list(SNAPSHOTS_PREFIX):
-        name = info.key[len(SNAPSHOTS_PREFIX):]
+        name = info.key[len(SNAPSHOTS_PREFIX) :]
         if name.endswith(".json"):
             try:
                 ids.append(check_snapshot_id(name[:-5]))
@@ -90,8 +91,13 @@ def list_snapshots(store: Store) -> list[dict]:
             m = load_manifest(store, sid)
             row.update(created=m.created, files=len(m.files), bytes=m.total_bytes, valid=True)
         except IntegrityError as exc:
-            row.update(created=_created_from_id(sid), files=None, bytes=None, valid=False,
-                       error=exc.message)
+            row.update(
+                created=_created_from_id(sid),
+                files=None,
+                bytes=None,
+                valid=False,
+                error=exc.message,
+            )
         rows.append(row)
     return rows
 
@@ -113,8 +119,13 @@ class VerifyResult:
         return {**self.__dict__, "ok": not self.problems}
 
 
-def verify_snapshot(store: Store, snapshot_id: str | None, *, workers: int = DEFAULT_WORKERS,
-                    progress: Callable[[int, int], None] | None = None) -> VerifyResult:
+def verify_snapshot(
+    store: Store,
+    snapshot_id: str | None,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    progress: Callable[[int, int], None] | None = None,
+) -> VerifyResult:
     """Re-hash every chunk a snapshot references; IntegrityError lists what is wrong."""
     manifest = resolve(store, snapshot_id)
     result = VerifyResult(manifest.id, files=len(manifest.files))

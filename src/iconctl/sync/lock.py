@@ -40,15 +40,21 @@ class LockHeld(IntegrityError):
         self.info = info
         who = f"{info.purpose} by {info.owner}" if info else "another writer"
         until = f", expires in {max(0, int(info.expires - time.time()))} s" if info else ""
-        super().__init__(f"refused: the store is locked ({who}{until}); "
-                         "retry later or wait for it to finish")
+        super().__init__(
+            f"refused: the store is locked ({who}{until}); retry later or wait for it to finish"
+        )
 
 
 def read_lock(store: Store) -> LockInfo | None:
     try:
         doc = json.loads(store.get(LOCK_KEY))
-        return LockInfo(str(doc["owner"]), str(doc.get("purpose", "snapshot")), str(doc["token"]),
-                        float(doc["acquired"]), float(doc["expires"]))
+        return LockInfo(
+            str(doc["owner"]),
+            str(doc.get("purpose", "snapshot")),
+            str(doc["token"]),
+            float(doc["acquired"]),
+            float(doc["expires"]),
+        )
     except NotFound:
         return None
     except (ValueError, KeyError, TypeError):
@@ -69,8 +75,15 @@ class StoreLock:
         self.took_over: LockInfo | None = None
 
     def _body(self) -> bytes:
-        return json.dumps({"owner": self.owner, "purpose": self.purpose, "token": self.token,
-                           "acquired": self.acquired, "expires": time.time() + self.ttl}).encode()
+        return json.dumps(
+            {
+                "owner": self.owner,
+                "purpose": self.purpose,
+                "token": self.token,
+                "acquired": self.acquired,
+                "expires": time.time() + self.ttl,
+            }
+        ).encode()
 
     def acquire(self, wait: float = 0.0) -> None:
         deadline = time.monotonic() + wait

@@ -168,8 +168,7 @@ def parse_manifest(raw: bytes, *, expect_id: str | None = None) -> Manifest:
         raise IntegrityError(f"manifest hash {doc.get('hash')!r} is not supported")
     snapshot_id = check_snapshot_id(doc.get("id"))
     if expect_id is not None and snapshot_id != expect_id:
-        raise IntegrityError(f"manifest id {snapshot_id} does not match the requested "
-                             f"{expect_id}")
+        raise IntegrityError(f"manifest id {snapshot_id} does not match the requested {expect_id}")
     created = doc.get("created")
     if not isinstance(created, str):
         raise IntegrityError("manifest created is not a string")
@@ -194,8 +193,10 @@ def parse_manifest(raw: bytes, *, expect_id: str | None = None) -> Manifest:
             raise IntegrityError(f"manifest files[{i}] is not an object")
         kind = entry.get("type", "file")
         if kind != "file":
-            raise IntegrityError(f"manifest files[{i}] has type {kind!r}: only regular files "
-                                 "are accepted (no links or devices)")
+            raise IntegrityError(
+                f"manifest files[{i}] has type {kind!r}: only regular files "
+                "are accepted (no links or devices)"
+            )
         path = check_path(entry.get("path"), f"files[{i}].path")
         if path in seen:
             raise IntegrityError(f"manifest repeats the path {path!r}")
@@ -211,15 +212,20 @@ def parse_manifest(raw: bytes, *, expect_id: str | None = None) -> Manifest:
         chunks: list[Chunk] = []
         total = 0
         for j, c in enumerate(chunks_raw):
-            if (not isinstance(c, list) or len(c) != 2 or not isinstance(c[1], str)
-                    or not _HEX64.fullmatch(c[1])):
+            if (
+                not isinstance(c, list)
+                or len(c) != 2
+                or not isinstance(c[1], str)
+                or not _HEX64.fullmatch(c[1])
+            ):
                 raise IntegrityError(f"manifest files[{i}].chunks[{j}] is not [size, hash]")
             csize = _int(c[0], f"files[{i}].chunks[{j}] size", lo=1, hi=MAX_CHUNK_SIZE)
             total += csize
             chunks.append(Chunk(csize, c[1]))
         if total != size:
-            raise IntegrityError(f"manifest files[{i}] chunks add up to {total} bytes, "
-                                 f"not its size {size}")
+            raise IntegrityError(
+                f"manifest files[{i}] chunks add up to {total} bytes, not its size {size}"
+            )
         files.append(FileEntry(path, size, mode, mtime_ns, chunks))
 
     # A file may not sit where another entry needs a directory (a/b file and a/b/c file).
@@ -228,15 +234,21 @@ def parse_manifest(raw: bytes, *, expect_id: str | None = None) -> Manifest:
         parts = path.split("/")
         for k in range(1, len(parts)):
             if "/".join(parts[:k]) in file_paths:
-                raise IntegrityError(f"manifest path {path!r} lies under the file "
-                                     f"{'/'.join(parts[:k])!r}")
+                raise IntegrityError(
+                    f"manifest path {path!r} lies under the file {'/'.join(parts[:k])!r}"
+                )
     return Manifest(snapshot_id, created, chunk_size, dirs, files, source)
 
 
 def encode_latest(manifest_id: str, manifest_bytes: bytes, created: str) -> bytes:
     return json.dumps(
-        {"format": "iconctl-sync-latest", "version": VERSION, "id": manifest_id,
-         "created": created, "manifest_blake3": hash_bytes(manifest_bytes)},
+        {
+            "format": "iconctl-sync-latest",
+            "version": VERSION,
+            "id": manifest_id,
+            "created": created,
+            "manifest_blake3": hash_bytes(manifest_bytes),
+        },
         sort_keys=True,
     ).encode()
 

@@ -13,8 +13,7 @@ import uuid
 from pathlib import Path
 
 METRICS = {
-    "icon_sync_last_success_timestamp_seconds":
-        "Unix time of the last successful sync operation.",
+    "icon_sync_last_success_timestamp_seconds": "Unix time of the last successful sync operation.",
     "icon_sync_last_failure_timestamp_seconds": "Unix time of the last failed sync operation.",
     "icon_sync_last_duration_seconds": "Duration of the last sync operation, in seconds.",
     "icon_sync_last_bytes_transferred": "Bytes uploaded or downloaded by the last sync operation.",
@@ -35,13 +34,23 @@ def _read(path: Path) -> dict[tuple[str, str], str]:
     return values
 
 
-def write_metrics(path: Path, operation: str, *, ok: bool, duration: float,
-                  bytes_transferred: int, now: float | None = None) -> None:
+def write_metrics(
+    path: Path,
+    operation: str,
+    *,
+    ok: bool,
+    duration: float,
+    bytes_transferred: int,
+    now: float | None = None,
+) -> None:
     """Update ``operation``'s series in the textfile at ``path`` (atomically: temp + rename)."""
     now = time.time() if now is None else now
     values = _read(path)
-    stamp = "icon_sync_last_success_timestamp_seconds" if ok else \
-        "icon_sync_last_failure_timestamp_seconds"
+    stamp = (
+        "icon_sync_last_success_timestamp_seconds"
+        if ok
+        else "icon_sync_last_failure_timestamp_seconds"
+    )
     values[(stamp, operation)] = f"{now:.3f}"
     values[("icon_sync_last_duration_seconds", operation)] = f"{duration:.3f}"
     values[("icon_sync_last_bytes_transferred", operation)] = str(int(bytes_transferred))

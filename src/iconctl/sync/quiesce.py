@@ -83,11 +83,19 @@ class AdminQuiesce(Quiescer):
                 body = resp.read()
         except urllib.error.HTTPError as exc:
             tail = exc.read(300).decode(errors="replace")
-            raise ToolFailed(step=f"goloop admin {method} {path or '/'}", argv=[method, url],
-                             returncode=exc.code, tail=tail) from None
+            raise ToolFailed(
+                step=f"goloop admin {method} {path or '/'}",
+                argv=[method, url],
+                returncode=exc.code,
+                tail=tail,
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
-            raise ToolFailed(step=f"goloop admin {method} {path or '/'}", argv=[method, url],
-                             returncode=1, tail=str(exc)) from None
+            raise ToolFailed(
+                step=f"goloop admin {method} {path or '/'}",
+                argv=[method, url],
+                returncode=1,
+                tail=str(exc),
+            ) from None
         try:
             return json.loads(body) if body.strip() else None
         except ValueError:
@@ -104,9 +112,12 @@ class AdminQuiesce(Quiescer):
             if state == "failed":
                 break
             time.sleep(0.05)
-        raise ToolFailed(step=f"wait for chain {self.chain} to be {'/'.join(sorted(wanted))}",
-                         argv=["GET", f"{self.base}/chain/{self.chain}"], returncode=1,
-                         tail=f"last state: {state}")
+        raise ToolFailed(
+            step=f"wait for chain {self.chain} to be {'/'.join(sorted(wanted))}",
+            argv=["GET", f"{self.base}/chain/{self.chain}"],
+            returncode=1,
+            tail=f"last state: {state}",
+        )
 
     def stop(self) -> None:
         self._call("POST", "/stop")
@@ -116,8 +127,9 @@ class AdminQuiesce(Quiescer):
         self._call("POST", "/start")
 
 
-def make_quiescer(admin_url: str | None, chain: str | None, stop_cmd: str | None,
-                  start_cmd: str | None) -> Quiescer:
+def make_quiescer(
+    admin_url: str | None, chain: str | None, stop_cmd: str | None, start_cmd: str | None
+) -> Quiescer:
     if admin_url or chain:
         if stop_cmd or start_cmd:
             raise InputError("give either --admin-url/--chain or --stop-cmd/--start-cmd, not both")

@@ -89,8 +89,11 @@ class _Target:
         try:
             st = os.lstat(path)
             if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-                raise IntegrityError("is a link or a file in the target where the snapshot has "
-                                     "a directory; refusing to write through it", path=rel)
+                raise IntegrityError(
+                    "is a link or a file in the target where the snapshot has "
+                    "a directory; refusing to write through it",
+                    path=rel,
+                )
         except FileNotFoundError:
             with contextlib.suppress(FileExistsError):
                 os.mkdir(path, 0o755)
@@ -101,8 +104,7 @@ class _Target:
             self._checked.add(rel)
 
 
-def _check_target(data_dir: Path, force: bool, snapshot_id: str | None
-                  ) -> tuple[str | None, bool]:
+def _check_target(data_dir: Path, force: bool, snapshot_id: str | None) -> tuple[str | None, bool]:
     """(snapshot id to resume, already complete) after the non-empty and resume rules."""
     state = _read_json(data_dir / STATE_FILE)
     marker = _read_json(data_dir / MARKER_FILE)
@@ -110,14 +112,19 @@ def _check_target(data_dir: Path, force: bool, snapshot_id: str | None
         done_id = marker.get("id")
         if snapshot_id in (None, done_id):
             return str(done_id), True
-    if (state is not None and isinstance(state.get("id"), str)
-            and (snapshot_id in (None, state["id"]) or force)):
-            return (state["id"] if snapshot_id is None else snapshot_id), False
+    if (
+        state is not None
+        and isinstance(state.get("id"), str)
+        and (snapshot_id in (None, state["id"]) or force)
+    ):
+        return (state["id"] if snapshot_id is None else snapshot_id), False
     if not force:
         leftovers = [p.name for p in data_dir.iterdir() if p.name not in (STATE_FILE,)]
         if leftovers:
-            raise InputError(f"--data-dir {data_dir} is not empty ({len(leftovers)} entries, "
-                             f"e.g. {sorted(leftovers)[0]!r}); use --force to restore into it")
+            raise InputError(
+                f"--data-dir {data_dir} is not empty ({len(leftovers)} entries, "
+                f"e.g. {sorted(leftovers)[0]!r}); use --force to restore into it"
+            )
     return snapshot_id, False
 
 
@@ -139,19 +146,29 @@ def restore_snapshot(
 
     resume_id, complete = _check_target(data_dir, force, snapshot_id)
     if complete:
-        result = RestoreResult(id=resume_id or "", store=store.url, data_dir=str(data_dir),
-                               already_complete=True)
+        result = RestoreResult(
+            id=resume_id or "", store=store.url, data_dir=str(data_dir), already_complete=True
+        )
         result.duration_seconds = time.monotonic() - started
         return result
     manifest = resolve(store, resume_id)
-    result = RestoreResult(id=manifest.id, store=store.url, data_dir=str(data_dir),
-                           files=len(manifest.files), bytes_total=manifest.total_bytes)
+    result = RestoreResult(
+        id=manifest.id,
+        store=store.url,
+        data_dir=str(data_dir),
+        files=len(manifest.files),
+        bytes_total=manifest.total_bytes,
+    )
     previous = _read_json(data_dir / STATE_FILE)
     result.resumed = bool(previous and previous.get("id") == manifest.id)
     (data_dir / MARKER_FILE).unlink(missing_ok=True)
-    _write_atomic(data_dir / STATE_FILE, json.dumps(
-        {"id": manifest.id, "store": store.url, "started": datetime.now(UTC).isoformat()}
-    ).encode(), durable)
+    _write_atomic(
+        data_dir / STATE_FILE,
+        json.dumps(
+            {"id": manifest.id, "store": store.url, "started": datetime.now(UTC).isoformat()}
+        ).encode(),
+        durable,
+    )
 
     target = _Target(data_dir)
     for d in manifest.dirs:
@@ -164,18 +181,34 @@ def restore_snapshot(
 
     if durable:
         os.sync()  # every renamed file reaches the disk before the marker says "complete"
-    _write_atomic(data_dir / MARKER_FILE, json.dumps(
-        {"id": manifest.id, "store": store.url, "files": len(manifest.files),
-         "bytes": manifest.total_bytes, "completed": datetime.now(UTC).isoformat()}
-    ).encode(), durable)
+    _write_atomic(
+        data_dir / MARKER_FILE,
+        json.dumps(
+            {
+                "id": manifest.id,
+                "store": store.url,
+                "files": len(manifest.files),
+                "bytes": manifest.total_bytes,
+                "completed": datetime.now(UTC).isoformat(),
+            }
+        ).encode(),
+        durable,
+    )
     (data_dir / STATE_FILE).unlink(missing_ok=True)
     result.duration_seconds = time.monotonic() - started
     return result
 
 
 class _Fetcher:
-    def __init__(self, store: Store, target: _Target, manifest: Manifest, result: RestoreResult,
-                 workers: int, progress: Callable[[int, int], None] | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        target: _Target,
+        manifest: Manifest,
+        result: RestoreResult,
+        workers: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
         self.store = store
         self.target = target
         self.manifest = manifest
@@ -187,8 +220,9 @@ class _Fetcher:
         self.local = threading.local()
         self.remaining: dict[int, int] = {}
         self.done_bytes = 0
-        self.buf_size = max([manifest.chunk_size] + [c.size for f in manifest.files
-                                                     for c in f.chunks])
+        self.buf_size = max(
+            [manifest.chunk_size] + [c.size for f in manifest.files for c in f.chunks]
+        )
 
     def _buf(self) -> bytearray:
         buf = getattr(self.local, "buf", None)
@@ -216,8 +250,9 @@ class _Fetcher:
             st = None
         if st is not None:
             if stat.S_ISDIR(st.st_mode):
-                raise IntegrityError("is a directory in the target where the snapshot has a file",
-                                     path=f.path)
+                raise IntegrityError(
+                    "is a directory in the target where the snapshot has a file", path=f.path
+                )
             if stat.S_ISREG(st.st_mode) and st.st_size == f.size and self._matches(final, f):
                 self._finish_meta(final, f)
                 with self.lock:
@@ -302,14 +337,17 @@ class _Fetcher:
         try:
             view = self.store.get_into(chunk_key(c.digest), self._buf())
         except NotFound:
-            raise IntegrityError(f"chunk {c.digest} is missing from the store",
-                                 path=f.path) from None
+            raise IntegrityError(
+                f"chunk {c.digest} is missing from the store", path=f.path
+            ) from None
         if len(view) != c.size:
-            raise IntegrityError(f"chunk {c.digest} has {len(view)} bytes, expected {c.size}",
-                                 path=f.path)
+            raise IntegrityError(
+                f"chunk {c.digest} has {len(view)} bytes, expected {c.size}", path=f.path
+            )
         if hash_bytes(view) != c.digest:
-            raise IntegrityError(f"chunk {c.digest} at offset {offset} does not match its hash",
-                                 path=f.path)
+            raise IntegrityError(
+                f"chunk {c.digest} at offset {offset} does not match its hash", path=f.path
+            )
         _, part = self._paths(f)
         fd = os.open(part, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         try:

@@ -75,8 +75,9 @@ def _excluded(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(rel, p) for p in patterns)
 
 
-def _scan(root: Path, excludes: tuple[str, ...], skipped: list[str]
-          ) -> tuple[list[str], list[tuple[str, os.stat_result]]]:
+def _scan(
+    root: Path, excludes: tuple[str, ...], skipped: list[str]
+) -> tuple[list[str], list[tuple[str, os.stat_result]]]:
     """Directories and regular files under root (relative '/' paths), sorted."""
     dirs: list[str] = []
     files: list[tuple[str, os.stat_result]] = []
@@ -101,8 +102,13 @@ def _scan(root: Path, excludes: tuple[str, ...], skipped: list[str]
     return dirs, files
 
 
-def _build_checkpoint(src: Path, dst: Path, dirs: list[str],
-                      files: list[tuple[str, os.stat_result]], result: SnapshotResult) -> None:
+def _build_checkpoint(
+    src: Path,
+    dst: Path,
+    dirs: list[str],
+    files: list[tuple[str, os.stat_result]],
+    result: SnapshotResult,
+) -> None:
     dst.mkdir(mode=0o700)
     for rel in dirs:
         os.mkdir(dst / rel)
@@ -122,9 +128,14 @@ def _build_checkpoint(src: Path, dst: Path, dirs: list[str],
         result.files_copied += 1
 
 
-def _chunk_file(path: Path, size: int, base: FileEntry | None, chunk_size: int,
-                visit: Callable[[memoryview, str], None], buf: bytearray
-                ) -> tuple[list[Chunk], int]:
+def _chunk_file(
+    path: Path,
+    size: int,
+    base: FileEntry | None,
+    chunk_size: int,
+    visit: Callable[[memoryview, str], None],
+    buf: bytearray,
+) -> tuple[list[Chunk], int]:
     """Chunk a file, keeping the longest prefix of the base entry's chunks that still matches
     (so a file that grew by appending uploads only its new bytes). Returns chunks, bytes hashed.
     """
@@ -186,8 +197,9 @@ def create_snapshot(
     if not data_dir.is_dir():
         raise InputError(f"--data-dir {data_dir} is not a directory")
     if store.read_only:
-        raise InputError(f"{store.url} is read-only; snapshots need an s3://, gs:// or file:// "
-                         "store")
+        raise InputError(
+            f"{store.url} is read-only; snapshots need an s3://, gs:// or file:// store"
+        )
     now = datetime.now(UTC)
     result = SnapshotResult(id=new_snapshot_id(now), store=store.url, quiesce=quiescer.describe)
     lock = StoreLock(store, "snapshot")
@@ -214,8 +226,9 @@ def create_snapshot(
             except OSError as exc:
                 shutil.rmtree(checkpoint, ignore_errors=True)
                 if not isinstance(quiescer, NoQuiesce):
-                    raise InputError(f"cannot build the checkpoint in {checkpoint}: "
-                                     f"{exc.strerror or exc}") from None
+                    raise InputError(
+                        f"cannot build the checkpoint in {checkpoint}: {exc.strerror or exc}"
+                    ) from None
                 source = data_dir  # a stopped, read-only directory: read it in place
         finally:
             result.pause_seconds = time.monotonic() - pause_start
@@ -254,8 +267,9 @@ def create_snapshot(
                     buf = local.buf = bytearray(chunk_size)
                 if prev is not None and prev.chunks and max(c.size for c in prev.chunks) > len(buf):
                     buf.extend(bytes(max(c.size for c in prev.chunks) - len(buf)))
-                chunks, hashed = _chunk_file(source / rel, st.st_size, prev, chunk_size,
-                                             upload, buf)
+                chunks, hashed = _chunk_file(
+                    source / rel, st.st_size, prev, chunk_size, upload, buf
+                )
                 with done_lock:
                     result.bytes_hashed += hashed
             with done_lock:
@@ -270,13 +284,19 @@ def create_snapshot(
 
         created = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
         manifest = Manifest(
-            id=result.id, created=created, chunk_size=chunk_size, dirs=dirs, files=entries,
+            id=result.id,
+            created=created,
+            chunk_size=chunk_size,
+            dirs=dirs,
+            files=entries,
             source={"host": socket.gethostname(), "base": result.base},
         )
         body = manifest.encode()
         if not lock.still_held():
-            raise IntegrityError("refused to publish: the store lock was taken over while this "
-                                 "snapshot ran (it stalled past the lock's expiry)")
+            raise IntegrityError(
+                "refused to publish: the store lock was taken over while this "
+                "snapshot ran (it stalled past the lock's expiry)"
+            )
         store.put(manifest_key(result.id), body)
         store.put(LATEST_KEY, encode_latest(result.id, body, created))
     finally:

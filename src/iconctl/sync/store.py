@@ -38,8 +38,9 @@ class StoreError(ToolFailed):
     """The store answered with an error (network, permission, server)."""
 
     def __init__(self, operation: str, key: str, detail: str) -> None:
-        super().__init__(step=f"store {operation} {key}", argv=[operation, key], returncode=1,
-                         tail=detail)
+        super().__init__(
+            step=f"store {operation} {key}", argv=[operation, key], returncode=1, tail=detail
+        )
         self.message = f"store {operation} of {key!r} failed: {detail}"
 
     def lines(self) -> list[str]:
@@ -203,8 +204,9 @@ class FileStore(Store):
 class S3Store(Store):
     """S3 through boto3; AWS_ENDPOINT_URL (read by botocore itself) selects another server."""
 
-    def __init__(self, bucket: str, prefix: str, url: str, workers: int = DEFAULT_WORKERS,
-                 client=None) -> None:
+    def __init__(
+        self, bucket: str, prefix: str, url: str, workers: int = DEFAULT_WORKERS, client=None
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix
         self.url = url
@@ -239,8 +241,9 @@ class S3Store(Store):
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
-                                   IfNoneMatch="*")
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+            )
             return True
         except self._errors as exc:
             code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
@@ -273,8 +276,9 @@ class S3Store(Store):
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
                 for obj in page.get("Contents", []):
-                    yield ObjectInfo(obj["Key"][strip:], obj["Size"],
-                                     obj["LastModified"].timestamp())
+                    yield ObjectInfo(
+                        obj["Key"][strip:], obj["Size"], obj["LastModified"].timestamp()
+                    )
         except self._errors as exc:
             raise self._fail("list", prefix, exc) from None
 
@@ -406,8 +410,9 @@ class HttpStore(Store):
         if conn is not None:
             conn.close()
         if self.https:
-            conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
-                                               context=self._ssl)
+            conn = http.client.HTTPSConnection(
+                self.host, self.port, timeout=self.timeout, context=self._ssl
+            )
         else:
             conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         self._local.conn = conn
@@ -504,8 +509,9 @@ def open_store(url: str, *, workers: int = DEFAULT_WORKERS) -> Store:
     scheme = parts.scheme.lower()
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
-            raise InputError(f"invalid store URL {url!r}: file URLs take an absolute path "
-                             "(file:///path)")
+            raise InputError(
+                f"invalid store URL {url!r}: file URLs take an absolute path (file:///path)"
+            )
         return _file_store(Path(parts.path), url)
     if scheme in ("s3", "gs"):
         bucket = parts.netloc
@@ -517,8 +523,9 @@ def open_store(url: str, *, workers: int = DEFAULT_WORKERS) -> Store:
         return GcsStore(bucket, prefix, url)
     if scheme in ("http", "https"):
         return HttpStore(url)
-    raise InputError(f"unsupported store URL {url!r}: use s3://, gs://, file://, a path, "
-                     "or http(s)://")
+    raise InputError(
+        f"unsupported store URL {url!r}: use s3://, gs://, file://, a path, or http(s)://"
+    )
 
 
 def _file_store(path: Path, url: str) -> FileStore:

@@ -1,0 +1,193 @@
+"""Dashboards and rules only query series that exist, and every query parses.
+
+Two parsers: promql-parser (a port of Prometheus' grammar, which also gives us the AST to
+find every metric name) and, when promtool is on PATH, Prometheus' own parser through
+`promtool check rules` on a generated rule file with one recording rule per panel query.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from iconctl import dashboards, metric_catalog
+from iconctl.render import monitoring as render_monitoring
+from tests.conftest import ROOT, need_module, need_tool
+
+RULES_DIR = ROOT / "monitoring" / "prometheus" / "rules"
+DASHBOARD_DIR = ROOT / "monitoring" / "grafana" / "dashboards"
+
+# Grafana's variables, replaced by values of the same kind before parsing.
+GRAFANA_VARS = {
+    "$__rate_interval": "5m",
+    "$__interval": "1m",
+    "$__range": "1h",
+    "${region}": "us-east-1",
+    "$region": "us-east-1",
+}
+
+DASHBOARDS = {
+    "overview": dashboards.overview_dashboard(),
+    "region": dashboards.region_dashboard(),
+}
+PANEL_QUERIES = [
+    (name, title, expr)
+    for name, dash in DASHBOARDS.items()
+    for title, expr in dashboards.queries(dash)
+]
+
+
+def _grafana_to_promql(expr: str) -> str:
+    for var, value in GRAFANA_VARS.items():
+        expr = expr.replace(var, value)
+    assert "$" not in expr, f"unknown Grafana variable in {expr!r}"
+    return expr
+
+
+def _rules() -> list[dict]:
+    rules = []
+    for path in sorted(RULES_DIR.glob("*.yml")):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            rules.extend(group["rules"])
+    return rules
+
+
+def _recorded() -> set[str]:
+    return {rule["record"] for rule in _rules() if "record" in rule}
+
+
+def _selectors(expr: str) -> list[tuple[str | None, dict[str, tuple[str, str]]]]:
+    """(metric name, {label: (op, value)}) for every vector selector in ``expr``."""
+    promql = need_module("promql_parser")
+    found = []
+
+    def visit(node) -> None:
+        if isinstance(node, promql.VectorSelector):
+            matchers = {m.name: (str(m.op), m.value) for m in node.matchers.matchers}
+            name = node.name
+            if name is None and "__name__" in matchers:
+                name = matchers["__name__"][1]
+            found.append((name, matchers))
+        elif isinstance(node, promql.MatrixSelector):
+            visit(node.vector_selector)
+        elif isinstance(node, promql.Call):
+            for arg in node.args:
+                visit(arg)
+        elif isinstance(node, promql.AggregateExpr):
+            visit(node.expr)
+            if node.param is not None:
+                visit(node.param)
+        elif isinstance(node, promql.BinaryExpr):
+            visit(node.lhs)
+            visit(node.rhs)
+        elif isinstance(node, promql.ParenExpr | promql.UnaryExpr | promql.SubqueryExpr):
+            visit(node.expr)
+
+    visit(promql.parse(expr))
+    return found
+
+
+def _known() -> frozenset[str]:
+    return metric_catalog.series_names() | _recorded()
+
+
+def test_the_committed_json_is_what_the_code_generates():
+    for name, dashboard in dashboards.committed().items():
+        committed = (DASHBOARD_DIR / name).read_text()
+        assert committed == dashboards.to_json(dashboard), (
+            f"{name} is stale: run python -m iconctl.dashboards monitoring/grafana/dashboards"
+        )
+
+
+@pytest.mark.parametrize(("dashboard", "title", "expr"), PANEL_QUERIES,
+                         ids=[f"{d}:{t}" for d, t, _ in PANEL_QUERIES])
+def test_every_panel_query_parses_and_uses_known_metrics(dashboard, title, expr):
+    selectors = _selectors(_grafana_to_promql(expr))
+    assert selectors, f"{title}: no series selected"
+    unknown = {name for name, _ in selectors if name not in _known()}
+    assert not unknown, f"{dashboard} / {title}: unknown metrics {sorted(unknown)}"
+
+
+def test_region_dashboard_filters_every_selector_by_region():
+    for title, expr in dashboards.queries(DASHBOARDS["region"]):
+        for name, matchers in _selectors(_grafana_to_promql(expr)):
+            assert matchers.get("region", ("", ""))[1] == "us-east-1", f"{title}: {name}"
+
+
+def test_overview_uses_only_series_the_global_prometheus_has():
+    """The overview reads the global Prometheus: federated series or its own recordings."""
+    patterns = []
+    for match in render_monitoring.FEDERATE_MATCH:
+        name = re.search(r'__name__(=~|=)"([^"]+)"', match)
+        assert name, match
+        patterns.append(re.compile(name.group(2)))
+    global_only = {"ALERTS", "up"}
+    for path in render_monitoring.GLOBAL_RULES:
+        for group in yaml.safe_load((RULES_DIR / path).read_text())["groups"]:
+            global_only |= {r["record"] for r in group["rules"] if "record" in r}
+    for title, expr in dashboards.queries(DASHBOARDS["overview"]):
+        for name, _ in _selectors(_grafana_to_promql(expr)):
+            assert name in global_only or any(p.fullmatch(name) for p in patterns), (
+                f"{title}: {name} is neither federated nor recorded on the global Prometheus"
+            )
+
+
+def test_every_rule_uses_known_metrics():
+    for rule in _rules():
+        for name, _ in _selectors(rule["expr"]):
+            assert name in _known(), f"{rule.get('alert') or rule.get('record')}: {name}"
+
+
+def test_alerts_use_only_series_the_global_prometheus_has():
+    alerts = yaml.safe_load((RULES_DIR / "alerts.yml").read_text())
+    patterns = [re.compile(re.search(r'__name__(=~|=)"([^"]+)"', m).group(2))
+                for m in render_monitoring.FEDERATE_MATCH]
+    fleet = {r["record"] for g in yaml.safe_load((RULES_DIR / "fleet.yml").read_text())["groups"]
+             for r in g["rules"] if "record" in r}
+    for group in alerts["groups"]:
+        for rule in group["rules"]:
+            for name, _ in _selectors(rule["expr"]):
+                assert name in fleet or any(p.fullmatch(name) for p in patterns), (
+                    f"{rule['alert']}: {name} does not reach the global Prometheus"
+                )
+
+
+def test_an_unknown_metric_is_caught():
+    """The check above can fail."""
+    names = {name for name, _ in _selectors("sum(rate(icon_node_typo_total[5m]))")}
+    assert names - _known() == {"icon_node_typo_total"}
+
+
+def test_panels_are_laid_out_on_the_grid():
+    for name, dash in DASHBOARDS.items():
+        ids = [p["id"] for p in dash["panels"]]
+        assert len(ids) == len(set(ids)), name
+        for panel in dash["panels"]:
+            pos = panel["gridPos"]
+            assert pos["x"] + pos["w"] <= 24, (name, panel["title"])
+        json.dumps(dash)  # serialisable
+
+
+def test_every_panel_query_passes_promtool(tmp_path):
+    """Prometheus' own parser: each query becomes a recording rule that promtool checks."""
+    need_tool("promtool")
+    rules = [
+        {"record": f"dashboard:check:{i}", "expr": _grafana_to_promql(expr)}
+        for i, (_, _, expr) in enumerate(PANEL_QUERIES)
+    ]
+    path = tmp_path / "panels.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "panels", "rules": rules}]}))
+    result = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(rules)} rules found" in result.stdout
+
+    path.write_text(yaml.safe_dump({"groups": [{"name": "bad", "rules": [
+        {"record": "dashboard:check:bad", "expr": "sum(rate(up[5m])"}]}]}))
+    bad = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode != 0
