@@ -775,7 +775,7 @@ def loadtest(
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Load-test an endpoint with Locust and the ICON method mix; exit 6 if a threshold breaks."""
+    """Load-test an endpoint with Locust and the ICON method mix; exit 7 if a threshold breaks."""
     from iconctl.console import err
     from iconctl.loadtest import LoadTest, Thresholds
     from iconctl.loadtest import run as run_loadtest
@@ -798,7 +798,7 @@ def loadtest(
     if report.breaches:
         for breach in report.breaches:
             err.print(f"error: threshold broken: {breach}", markup=False)
-        raise typer.Exit(ExitCode.INTEGRITY)
+        raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
 def main(argv: list[str] | None = None) -> None:

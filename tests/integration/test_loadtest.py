@@ -43,7 +43,7 @@ def test_a_slow_endpoint_breaks_the_latency_threshold():
             "loadtest", "--endpoint", server.url, "--users", "2", "--duration", "3",
             "--p95-ms", "20",
         )  # fmt: skip
-    assert result.returncode == 6, result.stderr
+    assert result.returncode == 7, result.stderr
     assert "thresholds: BROKEN" in result.stdout
     assert "error: threshold broken: p95 latency" in result.stderr
     assert "Traceback" not in result.stderr
@@ -55,7 +55,7 @@ def test_failing_requests_break_the_error_rate_and_are_reported():
             "loadtest", "--endpoint", server.url, "--users", "2", "--duration", "3",
             "--max-error-rate", "0.05", "--json",
         )  # fmt: skip
-    assert result.returncode == 6, result.stderr
+    assert result.returncode == 7, result.stderr
     report = json.loads(result.stdout)
     assert report["passed"] is False
     assert 0.15 < report["error_rate"] < 0.35
@@ -107,5 +107,5 @@ def test_the_simulators_injected_errors_break_the_error_budget():
             "--max-error-rate", "0.05", "--json",
         )  # fmt: skip
     report = json.loads(result.stdout)
-    assert result.returncode == 6
+    assert result.returncode == 7
     assert 0.08 < report["error_rate"] < 0.4
