@@ -4,7 +4,6 @@ schemas (strict: unknown fields fail), and checkov's Kubernetes checks are clean
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -32,9 +31,8 @@ VARIANTS = {
 
 
 def _build(tmp_path: Path, text: str) -> dict[str, list[dict]]:
-    """Render like a user does (./build of a checkout) and kustomize every k8s overlay."""
+    """Render like a user does and kustomize every k8s overlay of the rendered tree."""
     need_tool("kubectl")
-    shutil.copytree(ROOT / "kubernetes", tmp_path / "kubernetes")
     out = tmp_path / "build"
     render(parse_spec(text, filename="spec.yaml"), out)
     built = {}

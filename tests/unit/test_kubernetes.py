@@ -25,19 +25,23 @@ def _load(files: dict[str, str], path: str):
     return yaml.safe_load(files[path])
 
 
-def test_only_k8s_regions_get_overlays():
+def test_only_k8s_regions_get_overlays_and_the_base_comes_along():
     files = _files()
     k8s = sorted({p.split("/")[0] for p in files if "/k8s/" in p})
     assert k8s == ["europe-west1", "us-east-1"]
+    base = ROOT / "kubernetes" / "base"
+    shipped = {f"kubernetes/base/{p.name}": p.read_text() for p in base.glob("*.yaml")}
+    assert {p: c for p, c in files.items() if p.startswith("kubernetes/")} == shipped
     for example in ("multi-region", "single-node"):
-        assert not any("/k8s/" in p for p in render_files(load_spec(FIXTURES / f"{example}.yaml")))
+        rendered = render_files(load_spec(FIXTURES / f"{example}.yaml"))
+        assert not any("/k8s/" in p or p.startswith("kubernetes/") for p in rendered)
 
 
 def test_overlay_wires_base_namespace_images_and_patches():
     files = _files()
     kust = _load(files, "europe-west1/k8s/kustomization.yaml")
     assert kust["namespace"] == "icon-mainnet"
-    assert kust["resources"] == ["namespace.yaml", "../../../kubernetes/base"]
+    assert kust["resources"] == ["namespace.yaml", "../../kubernetes/base"]
     assert {"name": "iconloop/icon2-node", "newName": "iconloop/icon2-node",
             "newTag": "v1.4.4"} in kust["images"]  # fmt: skip
     for patch in kust["patches"]:

@@ -1,34 +1,50 @@
-"""Kubernetes inputs: a kustomize overlay per k8s region over the repository's base.
+"""Kubernetes inputs: a kustomize overlay per k8s region over the shipped base.
 
-The base (kubernetes/base/) holds the objects and their logic; an overlay only sets what the
-spec decides: namespace, images, sizes, storage, hostnames, readiness rules, the snapshot
-store, and which namespaces may reach the private ports. Values files for the Prometheus
-Operator (kube-prometheus-stack) and the log shipper (fluent-bit) sit beside each overlay.
-No secret value appears: the Elasticsearch password is read from a Secret at run time.
+The base (kubernetes/base/ in the repository, iconctl/_data/kubernetes/base/ in a wheel)
+holds the objects and their logic and is copied verbatim into the output, so the rendered
+tree builds on its own; an overlay only sets what the spec decides: namespace, images,
+sizes, storage, hostnames, readiness rules, the snapshot store, and which namespaces may
+reach the private ports. Values files for the Prometheus Operator (kube-prometheus-stack) and
+the log shipper (fluent-bit) sit beside each overlay. No secret value appears: the
+Elasticsearch password is read from a Secret at run time.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from iconctl.errors import InputError
 from iconctl.render.common import region_hostname, store_url, to_yaml
 from iconctl.render.terraform import AGENT_PORT
 from iconctl.spec import SERVICE_NAMES, Region, Spec
 
-# Overlays are written to <out>/<region>/k8s/; with the default `--out build` at the top of a
-# checkout, this reaches the base. docs/kubernetes.md says how to build from elsewhere.
-BASE = "../../../kubernetes/base"
+# The base is copied to <out>/kubernetes/base/, the overlays to <out>/<region>/k8s/.
+BASE_DIR = "kubernetes/base"
+BASE = "../../" + BASE_DIR
 BASE_NODE_IMAGE = "iconloop/icon2-node"
 BASE_ICONCTL_IMAGE = "ghcr.io/icon-community/iconctl"
 LOCAL_STORAGE_CLASS = "local-nvme"
 ELASTICSEARCH_SECRET = "elasticsearch-credentials"  # noqa: S105 - a Secret's name, key: password
 
 
+def base_dir() -> Path:
+    """Where the shipped kustomize base is: the repository or the wheel."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[3] / BASE_DIR, here.parents[1] / "_data" / BASE_DIR):
+        if (candidate / "kustomization.yaml").is_file():
+            return candidate
+    raise InputError("the kubernetes/base directory is missing from this installation")
+
+
 def files(spec: Spec) -> dict[str, str]:
     out: dict[str, str] = {}
-    for region in spec.regions:
-        if region.flavour != "k8s":
-            continue
+    regions = [region for region in spec.regions if region.flavour == "k8s"]
+    if regions:
+        source = base_dir()
+        for path in sorted(source.glob("*.yaml")):
+            out[f"{BASE_DIR}/{path.name}"] = path.read_text(encoding="utf-8")
+    for region in regions:
         root = f"{region.name}/k8s"
         out[f"{root}/kustomization.yaml"] = to_yaml(kustomization(spec, region))
         out[f"{root}/namespace.yaml"] = to_yaml(namespace(spec, region))
