@@ -698,6 +698,7 @@ def status(
 
 @app.command()
 def statuspage(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory of the static site.")],
     spec: Annotated[
         Path | None,
         typer.Argument(help="Spec whose regions to watch (optional with --endpoint).",
@@ -711,9 +712,6 @@ def statuspage(
         list[str] | None,
         typer.Option("--agent", help="NAME=URL of the agent serving NAME (repeatable)."),
     ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Directory of the static site.")] = Path(
-        "statuspage"
-    ),
     serve: Annotated[
         bool,
         typer.Option("--serve", help="Keep serving on loopback: rebuild on a timer, accept "
