@@ -141,3 +141,20 @@ def test_checkov_kubernetes_checks_are_clean(built, tmp_path):
     assert proc.returncode == 0 and summary["failed"] == 0, failed
     assert summary["passed"] > 100 and summary["parsing_errors"] == 0
     assert summary["resource_count"] >= sum(len(objects) for objects in built.values())
+
+
+def test_metrics_carry_the_labels_the_fleet_rules_use(built):
+    for region, objects in built.items():
+        kinds = _by_kind(objects)
+        pod_labels = kinds["StatefulSet/icon-node"]["spec"]["template"]["metadata"]["labels"]
+        # the regional Prometheus's pod discovery keeps pods by these two labels
+        assert pod_labels["app.kubernetes.io/name"] == "icon-node"
+        assert pod_labels["iconctl-role"] == "node"
+        endpoints = kinds["ServiceMonitor/icon-node"]["spec"]["endpoints"]
+        jobs = {}
+        for endpoint in endpoints:
+            fixed = {r["targetLabel"]: r.get("replacement") for r in endpoint["relabelings"]}
+            jobs[endpoint["port"]] = fixed["job"]
+            assert fixed["region"] == region and fixed["flavour"] == "k8s"
+            assert "role" in fixed and "instance" in fixed
+        assert jobs == {"agent": "icon-agent", "rpc": "goloop"}

@@ -117,6 +117,7 @@ def patches(spec: Spec, region: Region) -> dict[str, dict[str, Any]]:
         "ingress": ingress_patch(spec, region),
         "horizontalpodautoscaler": hpa_patch(region),
         "networkpolicy": networkpolicy_patch(spec, region),
+        "servicemonitor": servicemonitor_patch(region),
     }
 
 
@@ -265,6 +266,35 @@ def networkpolicy_patch(spec: Spec, region: Region) -> dict[str, Any]:
             "egress": [
                 {"ports": [{"port": 53, "protocol": "UDP"}, *tcp(53, 443, p2p)]},
             ],
+        },
+    }
+
+
+def servicemonitor_patch(region: Region) -> dict[str, Any]:
+    """The base's endpoints plus the region labels the monitoring rules aggregate by."""
+
+    def endpoint(port: str, job: str, interval: str) -> dict[str, Any]:
+        return {
+            "port": port,
+            "path": "/metrics",
+            "interval": interval,
+            "relabelings": [
+                {"targetLabel": "job", "replacement": job},
+                {"sourceLabels": ["__meta_kubernetes_pod_name"], "targetLabel": "instance"},
+                {"sourceLabels": ["__meta_kubernetes_pod_label_iconctl_role"],
+                 "targetLabel": "role"},
+                {"targetLabel": "region", "replacement": region.name},
+                {"targetLabel": "cloud", "replacement": region.cloud},
+                {"targetLabel": "flavour", "replacement": region.flavour},
+            ],
+        }  # fmt: skip
+
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": "icon-node"},
+        "spec": {
+            "endpoints": [endpoint("agent", "icon-agent", "15s"), endpoint("rpc", "goloop", "30s")]
         },
     }
 
