@@ -51,6 +51,11 @@ def built(request, tmp_path_factory):
     return _build(tmp_path_factory.mktemp(request.param), VARIANTS[request.param])
 
 
+def _has_sync(objects: list[dict]) -> bool:
+    node = _by_kind(objects)["StatefulSet/icon-node"]
+    return bool(node["spec"]["template"]["spec"].get("initContainers"))
+
+
 def _by_kind(objects: list[dict]) -> dict[str, dict]:
     return {f"{o['kind']}/{o['metadata']['name']}": o for o in objects}
 
@@ -59,12 +64,17 @@ def test_every_object_passes_the_kubernetes_schemas(built):
     validator = need_module("kubernetes_validate")
     custom = json.loads((FIXTURES / "schemas" / "servicemonitor-v1.json").read_text())
     for region, objects in built.items():
-        kinds = sorted(o["kind"] for o in objects)
-        assert kinds == sorted(
-            ["Namespace", "ServiceAccount", "ConfigMap", "Service", "Service", "StatefulSet",
-             "Ingress", "PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy",
-             "ServiceMonitor"]
-        ), region  # fmt: skip
+        names = sorted(f"{o['kind']}/{o['metadata']['name']}" for o in objects)
+        expected = [
+            "ConfigMap/icon-node-env", "HorizontalPodAutoscaler/icon-node", "Ingress/icon-node",
+            f"Namespace/{'icon-mainnet' if region == 'europe-west1' else 'icon'}",
+            "NetworkPolicy/icon-node", "PodDisruptionBudget/icon-node", "Service/icon-node",
+            "Service/icon-node-peers", "ServiceAccount/icon-node", "ServiceMonitor/icon-node",
+            "StatefulSet/icon-node",
+        ]  # fmt: skip
+        if _has_sync(objects):  # the source of truth exists only when snapshots are taken
+            expected += ["ServiceAccount/icon-source", "StatefulSet/icon-source"]
+        assert names == sorted(expected), region
         for obj in objects:
             if obj["kind"] == "ServiceMonitor":
                 # no upstream schema for custom resources: a local one for the fields we use
@@ -158,3 +168,27 @@ def test_metrics_carry_the_labels_the_fleet_rules_use(built):
             assert fixed["region"] == region and fixed["flavour"] == "k8s"
             assert "role" in fixed and "instance" in fixed
         assert jobs == {"agent": "icon-agent", "rpc": "goloop"}
+
+
+def test_the_source_of_truth_snapshots_only_when_in_sync_and_never_serves(built):
+    for objects in built.values():
+        kinds = _by_kind(objects)
+        if "StatefulSet/icon-source" not in kinds:
+            assert not _has_sync(objects)
+            continue
+        source = kinds["StatefulSet/icon-source"]["spec"]
+        pod = source["template"]["spec"]
+        assert source["replicas"] == 1 and pod["serviceAccountName"] == "icon-source"
+        assert source["template"]["metadata"]["labels"]["iconctl-role"] == "source"
+        snapshot = next(c for c in pod["containers"] if c["name"] == "snapshot")
+        env = {e["name"]: e["value"] for e in snapshot["env"]}
+        assert env["ICONCTL_STORE"].startswith("s3://") or env["ICONCTL_STORE"].startswith("gs://")
+        script = snapshot["args"][0]
+        assert script.index("iconctl status --agent") < script.index("iconctl sync snapshot")
+        # serving objects select serving pods only
+        for name in ("Service/icon-node", "StatefulSet/icon-node"):
+            spec = kinds[name]["spec"]
+            selector = spec["selector"].get("matchLabels", spec["selector"])
+            assert selector["iconctl-role"] == "node", name
+        hpa = kinds["HorizontalPodAutoscaler/icon-node"]["spec"]["scaleTargetRef"]
+        assert hpa["name"] == "icon-node"

@@ -70,12 +70,35 @@ def test_statefulset_patch_carries_store_sizes_storage_and_readiness_rules():
     assert "affinity" not in eu["template"]["spec"]
 
 
-def test_without_sync_the_restore_init_container_is_deleted():
+def test_without_sync_the_restore_and_the_source_of_truth_are_deleted():
     text = K8S_SPEC.replace("sync:\n  enabled: true", "sync:\n  enabled: false")
-    patch = _load(_files(text), "us-east-1/k8s/patches/statefulset.yaml")
+    files = _files(text)
+    patch = _load(files, "us-east-1/k8s/patches/statefulset.yaml")
     assert patch["spec"]["template"]["spec"]["initContainers"] == [
         {"name": "restore", "$patch": "delete"}
     ]
+    for name, kind in (("source", "StatefulSet"), ("source-serviceaccount", "ServiceAccount")):
+        deleted = _load(files, f"us-east-1/k8s/patches/{name}.yaml")
+        assert (deleted["kind"], deleted["metadata"]["name"], deleted["$patch"]) == (
+            kind,
+            "icon-source",
+            "delete",
+        )
+
+
+def test_the_source_of_truth_snapshots_to_the_region_store():
+    files = _files()
+    assert "us-east-1/k8s/patches/source-serviceaccount.yaml" not in files
+    source = _load(files, "us-east-1/k8s/patches/source.yaml")["spec"]
+    containers = {c["name"]: c for c in source["template"]["spec"]["containers"]}
+    env = {e["name"]: e["value"] for e in containers["snapshot"]["env"]}
+    assert env == {
+        "ICONCTL_STORE": "s3://icon-k8s-snapshots-us-east-1/mainnet",
+        "ICONCTL_ADMIN_URL": "http://127.0.0.1:9000",
+        "ICONCTL_SNAPSHOT_INTERVAL_MINUTES": "60",
+        "ICONCTL_SNAPSHOT_KEEP": "24",
+    }
+    assert source["volumeClaimTemplates"][0]["spec"]["storageClassName"] == "local-nvme"
 
 
 def test_hpa_ingress_and_networkpolicy_follow_the_spec():

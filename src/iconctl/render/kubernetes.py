@@ -111,14 +111,74 @@ def namespace(spec: Spec, region: Region) -> dict[str, Any]:
 
 
 def patches(spec: Spec, region: Region) -> dict[str, dict[str, Any]]:
-    return {
+    out = {
         "configmap": configmap_patch(spec),
         "statefulset": statefulset_patch(spec, region),
+        "source": source_patch(spec, region),
         "ingress": ingress_patch(spec, region),
         "horizontalpodautoscaler": hpa_patch(region),
         "networkpolicy": networkpolicy_patch(spec, region),
         "servicemonitor": servicemonitor_patch(region),
     }
+    if store_url(spec, region) is None:  # no snapshots: no source of truth either
+        out["source-serviceaccount"] = _delete("v1", "ServiceAccount", "icon-source")
+    return out
+
+
+def _delete(api_version: str, kind: str, name: str) -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}, "$patch": "delete"}
+
+
+def _claim(region: Region) -> dict[str, Any]:
+    """The data volume of one pod: the region's size on the storage the spec chose."""
+    k8s = region.k8s
+    claim: dict[str, Any] = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": f"{region.data_volume_gib}Gi"}},
+    }
+    storage_class = k8s.storage_class or (LOCAL_STORAGE_CLASS if k8s.storage == "local" else None)
+    if storage_class:
+        claim["storageClassName"] = storage_class
+    return {"metadata": {"name": "data"}, "spec": claim}
+
+
+def source_patch(spec: Spec, region: Region) -> dict[str, Any]:
+    store = store_url(spec, region)
+    if store is None:
+        return _delete("apps/v1", "StatefulSet", "icon-source")
+    env = {
+        "ICONCTL_STORE": store,
+        "ICONCTL_ADMIN_URL": f"http://127.0.0.1:{spec.node.rpc_port}",
+        "ICONCTL_SNAPSHOT_INTERVAL_MINUTES": str(spec.sync.interval_minutes),
+        "ICONCTL_SNAPSHOT_KEEP": str(spec.sync.keep),
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "icon-source"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "node", "ports": _node_ports(spec)},
+                        {"name": "agent", "args": agent_args(spec)},
+                        {
+                            "name": "snapshot",
+                            "env": [{"name": k, "value": v} for k, v in env.items()],
+                        },
+                    ]
+                }
+            },
+            "volumeClaimTemplates": [_claim(region)],
+        },
+    }
+
+
+def _node_ports(spec: Spec) -> list[dict[str, Any]]:
+    return [
+        {"name": "rpc", "containerPort": spec.node.rpc_port, "protocol": "TCP"},
+        {"name": "p2p", "containerPort": spec.node.p2p_port, "protocol": "TCP"},
+    ]
 
 
 def configmap_patch(spec: Spec) -> dict[str, Any]:
@@ -154,23 +214,10 @@ def statefulset_patch(spec: Spec, region: Region) -> dict[str, Any]:
         init = {"name": "restore", "$patch": "delete"}
     else:
         init = {"name": "restore", "env": [{"name": "ICONCTL_STORE", "value": store}]}
-    claim: dict[str, Any] = {
-        "accessModes": ["ReadWriteOnce"],
-        "resources": {"requests": {"storage": f"{region.data_volume_gib}Gi"}},
-    }
-    storage_class = k8s.storage_class or (LOCAL_STORAGE_CLASS if k8s.storage == "local" else None)
-    if storage_class:
-        claim["storageClassName"] = storage_class
     pod: dict[str, Any] = {
         "initContainers": [init],
         "containers": [
-            {
-                "name": "node",
-                "ports": [
-                    {"name": "rpc", "containerPort": spec.node.rpc_port, "protocol": "TCP"},
-                    {"name": "p2p", "containerPort": spec.node.p2p_port, "protocol": "TCP"},
-                ],
-            },
+            {"name": "node", "ports": _node_ports(spec)},
             {"name": "agent", "args": agent_args(spec)},
         ],
     }
@@ -193,7 +240,7 @@ def statefulset_patch(spec: Spec, region: Region) -> dict[str, Any]:
         "spec": {
             "replicas": region.nodes_min,
             "template": {"spec": pod},
-            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": claim}],
+            "volumeClaimTemplates": [_claim(region)],
         },
     }
 
