@@ -31,6 +31,11 @@ def test_a_healthy_endpoint_passes_and_gets_the_whole_method_mix():
     assert report["requests"] > 50 and report["failures"] == 0
     assert 0 < report["p50_ms"] <= report["p95_ms"] <= report["p99_ms"]
     assert report["sustained_rps"] > 0 and report["sustained_users"] >= 1
+    # the ramp shows in the timeline: users grow to 4, every row counts what completed
+    timeline = report["timeline"]
+    assert timeline[0][0] == 0 and 3 <= len(timeline) <= 7
+    assert max(row[3] for row in timeline) == 4 and timeline[0][3] < 4
+    assert sum(row[1] + row[2] for row in timeline) == report["requests"]
     assert set(report["methods"]) == MIX | {"batch[3]"}
     # what the server saw: every method, batches counted per inner request
     assert set(server.methods) >= MIX

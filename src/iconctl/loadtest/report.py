@@ -40,6 +40,8 @@ class Report:
     errors: list[dict[str, Any]]
     thresholds: Thresholds
     breaches: list[str] = field(default_factory=list)
+    # one row per second from the start: [second, successes, failures, users]
+    timeline: list[list[int]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -119,6 +121,7 @@ def analyse(
         errors=raw.get("errors", []),
         thresholds=thresholds,
         breaches=breaches,
+        timeline=[[row[0] - seconds[0][0], *row[1:]] for row in seconds] if seconds else [],
     )
 
 
