@@ -123,6 +123,13 @@ def test_hpa_ingress_and_networkpolicy_follow_the_spec():
     assert by_port[7100] == []  # p2p is open to peers
     rpc_sources = [r["from"] for r in policy if {"port": 9000, "protocol": "TCP"} in r["ports"]]
     assert all(sources for sources in rpc_sources), "the RPC/admin port must never be open to all"
+    egress = _load(files, "us-east-1/k8s/patches/networkpolicy.yaml")["spec"]["egress"]
+    identity = [rule for rule in egress if "to" in rule]
+    assert [b["ipBlock"]["cidr"] for b in identity[0]["to"]] == [
+        "169.254.169.254/32", "169.254.169.252/32", "169.254.170.23/32"
+    ]  # fmt: skip
+    assert all("to" in rule or {p["port"] for p in rule["ports"]} <= {53, 443, 7100}
+               for rule in egress)  # fmt: skip
 
 
 def test_logging_values_reference_the_password_secret_never_its_value(monkeypatch):

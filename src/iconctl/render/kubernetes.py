@@ -25,6 +25,9 @@ BASE = "../../" + BASE_DIR
 BASE_NODE_IMAGE = "iconloop/icon2-node"
 BASE_ICONCTL_IMAGE = "ghcr.io/icon-community/iconctl"
 LOCAL_STORAGE_CLASS = "local-nvme"
+# Workload identity endpoints (GKE metadata server, also at .252 with Dataplane V2; EKS Pod
+# Identity agent): restores and snapshots get their cloud credentials there.
+IDENTITY_ENDPOINTS = ("169.254.169.254/32", "169.254.169.252/32", "169.254.170.23/32")
 ELASTICSEARCH_SECRET = "elasticsearch-credentials"  # noqa: S105 - a Secret's name, key: password
 
 
@@ -312,6 +315,10 @@ def networkpolicy_patch(spec: Spec, region: Region) -> dict[str, Any]:
             ],
             "egress": [
                 {"ports": [{"port": 53, "protocol": "UDP"}, *tcp(53, 443, p2p)]},
+                {
+                    "to": [{"ipBlock": {"cidr": cidr}} for cidr in IDENTITY_ENDPOINTS],
+                    "ports": tcp(80, 988),
+                },
             ],
         },
     }
