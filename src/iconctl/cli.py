@@ -539,18 +539,31 @@ AutoApproveOpt = Annotated[
 ]
 
 
-def _pipeline(spec: Path, regions: list[str] | None, json_out: bool):  # noqa: ANN202
+def _run_pipeline(spec: Path, regions: list[str] | None, json_out: bool, command: str, *args):  # noqa: ANN001, ANN002
+    """Build the pipeline, run one command inside the live view, print and map the result."""
+    from iconctl.console import real
     from iconctl.pipeline import Pipeline
+    from iconctl.progress_view import PipelineView
     from iconctl.spec import load_spec
 
-    say = err.print if json_out else out.print
-    return Pipeline(load_spec(spec), spec, regions=regions or [], say=say)
+    console = real(stderr=json_out)
+    views: list[PipelineView] = []
 
+    def say(message: str) -> None:
+        (views[0].say if views else console.print)(message)
 
-def _finish(report, json_out: bool) -> None:  # noqa: ANN001
+    pipeline = Pipeline(load_spec(spec), spec, regions=regions or [], say=say)
+    with PipelineView(console, [u.name for u in pipeline.units]) as view:
+        views.append(view)
+        report = getattr(pipeline, command)(*args)
+    views.clear()
     if json_out:
         print_json(report.to_json())
     else:
+        if command == "plan":
+            from iconctl.plan_table import plan_table
+
+            out.print(plan_table(report))
         out.print(f"run folder: {report.run_dir}")
     failure = report.failure()
     if failure is not None:
@@ -560,12 +573,7 @@ def _finish(report, json_out: bool) -> None:  # noqa: ANN001
 @app.command()
 def plan(spec: SpecArg = DEFAULT_SPEC, region: RegionOpt = None, json_out: JsonOpt = False) -> None:
     """Show what apply would change, per region and module; changes nothing."""
-    from iconctl.plan_table import plan_table
-
-    report = _pipeline(spec, region, json_out).plan()
-    if not json_out:
-        out.print(plan_table(report))
-    _finish(report, json_out)
+    _run_pipeline(spec, region, json_out, "plan")
 
 
 @app.command()
@@ -583,7 +591,7 @@ def apply(
         err.print("iconctl will run:", *(f"  {line}" for line in todo), sep="\n")
         return _ask_yes("Apply?")
 
-    _finish(_pipeline(spec, region, json_out).apply(confirm), json_out)
+    _run_pipeline(spec, region, json_out, "apply", confirm)
 
 
 @app.command()
@@ -600,7 +608,7 @@ def destroy(
             return True
         return _ask_text(f"Type the deployment name ({name}) to destroy it") == name
 
-    _finish(_pipeline(spec, region, json_out).destroy(confirm), json_out)
+    _run_pipeline(spec, region, json_out, "destroy", confirm)
 
 
 def _ask_yes(question: str) -> bool:
@@ -610,7 +618,7 @@ def _ask_yes(question: str) -> bool:
 def _ask_text(question: str) -> str:
     if not sys.stdin or not sys.stdin.isatty():
         raise UsageError("no terminal to confirm on; pass --auto-approve to run unattended")
-    err.print(question + " ", end="")
+    err.print(question + " ", end="", markup=False)
     try:
         return input().strip()
     except EOFError:

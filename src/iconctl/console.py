@@ -21,6 +21,11 @@ def _console(stderr: bool) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
+def real(stderr: bool = False) -> Console:
+    """The rich Console itself, for rich objects that need one (live displays)."""
+    return _console(stderr)
+
+
 class _Lazy:
     def __init__(self, stderr: bool) -> None:
         self._stderr = stderr

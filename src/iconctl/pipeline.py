@@ -228,7 +228,7 @@ class Pipeline:
         try:
             return work(unit)
         except IconctlError as exc:
-            self.say(f"[red]{unit.name}: failed[/]: {exc.message.splitlines()[0]}")
+            self.say(f"{unit.name}: [red]failed[/]: {exc.message.splitlines()[0]}")
             return [
                 StepResult(
                     unit.name, "-", "failed", error=exc.message, exit_code=int(exc.exit_code)
@@ -262,7 +262,7 @@ class Pipeline:
                 outputs = getattr(self, f"_{step}")(unit, run_dir, runtime)
             except IconctlError as exc:
                 elapsed = time.monotonic() - started
-                self.say(f"[red]{unit.name}: {step} failed[/] after {elapsed:.1f}s")
+                self.say(f"{unit.name}: [red]{step} failed[/] after {elapsed:.1f}s")
                 results.append(
                     StepResult(
                         unit.name, step, "failed", elapsed,
@@ -273,7 +273,7 @@ class Pipeline:
             runtime.update(outputs)
             elapsed = time.monotonic() - started
             self.ws.record(key, {"fingerprint": inputs, "at": _now(), "outputs": outputs})
-            self.say(f"[green]{unit.name}: {step} done[/] in {elapsed:.1f}s")
+            self.say(f"{unit.name}: [green]{step} done[/] in {elapsed:.1f}s")
             results.append(StepResult(unit.name, step, "done", elapsed))
         return results
 
@@ -355,7 +355,7 @@ class Pipeline:
         tf.destroy(var_files)
         for step in self._steps(unit):
             self.ws.record(f"{unit.name}/{step}", None)
-        self.say(f"[green]{unit.name}: destroyed[/]")
+        self.say(f"{unit.name}: [green]destroyed[/]")
         return StepResult(unit.name, "infra", "destroyed", time.monotonic() - started)
 
     # -- terraform working copies -------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import jsonschema
@@ -144,3 +145,21 @@ def test_render_refuses_foreign_directory(tmp_path: Path) -> None:
     result = run_iconctl("render", str(SINGLE), "--out", str(tmp_path))
     assert result.returncode == 3 and "did not render" in result.stderr
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("kind", ["alias-bomb", "oversized"])
+def test_hostile_files_exit_3_quickly(kind: str, tmp_path: Path) -> None:
+    path = tmp_path / f"{kind}.yaml"
+    if kind == "alias-bomb":
+        lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+        for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+            lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 10) + "]")
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        path.write_text("version: 1\n" + "# padding\n" * 300_000)
+    started = time.monotonic()
+    result = run_iconctl("validate", str(path))
+    elapsed = time.monotonic() - started
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    assert str(path) in result.stderr
+    assert elapsed < 10  # a generous bound: the point is that it does not hang or balloon

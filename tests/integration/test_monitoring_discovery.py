@@ -300,14 +300,14 @@ def test_the_global_prometheus_federates_and_evaluates_alerts(fleet):
 def test_region_dashboard_panels_show_data(fleet):
     """Every region-dashboard query over agent and goloop series returns data here."""
     from iconctl import dashboards
-    from tests.unit.test_dashboards import _selectors
+    from tests.promql_support import selectors
 
     present = {row["metric"]["__name__"] for row in _query(
         fleet["regional"], 'count by (__name__) ({__name__=~"icon_.+|goloop_.+"})')}
     checked = []
     for title, expr in dashboards.queries(dashboards.region_dashboard()):
         promql = expr.replace("$__rate_interval", "30s").replace("$region", REGION)
-        names = {name for name, _ in _selectors(promql)}
+        names = {name for name, _ in selectors(promql)}
         if not names <= present:
             continue  # edge, host and sync panels: no log shipper or node_exporter here
         rows = _eventually(lambda q=promql: _query(fleet["regional"], q) or None, timeout=30)

@@ -16,7 +16,8 @@ import yaml
 
 from iconctl import dashboards, metric_catalog
 from iconctl.render import monitoring as render_monitoring
-from tests.conftest import ROOT, need_module, need_tool
+from tests.conftest import ROOT, need_tool
+from tests.promql_support import selectors as _selectors
 
 RULES_DIR = ROOT / "monitoring" / "prometheus" / "rules"
 DASHBOARD_DIR = ROOT / "monitoring" / "grafana" / "dashboards"
@@ -58,37 +59,6 @@ def _rules() -> list[dict]:
 
 def _recorded() -> set[str]:
     return {rule["record"] for rule in _rules() if "record" in rule}
-
-
-def _selectors(expr: str) -> list[tuple[str | None, dict[str, tuple[str, str]]]]:
-    """(metric name, {label: (op, value)}) for every vector selector in ``expr``."""
-    promql = need_module("promql_parser")
-    found = []
-
-    def visit(node) -> None:
-        if isinstance(node, promql.VectorSelector):
-            matchers = {m.name: (str(m.op), m.value) for m in node.matchers.matchers}
-            name = node.name
-            if name is None and "__name__" in matchers:
-                name = matchers["__name__"][1]
-            found.append((name, matchers))
-        elif isinstance(node, promql.MatrixSelector):
-            visit(node.vector_selector)
-        elif isinstance(node, promql.Call):
-            for arg in node.args:
-                visit(arg)
-        elif isinstance(node, promql.AggregateExpr):
-            visit(node.expr)
-            if node.param is not None:
-                visit(node.param)
-        elif isinstance(node, promql.BinaryExpr):
-            visit(node.lhs)
-            visit(node.rhs)
-        elif isinstance(node, promql.ParenExpr | promql.UnaryExpr | promql.SubqueryExpr):
-            visit(node.expr)
-
-    visit(promql.parse(expr))
-    return found
 
 
 def _known() -> frozenset[str]:
