@@ -7,6 +7,7 @@ are kept for the error message, and the whole process group stopped on Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -91,80 +92,51 @@ def run(
     error is streamed.
     """
     argv = [which(argv[0]), *argv[1:]]
-    if capture:
-        return _run_captured(argv, step=step, env=env, cwd=cwd, check=check, timeout=timeout)
-    tail: deque[str] = deque(maxlen=TAIL_LINES)
-    log = log_path.open("a", encoding="utf-8") if log_path else None
-    try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,  # Ctrl-C is handled here, for the whole group
-        )
-        _track(proc, True)
-        try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                tail.append(line)
-                if log:
-                    log.write(line)
-                    log.flush()
-                if on_line:
-                    on_line(line.rstrip("\n"))
-            returncode = proc.wait(timeout=timeout)
-        except (KeyboardInterrupt, subprocess.TimeoutExpired):
-            _stop_group(proc)
-            raise
-        finally:
-            _track(proc, False)
-    finally:
-        if log:
-            log.close()
-    result = Result(argv=list(argv), returncode=returncode, tail="".join(tail))
-    if check and returncode != 0:
-        raise ToolFailed(step=step, argv=list(argv), returncode=returncode, tail=result.tail)
-    return result
-
-
-def _run_captured(
-    argv: list[str],
-    *,
-    step: str,
-    env: Mapping[str, str] | None,
-    cwd: Path | str | None,
-    check: bool,
-    timeout: float | None,
-) -> Result:
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
         env=dict(env) if env is not None else None,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.PIPE if capture else subprocess.STDOUT,
         text=True,
         errors="replace",
-        start_new_session=True,
+        start_new_session=True,  # Ctrl-C is handled here, for the whole group
     )
     _track(proc, True)
     try:
-        stdout, stderr = proc.communicate(timeout=timeout)
+        if capture:
+            stdout, stderr = proc.communicate(timeout=timeout)
+            tail = "".join(stderr.splitlines(keepends=True)[-TAIL_LINES:])
+        else:
+            stdout, tail = "", _stream(proc, log_path, on_line)
+            proc.wait(timeout=timeout)
     except (KeyboardInterrupt, subprocess.TimeoutExpired):
         _stop_group(proc)
         raise
     finally:
         _track(proc, False)
-    tail = "".join(stderr.splitlines(keepends=True)[-TAIL_LINES:])
     result = Result(argv=argv, returncode=proc.returncode, tail=tail, stdout=stdout)
     if check and proc.returncode != 0:
         raise ToolFailed(step=step, argv=argv, returncode=proc.returncode, tail=tail)
     return result
+
+
+def _stream(
+    proc: subprocess.Popen[str], log_path: Path | None, on_line: Callable[[str], None] | None
+) -> str:
+    """Copy the child's output line by line to the log and the callback; return its tail."""
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    assert proc.stdout is not None
+    with log_path.open("a", encoding="utf-8") if log_path else contextlib.nullcontext() as log:
+        for line in proc.stdout:
+            tail.append(line)
+            if log:
+                log.write(line)
+                log.flush()
+            if on_line:
+                on_line(line.rstrip("\n"))
+    return "".join(tail)
 
 
 def _stop_group(proc: subprocess.Popen[str], grace: float = 10.0) -> None:

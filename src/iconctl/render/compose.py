@@ -47,7 +47,14 @@ def files(spec: Spec) -> dict[str, str]:
 
 
 def env_file(spec: Spec, region: Region, compose_files: list[str]) -> str:
-    values = {
+    values = env_values(spec, region, compose_files)
+    lines = [f"# {HEADER}"] + [f"{key}={value}" for key, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+def env_values(spec: Spec, region: Region, compose_files: list[str]) -> dict[str, str]:
+    """The .env of a node as a mapping (Terraform also hands it to booting nodes)."""
+    return {
         "COMPOSE_PATH_SEPARATOR": ":",
         "COMPOSE_FILE": ":".join(compose_files),
         "COMPOSE_PROJECT_NAME": spec.name,
@@ -68,5 +75,3 @@ def env_file(spec: Spec, region: Region, compose_files: list[str]) -> str:
         "ICON_SYNC_INTERVAL_MINUTES": str(spec.sync.interval_minutes),
         "ICON_SYNC_KEEP": str(spec.sync.keep),
     }
-    lines = [f"# {HEADER}"] + [f"{key}={value}" for key, value in values.items()]
-    return "\n".join(lines) + "\n"

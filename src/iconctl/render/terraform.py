@@ -58,8 +58,17 @@ def region_vars(spec: Spec, region: Region) -> dict[str, Any]:
         "tags": tags(spec, region),
     }
     if region.flavour == "asg":
+        from iconctl.render import compose
+
         variables["min_size"] = region.nodes_min
         variables["max_size"] = region.nodes_max
+        variables["min_ready_nodes"] = spec.geo.min_ready_nodes if spec.geo else 1
+        # Autoscaled nodes boot the baked image and configure themselves from these.
+        variables["node_env"] = compose.env_values(spec, region, compose.node_files(spec, region))
+        if spec.sync.enabled:
+            variables["source_env"] = compose.env_values(
+                spec, region, compose.source_files(spec, region)
+            )
     else:
         variables["tls_email"] = spec.tls.email if spec.tls else None
     if region.cloud == "gcp":

@@ -29,6 +29,7 @@ module "user_data" {
 
   role                 = "node"
   image_mode           = local.image_mode
+  compose_env          = var.compose_env
   network              = var.network
   node_image           = var.node_image
   rpc_port             = var.rpc_port

@@ -13,6 +13,12 @@ variable "node_image" {
   description = "Container image of the node."
 }
 
+variable "compose_env" {
+  type        = map(string)
+  description = "The serving nodes' compose .env (with a baked image), as iconctl renders it."
+  default     = {}
+}
+
 variable "ami_id" {
   type        = string
   description = "Machine image baked by Packer (recommended: a new node then only restores and starts); null boots Debian 12 and installs with user data."
@@ -80,7 +86,7 @@ variable "agent_port" {
 variable "backend_port" {
   type        = number
   description = "Port of the nodes' reverse proxy the load balancer forwards to."
-  default     = 8080
+  default     = 80
 }
 
 variable "root_volume_size_gb" {

@@ -4,7 +4,7 @@
 
 resource "aws_acm_certificate" "this" {
   domain_name               = var.domain
-  subject_alternative_names = [var.regional_hostname]
+  subject_alternative_names = var.regional_hostname == var.domain ? [] : [var.regional_hostname]
   validation_method         = "DNS"
   tags                      = var.tags
 

@@ -52,7 +52,7 @@ variable "publish_domain" {
 variable "backend_port" {
   type        = number
   description = "Port of the nodes' reverse proxy that TLS traffic is forwarded to."
-  default     = 8080
+  default     = 80
 }
 
 variable "agent_port" {

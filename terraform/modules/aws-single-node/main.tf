@@ -3,7 +3,6 @@
 # node that takes the region's snapshots.
 
 locals {
-  image_mode = var.ami_id == null ? "container" : "baked"
   sync       = var.snapshot_store != ""
   tls_domain = var.public_rpc && var.tls_email != null && length(var.dns_names) > 0 ? var.dns_names[0] : null
   data_disks = var.data_volume_size_gb > 0 ? "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_*" : "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"
@@ -29,7 +28,8 @@ module "user_data" {
   source = "../user-data"
 
   role                  = var.role
-  image_mode            = local.image_mode
+  image_mode            = var.image_mode
+  compose_env           = var.compose_env
   network               = var.network
   node_image            = var.node_image
   rpc_port              = var.rpc_port

@@ -24,9 +24,26 @@ variable "node_image" {
   description = "Container image of the node, e.g. iconloop/icon2-node:v1.4.2."
 }
 
+variable "image_mode" {
+  type        = string
+  description = "How the node is configured: ansible (Ansible runs after boot; user data only mounts the data disk), baked (a Packer image; user data writes compose_env and starts the compose stack) or container (a stock Debian image configuring itself)."
+  default     = "ansible"
+
+  validation {
+    condition     = contains(["ansible", "baked", "container"], var.image_mode)
+    error_message = "image_mode must be one of: ansible, baked, container."
+  }
+}
+
+variable "compose_env" {
+  type        = map(string)
+  description = "The compose .env of the node's role (baked mode), as iconctl renders it."
+  default     = {}
+}
+
 variable "ami_id" {
   type        = string
-  description = "Machine image baked by Packer; null boots the latest Debian 12 image and installs the node with user data."
+  description = "Machine image (baked by Packer, or any Debian 12 image); null: the latest official Debian 12 image."
   default     = null
 }
 

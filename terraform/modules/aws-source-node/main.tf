@@ -11,6 +11,8 @@ module "this" {
   network                   = var.network
   node_image                = var.node_image
   ami_id                    = var.ami_id
+  image_mode                = var.ami_id == null ? "ansible" : "baked"
+  compose_env               = var.compose_env
   instance_type             = var.instance_type
   vpc_id                    = var.vpc_id
   subnet_id                 = var.subnet_id

@@ -13,6 +13,12 @@ variable "node_image" {
   description = "Container image of the node."
 }
 
+variable "compose_env" {
+  type        = map(string)
+  description = "The source node's compose .env (with a baked image), as iconctl renders it."
+  default     = {}
+}
+
 variable "ami_id" {
   type        = string
   description = "Baked machine image; null boots Debian 12 and installs with user data."

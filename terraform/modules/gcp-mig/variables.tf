@@ -38,6 +38,12 @@ variable "node_image" {
   description = "Container image of the node."
 }
 
+variable "compose_env" {
+  type        = map(string)
+  description = "The serving nodes' compose .env (with a baked image), as iconctl renders it."
+  default     = {}
+}
+
 variable "machine_image" {
   type        = string
   description = "Boot image baked by Packer (recommended); null boots Debian 12 and installs with user data."
@@ -112,7 +118,7 @@ variable "agent_port" {
 variable "backend_port" {
   type        = number
   description = "Port of the nodes' reverse proxy the load balancer forwards to."
-  default     = 8080
+  default     = 80
 }
 
 variable "snapshot_store" {

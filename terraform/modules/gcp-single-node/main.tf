@@ -4,7 +4,6 @@
 # has no project-level role; bucket access is granted on the bucket.
 
 locals {
-  image_mode = var.machine_image == null ? "container" : "baked"
   tls_domain = var.public_rpc && var.tls_email != null && length(var.dns_names) > 0 ? var.dns_names[0] : null
   data_disks = var.local_ssd_count > 0 ? "/dev/disk/by-id/google-local-nvme-ssd-*" : (var.data_disk_size_gb > 0 ? "/dev/disk/by-id/google-icon-data" : "")
   tag        = "${var.name}-${var.role}"
@@ -14,7 +13,8 @@ module "user_data" {
   source = "../user-data"
 
   role                  = var.role
-  image_mode            = local.image_mode
+  image_mode            = var.image_mode
+  compose_env           = var.compose_env
   network               = var.network
   node_image            = var.node_image
   rpc_port              = var.rpc_port
@@ -43,6 +43,7 @@ resource "google_compute_address" "this" {
 }
 
 resource "google_compute_disk" "data" {
+  #checkov:skip=CKV_GCP_37: encrypted with Google-managed keys; customer-supplied keys would have to be handed over at every restart, which unattended nodes cannot do
   count = var.local_ssd_count == 0 && var.data_disk_size_gb > 0 ? 1 : 0
 
   project = var.project

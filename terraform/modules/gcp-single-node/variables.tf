@@ -44,9 +44,26 @@ variable "node_image" {
   description = "Container image of the node."
 }
 
+variable "image_mode" {
+  type        = string
+  description = "How the node is configured: ansible (Ansible runs after boot; user data only mounts the data disk), baked (a Packer image; user data writes compose_env and starts the compose stack) or container (a stock Debian image configuring itself)."
+  default     = "ansible"
+
+  validation {
+    condition     = contains(["ansible", "baked", "container"], var.image_mode)
+    error_message = "image_mode must be one of: ansible, baked, container."
+  }
+}
+
+variable "compose_env" {
+  type        = map(string)
+  description = "The compose .env of the node's role (baked mode), as iconctl renders it."
+  default     = {}
+}
+
 variable "machine_image" {
   type        = string
-  description = "Boot image baked by Packer; null boots Debian 12 and installs with user data."
+  description = "Boot image (baked by Packer, or any Debian 12 image); null: debian-cloud/debian-12."
   default     = null
 }
 

@@ -14,6 +14,8 @@ module "this" {
   network               = var.network
   node_image            = var.node_image
   machine_image         = var.machine_image
+  image_mode            = var.machine_image == null ? "ansible" : "baked"
+  compose_env           = var.compose_env
   machine_type          = var.machine_type
   vpc_network           = var.vpc_network
   subnetwork            = var.subnetwork

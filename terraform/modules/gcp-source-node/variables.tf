@@ -33,6 +33,12 @@ variable "node_image" {
   description = "Container image of the node."
 }
 
+variable "compose_env" {
+  type        = map(string)
+  description = "The source node's compose .env (with a baked image), as iconctl renders it."
+  default     = {}
+}
+
 variable "machine_image" {
   type        = string
   description = "Boot image baked by Packer; null boots Debian 12 and installs with user data."

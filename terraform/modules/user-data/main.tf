@@ -25,7 +25,7 @@ locals {
     ICON_P2P_PORT         = tostring(var.p2p_port)
     ICON_AGENT_PORT       = tostring(var.agent_port)
     ICON_PROXY_PORT       = tostring(var.proxy_port)
-    ICON_DATA_DIR         = var.data_dir
+    ICON_DATA_DIR         = "${var.data_dir}/data"
     ICON_ROLE             = var.role
     ICON_SNAPSHOT_STORE   = var.snapshot_store
     ICON_SYNC_INTERVAL    = tostring(var.sync_interval_minutes)
@@ -55,7 +55,8 @@ locals {
     tls_email       = var.tls_email == null ? "" : var.tls_email
     references      = local.references
     iconctl_version = var.iconctl_version
-    baked_units     = var.baked_units
+    compose_env     = merge({ ICON_DATA_DIR = var.data_dir }, var.compose_env)
+    compose_dir     = var.compose_dir
     drain           = var.drain_on_termination
     drain_seconds   = var.drain_seconds
   })

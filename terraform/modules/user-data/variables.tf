@@ -11,12 +11,29 @@ variable "role" {
 
 variable "image_mode" {
   type        = string
-  description = "baked: the machine image was built by Packer with the node roles, user data only writes settings and starts the units. container: a stock Debian image; user data installs Docker, nginx and iconctl and runs the node image."
+  description = "baked: the image was built by Packer with the node roles; user data writes the compose .env (compose_env) and starts the compose stack. ansible: Ansible configures the node after boot; user data only prepares the data disk. container: a stock Debian image configuring itself: user data installs Docker, nginx and iconctl and runs the node image (a fallback for autoscaled nodes without a baked image)."
   default     = "baked"
 
   validation {
-    condition     = contains(["baked", "container"], var.image_mode)
-    error_message = "image_mode must be one of: baked, container."
+    condition     = contains(["baked", "ansible", "container"], var.image_mode)
+    error_message = "image_mode must be one of: baked, ansible, container."
+  }
+}
+
+variable "compose_env" {
+  type        = map(string)
+  description = "Contents of the compose .env in baked mode (COMPOSE_FILE and the ICON_* values, as iconctl renders them for the node's role)."
+  default     = {}
+}
+
+variable "compose_dir" {
+  type        = string
+  description = "Directory of the compose stack in the baked image."
+  default     = "/opt/icon/compose"
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9._/-]+$", var.compose_dir))
+    error_message = "compose_dir must be an absolute path."
   }
 }
 
@@ -61,13 +78,13 @@ variable "agent_port" {
 variable "proxy_port" {
   type        = number
   description = "Plain-HTTP port of the node's reverse proxy that the load balancer forwards to."
-  default     = 8080
+  default     = 80
 }
 
 variable "data_dir" {
   type        = string
-  description = "Host directory of the node's data (mounted as /goloop/data in the container)."
-  default     = "/var/lib/icon/data"
+  description = "Host directory the data disks are mounted on; the chain lives in its data/ subdirectory (mounted as /goloop/data in the container)."
+  default     = "/var/lib/icon"
 
   validation {
     condition     = can(regex("^/[A-Za-z0-9._/-]+$", var.data_dir))
@@ -142,11 +159,6 @@ variable "iconctl_version" {
   default     = "0.1.0"
 }
 
-variable "baked_units" {
-  type        = list(string)
-  description = "systemd units the baked image provides and user data starts, in order."
-  default     = ["icon-node.service", "iconctl-agent.service", "nginx.service"]
-}
 
 variable "drain_on_termination" {
   type        = string

@@ -55,7 +55,8 @@ module "source_node" {
   name                      = "${module.naming.prefix}-source"
   network                   = var.network
   node_image                = var.node_image
-  ami_id                    = var.ami_id
+  ami_id                    = var.image_id
+  compose_env               = var.source_env
   instance_type             = var.instance_type
   vpc_id                    = module.network.vpc_id
   subnet_id                 = module.network.public_subnet_ids[0]
@@ -95,7 +96,8 @@ module "nodes" {
   name                     = module.naming.prefix
   network                  = var.network
   node_image               = var.node_image
-  ami_id                   = var.ami_id
+  ami_id                   = var.image_id
+  compose_env              = var.node_env
   instance_type            = var.instance_type
   vpc_id                   = module.network.vpc_id
   subnet_ids               = module.network.public_subnet_ids

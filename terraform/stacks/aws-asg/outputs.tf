@@ -57,7 +57,18 @@ output "vpc_id" {
   value       = module.network.vpc_id
 }
 
-output "ssh_user" {
-  description = "Login user of the machine image."
-  value       = "admin"
+output "ansible_hosts" {
+  description = "Inventory groups to addresses. Serving nodes configure themselves at boot; the source node too when it boots the baked image, otherwise Ansible configures it (icon_source)."
+  value = {
+    icon_nodes  = []
+    icon_source = local.sync && var.image_id == null ? compact([module.source_node[0].public_ip]) : []
+  }
+}
+
+output "ansible_vars" {
+  description = "Connection settings for every host of the inventory."
+  value = {
+    ansible_user               = "admin"
+    ansible_python_interpreter = "/usr/bin/python3"
+  }
 }

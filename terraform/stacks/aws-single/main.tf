@@ -53,7 +53,7 @@ module "node" {
   role                      = local.sync ? "source" : "node"
   network                   = var.network
   node_image                = var.node_image
-  ami_id                    = var.ami_id
+  ami_id                    = var.image_id
   instance_type             = var.instance_type
   vpc_id                    = module.network.vpc_id
   subnet_id                 = module.network.public_subnet_ids[0]

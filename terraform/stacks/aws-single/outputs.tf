@@ -35,7 +35,18 @@ output "snapshot_store" {
   value       = local.sync ? local.snapshot_store : null
 }
 
-output "ssh_user" {
-  description = "Login user of the machine image."
-  value       = "admin"
+output "ansible_hosts" {
+  description = "Inventory groups to addresses: the node serves (icon_nodes) and, with sync, is the source of truth (icon_source). Ansible configures it."
+  value = {
+    icon_nodes  = compact([module.node.public_ip])
+    icon_source = local.sync ? compact([module.node.public_ip]) : []
+  }
+}
+
+output "ansible_vars" {
+  description = "Connection settings for every host of the inventory."
+  value = {
+    ansible_user               = "admin"
+    ansible_python_interpreter = "/usr/bin/python3"
+  }
 }

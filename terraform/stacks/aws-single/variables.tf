@@ -103,9 +103,9 @@ variable "monitoring_cidrs" {
   default     = []
 }
 
-variable "ami_id" {
+variable "image_id" {
   type        = string
-  description = "Machine image baked by Packer; null boots Debian 12 and installs the node with user data."
+  description = "Machine image built by Packer (iconctl passes the image step's result); null: the official Debian 12 image."
   default     = null
 }
 

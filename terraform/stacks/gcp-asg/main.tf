@@ -43,7 +43,8 @@ module "source_node" {
   zone                  = module.zones.zones[0]
   network               = var.network
   node_image            = var.node_image
-  machine_image         = var.machine_image
+  machine_image         = var.image_id
+  compose_env           = var.source_env
   machine_type          = var.instance_type
   vpc_network           = module.network.network
   subnetwork            = module.network.subnetwork
@@ -69,7 +70,8 @@ module "nodes" {
   zones              = module.zones.zones
   network            = var.network
   node_image         = var.node_image
-  machine_image      = var.machine_image
+  machine_image      = var.image_id
+  compose_env        = var.node_env
   machine_type       = var.instance_type
   vpc_network        = module.network.network
   subnetwork         = module.network.subnetwork

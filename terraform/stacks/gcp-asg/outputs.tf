@@ -47,7 +47,18 @@ output "snapshot_store" {
   value       = local.sync ? local.snapshot_store : null
 }
 
-output "ssh_user" {
-  description = "Login user (OS Login maps the operator's account; this is the image default)."
-  value       = "admin"
+output "ansible_hosts" {
+  description = "Inventory groups to addresses. Serving nodes configure themselves at boot; the source node too when it boots the baked image, otherwise Ansible configures it (icon_source)."
+  value = {
+    icon_nodes  = []
+    icon_source = local.sync && var.image_id == null ? compact([module.source_node[0].public_ip]) : []
+  }
+}
+
+output "ansible_vars" {
+  description = "Connection settings for every host of the inventory."
+  value = {
+    ansible_user               = "admin"
+    ansible_python_interpreter = "/usr/bin/python3"
+  }
 }

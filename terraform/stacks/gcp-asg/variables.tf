@@ -108,9 +108,9 @@ variable "gcp_project" {
   description = "GCP project ID (spec: gcp.project)."
 }
 
-variable "machine_image" {
+variable "image_id" {
   type        = string
-  description = "Boot image baked by Packer; null boots Debian 12 and installs the node with user data."
+  description = "Machine image built by Packer (iconctl passes the image step's result); null: the official Debian 12 image."
   default     = null
 }
 
@@ -144,4 +144,16 @@ variable "health_checker_cidrs" {
     "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17",
     "162.158.0.0/15", "104.16.0.0/13", "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22",
   ]
+}
+
+variable "node_env" {
+  type        = map(string)
+  description = "The serving nodes' compose .env (COMPOSE_FILE and ICON_* values), written by user data on nodes booting the baked image."
+  default     = {}
+}
+
+variable "source_env" {
+  type        = map(string)
+  description = "The source-of-truth node's compose .env (with sync enabled)."
+  default     = {}
 }

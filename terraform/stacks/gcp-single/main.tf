@@ -44,7 +44,7 @@ module "node" {
   role                  = local.sync ? "source" : "node"
   network               = var.network
   node_image            = var.node_image
-  machine_image         = var.machine_image
+  machine_image         = var.image_id
   machine_type          = var.instance_type
   vpc_network           = module.network.network
   subnetwork            = module.network.subnetwork

@@ -108,9 +108,9 @@ variable "gcp_project" {
   description = "GCP project ID (spec: gcp.project)."
 }
 
-variable "machine_image" {
+variable "image_id" {
   type        = string
-  description = "Boot image baked by Packer; null boots Debian 12 and installs the node with user data."
+  description = "Machine image built by Packer (iconctl passes the image step's result); null: the official Debian 12 image."
   default     = null
 }
 

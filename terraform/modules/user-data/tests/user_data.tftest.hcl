@@ -3,24 +3,45 @@ variables {
   node_image = "iconloop/icon2-node:v1.4.2"
 }
 
-run "baked_node_without_sync" {
+run "baked_node_starts_its_compose_stack" {
   command = plan
+
+  variables {
+    compose_env = {
+      COMPOSE_FILE       = "compose.yaml:compose.asg.yaml:compose.restore.yaml"
+      ICON_RESTORE_STORE = "s3://icon-api-snapshots-us-east-1/mainnet"
+    }
+  }
 
   assert {
     condition     = startswith(output.cloud_config, "#cloud-config\n") && can(yamldecode(output.cloud_config))
     error_message = "user data must be valid #cloud-config YAML"
   }
   assert {
-    condition     = !strcontains(output.cloud_config, "iconctl sync") && !strcontains(output.cloud_config, "docker")
-    error_message = "a baked node without sync neither restores nor installs Docker"
+    condition     = strcontains(output.cloud_config, "path: /opt/icon/compose/.env") && strcontains(output.cloud_config, "      COMPOSE_FILE=compose.yaml:compose.asg.yaml:compose.restore.yaml\n") && strcontains(output.cloud_config, "      ICON_DATA_DIR=/var/lib/icon\n")
+    error_message = "a baked node gets the rendered compose .env, plus where its data disk is mounted"
   }
   assert {
-    condition     = contains(yamldecode(output.cloud_config).runcmd, ["systemctl", "enable", "--now", "icon-node.service"])
-    error_message = "a baked node starts the image's units"
+    condition     = contains(yamldecode(output.cloud_config).runcmd, ["docker", "compose", "--project-directory", "/opt/icon/compose", "up", "--detach"])
+    error_message = "a baked node starts its compose stack"
   }
   assert {
-    condition     = output.env["ICON_SERVICE"] == "MainNet" && output.env["ICON_SNAPSHOT_STORE"] == ""
-    error_message = "mainnet maps to the MainNet service"
+    condition     = !strcontains(output.cloud_config, "packages:") && !strcontains(output.cloud_config, "iconctl sync")
+    error_message = "a baked node installs nothing; restore and snapshots are compose services"
+  }
+}
+
+run "ansible_node_only_prepares_its_disk" {
+  command = plan
+
+  variables {
+    image_mode     = "ansible"
+    snapshot_store = "s3://icon-api-snapshots-us-east-1/mainnet"
+  }
+
+  assert {
+    condition     = yamldecode(output.cloud_config).runcmd == [["/usr/local/sbin/iconctl-data-disk"]]
+    error_message = "Ansible configures the node; user data only mounts the data disk"
   }
 }
 
@@ -64,6 +85,7 @@ run "source_node_runs_the_snapshot_timer" {
   command = plan
 
   variables {
+    image_mode            = "container"
     role                  = "source"
     snapshot_store        = "gs://icon-api-snapshots-asia-northeast1/mainnet"
     sync_interval_minutes = 30
@@ -103,6 +125,7 @@ run "asg_node_drains_before_termination" {
   command = plan
 
   variables {
+    image_mode           = "container"
     drain_on_termination = "aws"
     drain_seconds        = 90
   }
@@ -114,6 +137,19 @@ run "asg_node_drains_before_termination" {
   assert {
     condition     = contains(yamldecode(output.cloud_config).runcmd, ["systemctl", "enable", "--now", "iconctl-drain-watch.service"])
     error_message = "the drain watcher is enabled"
+  }
+}
+
+run "baked_node_drains_through_compose" {
+  command = plan
+
+  variables {
+    drain_on_termination = "aws"
+  }
+
+  assert {
+    condition     = strcontains(output.cloud_config, "docker compose --project-directory /opt/icon/compose stop agent")
+    error_message = "a baked node drains by stopping the agent service of its compose stack"
   }
 }
 
@@ -130,6 +166,7 @@ run "tls_without_email_is_refused" {
   command = plan
 
   variables {
+    image_mode = "container"
     tls_domain = "node.example.org"
   }
 

@@ -1,0 +1,57 @@
+"""The subprocess choke point: lookups, streaming, tails, failures."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from iconctl import process
+from iconctl.errors import ExitCode, ToolFailed, ToolNotFound
+
+
+def test_missing_tool_names_it_and_how_to_install() -> None:
+    with pytest.raises(ToolNotFound) as caught:
+        process.which("terraform-does-not-exist")
+    assert caught.value.exit_code == ExitCode.TOOL_MISSING
+    assert "terraform-does-not-exist is required" in caught.value.message
+
+
+def test_known_tool_hint_names_the_version(monkeypatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(ToolNotFound, match=r"Terraform >= 1\.6"):
+        process.which("terraform")
+
+
+def test_streams_to_log_and_callback(tmp_path: Path) -> None:
+    seen: list[str] = []
+    log = tmp_path / "out.log"
+    code = "import sys; print('one'); print('two', file=sys.stderr)"
+    result = process.run(
+        [sys.executable, "-c", code], step="demo", log_path=log, on_line=seen.append
+    )
+    assert result.returncode == 0
+    assert seen == ["one", "two"] or sorted(seen) == ["one", "two"]
+    assert log.read_text().split() in (["one", "two"], ["two", "one"])
+
+
+def test_failure_carries_step_code_and_tail() -> None:
+    code = "import sys\nfor i in range(100): print(f'line {i}')\nsys.exit(3)"
+    with pytest.raises(ToolFailed) as caught:
+        process.run([sys.executable, "-c", code], step="unit: tool verb")
+    error = caught.value
+    assert error.exit_code == ExitCode.TOOL_FAILED and error.returncode == 3
+    assert error.message.startswith("unit: tool verb failed:")
+    assert "line 99" in error.tail and "line 0\n" not in error.tail
+
+
+def test_capture_keeps_stdout_whole_and_stderr_as_tail() -> None:
+    code = "import sys; print('{\"a\": 1}'); print('warn', file=sys.stderr)"
+    result = process.run([sys.executable, "-c", code], step="json", capture=True)
+    assert result.stdout.strip() == '{"a": 1}' and result.tail.strip() == "warn"
+
+
+def test_check_false_returns_the_code() -> None:
+    result = process.run([sys.executable, "-c", "raise SystemExit(7)"], step="x", check=False)
+    assert result.returncode == 7
