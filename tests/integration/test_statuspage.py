@@ -169,3 +169,18 @@ def test_targets_come_from_the_spec(tmp_path):
     ]
     assert report["overall"] == "down"
     assert "api.example.org status" in (tmp_path / "s" / "index.html").read_text()
+
+
+def test_serve_rebuilds_on_its_timer_and_webhooks_do_not_add_samples(fleet, tmp_path):
+    out = tmp_path / "site"
+    with Service("statuspage", *fleet[:2], "--out", str(out), "--serve",
+                 "--listen", "127.0.0.1:0", "--interval", "5") as page:  # fmt: skip
+        samples = lambda: json.loads((out / "history.json").read_text())  # noqa: E731
+        assert len(samples()) == 1
+        alert = {"alerts": [{"status": "firing", "labels": {"alertname": "X"}}]}
+        assert http("POST", page.info["url"] + "alertmanager", alert)[0] == 200
+        assert len(samples()) == 1
+        assert "firing" in http("GET", page.info["url"])[1].decode()
+        wait_for(lambda: len(samples()) == 2, timeout=15, message="a timer rebuild")
+        status = json.loads(http("GET", page.info["url"] + "status.json")[1])
+        assert status["incidents"][0]["title"] == "X"  # the timer keeps the incidents

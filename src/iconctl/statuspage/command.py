@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 from iconctl.errors import InputError
-from iconctl.statuspage.probe import targets_from
+from iconctl.statuspage.probe import probe, targets_from
 from iconctl.statuspage.site import BuildResult, build
 
 MIN_INTERVAL_S = 5.0
@@ -33,7 +33,7 @@ def run(
     title = f"{spec.domain} status" if spec is not None else "ICON API status"
     if serve:
         from iconctl.agent.httpserver import parse_hostport
-        from iconctl.statuspage.server import StatusServer, check_loopback, rebuild_from_last
+        from iconctl.statuspage.server import StatusServer, check_loopback
 
         host, port = parse_hostport(listen, option="--listen")
         check_loopback(host)
@@ -46,8 +46,9 @@ def run(
             on_ready(result, None)
         return result
     server = StatusServer(
-        out_dir.absolute(), host, port, rebuild_from_last(out_dir.absolute(), build_fn),
-        interval_s,
+        out_dir.absolute(), host, port, interval_s=interval_s,
+        probe=partial(probe, targets, rules),
+        write=lambda results, record: build_fn(results=results, record=record),
     )  # fmt: skip
     if on_ready:
         on_ready(result, server.url)

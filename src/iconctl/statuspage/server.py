@@ -18,6 +18,7 @@ from pathlib import Path
 
 from iconctl.errors import IconctlError, InputError
 from iconctl.statuspage import history
+from iconctl.statuspage.probe import Result
 from iconctl.statuspage.site import INCIDENTS_FILE, last_results
 
 log = logging.getLogger("iconctl.statuspage")
@@ -40,11 +41,12 @@ def check_loopback(host: str) -> None:
 
 class StatusServer:
     def __init__(
-        self, out_dir: Path, host: str, port: int, rebuild: Callable[[bool], object],
-        interval_s: float,
+        self, out_dir: Path, host: str, port: int, *, probe: Callable[[], list[Result]],
+        write: Callable[[list[Result] | None, bool], object], interval_s: float,
     ) -> None:  # fmt: skip
         self.out_dir = out_dir
-        self.rebuild = rebuild  # rebuild(probe: bool)
+        self.probe = probe  # slow (network): never under the lock
+        self.write = write  # write(results, record): fast, under the lock
         self.interval_s = interval_s
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -96,7 +98,7 @@ class StatusServer:
                     payload = json.loads(self.rfile.read(length))
                     with owner.lock:
                         count = history.record_alerts(owner.out_dir / INCIDENTS_FILE, payload)
-                        owner.rebuild(False)
+                        owner.write(last_results(owner.out_dir), False)
                 except (ValueError, InputError) as exc:
                     self._send(400, f"bad webhook: {exc}\n".encode())
                     return
@@ -113,8 +115,9 @@ class StatusServer:
     def _timer(self) -> None:
         while not self.stopping.wait(self.interval_s):
             try:
+                results = self.probe()
                 with self.lock:
-                    self.rebuild(True)
+                    self.write(results, True)
             except IconctlError as exc:  # keep serving the last good page
                 log.warning("rebuild failed: %s", exc)
 
@@ -135,13 +138,3 @@ class StatusServer:
             self.httpd.server_close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-
-
-def rebuild_from_last(out_dir: Path, build_fn: Callable[..., object]) -> Callable[[bool], object]:
-    """A rebuild(probe) callable: probe=False re-renders the last results (after a webhook)."""
-
-    def rebuild(do_probe: bool) -> object:
-        results = None if do_probe else last_results(out_dir)
-        return build_fn(results=results)
-
-    return rebuild

@@ -89,12 +89,15 @@ def build(
     title: str = "ICON API status",
     now: float | None = None,
     results: list[Result] | None = None,
+    record: bool = True,
 ) -> BuildResult:
-    """Probe (unless ``results`` are given), record the sample, and write the site."""
+    """Write the site from ``results`` (probing first when none are given); ``record`` adds
+    them to the uptime history (off when only re-rendering, e.g. after a webhook)."""
     _prepare(out_dir)
     now = time.time() if now is None else now
     if results is None:
         results = probe(targets, rules, now)
+    if record:
         samples = history.append_sample(out_dir / HISTORY_FILE, now, [r.to_json() for r in results])
     else:
         samples = history._read(out_dir / HISTORY_FILE, [])
