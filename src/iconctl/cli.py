@@ -179,7 +179,9 @@ def sync_snapshot(
         ),
     ] = None,
     chain: Annotated[
-        str | None, typer.Option("--chain", help="Chain id or channel for the admin API.")
+        str | None, typer.Option(
+            "--chain", help="Chain id for the admin API (default: the node's only chain)."
+        )
     ] = None,
     stop_cmd: Annotated[
         str | None, typer.Option("--stop-cmd", help="Command that stops the node.")
@@ -448,21 +450,43 @@ def sim_command(
 
 @app.command("agent")
 def agent_command(
-    node: Annotated[str, typer.Option(help="The node's RPC URL (base or /api/v3[/channel]).")],
+    node: Annotated[
+        str,
+        typer.Option(
+            envvar="ICONCTL_AGENT_NODE", help="The node's RPC URL (base or /api/v3[/channel])."
+        ),
+    ],
     reference: Annotated[
         list[str] | None,
-        typer.Option(help="A reference node's RPC URL for lag (repeatable)."),
+        typer.Option(
+            envvar="ICONCTL_AGENT_REFERENCES",
+            help="A reference node's RPC URL for lag (repeatable; the environment "
+            "variable takes a space-separated list).",
+        ),
     ] = None,
-    listen: Annotated[str, typer.Option(help="HOST:PORT for /healthz, /readyz, /metrics.")] = (
-        "127.0.0.1:9900"
-    ),
+    listen: Annotated[
+        str,
+        typer.Option(
+            envvar="ICONCTL_AGENT_LISTEN", help="HOST:PORT for /healthz, /readyz, /metrics."
+        ),
+    ] = "127.0.0.1:9900",
     max_lag_blocks: Annotated[
-        int | None, typer.Option(help="Most blocks behind the best reference [spec or 30].")
+        int | None,
+        typer.Option(
+            envvar="ICONCTL_AGENT_MAX_LAG_BLOCKS",
+            help="Most blocks behind the best reference [spec or 30].",
+        ),
     ] = None,
     max_block_age: Annotated[
-        float | None, typer.Option(help="Oldest last block in seconds [spec or 60].")
+        float | None,
+        typer.Option(
+            envvar="ICONCTL_AGENT_MAX_BLOCK_AGE", help="Oldest last block in seconds [spec or 60]."
+        ),
     ] = None,
-    poll_interval: Annotated[float, typer.Option(help="Seconds between node polls.")] = 2.0,
+    poll_interval: Annotated[
+        float,
+        typer.Option(envvar="ICONCTL_AGENT_POLL_INTERVAL", help="Seconds between node polls."),
+    ] = 2.0,
     reference_interval: Annotated[
         float, typer.Option(help="Seconds between polls of each reference.")
     ] = 5.0,
@@ -470,7 +494,10 @@ def agent_command(
     rise: Annotated[int, typer.Option(help="Good polls in a row to become ready.")] = 3,
     fall: Annotated[int, typer.Option(help="Bad polls in a row to become unready.")] = 3,
     spec: Annotated[
-        Path | None, typer.Option(help="Take defaults from this spec's health section.")
+        Path | None,
+        typer.Option(
+            envvar="ICONCTL_AGENT_SPEC", help="Take defaults from this spec's health section."
+        ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
         False

@@ -133,8 +133,8 @@ def run_demo(
             step("source node", f"{source['url']} (agent {source_agent['url']})")
 
             snap = _iconctl_json(env, "sync", "snapshot", "--data-dir", str(workdir / "source"),
-                                 "--store", store, "--admin-url", _base(source["url"]),
-                                 "--chain", "0x1")  # fmt: skip
+                                 "--store", store, "--admin-url", _base(source["url"])
+                                 )  # fmt: skip
             step("snapshot", f"{snap['id']}: {snap['files']} files, {snap['bytes_uploaded']} "
                  f"bytes uploaded, node paused {snap['pause_seconds']:.3f} s")  # fmt: skip
 

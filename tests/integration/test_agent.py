@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 import signal
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, need_tool
 from tests.integration.simagent import control, http, start_agent, start_sim, wait_for
 
 pytestmark = pytest.mark.timeout(90)
@@ -73,7 +74,7 @@ def test_in_sync(node, reference):
         m = metrics(agent)
         assert m["icon_node_ready"] == 1 and m["icon_node_up"] == 1
         assert m["icon_node_block_height"] >= 5000
-        assert abs(m["icon_node_lag_blocks"]) <= 30
+        assert m["icon_node_lag_blocks"] <= 30  # negative: the reference started later
         assert m[f'icon_reference_block_height{{reference="{reference.info["url"]}"}}'] >= 5000
         assert m["icon_node_peers"] == 8
         assert m['icon_agent_poll_duration_seconds_count{target="node"}'] >= 1
@@ -226,7 +227,9 @@ def test_probe_rate_does_not_reach_the_node(node):
             probes = sum(pool.map(hammer, range(4)))
         busy = node_calls() - start
     assert probes > 200
-    assert 5 <= idle <= 12 and abs(busy - idle) <= 3, (idle, busy, probes)
+    assert 4 <= idle <= 12, idle
+    # probes add no calls; a busy, shared CPU may delay a poll but never adds one
+    assert idle / 2 <= busy <= idle + 2, (idle, busy, probes)
 
 
 def test_spec_gives_defaults(tmp_path, node):
@@ -269,3 +272,24 @@ def test_json_ready_line(node):
     with start_agent("--node", base(node)) as agent:
         assert set(agent.info) >= {"url", "node", "references"}
         assert json.loads(json.dumps(agent.info))["node"] == base(node) + "/api/v3"
+
+
+def test_options_from_the_environment(node, reference, monkeypatch):
+    monkeypatch.setenv("ICONCTL_AGENT_NODE", base(node))
+    monkeypatch.setenv("ICONCTL_AGENT_REFERENCES", f"{reference.info['url']} http://127.0.0.1:1")
+    monkeypatch.setenv("ICONCTL_AGENT_MAX_LAG_BLOCKS", "11")
+    with start_agent() as agent:
+        assert agent.info["node"] == base(node) + "/api/v3"
+        assert agent.info["references"] == [reference.info["url"], "http://127.0.0.1:1/api/v3"]
+        assert agent.info["max_lag_blocks"] == 11
+
+
+def test_metrics_pass_promtool_lint(node, reference):
+    promtool = need_tool("promtool")["promtool"]
+    with start_agent("--node", base(node), "--reference", reference.info["url"], *FAST) as agent:
+        wait_probe(agent, 200)
+        text = http("GET", agent.info["url"] + "/metrics")[1]
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, timeout=30
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

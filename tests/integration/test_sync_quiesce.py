@@ -40,7 +40,11 @@ class FakeAdmin:
                 self.wfile.write(body)
 
             def do_GET(self):
-                if self.path == f"/admin/chain/{admin.cid}":
+                if self.path == "/admin/chain":
+                    admin.calls.append("LIST")
+                    listing = [{"cid": admin.cid, "channel": "icon_dex", "state": admin.state}]
+                    self._send(200, listing)
+                elif self.path == f"/admin/chain/{admin.cid}":
                     admin.calls.append("GET")
                     self._send(
                         200,
@@ -175,7 +179,7 @@ def test_stop_and_start_commands(tmp_path: Path, iconctl):
 @pytest.mark.parametrize(
     "args",
     [
-        ["--admin-url", "http://127.0.0.1:1"],
+        ["--chain", "0x1"],
         ["--stop-cmd", "true"],
         [
             "--admin-url",
@@ -197,3 +201,17 @@ def test_inconsistent_quiesce_options_are_usage_errors(tmp_path: Path, iconctl, 
     )
     assert res.returncode == 3, res.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_admin_api_without_chain_pauses_the_nodes_only_chain(tmp_path: Path, iconctl):
+    node = make_data_dir(tmp_path / "node", tables=1)
+    admin = FakeAdmin(node, cid="0x2c")
+    try:
+        res = iconctl(
+            "sync", "snapshot", "--data-dir", str(node), "--store", str(tmp_path / "store"),
+            "--admin-url", admin.url, "--json",
+        )  # fmt: skip
+    finally:
+        admin.close()
+    assert res.returncode == 0, res.stderr
+    assert admin.calls[0] == "LIST" and admin.calls[1] == "stop" and admin.calls[-1] == "start"

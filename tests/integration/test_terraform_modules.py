@@ -13,17 +13,21 @@ root with providers from the registry (see docs/terraform.md).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, need_module, need_tool
+from tests.conftest import ROOT, free_port, need_module, need_tool
 
 TERRAFORM = ROOT / "terraform"
 MODULES = sorted(p for p in (TERRAFORM / "modules").iterdir() if p.is_dir())
@@ -31,7 +35,9 @@ STACKS = sorted(p for p in (TERRAFORM / "stacks").iterdir() if p.is_dir())
 EXAMPLES = sorted(p for p in (TERRAFORM / "examples").iterdir() if p.is_dir())
 ROOTS = MODULES + STACKS + EXAMPLES
 TF_FILES = sorted(p for p in TERRAFORM.rglob("*.tf") if ".terraform" not in p.parts)
-PROVIDER_LESS = ["naming", "network-plan", "gcp-zones", "geo-steering-map", "user-data"]
+PROVIDER_LESS = [
+    "naming", "network-plan", "gcp-zones", "geo-steering-map", "user-data", "health-checker-ranges",
+]
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -367,3 +373,120 @@ def test_validate_with_a_local_provider_mirror(tmp_path: Path) -> None:
 @pytest.mark.parametrize("root", ROOTS, ids=_rel)
 def test_validate_online(root: Path, tmp_path: Path) -> None:
     _validate(root, tmp_path, "")
+
+
+# --- opt-in: plan the AWS stacks against moto's AWS API on loopback ----------------------------
+
+
+def _plan_json(stack: str, tfvars: dict, extra: dict, env: dict, tmp_path: Path) -> dict:
+    work = tmp_path / stack
+    shutil.copytree(TERRAFORM, work, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    directory = work / "stacks" / stack
+    (directory / "terraform.tfvars.json").write_text(json.dumps(tfvars))
+    (directory / "extra.auto.tfvars.json").write_text(json.dumps(extra))
+    terraform(["init", "-backend=false", "-input=false", "-no-color"], directory, env, timeout=600)
+    terraform(["plan", "-input=false", "-no-color", "-out=plan.tfplan"], directory, env,
+              timeout=600)
+    shown = terraform(["show", "-json", "plan.tfplan"], directory, env, timeout=300)
+    return json.loads(shown.stdout)
+
+
+def _planned(plan: dict, kind: str) -> list[dict]:
+    return [
+        change["change"]["after"] for change in plan["resource_changes"]
+        if change["type"] == kind and "create" in change["change"]["actions"]
+    ]
+
+
+@contextlib.contextmanager
+def moto_api():
+    """moto's server (the AWS APIs) as a real process on loopback."""
+    beside = Path(sys.executable).parent / "moto_server"
+    tool = str(beside) if beside.exists() else need_tool("moto_server")["moto_server"]
+    port = free_port()
+    proc = subprocess.Popen([tool, "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "moto did not start"
+                time.sleep(0.2)
+        yield {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
+               "AWS_SECRET_ACCESS_KEY": "testing"}
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.skipif(not os.environ.get("ICONCTL_TF_PLUGIN_MIRROR"),
+                    reason="set ICONCTL_TF_PLUGIN_MIRROR to a mirror holding hashicorp/aws")
+@pytest.mark.timeout(1500)
+def test_aws_stacks_plan_against_moto(tmp_path: Path) -> None:
+    """Render both examples and plan their AWS region stacks for real against moto's server:
+    data sources, the module graph and provider-side validation all run."""
+    boto3 = need_module("boto3")
+    from iconctl.render import render_files
+    from iconctl.spec import load_spec
+    from tests.conftest import EXAMPLES
+
+    mirror = Path(os.environ["ICONCTL_TF_PLUGIN_MIRROR"]).resolve()
+    config = f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
+    with moto_api() as aws:
+        endpoint = aws["AWS_ENDPOINT_URL"]
+        client = {"endpoint_url": endpoint, "aws_access_key_id": "testing",
+                  "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+        route53 = boto3.client("route53", **client)
+        for zone in ["example.org", "api.example.org"]:
+            route53.create_hosted_zone(Name=zone, CallerReference=zone)
+        image = boto3.client("ec2", **client).describe_images()["Images"][0]["ImageId"]
+
+        tfvars = "{}/terraform/terraform.tfvars.json"
+        single = render_files(load_spec(EXAMPLES / "single-node.yaml"))
+        multi = render_files(load_spec(EXAMPLES / "multi-region.yaml"))
+        cases = [
+            ("aws-single", "us-east-2", single[tfvars.format("us-east-2")]),
+            ("aws-asg", "us-east-1", multi[tfvars.format("us-east-1")]),
+        ]
+
+        plans = {}
+        for stack, region, rendered in cases:
+            env = terraform_env(tmp_path, config) | aws | {"AWS_REGION": region}
+            plans[stack] = _plan_json(stack, json.loads(rendered), {"image_id": image}, env,
+                                      tmp_path)
+
+    single_plan = plans["aws-single"]
+    [instance] = _planned(single_plan, "aws_instance")
+    assert instance["metadata_options"][0]["http_tokens"] == "required"
+    assert instance["root_block_device"][0]["encrypted"] is True
+    # m6id.xlarge has 237 GB of local NVMe, less than the chain: an encrypted gp3 volume.
+    assert instance["ebs_block_device"][0]["encrypted"] is True
+    assert instance["ebs_block_device"][0]["volume_size"] == 2500
+    assert not _planned(single_plan, "aws_s3_bucket"), "the single-node example has no sync"
+    public = {(r["from_port"], r["cidr_ipv4"])
+              for r in _planned(single_plan, "aws_vpc_security_group_ingress_rule")}
+    assert public == {(7100, "0.0.0.0/0"), (80, "0.0.0.0/0"), (443, "0.0.0.0/0")}
+
+    asg_plan = plans["aws-asg"]
+    [template] = _planned(asg_plan, "aws_launch_template")
+    assert template["metadata_options"][0]["http_tokens"] == "required"
+    assert template["image_id"] == image
+    [group] = _planned(asg_plan, "aws_autoscaling_group")
+    assert (group["min_size"], group["max_size"], group["health_check_type"]) == (2, 6, "ELB")
+    assert group["initial_lifecycle_hook"][0]["lifecycle_transition"] == \
+        "autoscaling:EC2_INSTANCE_TERMINATING"
+    [listener] = [ls for ls in _planned(asg_plan, "aws_lb_listener") if ls["port"] == 443]
+    assert listener["protocol"] == "TLS"
+    [bucket] = _planned(asg_plan, "aws_s3_bucket")
+    assert bucket["bucket"] == "icon-api-snapshots-us-east-1"
+    [block] = _planned(asg_plan, "aws_s3_bucket_public_access_block")
+    assert all(block[k] for k in ["block_public_acls", "block_public_policy",
+                                  "ignore_public_acls", "restrict_public_buckets"])
+    node_rules = _planned(asg_plan, "aws_vpc_security_group_ingress_rule")
+    open_ports = {r["from_port"] for r in node_rules if r.get("cidr_ipv4") == "0.0.0.0/0"}
+    assert open_ports == {7100, 443}, "only p2p and the TLS listener are public"
+    agent_rules = [r for r in node_rules if r["from_port"] == 9900]
+    assert agent_rules and all(r.get("cidr_ipv4") != "0.0.0.0/0" for r in agent_rules)

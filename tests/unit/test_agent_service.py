@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 
@@ -164,3 +165,23 @@ def test_parse_hostport(value, expected):
 def test_parse_hostport_rejects(value):
     with pytest.raises(InputError, match="--listen"):
         parse_hostport(value, option="--listen")
+
+
+def test_a_crashing_poll_fails_readiness_instead_of_freezing_it(agent):
+    observe(agent)
+    assert split(agent.handle(request("GET", "/readyz"))) == (200, b"OK")
+
+    async def boom() -> None:
+        raise RuntimeError("bug")
+
+    agent.poll_node = boom
+    agent.config.poll_interval = 0.01
+
+    async def run() -> None:
+        task = asyncio.ensure_future(agent._node_loop())
+        await asyncio.sleep(0.1)
+        task.cancel()
+
+    asyncio.run(run())
+    status, body = split(agent.handle(request("GET", "/readyz")))
+    assert status == 503 and body == b"UNHEALTHY node not answering: agent error: bug"

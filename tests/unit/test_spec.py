@@ -109,6 +109,8 @@ INVALID = [
      "monitoring.alerts.telegram_chat_id: telegram_bot_token and telegram_chat_id go together"),
     ("bad-instance-type", ("    instance_type: n2-standard-8", "    instance_type: n2.standard"),
      "spec.yaml:34: regions[2].instance_type: 'n2.standard' is not a gcp machine type"),
+    ("min-ready-over-min-size", ("  steering: geo", "  steering: geo\n  min_ready_nodes: 3"),
+     "geo.min_ready_nodes: 3 is more than regions[0] (us-east-1) keeps running (min_size 2)"),
     ("s3-state-without-region", ("  region: us-east-1\n\nregions", "\nregions"),
      "spec.yaml:13: state.region: required with backend s3"),
 ]  # fmt: skip

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import hashlib
 import inspect
+import re
 import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,18 +26,51 @@ MAX_HEADER_BYTES = 16 * 1024
 DEFAULT_MAX_BODY = 1024 * 1024
 MAX_WS_MESSAGE = 64 * 1024
 _WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_CONTENT_LENGTH = re.compile(r"\r\ncontent-length:[ \t]*(\d+)[ \t]*(?:\r\n|$)")
+_HEADER_LINES = re.compile(r"(?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*)*")
 
 
-@dataclass
 class Request:
-    method: str
-    target: str
-    path: str
-    query: str
-    version: str
-    headers: dict[str, str]
-    body: bytes
-    peer: str
+    """One parsed request. Headers are parsed on first use: probes never need them."""
+
+    __slots__ = (
+        "_head",
+        "_headers",
+        "body",
+        "method",
+        "path",
+        "peer",
+        "query",
+        "target",
+        "version",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        path: str,
+        query: str,
+        version: str,
+        headers: dict[str, str] | None,
+        body: bytes,
+        peer: str,
+        head: str = "",
+    ) -> None:
+        self.method, self.target, self.path, self.query = method, target, path, query
+        self.version, self.body, self.peer = version, body, peer
+        self._headers = headers
+        self._head = head
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Header names lower-cased; the last of repeated headers wins."""
+        if self._headers is None:
+            self._headers = {}
+            for line in self._head.split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                self._headers[name.strip().lower()] = value.strip()
+        return self._headers
 
     @property
     def from_loopback(self) -> bool:
@@ -56,14 +91,30 @@ def response(
     """A complete HTTP/1.1 response; built once and reused where the content does not change."""
     if isinstance(body, str):
         body = body.encode()
-    reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Unknown"
-    head = [
-        f"HTTP/1.1 {status} {reason}",
-        f"Content-Type: {content_type}",
-        f"Content-Length: {len(body)}",
-    ]
-    head += [f"{k}: {v}" for k, v in headers]
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+    head = _status_line(status) + b"Content-Type: " + content_type.encode("latin-1")
+    head += b"\r\nContent-Length: " + str(len(body)).encode()
+    for name, value in headers:
+        head += f"\r\n{name}: {value}".encode("latin-1")
+    return head + b"\r\n\r\n" + body
+
+
+@functools.cache
+def _status_line(status: int) -> bytes:
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown"
+    return f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1")
+
+
+def _header(lower_head: str, name: str) -> str:
+    """The value of one header in an already lower-cased head ("" when absent)."""
+    start = lower_head.find(f"\r\n{name}:")
+    if start < 0:
+        return ""
+    start += len(name) + 3
+    end = lower_head.find("\r\n", start)
+    return lower_head[start:] if end < 0 else lower_head[start:end]
 
 
 class WebSocket:
@@ -151,6 +202,25 @@ class _Connection(asyncio.Protocol):
             self.ws.on_close()
 
     def data_received(self, data: bytes) -> None:
+        fast = self.server.fast_get
+        if (
+            fast is not None
+            and not self.buf
+            and self.ws is None
+            and not self.busy
+            and data.startswith(b"GET ")
+            and data.endswith(b"\r\n\r\n")
+            and data.find(b"\r\n\r\n") == len(data) - 4
+            and b"onnection:" not in data
+            and b"ONNECTION:" not in data
+        ):
+            # One complete keep-alive GET with nothing after it: the probe path.
+            end = data.find(b" HTTP/1.1\r\n", 4)
+            if end > 4 and self.transport is not None:
+                answer = fast(data[4:end])
+                if answer is not None:
+                    self.transport.write(answer)
+                    return
         self.buf += data
         if self.ws is not None:
             self._ws_process()
@@ -169,24 +239,30 @@ class _Connection(asyncio.Protocol):
                 self._fail(_HEADERS_TOO_LARGE)
                 return
             try:
-                head = bytes(self.buf[:end]).decode("latin-1")
-                lines = head.split("\r\n")
-                method, target, version = lines[0].split(" ")
+                head = self.buf[:end].decode("latin-1")
+                line_end = head.find("\r\n")
+                method, target, version = (head if line_end < 0 else head[:line_end]).split(" ")
                 if not version.startswith("HTTP/1."):
                     raise ValueError(version)
-                headers: dict[str, str] = {}
-                for line in lines[1:]:
-                    name, _, value = line.partition(":")
-                    if not _ or not name or name != name.strip():
-                        raise ValueError(line)
-                    headers[name.lower()] = value.strip()
-                length = int(headers.get("content-length", "0"))
-                if length < 0:
-                    raise ValueError(length)
+                lower = head.lower()
+                length = 0
+                if "content-length:" in lower:
+                    match = _CONTENT_LENGTH.search(lower)
+                    if match is None:
+                        raise ValueError("content-length")
+                    length = int(match.group(1))
+                chunked = close = keep = False
+                if "transfer-encoding:" in lower:
+                    chunked = "chunked" in _header(lower, "transfer-encoding")
+                if "connection:" in lower:
+                    connection = _header(lower, "connection")
+                    close, keep = "close" in connection, "keep-alive" in connection
+                if line_end >= 0 and not _HEADER_LINES.fullmatch(head, line_end):
+                    raise ValueError("malformed header line")
             except ValueError:
                 self._fail(_BAD_REQUEST)
                 return
-            if "chunked" in headers.get("transfer-encoding", "").lower():
+            if chunked:
                 self._fail(_NOT_IMPLEMENTED)
                 return
             if length > self.server.max_body:
@@ -195,18 +271,20 @@ class _Connection(asyncio.Protocol):
             total = end + 4 + length
             if len(self.buf) < total:
                 return
-            body = bytes(self.buf[end + 4 : total])
+            body = bytes(self.buf[end + 4 : total]) if length else b""
             del self.buf[:total]
             path, _, query = target.partition("?")
-            conn = headers.get("connection", "").lower()
-            keep_alive = ("close" not in conn) if version == "HTTP/1.1" else ("keep-alive" in conn)
-            request = Request(method, target, path, query, version, headers, body, self.peer)
+            keep_alive = (not close) if version == "HTTP/1.1" else keep
+            request = Request(method, target, path, query, version, None, body, self.peer, head)
             try:
                 result = self.server.handler(request)
             except Exception:  # a handler bug must not kill the connection loop silently
                 self.server.on_error()
                 self._fail(_INTERNAL)
                 return
+            if type(result) is bytes:
+                self._send(request, result, keep_alive)
+                continue
             if inspect.isawaitable(result):
                 self.busy = True
                 task = asyncio.ensure_future(result)
@@ -324,6 +402,9 @@ class HTTPServer:
     handler: Handler
     max_body: int = DEFAULT_MAX_BODY
     on_error: Callable[[], None] = lambda: None
+    # Optional shortcut for bodiless keep-alive GETs: target bytes -> response, or None to
+    # take the normal path. Lets probes skip request parsing entirely.
+    fast_get: Callable[[bytes], bytes | None] | None = None
     connections: set[_Connection] = field(default_factory=set)
     tasks: set[asyncio.Future[Any]] = field(default_factory=set)
     _server: asyncio.base_events.Server | None = None

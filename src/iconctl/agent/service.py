@@ -117,7 +117,7 @@ class Agent:
         self.durations: dict[str, Histogram] = {"node": Histogram(), "admin": Histogram()}
         for ref in self.references:
             self.durations[ref.label] = Histogram()
-        self.server = HTTPServer(self.handle, max_body=4096)
+        self.server = HTTPServer(self.handle, max_body=4096, fast_get=self._fast_get)
         self.port = config.port
         self._session: Any = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -161,7 +161,12 @@ class Agent:
     async def _node_loop(self) -> None:
         while True:
             started = time.monotonic()
-            await self.poll_node()
+            try:
+                await self.poll_node()
+            except Exception as exc:  # never leave the probes answering from a stale poll
+                log.exception("poll failed")
+                self.sample = NodeSample(answered=False, error=f"agent error: {_describe(exc)}")
+                self.evaluate(time.time())
             await asyncio.sleep(max(0.0, self.config.poll_interval - (time.monotonic() - started)))
 
     async def _reference_loop(self, ref: Reference) -> None:
@@ -203,6 +208,8 @@ class Agent:
     async def _poll_reference(self, ref: Reference) -> None:
         try:
             payload = await self._timed(ref.label, self._post_last_block(ref.url))
+            if "result" not in payload:
+                raise RuntimeError(f"JSON-RPC error {payload.get('error')}")
             ref.height = int(payload["result"]["height"])
             ref.up, ref.error = True, ""
         except Exception as exc:  # any failure means "this reference is down"
@@ -298,6 +305,15 @@ class Agent:
         live = (200, "OK") if self.live.ok else (503, f"UNHEALTHY {self.live.reason}")
         self._ready_get, self._ready_head = _probe(*ready)
         self._live_get, self._live_head = _probe(*live)
+
+    def _fast_get(self, target: bytes) -> bytes | None:
+        if target == b"/readyz":
+            self.probes["/readyz"] += 1
+            return self._ready_get
+        if target == b"/healthz":
+            self.probes["/healthz"] += 1
+            return self._live_get
+        return None
 
     def handle(self, req: Request) -> bytes:
         path = req.path

@@ -74,4 +74,6 @@ def env_values(spec: Spec, region: Region, compose_files: list[str]) -> dict[str
         "ICON_STORE_URL": store_url(spec, region) or "",
         "ICON_SYNC_INTERVAL_MINUTES": str(spec.sync.interval_minutes),
         "ICON_SYNC_KEEP": str(spec.sync.keep),
+        "ICON_REGION": region.name,
+        "ICON_ELASTICSEARCH_URL": spec.logging.elasticsearch_url if spec.logging else "",
     }

@@ -56,6 +56,7 @@ def region_vars(spec: Spec, region: Region) -> dict[str, Any]:
         "sync_interval_minutes": spec.sync.interval_minutes,
         "sync_keep": spec.sync.keep,
         "tags": tags(spec, region),
+        "protect": spec.protect,
     }
     if region.flavour == "asg":
         from iconctl.render import compose

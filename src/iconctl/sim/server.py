@@ -8,6 +8,7 @@ import json
 import random
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
@@ -103,11 +104,17 @@ class SimOptions:
 
 
 class BlockStream(WebSocket):
-    """GET /api/v3/<channel>/block: {"height": "0x.."} in, {"code":0} then one note per block."""
+    """GET /api/v3/<channel>/block: {"height": "0x.."} in, {"code":0} then one note per block.
 
-    def __init__(self, sim: Simulator) -> None:
+    With ``events=True`` it is /api/v3/<channel>/event instead: the simulated blocks carry no
+    event logs, so no event notification ever matches; with a ``progressInterval`` the stream
+    sends goloop's {"progress": "0x.."} every that many blocks.
+    """
+
+    def __init__(self, sim: Simulator, *, events: bool = False) -> None:
         super().__init__()
         self.sim = sim
+        self.events = events
         self.task: asyncio.Task[None] | None = None
 
     def on_message(self, text: str) -> None:
@@ -115,15 +122,15 @@ class BlockStream(WebSocket):
             return  # goloop reads one request per session
         try:
             request = json.loads(text)
-            height = parse_hexint(request.get("height")) if isinstance(request, dict) else None
         except ValueError:
-            height = None
             request = None
-        if request is None:
+        if not isinstance(request, dict):
             self.send_text(json.dumps({"code": -32700, "message": "bad event request"}))
             self.close()
             return
-        if height is None:
+        height = parse_hexint(request.get("height"))
+        interval = parse_hexint(request.get("progressInterval", "0x0")) if self.events else 0
+        if height is None or interval is None:
             self.send_text(json.dumps({"code": -32602, "message": "invalid height"}))
             self.close()
             return
@@ -133,17 +140,23 @@ class BlockStream(WebSocket):
             return
         self.sim.block_streams.add(self)
         self.send_text(json.dumps({"code": 0}))
-        self.task = asyncio.ensure_future(self._run(height))
+        self.task = asyncio.ensure_future(self._run(height, interval))
 
-    async def _run(self, height: int) -> None:
+    async def _run(self, height: int, interval: int) -> None:
         sent = 0
         while not self.closed:
             if height <= self.sim.height and self.sim.state == "started":
-                self.send_text(
-                    json.dumps(
-                        {"hash": "0x" + self.sim.chain.block_hash(height), "height": hex(height)}
+                if not self.events:
+                    self.send_text(
+                        json.dumps(
+                            {
+                                "hash": "0x" + self.sim.chain.block_hash(height),
+                                "height": hex(height),
+                            }
+                        )
                     )
-                )
+                elif interval and (height + 1) % interval == 0:
+                    self.send_text(json.dumps({"progress": hex(height + 1)}))
                 height += 1
                 sent += 1
                 if sent % 256 == 0:
@@ -202,7 +215,12 @@ class Simulator:
     # life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         if self.datadir is not None:
-            self.datadir.open(self.chain, self.height)
+            try:
+                self.datadir.open(self.chain, self.height)
+            except OSError as exc:
+                raise InputError(
+                    f"--data-dir: cannot write {exc.filename or ''}: {exc.strerror or exc}"
+                ) from None
         self.port = await self.server.start(self.options.host, self.options.port)
         if self.options.control_host is not None:
             self.control_port = await self.control.start(
@@ -257,9 +275,14 @@ class Simulator:
         target = max(self.height, self.chain.head - self.scenario.lag)
         if target == self.height:
             return
-        for h in range(self.height + 1, target + 1):
-            if self.datadir is not None:
-                self.datadir.append(self.chain, h)
+        if self.datadir is not None:
+            try:
+                for h in range(self.height + 1, target + 1):
+                    self.datadir.append(self.chain, h)
+            except OSError as exc:  # keep serving; a full disk must not stop the chain
+                print(f"warning: data directory writes stopped: {exc}", file=sys.stderr)
+                self.datadir.close()
+                self.datadir = None
         now = time.monotonic()
         self.last_block_duration_ms = int((now - self._last_block_at) * 1000)
         self._last_block_at = now
@@ -272,7 +295,7 @@ class Simulator:
     def handle(self, req: Request) -> Result | Any:
         path = req.path
         if path.startswith("/api/v3"):
-            if req.headers.get("upgrade", "").lower() == "websocket":
+            if req.method == "GET" and req.headers.get("upgrade", "").lower() == "websocket":
                 return self._websocket(req)
             if req.method != "POST":
                 return response(405, "method not allowed\n", headers=(("Allow", "POST"),))
@@ -305,9 +328,12 @@ class Simulator:
         return response(status, body, content_type=_JSON)
 
     def _websocket(self, req: Request) -> Result:
-        if req.path not in (f"/api/v3/{self.chain.channel}/block", "/api/v3/block"):
-            return response(404, "404 page not found\n")
-        return Upgrade(BlockStream(self))
+        channel = self.chain.channel
+        if req.path in (f"/api/v3/{channel}/block", "/api/v3/block"):
+            return Upgrade(BlockStream(self))
+        if req.path in (f"/api/v3/{channel}/event", "/api/v3/event"):
+            return Upgrade(BlockStream(self, events=True))
+        return response(404, "404 page not found\n")
 
     def _chain_view(self) -> dict[str, Any]:
         return {
@@ -587,6 +613,9 @@ async def serve(
     except OSError as exc:
         await sim.stop()
         raise InputError(f"cannot listen: {exc.strerror or exc}") from None
+    except InputError:
+        await sim.stop()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

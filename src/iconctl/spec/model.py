@@ -440,6 +440,14 @@ class Spec(_Model):
                 )
         if len(self.regions) > 1 and self.geo is None:
             raise FieldError("regions", "more than one region needs the geo section")
+        if self.geo is not None:
+            for index, region in enumerate(self.regions):
+                if region.flavour != "single" and self.geo.min_ready_nodes > region.nodes_min:
+                    raise FieldError(
+                        ("geo", "min_ready_nodes"),
+                        f"{self.geo.min_ready_nodes} is more than regions[{index}] "
+                        f"({region.name}) keeps running (min_size {region.nodes_min})",
+                    )
         if self.geo is not None and not (
             self.domain == self.geo.zone or self.domain.endswith("." + self.geo.zone)
         ):

@@ -62,16 +62,35 @@ def _split(cmd: str, flag: str) -> list[str]:
 class AdminQuiesce(Quiescer):
     """goloop's admin API: POST /admin/chain/{cid}/stop, wait for "stopped", and /start."""
 
-    def __init__(self, admin_url: str, chain: str, timeout: float = 120.0) -> None:
+    def __init__(self, admin_url: str, chain: str | None, timeout: float = 120.0) -> None:
         if not admin_url.startswith(("http://", "https://")):
             raise InputError(f"--admin-url must be an http(s) URL, got {admin_url!r}")
         base = admin_url.rstrip("/")
         if not base.endswith("/admin"):
             base += "/admin"
         self.base = base
-        self.chain = chain
         self.timeout = timeout
         self.describe = "admin-api"
+        self.chain = chain or self._only_chain()
+
+    def _only_chain(self) -> str:
+        """With no --chain: the node's one chain, from GET /admin/chain (the usual case)."""
+        url = f"{self.base}/chain"
+        try:
+            with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 (http(s) only)
+                chains = json.loads(resp.read())
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise ToolFailed(
+                step="goloop admin GET /chain", argv=["GET", url], returncode=1, tail=str(exc)
+            ) from None
+        ids = (
+            [c.get("cid") for c in chains if isinstance(c, dict)]
+            if isinstance(chains, list)
+            else []
+        )
+        if len(ids) != 1 or not isinstance(ids[0], str):
+            raise InputError(f"{url} lists {len(ids)} chains; name the one to pause with --chain")
+        return ids[0]
 
     def _call(self, method: str, path: str) -> object:
         url = f"{self.base}/chain/{self.chain}{path}"
@@ -133,8 +152,8 @@ def make_quiescer(
     if admin_url or chain:
         if stop_cmd or start_cmd:
             raise InputError("give either --admin-url/--chain or --stop-cmd/--start-cmd, not both")
-        if not (admin_url and chain):
-            raise InputError("--admin-url and --chain go together")
+        if not admin_url:
+            raise InputError("--chain needs --admin-url")
         return AdminQuiesce(admin_url, chain)
     if stop_cmd or start_cmd:
         if not (stop_cmd and start_cmd):

@@ -67,13 +67,13 @@ data "aws_vpc" "this" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "targets" {
-  for_each = toset(distinct([var.backend_port, var.agent_port]))
+  for_each = toset([for port in distinct([var.backend_port, var.agent_port]) : tostring(port)])
 
   security_group_id = aws_security_group.this.id
   description       = "To the nodes' proxy and agent"
   ip_protocol       = "tcp"
-  from_port         = each.value
-  to_port           = each.value
+  from_port         = tonumber(each.value)
+  to_port           = tonumber(each.value)
   cidr_ipv4         = data.aws_vpc.this.cidr_block
 }
 

@@ -169,7 +169,7 @@ resource "aws_instance" "this" {
       iops                  = var.data_volume_iops
       throughput            = var.data_volume_throughput
       encrypted             = true
-      delete_on_termination = false
+      delete_on_termination = true
     }
   }
 

@@ -5,7 +5,6 @@
 resource "google_compute_global_address" "this" {
   project = var.project
   name    = var.name
-  labels  = var.labels
 }
 
 resource "google_compute_managed_ssl_certificate" "this" {
@@ -63,7 +62,6 @@ resource "google_compute_global_forwarding_rule" "tls" {
   port_range            = "443"
   target                = google_compute_target_ssl_proxy.this.id
   load_balancing_scheme = "EXTERNAL"
-  labels                = var.labels
 }
 
 resource "google_compute_security_policy" "agent" {
@@ -74,15 +72,20 @@ resource "google_compute_security_policy" "agent" {
   name        = "${var.name}-agent"
   description = "Only the global load balancer's health checkers reach the agent"
 
-  rule {
-    action   = "allow"
-    priority = 1000
+  # A rule matches at most 10 source ranges: one allow rule per 10 ranges.
+  dynamic "rule" {
+    for_each = chunklist(var.health_checker_cidrs, 10)
 
-    match {
-      versioned_expr = "SRC_IPS_V1"
+    content {
+      action   = "allow"
+      priority = 1000 + rule.key
 
-      config {
-        src_ip_ranges = var.health_checker_cidrs
+      match {
+        versioned_expr = "SRC_IPS_V1"
+
+        config {
+          src_ip_ranges = rule.value
+        }
       }
     }
   }
@@ -140,7 +143,6 @@ resource "google_compute_global_forwarding_rule" "agent" {
   port_range            = tostring(var.agent_port)
   target                = google_compute_target_tcp_proxy.agent[0].id
   load_balancing_scheme = "EXTERNAL"
-  labels                = var.labels
 }
 
 resource "google_dns_record_set" "this" {

@@ -56,9 +56,3 @@ variable "health_checker_cidrs" {
     error_message = "health_checker_cidrs must not contain 0.0.0.0/0."
   }
 }
-
-variable "labels" {
-  type        = map(string)
-  description = "Labels of the resources that take them."
-  default     = {}
-}

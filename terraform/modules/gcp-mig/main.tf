@@ -4,7 +4,7 @@
 
 locals {
   image_mode = var.machine_image == null ? "container" : "baked"
-  tag        = "${var.name}-node"
+  tag        = var.name
 
   # Where Google's proxy load balancers and health checkers connect from.
   google_lb_ranges = ["35.191.0.0/16", "130.211.0.0/22"]

@@ -6,7 +6,7 @@
 locals {
   tls_domain = var.public_rpc && var.tls_email != null && length(var.dns_names) > 0 ? var.dns_names[0] : null
   data_disks = var.local_ssd_count > 0 ? "/dev/disk/by-id/google-local-nvme-ssd-*" : (var.data_disk_size_gb > 0 ? "/dev/disk/by-id/google-icon-data" : "")
-  tag        = "${var.name}-${var.role}"
+  tag        = var.name
 }
 
 module "user_data" {
@@ -39,7 +39,6 @@ resource "google_compute_address" "this" {
   name         = local.tag
   region       = join("-", slice(split("-", var.zone), 0, 2))
   address_type = "EXTERNAL"
-  labels       = var.labels
 }
 
 resource "google_compute_disk" "data" {

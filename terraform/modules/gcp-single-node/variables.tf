@@ -182,7 +182,7 @@ variable "sync_keep" {
 
 variable "tls_email" {
   type        = string
-  description = "Let's Encrypt contact; when set, certbot obtains a certificate for the first of dns_names."
+  description = "Let's Encrypt contact for certbot in container mode (for the first of dns_names); with Ansible, the edge role obtains the certificate."
   default     = null
 }
 

@@ -19,6 +19,8 @@ locals {
 
   # GCP service account ids: 6-30 characters.
   sa_id = length(local.full) <= 26 ? "${local.full}-sa" : "${trimsuffix(substr(local.full, 0, 21), "-")}-${local.digest}"
+  # The source-of-truth node's own account.
+  source_sa_id = length(local.full) <= 25 ? "${local.full}-src" : "${trimsuffix(substr(local.full, 0, 19), "-")}-${local.digest}-s"
 
   # The regional hostname the global load balancer sends traffic to, e.g.
   # us-east-1.api.example.org.

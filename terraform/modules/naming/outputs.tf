@@ -23,6 +23,11 @@ output "service_account_id" {
   value       = local.sa_id
 }
 
+output "source_service_account_id" {
+  description = "GCP service account id of the region's source-of-truth node (6-30 characters)."
+  value       = local.source_sa_id
+}
+
 output "regional_hostname" {
   description = "Hostname of this region's endpoint, <region>.<domain>."
   value       = local.regional_hostname

@@ -2,6 +2,13 @@
 # balancer, a source-of-truth node outside the group taking snapshots, and the region's
 # snapshot bucket that every new node restores from.
 
+module "health_checkers" {
+  source = "../../modules/health-checker-ranges"
+
+  behind_global_lb = startswith(var.domain, "${var.region}.")
+  override         = var.health_checker_cidrs
+}
+
 module "naming" {
   source = "../../modules/naming"
 
@@ -45,6 +52,7 @@ module "snapshots" {
 
   bucket           = var.snapshot_bucket
   writer_role_arns = [module.source_node[0].role_arn]
+  force_destroy    = !var.protect
   tags             = module.naming.tags
 }
 
@@ -85,8 +93,9 @@ module "lb" {
   publish_domain       = false
   route53_zone_id      = data.aws_route53_zone.this.zone_id
   agent_port           = var.agent_port
-  health_checker_cidrs = var.health_checker_cidrs
+  health_checker_cidrs = module.health_checkers.cidrs
   min_healthy_targets  = var.min_ready_nodes
+  deletion_protection  = var.protect
   tags                 = module.naming.tags
 }
 

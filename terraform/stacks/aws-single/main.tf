@@ -2,6 +2,13 @@
 # Elastic IP and a Route 53 record. With sync enabled the node is also the region's
 # source of truth and snapshots to the region's bucket.
 
+module "health_checkers" {
+  source = "../../modules/health-checker-ranges"
+
+  behind_global_lb = startswith(var.domain, "${var.region}.")
+  override         = var.health_checker_cidrs
+}
+
 module "naming" {
   source = "../../modules/naming"
 
@@ -43,6 +50,7 @@ module "snapshots" {
 
   bucket           = var.snapshot_bucket
   writer_role_arns = [module.node.role_arn]
+  force_destroy    = !var.protect
   tags             = module.naming.tags
 }
 
@@ -70,5 +78,6 @@ module "node" {
   dns_names                 = [var.domain]
   ssh_cidrs                 = var.ssh_cidrs
   monitoring_cidrs          = var.monitoring_cidrs
+  health_checker_cidrs      = module.health_checkers.cidrs
   tags                      = module.naming.tags
 }

@@ -132,3 +132,15 @@ variable "tls_email" {
   description = "Let's Encrypt contact for certbot on the node (spec: tls.email); null serves without a certificate."
   default     = null
 }
+
+variable "health_checker_cidrs" {
+  type        = list(string)
+  description = "Ranges allowed to probe the agents' /readyz from outside; null: Cloudflare's published IPv4 ranges when the region is an origin of the global load balancer (its hostname is <region>.<domain>), none for a lone region."
+  default     = null
+}
+
+variable "protect" {
+  type        = bool
+  description = "Guard against teardown (spec: protect): load balancers keep deletion protection and snapshot buckets refuse to be destroyed while they hold snapshots. false lets `iconctl destroy` remove everything, snapshots included."
+  default     = true
+}

@@ -2,6 +2,13 @@
 # TLS proxy load balancer, a source-of-truth node outside the group taking snapshots, and
 # the region's snapshot bucket that every new node restores from.
 
+module "health_checkers" {
+  source = "../../modules/health-checker-ranges"
+
+  behind_global_lb = startswith(var.domain, "${var.region}.")
+  override         = var.health_checker_cidrs
+}
+
 module "naming" {
   source = "../../modules/naming"
 
@@ -38,7 +45,7 @@ module "source_node" {
   count  = local.sync ? 1 : 0
 
   name                  = "${module.naming.gcp_prefix}-src"
-  service_account_id    = substr("${module.naming.service_account_id}-src", 0, 30)
+  service_account_id    = module.naming.source_service_account_id
   project               = var.gcp_project
   zone                  = module.zones.zones[0]
   network               = var.network
@@ -91,12 +98,13 @@ module "snapshots" {
   source = "../../modules/gcp-snapshot-bucket"
   count  = local.sync ? 1 : 0
 
-  project  = var.gcp_project
-  bucket   = var.snapshot_bucket
-  location = var.region
-  writers  = { source = module.source_node[0].service_account_email }
-  readers  = { nodes = module.nodes.service_account_email }
-  labels   = module.naming.labels
+  project       = var.gcp_project
+  bucket        = var.snapshot_bucket
+  location      = var.region
+  force_destroy = !var.protect
+  writers       = { source = module.source_node[0].service_account_email }
+  readers       = { nodes = module.nodes.service_account_email }
+  labels        = module.naming.labels
 }
 
 module "lb" {
@@ -110,8 +118,7 @@ module "lb" {
   regional_hostname    = var.domain
   dns_managed_zone     = var.dns_managed_zone
   agent_port           = var.agent_port
-  health_checker_cidrs = var.health_checker_cidrs
-  labels               = module.naming.labels
+  health_checker_cidrs = module.health_checkers.cidrs
 }
 
 check "min_ready_nodes_fit" {

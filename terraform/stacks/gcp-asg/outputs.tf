@@ -56,9 +56,8 @@ output "ansible_hosts" {
 }
 
 output "ansible_vars" {
-  description = "Connection settings for every host of the inventory."
+  description = "Connection settings for every host of the inventory. The login user comes from OS Login (the operator's own account), so none is set here."
   value = {
-    ansible_user               = "admin"
     ansible_python_interpreter = "/usr/bin/python3"
   }
 }

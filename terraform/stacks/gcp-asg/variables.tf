@@ -136,15 +136,6 @@ variable "min_ready_nodes" {
   default     = 1
 }
 
-variable "health_checker_cidrs" {
-  type        = list(string)
-  description = "Ranges of the global load balancer's health checkers allowed to probe /readyz through the regional load balancer. Defaults to Cloudflare's published IPv4 ranges."
-  default = [
-    "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18",
-    "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17",
-    "162.158.0.0/15", "104.16.0.0/13", "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22",
-  ]
-}
 
 variable "node_env" {
   type        = map(string)
@@ -156,4 +147,16 @@ variable "source_env" {
   type        = map(string)
   description = "The source-of-truth node's compose .env (with sync enabled)."
   default     = {}
+}
+
+variable "health_checker_cidrs" {
+  type        = list(string)
+  description = "Ranges allowed to probe the agents' /readyz from outside; null: Cloudflare's published IPv4 ranges when the region is an origin of the global load balancer (its hostname is <region>.<domain>), none for a lone region."
+  default     = null
+}
+
+variable "protect" {
+  type        = bool
+  description = "Guard against teardown (spec: protect): load balancers keep deletion protection and snapshot buckets refuse to be destroyed while they hold snapshots. false lets `iconctl destroy` remove everything, snapshots included."
+  default     = true
 }

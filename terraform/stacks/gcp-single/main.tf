@@ -2,6 +2,13 @@
 # sync enabled the node is also the region's source of truth and snapshots to the region's
 # bucket.
 
+module "health_checkers" {
+  source = "../../modules/health-checker-ranges"
+
+  behind_global_lb = startswith(var.domain, "${var.region}.")
+  override         = var.health_checker_cidrs
+}
+
 module "naming" {
   source = "../../modules/naming"
 
@@ -60,6 +67,7 @@ module "node" {
   dns_names             = [var.domain]
   ssh_cidrs             = var.ssh_cidrs
   monitoring_cidrs      = var.monitoring_cidrs
+  health_checker_cidrs  = module.health_checkers.cidrs
   labels                = module.naming.labels
 }
 
@@ -67,9 +75,10 @@ module "snapshots" {
   source = "../../modules/gcp-snapshot-bucket"
   count  = local.sync ? 1 : 0
 
-  project  = var.gcp_project
-  bucket   = var.snapshot_bucket
-  location = var.region
-  writers  = { source = module.node.service_account_email }
-  labels   = module.naming.labels
+  project       = var.gcp_project
+  bucket        = var.snapshot_bucket
+  location      = var.region
+  force_destroy = !var.protect
+  writers       = { source = module.node.service_account_email }
+  labels        = module.naming.labels
 }

@@ -42,8 +42,11 @@ run "long_names_fit_the_limits" {
     error_message = "GCP names must be valid and leave room for a suffix"
   }
   assert {
-    condition     = length(output.service_account_id) >= 6 && length(output.service_account_id) <= 30
-    error_message = "service account ids are 6-30 characters"
+    condition = alltrue([
+      for id in [output.service_account_id, output.source_service_account_id] :
+      can(regex("^[a-z][-a-z0-9]{4,28}[a-z0-9]$", id))
+    ]) && output.service_account_id != output.source_service_account_id
+    error_message = "service account ids are valid (6-30 characters) and distinct"
   }
   assert {
     condition     = !endswith(output.lb_name, "--") && can(regex("-[0-9a-f]{6}$", output.lb_name))

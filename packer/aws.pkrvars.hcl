@@ -1,0 +1,5 @@
+# Example values for an AWS image; `iconctl render` writes the real ones per region.
+image_name    = "icon-api-icon-node-mainnet"
+node_image    = "iconloop/icon2-node:v1.4.2"
+instance_type = "m6i.large"
+region        = "us-east-1"

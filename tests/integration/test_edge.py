@@ -1,0 +1,385 @@
+"""The edge proxy for real: nginx with njs on loopback in front of a JSON-RPC upstream."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.conftest import free_port, need_tool
+from tests.integration import edge_config
+from tests.integration.edge_process import Edge
+
+pytestmark = pytest.mark.timeout(120)
+
+LAST_BLOCK = {"height": 512, "time_stamp": 1559204699330360, "block_hash": "8e25",
+              "prev_block_hash": "0fdf", "merkle_tree_root_hash": "5c8d", "peer_id": "hx4208",
+              "signature": "", "version": "2.0", "confirmed_transaction_list": []}
+
+
+class Upstream(ThreadingHTTPServer):
+    """A small goloop stand-in that records what reaches it."""
+
+    daemon_threads = True
+
+    def __init__(self, port: int) -> None:
+        self.seen: list[tuple[str, str, dict]] = []
+        self.peers: set[tuple[str, int]] = set()
+        super().__init__(("127.0.0.1", port), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, status: int, payload) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _record(self) -> None:
+        self.server.seen.append((self.command, self.path, dict(self.headers)))
+        self.server.peers.add(self.client_address)
+
+    def do_GET(self):
+        self._record()
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+            self.end_headers()
+            self.close_connection = True
+            return
+        self._send(200, [{"cid": "0x1", "state": "started"}])
+
+    def do_POST(self):
+        self._record()
+        raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        try:
+            req = json.loads(raw)
+        except ValueError:
+            self._send(400, {"jsonrpc": "2.0", "error": {"code": -32700, "message": "ParseError"},
+                             "id": None})
+            return
+        calls = req if isinstance(req, list) else [req]
+        answers = [{"jsonrpc": "2.0", "result": LAST_BLOCK, "id": c.get("id")} for c in calls]
+        self._send(200, answers if isinstance(req, list) else answers[0])
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    server = Upstream(free_port())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _edge(tmp_path_factory, upstream, **overrides):
+    need_tool("nginx")
+    edge = Edge(tmp_path_factory.mktemp("edge"), port=free_port(),
+                upstream=f"127.0.0.1:{upstream.server_address[1]}", **overrides)
+    edge.start()
+    return edge
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory, upstream):
+    e = _edge(tmp_path_factory, upstream, icon_edge_rate_per_second=10000,
+              icon_edge_rate_burst=10000, icon_edge_max_batch=3, icon_edge_max_body_size="4k")
+    yield e
+    e.stop()
+
+
+def request(port, method, path, body=None, headers=None, source="127.0.0.1"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                      source_address=(source, 0))
+    data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+    conn.request(method, path, body=data,
+                 headers={"Content-Type": "application/json", **(headers or {})})
+    resp = conn.getresponse()
+    payload = resp.read()
+    conn.close()
+    return resp.status, payload
+
+
+def rpc(method, id_=1):
+    return {"jsonrpc": "2.0", "method": method, "id": id_}
+
+
+def log_lines(edge) -> list[dict]:
+    edge.flush_logs()
+    return [json.loads(line) for line in edge.access_log.read_text().splitlines()]
+
+
+def test_config_is_valid_for_nginx(edge):
+    result = edge.check()
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("path", ["/api/v3", "/api/v3/icon_dex"])
+def test_jsonrpc_is_passed_to_the_node(edge, upstream, path):
+    status, body = request(edge.port, "POST", path, rpc("icx_getLastBlock"))
+    assert status == 200
+    assert json.loads(body)["result"]["height"] == 512
+    assert upstream.seen[-1][:2] == ("POST", path)
+
+
+@pytest.mark.parametrize("path", [
+    "/admin/chain", "/admin/chain/0x1", "/admin/system", "/metrics", "/api/v3d",
+    "/api/v3d/icon_dex", "/api/v3/../admin/chain", "/api/v3/%2E%2E/admin/chain",
+    "//admin/chain", "/ADMIN/chain", "/api/v3/icon_dex/../../../metrics", "/",
+])
+@pytest.mark.parametrize("verb", ["GET", "POST"])
+def test_admin_metrics_and_debug_api_never_reach_the_node(edge, upstream, path, verb):
+    before = len(upstream.seen)
+    status, _ = request(edge.port, verb, path, rpc("icx_getLastBlock"))
+    assert status in (400, 403, 404), (path, status)
+    assert len(upstream.seen) == before, upstream.seen[before:]
+
+
+def test_the_node_sees_the_normalised_path(edge, upstream):
+    status, _ = request(edge.port, "POST", "/api/v3/./icon_dex", rpc("icx_getLastBlock"))
+    assert status == 200
+    assert upstream.seen[-1][1] == "/api/v3/icon_dex"
+
+
+def test_body_size_limit(edge, upstream):
+    before = len(upstream.seen)
+    big = json.dumps({**rpc("icx_call"), "params": {"data": "x" * 8192}}).encode()
+    status, body = request(edge.port, "POST", "/api/v3", big)
+    assert status == 413
+    assert json.loads(body)["error"]["code"] == -32600
+    assert len(upstream.seen) == before
+
+
+def test_batch_limit(edge, upstream):
+    status, body = request(edge.port, "POST", "/api/v3",
+                           [rpc("icx_getLastBlock", i) for i in range(3)])
+    assert status == 200 and len(json.loads(body)) == 3
+    before = len(upstream.seen)
+    status, body = request(edge.port, "POST", "/api/v3",
+                           [rpc("icx_getLastBlock", i) for i in range(4)])
+    assert status == 413
+    assert "limit of 3" in json.loads(body)["error"]["message"]
+    assert len(upstream.seen) == before
+
+
+def test_invalid_json_is_answered_by_the_node(edge, upstream):
+    status, body = request(edge.port, "POST", "/api/v3", b"{not json")
+    assert status == 400
+    assert json.loads(body)["error"]["code"] == -32700
+
+
+def test_websocket_routes_upgrade(edge, upstream):
+    for route in ("/api/v3/icon_dex/block", "/api/v3/icon_dex/event"):
+        with socket.create_connection(("127.0.0.1", edge.port), timeout=5) as sock:
+            sock.sendall((f"GET {route} HTTP/1.1\r\nHost: edge\r\nUpgrade: websocket\r\n"
+                          "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode())
+            head = sock.recv(4096).decode()
+        assert head.startswith("HTTP/1.1 101"), head
+        method, path, headers = upstream.seen[-1]
+        assert (method, path) == ("GET", route)
+        assert headers.get("Upgrade") == "websocket"
+        assert headers.get("Connection", "").lower() == "upgrade"
+
+
+def test_upstream_connections_are_kept_alive(edge, upstream):
+    upstream.peers.clear()
+    for _ in range(50):
+        status, _ = request(edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"))
+        assert status == 200
+    # one worker, sequential requests: the same upstream connection is reused
+    assert len(upstream.peers) <= 2, upstream.peers
+
+
+def test_json_access_log(edge):
+    request(edge.port, "POST", "/api/v3", rpc("icx_getBalance"), source="127.0.0.5")
+    request(edge.port, "POST", "/api/v3/icon_dex",
+            [rpc("icx_getLastBlock", 1), rpc("icx_call", 2)], source="127.0.0.5")
+    request(edge.port, "GET", "/admin/chain", source="127.0.0.5")
+    lines = [entry for entry in log_lines(edge) if entry["client"] == "127.0.0.5"]
+    assert [(e["method"], e["status"]) for e in lines] == [
+        ("icx_getBalance", 200), ("batch", 200), ("", 404)]
+    single, batch, blocked = lines
+    assert batch["methods"] == "icx_getLastBlock,icx_call" and batch["batch"] == 2
+    assert single["methods"] == "icx_getBalance" and single["batch"] == 0
+    assert single["uri"] == "/api/v3"
+    assert float(single["upstream_time"]) >= 0
+    assert blocked["upstream_time"] in ("", "-")  # the node was not asked
+    for entry in lines:
+        assert time.strptime(entry["time"][:19], "%Y-%m-%dT%H:%M:%S")
+        assert isinstance(entry["request_time"], float | int)
+
+
+def test_method_names_are_sanitised_in_the_log(edge):
+    request(edge.port, "POST", "/api/v3", rpc('x"}\n{"evil":1'), source="127.0.0.6")
+    lines = [e for e in log_lines(edge) if e["client"] == "127.0.0.6"]
+    assert lines[-1]["method"] == "invalid"
+
+
+@pytest.fixture(scope="module")
+def strict_edge(tmp_path_factory, upstream):
+    e = _edge(tmp_path_factory, upstream, icon_edge_rate_per_second=2,
+              icon_edge_rate_burst=3)
+    yield e
+    e.stop()
+
+
+def test_rate_limit_per_client(strict_edge):
+    statuses = [request(strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"),
+                        source="127.0.0.2")[0] for _ in range(10)]
+    assert statuses[:4] == [200] * 4  # the rate's first token plus the burst
+    assert statuses.count(429) >= 5
+    status, body = request(strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"),
+                           source="127.0.0.2")
+    assert status == 429 and json.loads(body)["error"]["message"] == "rate limit exceeded"
+    # another client is not affected
+    status, _ = request(strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"),
+                        source="127.0.0.3")
+    assert status == 200
+
+
+@pytest.mark.parametrize(("name", "values"), sorted(edge_config.GENERATED.items()))
+def test_generated_compose_configs_are_up_to_date(name, values):
+    """edge/nginx*.conf are rendered from the template; regenerate with ICONCTL_UPDATE_GOLDENS=1."""
+    import os
+
+    path = edge_config.EDGE_DIR / name
+    expected = edge_config.render(**values)
+    if os.environ.get("ICONCTL_UPDATE_GOLDENS") == "1":
+        path.write_text(expected, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == expected
+
+
+# --- in front of the node simulator (`iconctl sim`), as on a real node ----------------------
+
+@pytest.fixture(scope="module")
+def sim():
+    from tests.integration.simagent import start_sim
+
+    service = start_sim("--block-interval", "0.5", "--batch-limit", "10")
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def sim_edge(tmp_path_factory, sim):
+    need_tool("nginx")
+    host_port = sim.info["url"].split("/")[2]
+    e = Edge(tmp_path_factory.mktemp("sim-edge"), port=free_port(), upstream=host_port,
+             icon_edge_rate_per_second=10000, icon_edge_rate_burst=10000,
+             icon_edge_max_batch=5)
+    e.start()
+    yield e
+    e.stop()
+
+
+def test_sim_jsonrpc_through_the_edge(sim, sim_edge):
+    for path in ("/api/v3", "/api/v3/icon_dex"):
+        status, body = request(sim_edge.port, "POST", path, rpc("icx_getLastBlock"))
+        assert status == 200
+        result = json.loads(body)["result"]
+        assert result["height"] >= 1000 and len(result["block_hash"]) == 64
+    status, body = request(sim_edge.port, "POST", "/api/v3",
+                           [rpc("icx_getLastBlock", 1), rpc("icx_getTotalSupply", 2)])
+    assert status == 200 and [r["id"] for r in json.loads(body)] == [1, 2]
+    # the node's own JSON-RPC errors pass through unchanged
+    status, body = request(sim_edge.port, "POST", "/api/v3", rpc("icx_noSuchMethod"))
+    assert json.loads(body)["error"]["code"] == -32601
+
+
+def test_sim_admin_and_metrics_blocked_only_at_the_edge(sim, sim_edge):
+    base = sim.info["url"].rsplit("/api/v3", 1)[0]
+    sim_port = int(base.rsplit(":", 1)[1])
+    for path in ("/admin/chain", "/metrics"):
+        assert request(sim_port, "GET", path)[0] == 200  # the node does answer them...
+        assert request(sim_edge.port, "GET", path)[0] == 404  # ...but never to the public
+
+
+def test_sim_batch_limit_at_the_edge(sim_edge):
+    status, body = request(sim_edge.port, "POST", "/api/v3",
+                           [rpc("icx_getLastBlock", i) for i in range(6)])
+    assert status == 413 and "limit of 5" in json.loads(body)["error"]["message"]
+
+
+def test_sim_websocket_blocks_through_the_edge(sim_edge):
+    """A real websocket to the simulator's block stream, through the edge."""
+    import base64
+    import os
+    import struct
+
+    with socket.create_connection(("127.0.0.1", sim_edge.port), timeout=10) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall((f"GET /api/v3/icon_dex/block HTTP/1.1\r\nHost: edge\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        payload = json.dumps({"height": hex(1000)}).encode()
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
+        first = sock.recv(2)
+        assert first[0] & 0x0F == 1, first  # a text frame comes back
+        length = first[1] & 0x7F
+        if length == 126:
+            length = struct.unpack("!H", sock.recv(2))[0]
+        data = b""
+        while len(data) < length:
+            data += sock.recv(length - len(data))
+        assert json.loads(data)  # the node's answer (a result or a notification)
+
+
+def test_tls_flavour_serves_https_and_redirects_http(tmp_path_factory, upstream):
+    """The single-node configuration with a certificate where certbot would put it."""
+    import ssl
+    import subprocess
+
+    need_tool("nginx", "openssl")
+    workdir = tmp_path_factory.mktemp("tls-edge")
+    live = workdir / "live" / "icon-edge"
+    live.mkdir(parents=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-keyout", str(live / "privkey.pem"),
+                    "-out", str(live / "fullchain.pem")], check=True, capture_output=True)
+    https_port = free_port()
+    e = Edge(workdir, port=free_port(), upstream=f"127.0.0.1:{upstream.server_address[1]}",
+             icon_edge_tls_email="ops@example.org", icon_edge_domain="localhost",
+             icon_edge_https_port=https_port, icon_edge_cert_dir=str(workdir / "live"),
+             icon_edge_acme_webroot=str(workdir))
+    e.start()
+    try:
+        status, _ = request(e.port, "POST", "/api/v3", rpc("icx_getLastBlock"))
+        assert status == 301  # plain HTTP only redirects (and answers ACME challenges)
+        context = ssl.create_default_context(cafile=str(live / "fullchain.pem"))
+        context.check_hostname = False
+        conn = http.client.HTTPSConnection("127.0.0.1", https_port, timeout=10, context=context)
+        conn.request("POST", "/api/v3", body=json.dumps(rpc("icx_getLastBlock")),
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert json.loads(resp.read())["result"]["height"] == 512
+        assert resp.getheader("Strict-Transport-Security")
+        conn.request("GET", "/admin/chain")
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 404
+        conn.close()
+    finally:
+        e.stop()
