@@ -114,3 +114,54 @@ def test_the_simulators_injected_errors_break_the_error_budget():
     report = json.loads(result.stdout)
     assert result.returncode == 7
     assert 0.08 < report["error_rate"] < 0.4
+
+
+@pytest.fixture
+def sim_behind_edge(tmp_path):
+    """`iconctl sim` behind the real edge proxy (nginx + njs) on loopback; yields a factory."""
+    from tests.conftest import need_tool
+    from tests.integration.edge_process import Edge
+    from tests.integration.simagent import start_sim
+
+    need_tool("nginx")
+    started = []
+    with start_sim("--block-interval", "0.5") as sim:
+
+        def edge(**limits) -> str:
+            proxy = Edge(tmp_path / f"edge{len(started)}", port=free_port(),
+                         upstream=sim.info["url"].split("/")[2], **limits)  # fmt: skip
+            started.append(proxy.start())
+            return f"http://127.0.0.1:{proxy.port}/api/v3"
+
+        try:
+            yield edge
+        finally:
+            for proxy in started:
+                proxy.stop()
+
+
+def test_the_mix_passes_through_the_edge_proxy(sim_behind_edge):
+    url = sim_behind_edge(icon_edge_rate_per_second=100000, icon_edge_rate_burst=100000)
+    result = run_iconctl(
+        "loadtest", "--endpoint", url, "--users", "3", "--duration", "4",
+        "--p95-ms", "1000", "--max-error-rate", "0", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+    report = json.loads(result.stdout)
+    assert report["failures"] == 0 and set(report["methods"]) == MIX | {"batch[3]"}
+
+
+def test_the_edge_rate_limit_stops_one_greedy_client(sim_behind_edge):
+    # the shipped per-client limit (50/s, burst 100) against one client sending hundreds/s:
+    # the edge answers 429, and the run fails its error budget (exit 7)
+    url = sim_behind_edge()
+    result = run_iconctl(
+        "loadtest", "--endpoint", url, "--users", "3", "--duration", "4",
+        "--max-error-rate", "0.05", "--json",
+    )  # fmt: skip
+    assert result.returncode == 7, result.stderr + result.stdout
+    report = json.loads(result.stdout)
+    assert report["error_rate"] > 0.3
+    assert any("HTTP 429" in error["error"] for error in report["errors"])
+    # what got through is about the limit: 50/s plus the burst, never the client's full rate
+    assert report["sustained_rps"] <= 80
