@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
 
-from tests.conftest import free_port, need_module, run_iconctl
+from tests.conftest import REQUIRE_TOOLS, free_port, run_iconctl
 from tests.integration.jsonrpc_standin import StandIn
 
 pytestmark = pytest.mark.timeout(120)
@@ -16,7 +17,12 @@ MIX = {"icx_getLastBlock", "icx_getBalance", "icx_call", "icx_getBlockByHeight"}
 
 @pytest.fixture(autouse=True)
 def _locust():
-    need_module("locust")
+    # find, never import: importing locust monkey-patches the whole test process (gevent)
+    if importlib.util.find_spec("locust") is None:
+        message = "required Python module not installed: locust"
+        if REQUIRE_TOOLS:
+            pytest.fail(message + " (ICONCTL_REQUIRE_TOOLS=1)")
+        pytest.skip(message)
 
 
 def test_a_healthy_endpoint_passes_and_gets_the_whole_method_mix():
@@ -28,14 +34,14 @@ def test_a_healthy_endpoint_passes_and_gets_the_whole_method_mix():
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["passed"] is True and report["breaches"] == []
-    assert report["requests"] > 50 and report["failures"] == 0
+    assert report["requests"] > 50 and report["failures"] == 0, report
     assert 0 < report["p50_ms"] <= report["p95_ms"] <= report["p99_ms"]
     assert report["sustained_rps"] > 0 and report["sustained_users"] >= 1
-    # the ramp shows in the timeline: users grow to 4, every row counts what completed
+    # the timeline: one row per second from 0, reaching all 4 users, counting every answer
     timeline = report["timeline"]
-    assert timeline[0][0] == 0 and 3 <= len(timeline) <= 7
-    assert max(row[3] for row in timeline) == 4 and timeline[0][3] < 4
-    assert sum(row[1] + row[2] for row in timeline) == report["requests"]
+    assert timeline[0][0] == 0 and len(timeline) >= 3, timeline
+    assert max(row[3] for row in timeline) == 4, timeline
+    assert sum(row[1] + row[2] for row in timeline) == report["requests"], timeline
     assert set(report["methods"]) == MIX | {"batch[3]"}
     # what the server saw: every method, batches counted per inner request
     assert set(server.methods) >= MIX
