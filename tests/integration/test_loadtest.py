@@ -35,7 +35,7 @@ def test_a_healthy_endpoint_passes_and_gets_the_whole_method_mix():
     report = json.loads(result.stdout)
     assert report["passed"] is True and report["breaches"] == []
     assert report["requests"] > 50 and report["failures"] == 0, report
-    assert 0 < report["p50_ms"] <= report["p95_ms"] <= report["p99_ms"]
+    assert 0 <= report["p50_ms"] <= report["p95_ms"] <= report["p99_ms"] and report["p99_ms"] > 0
     assert report["sustained_rps"] > 0 and report["sustained_users"] >= 1
     # the timeline: one row per second from 0, reaching all 4 users, counting every answer
     timeline = report["timeline"]
