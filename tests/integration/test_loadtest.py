@@ -169,5 +169,6 @@ def test_the_edge_rate_limit_stops_one_greedy_client(sim_behind_edge):
     report = json.loads(result.stdout)
     assert report["error_rate"] > 0.3
     assert any("HTTP 429" in error["error"] for error in report["errors"])
-    # what got through is about the limit: 50/s plus the burst, never the client's full rate
-    assert report["sustained_rps"] <= 80
+    # what got through is the limit: at most the burst plus 50/s, never the client's full rate
+    passed = report["requests"] - report["failures"]
+    assert passed <= 100 + 50 * len(report["timeline"]) + 10, report["timeline"]
