@@ -739,6 +739,109 @@ def status(
 # --- global layer: statuspage, loadtest -------------------------------------------------------
 
 
+@app.command()
+def statuspage(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory of the static site.")],
+    spec: Annotated[
+        Path | None,
+        typer.Argument(help="Spec whose regions to watch (optional with --endpoint).",
+                       envvar="ICONCTL_SPEC"),
+    ] = None,
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option("--endpoint", help="[NAME=]URL of a JSON-RPC v3 endpoint (repeatable)."),
+    ] = None,
+    agent: Annotated[
+        list[str] | None,
+        typer.Option("--agent", help="NAME=URL of the agent serving NAME (repeatable)."),
+    ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="Keep serving on loopback: rebuild on a timer, accept "
+                     "Alertmanager webhooks at /alertmanager."),
+    ] = False,
+    listen: Annotated[
+        str, typer.Option("--listen", help="HOST:PORT for --serve (loopback only; port 0: any).")
+    ] = "127.0.0.1:8080",
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds between rebuilds with --serve.")
+    ] = 60.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Build the public status page (per region status, height, lag, latency, uptime, incidents)."""
+    from iconctl.statuspage.command import run as run_statuspage
+
+    def ready(result, url) -> None:  # noqa: ANN001
+        if json_out:  # one line, so a parent process can read it with readline()
+            sys.stdout.write(json.dumps({**result.to_json(), "url": url}, default=str) + "\n")
+            sys.stdout.flush()
+            return
+        for region in result.regions:
+            reason = f" ({region['reason']})" if region["reason"] else ""
+            out.print(f"{region['name']}: {region['status']}{reason}", markup=False)
+        out.print(f"status page: {result.overall}, written to {result.out_dir}/", markup=False)
+        if url:
+            out.print(f"serving {url} (Alertmanager webhook: {url}alertmanager)", markup=False)
+
+    run_statuspage(
+        spec_path=spec, endpoints=endpoint or [], agents=agent or [], out_dir=out_dir,
+        serve=serve, listen=listen, interval_s=interval, on_ready=ready,
+    )  # fmt: skip
+
+
+@app.command()
+def loadtest(
+    endpoint: Annotated[
+        str,
+        typer.Option(
+            "--endpoint",
+            envvar="ICONCTL_ENDPOINT",
+            help="JSON-RPC v3 URL, e.g. https://host/api/v3.",
+        ),
+    ],
+    users: Annotated[int, typer.Option("--users", help="Concurrent clients at the peak.")] = 10,
+    duration: Annotated[
+        int, typer.Option("--duration", help="Length of the run in seconds, ramp included.")
+    ] = 30,
+    ramp: Annotated[
+        int | None,
+        typer.Option("--ramp", help="Seconds to ramp up to --users (default: a third of the run)."),
+    ] = None,
+    p95_ms: Annotated[
+        float | None, typer.Option("--p95-ms", help="Fail when p95 latency exceeds this (ms).")
+    ] = None,
+    max_error_rate: Annotated[
+        float | None,
+        typer.Option("--max-error-rate", help="Fail when the failed share exceeds this (0-1)."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Load-test an endpoint with Locust and the ICON method mix; exit 7 if a threshold breaks."""
+    from iconctl.console import err
+    from iconctl.loadtest import LoadTest, Thresholds
+    from iconctl.loadtest import run as run_loadtest
+    from iconctl.loadtest.report import summary_lines
+
+    report = run_loadtest(
+        LoadTest(
+            endpoint=endpoint,
+            users=users,
+            duration_s=duration,
+            ramp_s=ramp,
+            thresholds=Thresholds(p95_ms=p95_ms, max_error_rate=max_error_rate),
+        )
+    )
+    if json_out:
+        print_json(report.to_json())
+    else:
+        for line in summary_lines(report):
+            out.print(line, markup=False)
+    if report.breaches:
+        for breach in report.breaches:
+            err.print(f"error: threshold broken: {breach}", markup=False)
+        raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every outcome into the contract's exit code.
 

@@ -21,10 +21,10 @@ MARKER = ".iconctl-render"
 
 def render_files(spec: Spec) -> dict[str, str]:
     """Every rendered file: relative path -> content, in sorted path order."""
-    from iconctl.render import ansible, compose, monitoring, packer, terraform
+    from iconctl.render import ansible, compose, kubernetes, monitoring, packer, terraform
 
     files: dict[str, str] = {}
-    for module in (terraform, packer, ansible, compose, monitoring):
+    for module in (terraform, packer, ansible, compose, monitoring, kubernetes):
         for path, content in module.files(spec).items():
             if path in files:
                 raise RuntimeError(f"two renderers produce {path}")

@@ -179,49 +179,102 @@ class State(_Model):
         return self
 
 
+class Kubernetes(_Model):
+    """How a k8s region runs on its cluster (the cluster itself exists already)."""
+
+    namespace: DnsLabel = Field("icon", description="Namespace the node StatefulSet runs in.")
+    storage: Literal["pvc", "local"] = Field(
+        "pvc",
+        description="pvc: a network volume per node from a dynamic provisioner; local: a local "
+        "NVMe volume per node (a storage class of a local-volume provisioner, pods stay on "
+        "their host).",
+    )
+    storage_class: DnsLabel | None = Field(
+        None,
+        description="Storage class of the data volumes. Default: the cluster's default class "
+        "(pvc) or local-nvme (local).",
+    )
+    ingress_class: DnsLabel = Field(
+        "nginx", description="Ingress class that serves /api/v3 (ingress-nginx annotations)."
+    )
+    ingress_namespace: DnsLabel = Field(
+        "ingress-nginx",
+        description="Namespace of the ingress controller: the only one allowed to reach the RPC "
+        "port.",
+    )
+    monitoring_namespace: DnsLabel = Field(
+        "monitoring",
+        description="Namespace of Prometheus: the only one allowed to scrape the metrics ports.",
+    )
+    cluster_issuer: DnsLabel | None = Field(
+        None,
+        description="cert-manager ClusterIssuer for the ingress certificate. Absent: TLS ends "
+        "in front of the cluster (e.g. at the geo load balancer).",
+    )
+    iconctl_image: ImageRef = Field(
+        "ghcr.io/icon-community/iconctl:0.1.0",
+        description="Image with iconctl, for the restore init container and the agent sidecar.",
+    )
+    target_cpu_percent: int = Field(
+        60, ge=10, le=95, description="CPU utilisation the HorizontalPodAutoscaler aims for."
+    )
+
+
 class Region(_Model):
-    """One region of the fleet: a cloud region with one node or an autoscaling group."""
+    """One region of the fleet: a cloud region with one node, an autoscaling group, or a
+    Kubernetes StatefulSet."""
 
     name: str = Field(
         description="Cloud region name, e.g. us-east-1 (aws) or asia-northeast1 (gcp)."
     )
     cloud: Literal["aws", "gcp"] = Field(description="The cloud this region runs on.")
-    flavour: Literal["single", "asg"] = Field(
+    flavour: Literal["single", "asg", "k8s"] = Field(
         "single",
         description="single: one VM with TLS by certbot; asg: an autoscaling group (AWS) or "
-        "managed instance group (GCP) behind a network load balancer.",
+        "managed instance group (GCP) behind a network load balancer; k8s: a StatefulSet with "
+        "a HorizontalPodAutoscaler on an existing Kubernetes cluster.",
     )
     instance_type: str = Field(
-        description="Machine type. Prefer local NVMe (AWS i4i/m6id, GCP with local SSD)."
+        description="Machine type (for k8s: of the cluster's node pool). Prefer local NVMe "
+        "(AWS i4i/m6id, GCP with local SSD)."
     )
     min_size: int | None = Field(
-        None, ge=1, le=100, description="asg only: fewest nodes (default 2)."
+        None, ge=1, le=100, description="asg and k8s only: fewest nodes (default 2)."
     )
     max_size: int | None = Field(
-        None, ge=1, le=100, description="asg only: most nodes (default 6)."
+        None, ge=1, le=100, description="asg and k8s only: most nodes (default 6)."
     )
     data_volume_gib: int = Field(
         2500,
         ge=100,
         le=16384,
         description="Size of the chain data volume when the instance has no local NVMe. Chain data "
-        "is 1.5-2 TB on mainnet; restores need no extra room.",
+        "is 1.5-2 TB on mainnet; restores need no extra room. For k8s: each node's volume.",
+    )
+    kubernetes: Kubernetes | None = Field(
+        None, description="k8s only: namespace, storage, ingress (defaults apply when absent)."
     )
 
     @model_validator(mode="after")
     def _consistent(self) -> Region:
         _on_field("name", check_region, self.cloud, self.name)
         _on_field("instance_type", check_instance_type, self.cloud, self.instance_type)
-        if self.flavour == "single":
-            if self.min_size is not None or self.max_size is not None:
-                field = "min_size" if self.min_size is not None else "max_size"
-                raise FieldError(field, "only applies to flavour asg")
-        elif self.nodes_min > self.nodes_max:
+        if self.flavour == "single" and (self.min_size is not None or self.max_size is not None):
+            field = "min_size" if self.min_size is not None else "max_size"
+            raise FieldError(field, "only applies to flavours asg and k8s")
+        if self.kubernetes is not None and self.flavour != "k8s":
+            raise FieldError("kubernetes", "only applies to flavour k8s")
+        if self.flavour != "single" and self.nodes_min > self.nodes_max:
             raise FieldError(
                 "min_size",
                 f"min_size ({self.nodes_min}) is larger than max_size ({self.nodes_max})",
             )
         return self
+
+    @property
+    def k8s(self) -> Kubernetes:
+        """The Kubernetes settings in force (defaults when the section is absent)."""
+        return self.kubernetes or Kubernetes()
 
     @property
     def nodes_min(self) -> int:
@@ -389,7 +442,7 @@ class Spec(_Model):
             raise FieldError("regions", "more than one region needs the geo section")
         if self.geo is not None:
             for index, region in enumerate(self.regions):
-                if region.flavour == "asg" and self.geo.min_ready_nodes > region.nodes_min:
+                if region.flavour != "single" and self.geo.min_ready_nodes > region.nodes_min:
                     raise FieldError(
                         ("geo", "min_ready_nodes"),
                         f"{self.geo.min_ready_nodes} is more than regions[{index}] "

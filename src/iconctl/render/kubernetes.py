@@ -1,0 +1,417 @@
+"""Kubernetes inputs: a kustomize overlay per k8s region over the shipped base.
+
+The base (kubernetes/base/ in the repository, iconctl/_data/kubernetes/base/ in a wheel)
+holds the objects and their logic and is copied verbatim into the output, so the rendered
+tree builds on its own; an overlay only sets what the spec decides: namespace, images,
+sizes, storage, hostnames, readiness rules, the snapshot store, and which namespaces may
+reach the private ports. Values files for the Prometheus Operator (kube-prometheus-stack) and
+the log shipper (fluent-bit) sit beside each overlay. No secret value appears: the
+Elasticsearch password is read from a Secret at run time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from iconctl.errors import InputError
+from iconctl.render.common import region_hostname, store_url, to_yaml
+from iconctl.render.terraform import AGENT_PORT
+from iconctl.spec import SERVICE_NAMES, Region, Spec
+
+# The base is copied to <out>/kubernetes/base/, the overlays to <out>/<region>/k8s/.
+BASE_DIR = "kubernetes/base"
+BASE = "../../" + BASE_DIR
+BASE_NODE_IMAGE = "iconloop/icon2-node"
+BASE_ICONCTL_IMAGE = "ghcr.io/icon-community/iconctl"
+LOCAL_STORAGE_CLASS = "local-nvme"
+# Workload identity endpoints (GKE metadata server, also at .252 with Dataplane V2; EKS Pod
+# Identity agent): restores and snapshots get their cloud credentials there.
+IDENTITY_ENDPOINTS = ("169.254.169.254/32", "169.254.169.252/32", "169.254.170.23/32")
+ELASTICSEARCH_SECRET = "elasticsearch-credentials"  # noqa: S105 - a Secret's name, key: password
+
+
+def base_dir() -> Path:
+    """Where the shipped kustomize base is: the repository or the wheel."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[3] / BASE_DIR, here.parents[1] / "_data" / BASE_DIR):
+        if (candidate / "kustomization.yaml").is_file():
+            return candidate
+    raise InputError("the kubernetes/base directory is missing from this installation")
+
+
+def files(spec: Spec) -> dict[str, str]:
+    out: dict[str, str] = {}
+    regions = [region for region in spec.regions if region.flavour == "k8s"]
+    if regions:
+        source = base_dir()
+        for path in sorted(source.glob("*.yaml")):
+            out[f"{BASE_DIR}/{path.name}"] = path.read_text(encoding="utf-8")
+    for region in regions:
+        root = f"{region.name}/k8s"
+        out[f"{root}/kustomization.yaml"] = to_yaml(kustomization(spec, region))
+        out[f"{root}/namespace.yaml"] = to_yaml(namespace(spec, region))
+        for name, patch in patches(spec, region).items():
+            out[f"{root}/patches/{name}.yaml"] = to_yaml(patch)
+        out[f"{root}/values/kube-prometheus-stack.yaml"] = to_yaml(prometheus_values(spec, region))
+        if spec.logging is not None:
+            out[f"{root}/values/fluent-bit.yaml"] = to_yaml(fluent_bit_values(spec, region))
+    return out
+
+
+def image_entry(base_name: str, reference: str) -> dict[str, str]:
+    """A kustomize `images` entry replacing ``base_name`` with ``reference`` (tag and/or digest)."""
+    entry = {"name": base_name}
+    name, _, digest = reference.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+        entry["newTag"] = tag
+    entry["newName"] = name
+    if digest:
+        entry["digest"] = digest
+    return entry
+
+
+def _labels(spec: Spec, region: Region) -> dict[str, str]:
+    return {
+        "iconctl.io/deployment": spec.name,
+        "iconctl.io/network": spec.network,
+        "iconctl.io/region": region.name,
+    }
+
+
+def kustomization(spec: Spec, region: Region) -> dict[str, Any]:
+    patch_names = patches(spec, region)
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "namespace": region.k8s.namespace,
+        "resources": ["namespace.yaml", BASE],
+        "labels": [{"pairs": _labels(spec, region), "includeSelectors": False}],
+        "images": [
+            image_entry(BASE_NODE_IMAGE, spec.node.image),
+            image_entry(BASE_ICONCTL_IMAGE, region.k8s.iconctl_image),
+        ],
+        "patches": [{"path": f"patches/{name}.yaml"} for name in patch_names],
+    }
+
+
+def namespace(spec: Spec, region: Region) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": region.k8s.namespace,
+            "labels": {
+                # every pod here must meet the restricted Pod Security Standard
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/enforce-version": "latest",
+            },
+        },
+    }
+
+
+def patches(spec: Spec, region: Region) -> dict[str, dict[str, Any]]:
+    out = {
+        "configmap": configmap_patch(spec),
+        "statefulset": statefulset_patch(spec, region),
+        "source": source_patch(spec, region),
+        "ingress": ingress_patch(spec, region),
+        "horizontalpodautoscaler": hpa_patch(region),
+        "networkpolicy": networkpolicy_patch(spec, region),
+        "servicemonitor": servicemonitor_patch(region),
+    }
+    if store_url(spec, region) is None:  # no snapshots: no source of truth either
+        out["source-serviceaccount"] = _delete("v1", "ServiceAccount", "icon-source")
+    return out
+
+
+def _delete(api_version: str, kind: str, name: str) -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}, "$patch": "delete"}
+
+
+def _claim(region: Region) -> dict[str, Any]:
+    """The data volume of one pod: the region's size on the storage the spec chose."""
+    k8s = region.k8s
+    claim: dict[str, Any] = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": f"{region.data_volume_gib}Gi"}},
+    }
+    storage_class = k8s.storage_class or (LOCAL_STORAGE_CLASS if k8s.storage == "local" else None)
+    if storage_class:
+        claim["storageClassName"] = storage_class
+    return {"metadata": {"name": "data"}, "spec": claim}
+
+
+def source_patch(spec: Spec, region: Region) -> dict[str, Any]:
+    store = store_url(spec, region)
+    if store is None:
+        return _delete("apps/v1", "StatefulSet", "icon-source")
+    env = {
+        "ICONCTL_STORE": store,
+        "ICONCTL_ADMIN_URL": f"http://127.0.0.1:{spec.node.rpc_port}",
+        "ICONCTL_SNAPSHOT_INTERVAL_MINUTES": str(spec.sync.interval_minutes),
+        "ICONCTL_SNAPSHOT_KEEP": str(spec.sync.keep),
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "icon-source"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "node", "ports": _node_ports(spec)},
+                        {"name": "agent", "args": agent_args(spec)},
+                        {
+                            "name": "snapshot",
+                            "env": [{"name": k, "value": v} for k, v in env.items()],
+                        },
+                    ]
+                }
+            },
+            "volumeClaimTemplates": [_claim(region)],
+        },
+    }
+
+
+def _node_ports(spec: Spec) -> list[dict[str, Any]]:
+    return [
+        {"name": "rpc", "containerPort": spec.node.rpc_port, "protocol": "TCP"},
+        {"name": "p2p", "containerPort": spec.node.p2p_port, "protocol": "TCP"},
+    ]
+
+
+def configmap_patch(spec: Spec) -> dict[str, Any]:
+    data = {
+        "SERVICE": SERVICE_NAMES[spec.network],
+        "ROLE": "0",
+        "GOLOOP_RPC_ADDR": f":{spec.node.rpc_port}",
+        "GOLOOP_P2P_LISTEN": f":{spec.node.p2p_port}",
+        "wsMaxSession": str(spec.node.ws_max_sessions),
+        "rpcBatchLimit": str(spec.node.rpc_batch_limit),
+    }
+    if spec.node.seeds:
+        data["SEEDS"] = ",".join(spec.node.seeds)
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "icon-node-env"},
+            "data": data}  # fmt: skip
+
+
+def agent_args(spec: Spec) -> list[str]:
+    args = ["agent", "--node", f"http://127.0.0.1:{spec.node.rpc_port}/api/v3",
+            "--listen", f"0.0.0.0:{AGENT_PORT}",
+            "--max-lag-blocks", str(spec.health.max_lag_blocks),
+            "--max-block-age", str(spec.health.max_block_age_seconds)]  # fmt: skip
+    for reference in spec.references:
+        args += ["--reference", reference]
+    return args
+
+
+def statefulset_patch(spec: Spec, region: Region) -> dict[str, Any]:
+    k8s = region.k8s
+    store = store_url(spec, region)
+    init: dict[str, Any]
+    if store is None:
+        init = {"name": "restore", "$patch": "delete"}
+    else:
+        init = {"name": "restore", "env": [{"name": "ICONCTL_STORE", "value": store}]}
+    pod: dict[str, Any] = {
+        "initContainers": [init],
+        "containers": [
+            {"name": "node", "ports": _node_ports(spec)},
+            {"name": "agent", "args": agent_args(spec)},
+        ],
+    }
+    if k8s.storage == "local":
+        # a local volume pins its pod to one host: never two nodes' volumes on one host
+        pod["affinity"] = {
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "topologyKey": "kubernetes.io/hostname",
+                        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "icon-node"}},
+                    }
+                ]
+            }
+        }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "icon-node"},
+        "spec": {
+            "replicas": region.nodes_min,
+            "template": {"spec": pod},
+            "volumeClaimTemplates": [_claim(region)],
+        },
+    }
+
+
+def ingress_patch(spec: Spec, region: Region) -> dict[str, Any]:
+    k8s = region.k8s
+    host = region_hostname(spec, region)
+    hosts = [host] if host == spec.domain else [spec.domain, host]
+    path = {
+        "path": "/api/v3",
+        "pathType": "Prefix",
+        "backend": {"service": {"name": "icon-node", "port": {"name": "rpc"}}},
+    }
+    ingress_spec: dict[str, Any] = {
+        "ingressClassName": k8s.ingress_class,
+        "rules": [{"host": h, "http": {"paths": [path]}} for h in hosts],
+    }
+    metadata: dict[str, Any] = {"name": "icon-node"}
+    if k8s.cluster_issuer:
+        metadata["annotations"] = {"cert-manager.io/cluster-issuer": k8s.cluster_issuer}
+        ingress_spec["tls"] = [{"hosts": hosts, "secretName": "icon-node-tls"}]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": metadata,
+            "spec": ingress_spec}  # fmt: skip
+
+
+def hpa_patch(region: Region) -> dict[str, Any]:
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "icon-node"},
+        "spec": {
+            "minReplicas": region.nodes_min,
+            "maxReplicas": region.nodes_max,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {
+                            "type": "Utilization",
+                            "averageUtilization": region.k8s.target_cpu_percent,
+                        },
+                    },
+                }
+            ],
+        },
+    }
+
+
+def networkpolicy_patch(spec: Spec, region: Region) -> dict[str, Any]:
+    k8s = region.k8s
+    rpc, p2p = spec.node.rpc_port, spec.node.p2p_port
+
+    def from_namespace(name: str) -> dict[str, Any]:
+        return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+    def tcp(*ports: int) -> list[dict[str, Any]]:
+        return [{"port": port, "protocol": "TCP"} for port in ports]
+
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "icon-node"},
+        "spec": {
+            "ingress": [
+                {"from": [from_namespace(k8s.ingress_namespace)], "ports": tcp(rpc)},
+                {"from": [from_namespace(k8s.monitoring_namespace)], "ports": tcp(rpc, AGENT_PORT)},
+                {"ports": tcp(p2p)},
+            ],
+            "egress": [
+                {"ports": [{"port": 53, "protocol": "UDP"}, *tcp(53, 443, p2p)]},
+                {
+                    "to": [{"ipBlock": {"cidr": cidr}} for cidr in IDENTITY_ENDPOINTS],
+                    "ports": tcp(80, 988),
+                },
+            ],
+        },
+    }
+
+
+def servicemonitor_patch(region: Region) -> dict[str, Any]:
+    """The base's endpoints plus the region labels the monitoring rules aggregate by."""
+
+    def endpoint(port: str, job: str, interval: str) -> dict[str, Any]:
+        return {
+            "port": port,
+            "path": "/metrics",
+            "interval": interval,
+            "relabelings": [
+                {"targetLabel": "job", "replacement": job},
+                {"sourceLabels": ["__meta_kubernetes_pod_name"], "targetLabel": "instance"},
+                {"sourceLabels": ["__meta_kubernetes_pod_label_iconctl_role"],
+                 "targetLabel": "role"},
+                {"targetLabel": "region", "replacement": region.name},
+                {"targetLabel": "cloud", "replacement": region.cloud},
+                {"targetLabel": "flavour", "replacement": region.flavour},
+            ],
+        }  # fmt: skip
+
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": "icon-node"},
+        "spec": {
+            "endpoints": [endpoint("agent", "icon-agent", "15s"), endpoint("rpc", "goloop", "30s")]
+        },
+    }
+
+
+def prometheus_values(spec: Spec, region: Region) -> dict[str, Any]:
+    """kube-prometheus-stack values for the region's cluster Prometheus."""
+    return {
+        "prometheus": {
+            "prometheusSpec": {
+                "externalLabels": {
+                    "deployment": spec.name,
+                    "network": spec.network,
+                    "region": region.name,
+                },
+                "retention": "15d",
+                "serviceMonitorSelector": {"matchLabels": {"release": "kube-prometheus-stack"}},
+                "serviceMonitorNamespaceSelector": {
+                    "matchLabels": {"kubernetes.io/metadata.name": region.k8s.namespace}
+                },
+            }
+        },
+        # the fleet's Alertmanager and Grafana are global; each region only collects
+        "alertmanager": {"enabled": False},
+        "grafana": {"enabled": False},
+    }
+
+
+def fluent_bit_values(spec: Spec, region: Region) -> dict[str, Any]:
+    """fluent-bit chart values: node container logs to Elasticsearch, password from a Secret."""
+    assert spec.logging is not None
+    host_port = spec.logging.elasticsearch_url.removeprefix("https://").split("/", 1)[0]
+    host, _, port = host_port.partition(":")
+    output = "\n".join(
+        [
+            "[OUTPUT]",
+            "    Name es",
+            "    Match kube.*",
+            f"    Host {host}",
+            f"    Port {port or 443}",
+            "    tls On",
+            "    tls.verify On",
+            f"    HTTP_User {spec.logging.elasticsearch_user}",
+            "    HTTP_Passwd ${ELASTICSEARCH_PASSWORD}",
+            f"    Logstash_Format On\n    Logstash_Prefix {spec.name}-{region.name}",
+            "    Suppress_Type_Name On",
+        ]
+    )
+    tail = "\n".join(
+        [
+            "[INPUT]",
+            "    Name tail",
+            f"    Path /var/log/containers/icon-node-*_{region.k8s.namespace}_*.log",
+            "    multiline.parser docker, cri",
+            "    Tag kube.*",
+            "    Mem_Buf_Limit 50MB",
+        ]
+    )
+    return {
+        "env": [
+            {
+                "name": "ELASTICSEARCH_PASSWORD",
+                "valueFrom": {"secretKeyRef": {"name": ELASTICSEARCH_SECRET, "key": "password"}},
+            }
+        ],
+        "config": {"inputs": tail + "\n", "outputs": output + "\n"},
+    }

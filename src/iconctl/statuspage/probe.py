@@ -1,0 +1,184 @@
+"""Probing what a visitor's wallet would use: each region's JSON-RPC endpoint, and its agent.
+
+Every probe is bounded by a timeout and runs in parallel, so one dead region cannot hold the
+page back. A region is *operational* when it answers and is in sync, *degraded* when it
+answers but lags, has a stale last block, is slow or its agent reports it unready, and
+*down* when it does not answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
+
+from iconctl.errors import InputError
+from iconctl.spec import Spec
+
+TIMEOUT_S = 5.0
+SLOW_MS = 2000.0
+MAX_BODY = 2_000_000
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    endpoint: str  # JSON-RPC v3 URL
+    agent: str | None = None  # the agent's base URL (/readyz, /metrics)
+
+
+@dataclass(frozen=True)
+class Rules:
+    max_lag_blocks: int = 30
+    max_block_age_s: float = 60.0
+
+
+@dataclass
+class Result:
+    name: str
+    endpoint: str
+    status: str  # operational | degraded | down
+    reason: str
+    latency_ms: float | None = None
+    height: int | None = None
+    block_age_s: float | None = None
+    lag_blocks: int | None = None
+    agent_ready: bool | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _check_url(value: str, option: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(f"{option} {value!r}: not an http(s) URL")
+    return value
+
+
+def _named(value: str, option: str) -> tuple[str | None, str]:
+    """``NAME=URL`` or ``URL``."""
+    name, sep, url = value.partition("=")
+    if sep and "://" not in name:
+        if not _NAME.match(name):
+            raise InputError(f"{option} {value!r}: the name must be letters, digits, '.', '-', '_'")
+        return name, _check_url(url, option)
+    return None, _check_url(value, option)
+
+
+def targets_from(
+    spec: Spec | None, endpoints: list[str], agents: list[str]
+) -> tuple[list[Target], Rules]:
+    """The targets: the spec's regions (their own hostnames) and each --endpoint [NAME=]URL;
+    --agent NAME=URL attaches an agent to the target of that name."""
+    from iconctl.render.common import region_hostname
+
+    found: dict[str, Target] = {}
+    if spec is not None:
+        for region in spec.regions:
+            url = f"https://{region_hostname(spec, region)}/api/v3"
+            found[region.name] = Target(region.name, url)
+    for value in endpoints:
+        name, url = _named(value, "--endpoint")
+        name = name or urlsplit(url).netloc
+        found[name] = Target(name, url)
+    for value in agents:
+        name, url = _named(value, "--agent")
+        if name is None or name not in found:
+            known = ", ".join(sorted(found)) or "none"
+            raise InputError(f"--agent {value!r}: expected NAME=URL with NAME one of: {known}")
+        found[name] = Target(name, found[name].endpoint, url.rstrip("/"))
+    if not found:
+        raise InputError("nothing to watch: give a SPEC or at least one --endpoint URL")
+    rules = Rules()
+    if spec is not None:
+        rules = Rules(spec.health.max_lag_blocks, float(spec.health.max_block_age_seconds))
+    return list(found.values()), rules
+
+
+def _post_json(url: str, payload: dict) -> tuple[dict, float]:
+    data = json.dumps(payload).encode()
+    request = urllib.request.Request(  # noqa: S310 - http(s) checked in targets_from
+        url, data=data, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+        body = response.read(MAX_BODY)
+    return json.loads(body), (time.perf_counter() - started) * 1000
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:  # noqa: S310
+            return response.status, response.read(MAX_BODY).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(MAX_BODY).decode("utf-8", "replace")
+
+
+def _metric(text: str, name: str) -> float | None:
+    match = re.search(rf"^{re.escape(name)}(?:\{{[^}}]*\}})? ([-+0-9.eE]+|NaN)\s*$", text, re.M)
+    if not match or match.group(1) == "NaN":
+        return None
+    return float(match.group(1))
+
+
+def _probe_one(target: Target, now: float) -> Result:
+    result = Result(target.name, target.endpoint, "down", "no answer")
+    try:
+        answer, latency = _post_json(
+            target.endpoint, {"jsonrpc": "2.0", "method": "icx_getLastBlock", "id": 1}
+        )
+        block = answer["result"]
+        result.latency_ms = round(latency, 1)
+        result.height = int(block["height"])
+        result.block_age_s = round(max(0.0, now - int(block["time_stamp"]) / 1e6), 1)
+        result.status, result.reason = "operational", ""
+    except urllib.error.HTTPError as exc:
+        result.reason = f"HTTP {exc.code}"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        text = getattr(reason, "strerror", None) or str(reason) or type(exc).__name__
+        result.reason = f"not answering: {text}"[:120].lower()
+    if target.agent:
+        try:
+            code, body = _get(target.agent + "/readyz")
+            result.agent_ready = code == 200
+            if code != 200 and result.status == "operational":
+                result.status = "degraded"
+                result.reason = body.strip()[:120] or f"agent: HTTP {code}"
+            code, metrics = _get(target.agent + "/metrics")
+            lag = _metric(metrics, "icon_node_lag_blocks") if code == 200 else None
+            if lag is not None:  # polls are not simultaneous: a node may look "ahead"
+                result.lag_blocks = max(0, int(lag))
+        except (OSError, ValueError) as exc:
+            result.agent_ready = None
+            if result.status == "operational":
+                result.reason = f"agent unreachable ({getattr(exc, 'reason', exc)})"[:120]
+    return result
+
+
+def probe(targets: list[Target], rules: Rules, now: float | None = None) -> list[Result]:
+    """Probe every target in parallel, then judge lag against the best height seen."""
+    now = time.time() if now is None else now
+    with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
+        results = list(pool.map(lambda t: _probe_one(t, now), targets))
+    best = max((r.height for r in results if r.height is not None), default=None)
+    for result in results:
+        if result.height is not None and result.lag_blocks is None and best is not None:
+            result.lag_blocks = best - result.height
+        if result.status != "operational":
+            continue
+        if result.lag_blocks is not None and result.lag_blocks > rules.max_lag_blocks:
+            result.status, result.reason = "degraded", f"{result.lag_blocks} blocks behind"
+        elif result.block_age_s is not None and result.block_age_s > rules.max_block_age_s:
+            result.status = "degraded"
+            result.reason = f"last block {result.block_age_s:.0f}s old"
+        elif result.latency_ms is not None and result.latency_ms > SLOW_MS:
+            result.status, result.reason = "degraded", f"slow ({result.latency_ms:.0f} ms)"
+    return results
