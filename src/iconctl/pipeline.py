@@ -30,6 +30,7 @@ from iconctl.files import write_atomic
 from iconctl.render import render
 from iconctl.render.terraform import deployment
 from iconctl.runners.ansible import Ansible
+from iconctl.runners.kubectl import Kubectl
 from iconctl.runners.packer import Packer
 from iconctl.runners.terraform import PlanSummary, Terraform
 from iconctl.spec import Spec
@@ -164,12 +165,12 @@ class Pipeline:
 
     def plan(self) -> Report:
         report = Report("plan", self.ws.new_run("plan"))
-        process.which("terraform")
+        self._require_tools()
         self._in_order(report, lambda unit: [self._plan_unit(unit, report.run_dir)])
         return report
 
     def apply(self, confirm: Callable[[list[str]], bool]) -> Report:
-        process.which("terraform")
+        self._require_tools()
         todo = [f"{u.name}: {', '.join(self._steps(u))}" for u in self.units]
         if not confirm(todo):
             raise IconctlError("apply cancelled; nothing was changed", exit_code=0)
@@ -183,7 +184,7 @@ class Pipeline:
                 f"{self.spec.name} is protected (protect: true in the spec); "
                 "set protect: false and run destroy again"
             )
-        process.which("terraform")
+        self._require_tools()
         if not confirm(self.spec.name):
             raise IconctlError("destroy cancelled; nothing was changed", exit_code=0)
         report = Report("destroy", self.ws.new_run("destroy"))
@@ -191,6 +192,13 @@ class Pipeline:
         units = [u for u in self.units if u.name != "state-backend"]
         self._in_order(report, lambda unit: [self._destroy_unit(unit, report.run_dir)], units[::-1])
         return report
+
+    def _require_tools(self) -> None:
+        """Fail before anything runs when a tool every unit of this run needs is missing."""
+        if any(u.flavour != "k8s" for u in self.units):
+            process.which("terraform")
+        if any(u.flavour == "k8s" for u in self.units):
+            process.which("kubectl")
 
     # -- ordering: state backend, regions in parallel, then global (reverse for destroy) ----
 
@@ -240,6 +248,8 @@ class Pipeline:
     def _steps(self, unit: Unit) -> list[str]:
         if not unit.is_region:
             return ["infra"]
+        if unit.flavour == "k8s":
+            return ["deploy"]
         return (["image"] if unit.flavour == "asg" else []) + ["infra", "config"]
 
     def _apply_unit(self, unit: Unit, run_dir: Path) -> list[StepResult]:
@@ -337,8 +347,33 @@ class Pipeline:
         ansible.run(self.assets / SITE_PLAYBOOK)
         return {}
 
+    def _deploy(self, unit: Unit, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        kubectl, overlay = self._kubectl(unit, run_dir)
+        kubectl.apply(overlay)
+        return {}
+
+    def _kubectl(self, unit: Unit, run_dir: Path, log_suffix: str = "deploy") -> tuple:
+        region = next(r for r in self.spec.regions if r.name == unit.name)
+        kubectl = Kubectl(
+            context=region.kubernetes.context if region.kubernetes else None,
+            step=f"{unit.name} deploy",
+            log_path=run_dir / f"{unit.name}-{log_suffix}.log",
+            env=self._env(),
+            on_line=None,
+        )
+        return kubectl, self.ws.build / unit.dir / "k8s"
+
     def _plan_unit(self, unit: Unit, run_dir: Path) -> StepResult:
         started = time.monotonic()
+        if unit.flavour == "k8s":
+            # The overlay is built offline; server-side apply sends every object each time.
+            kubectl, overlay = self._kubectl(unit, run_dir)
+            count = len(kubectl.build(overlay))
+            self.say(f"{unit.name}: {count} Kubernetes objects to apply")
+            plan = PlanSummary(change=count, modules={"kubernetes": [0, count, 0]})
+            return StepResult(
+                unit.name, "deploy", "planned", time.monotonic() - started, plan=asdict(plan)
+            )
         runtime = self._known_outputs(unit)
         tf, var_files = self._terraform(unit, run_dir, runtime)
         summary = tf.plan(var_files, run_dir / f"{unit.name}.tfplan")
@@ -349,6 +384,13 @@ class Pipeline:
 
     def _destroy_unit(self, unit: Unit, run_dir: Path) -> StepResult:
         started = time.monotonic()
+        if unit.flavour == "k8s":
+            kubectl, overlay = self._kubectl(unit, run_dir, log_suffix="destroy")
+            self.say(f"{unit.name}: deleting ...")
+            kubectl.delete(overlay)
+            self.ws.record(f"{unit.name}/deploy", None)
+            self.say(f"{unit.name}: [green]deleted[/]")
+            return StepResult(unit.name, "deploy", "destroyed", time.monotonic() - started)
         runtime = self._known_outputs(unit)
         tf, var_files = self._terraform(unit, run_dir, runtime, log_suffix="destroy")
         self.say(f"{unit.name}: destroying ...")
@@ -433,6 +475,7 @@ class Pipeline:
                       self.assets / "ansible"],
             "infra": [self.ws.build / self._tfvars(unit), self.assets / "terraform"],
             "config": [self.ws.build / unit.dir / "ansible", self.assets / "ansible"],
+            "deploy": [self.ws.build / unit.dir / "k8s", self.ws.build / "kubernetes"],
         }[step]  # fmt: skip
         for source in sources:
             files = [source] if source.is_file() else sorted(p for p in source.rglob("*"))

@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from iconctl.render import compose
-from iconctl.render.common import region_hostname, store_url, to_yaml
+from iconctl.render.common import region_hostname, store_url, to_yaml, vm_regions
 from iconctl.render.terraform import AGENT_PORT
 from iconctl.spec import Region, Spec
 
 
 def files(spec: Spec) -> dict[str, str]:
     out: dict[str, str] = {}
-    for region in spec.regions:
+    for region in vm_regions(spec):
         base = f"{region.name}/ansible"
         out[f"{base}/inventory/hosts.yml"] = to_yaml(inventory(spec, region))
         out[f"{base}/env/extravars"] = to_yaml(extravars(spec, region))

@@ -62,4 +62,11 @@ def region_hostname(spec: Spec, region: Region) -> str:
 
 
 def stack_name(region: Region) -> str:
-    return f"{region.cloud}-{region.flavour}"
+    """The Terraform stack of a VM region; k8s regions deploy with kubectl instead."""
+    return "kubernetes" if region.flavour == "k8s" else f"{region.cloud}-{region.flavour}"
+
+
+def vm_regions(spec: Spec) -> list[Region]:
+    """Regions iconctl builds machines for (Terraform, Packer, Ansible, compose): not k8s ones,
+    which run on a cluster that exists already (see render/kubernetes.py)."""
+    return [region for region in spec.regions if region.flavour != "k8s"]

@@ -6,7 +6,7 @@ picks up COMPOSE_FILE and the ICON_* values without any wrapper.
 
 from __future__ import annotations
 
-from iconctl.render.common import HEADER, region_hostname, store_url
+from iconctl.render.common import HEADER, region_hostname, store_url, vm_regions
 from iconctl.render.terraform import AGENT_PORT
 from iconctl.spec import SERVICE_NAMES, Region, Spec
 
@@ -37,7 +37,7 @@ def source_files(spec: Spec, region: Region) -> list[str]:
 
 def files(spec: Spec) -> dict[str, str]:
     out: dict[str, str] = {}
-    for region in spec.regions:
+    for region in vm_regions(spec):
         out[f"{region.name}/compose/.env"] = env_file(spec, region, node_files(spec, region))
         if spec.sync.enabled:
             out[f"{region.name}/compose/source.env"] = env_file(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iconctl.render.common import to_hcl
+from iconctl.render.common import to_hcl, vm_regions
 from iconctl.spec import Region, Spec
 
 # The machine that builds the image, not the one that serves: the image is the same.
@@ -14,7 +14,7 @@ BUILD_INSTANCE = {"aws": "m6i.large", "gcp": "n2-standard-2"}
 def files(spec: Spec) -> dict[str, str]:
     return {
         f"{region.name}/packer/{region.cloud}.pkrvars.hcl": to_hcl(variables(spec, region))
-        for region in spec.regions
+        for region in vm_regions(spec)
     }
 
 

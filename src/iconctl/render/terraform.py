@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iconctl.render.common import region_hostname, stack_name, to_json
+from iconctl.render.common import region_hostname, stack_name, to_json, vm_regions
 from iconctl.spec import Region, Spec
 from iconctl.spec.regions import continent
 
@@ -19,7 +19,7 @@ HEALTH_PATH = "/readyz"
 
 def files(spec: Spec) -> dict[str, str]:
     out: dict[str, str] = {}
-    for region in spec.regions:
+    for region in vm_regions(spec):
         out[f"{region.name}/terraform/terraform.tfvars.json"] = to_json(region_vars(spec, region))
         out[f"{region.name}/terraform/backend.hcl"] = backend_config(spec, region.name)
     if spec.geo is not None:

@@ -215,6 +215,12 @@ class Kubernetes(_Model):
         "ghcr.io/icon-community/iconctl:0.1.0",
         description="Image with iconctl, for the restore init container and the agent sidecar.",
     )
+    context: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9@:/._-]{1,253}$",
+        description="kubectl context that reaches the region's cluster (default: the current "
+        "context).",
+    )
     target_cpu_percent: int = Field(
         60, ge=10, le=95, description="CPU utilisation the HorizontalPodAutoscaler aims for."
     )
