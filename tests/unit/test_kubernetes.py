@@ -178,3 +178,47 @@ def test_invalid_k8s_regions(change, message):
     with pytest.raises(SpecError) as caught:
         parse_spec(K8S_SPEC.replace(old, new), filename="spec.yaml")
     assert message in str(caught.value)
+
+
+def test_workload_identities_annotate_the_service_accounts() -> None:
+    from iconctl.render.kubernetes import IDENTITY_ANNOTATIONS, patches
+    from iconctl.spec import load_spec
+
+    spec = load_spec(Path(__file__).resolve().parents[1] / "fixtures" / "specs" / "kubernetes.yaml")
+    east, west = spec.regions
+    east_patches, west_patches = patches(spec, east), patches(spec, west)
+    node = east_patches["icon-node-identity"]["metadata"]
+    assert node["name"] == "icon-node"
+    assert node["annotations"] == {
+        IDENTITY_ANNOTATIONS["aws"]: "arn:aws:iam::123456789012:role/icon-k8s-node-us-east-1"
+    }
+    assert "icon-source-identity" in east_patches
+    gke = west_patches["icon-node-identity"]["metadata"]["annotations"]
+    assert gke == {
+        "iam.gke.io/gcp-service-account": "icon-k8s-node@my-icon-project.iam.gserviceaccount.com"
+    }
+    assert "icon-source-identity" not in west_patches  # no source identity given there
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("node_identity: arn:aws:iam::123456789012:role/icon-k8s-node-us-east-1",
+         "node_identity: icon-k8s-node@my-icon-project.iam.gserviceaccount.com",
+         "regions[0].kubernetes.node_identity: not an IAM role ARN"),
+        ("node_identity: icon-k8s-node@my-icon-project.iam.gserviceaccount.com",
+         "node_identity: arn:aws:iam::123456789012:role/x",
+         "regions[1].kubernetes.node_identity: not a Google service account email"),
+    ],
+)  # fmt: skip
+def test_identity_must_fit_the_regions_cloud(old: str, new: str, message: str) -> None:
+    from iconctl.errors import SpecError
+    from iconctl.spec import parse_spec
+
+    text = (
+        Path(__file__).resolve().parents[1] / "fixtures" / "specs" / "kubernetes.yaml"
+    ).read_text()
+    assert old in text
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text.replace(old, new), filename="k.yaml")
+    assert any(message in line for line in caught.value.lines()), caught.value.lines()

@@ -125,7 +125,29 @@ def patches(spec: Spec, region: Region) -> dict[str, dict[str, Any]]:
     }
     if store_url(spec, region) is None:  # no snapshots: no source of truth either
         out["source-serviceaccount"] = _delete("v1", "ServiceAccount", "icon-source")
+    k8s = region.kubernetes
+    for account, identity in (
+        ("icon-node", k8s.node_identity if k8s else None),
+        ("icon-source", k8s.source_identity if k8s else None),
+    ):
+        if identity and not (account == "icon-source" and store_url(spec, region) is None):
+            out[f"{account}-identity"] = _identity(account, region.cloud, identity)
     return out
+
+
+# Where EKS (IRSA) and GKE (Workload Identity) read a ServiceAccount's cloud identity.
+IDENTITY_ANNOTATIONS = {
+    "aws": "eks.amazonaws.com/role-arn",
+    "gcp": "iam.gke.io/gcp-service-account",
+}
+
+
+def _identity(account: str, cloud: str, identity: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": account, "annotations": {IDENTITY_ANNOTATIONS[cloud]: identity}},
+    }
 
 
 def _delete(api_version: str, kind: str, name: str) -> dict[str, Any]:

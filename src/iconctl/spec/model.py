@@ -44,6 +44,13 @@ _DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 )
+_IDENTITY = {
+    "aws": re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"),
+    "gcp": re.compile(
+        r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$"
+    ),
+}
+_IDENTITY_FORM = {"aws": "an IAM role ARN", "gcp": "a Google service account email"}
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IMAGE = re.compile(
     r"^[a-z0-9][a-z0-9._/-]*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
@@ -215,6 +222,17 @@ class Kubernetes(_Model):
         "ghcr.io/icon-community/iconctl:0.1.0",
         description="Image with iconctl, for the restore init container and the agent sidecar.",
     )
+    node_identity: str | None = Field(
+        None,
+        description="Cloud identity of the serving pods, which read the snapshot bucket: an IAM "
+        "role ARN (EKS, IRSA) or a Google service account email (GKE Workload Identity). "
+        "Absent: the pods get no cloud identity and restores need a public (http) store.",
+    )
+    source_identity: str | None = Field(
+        None,
+        description="Cloud identity of the source-of-truth pod, the only one that writes the "
+        "bucket (same forms as node_identity).",
+    )
     context: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9@:/._-]{1,253}$",
@@ -265,6 +283,14 @@ class Region(_Model):
     def _consistent(self) -> Region:
         _on_field("name", check_region, self.cloud, self.name)
         _on_field("instance_type", check_instance_type, self.cloud, self.instance_type)
+        if self.kubernetes is not None:
+            for name in ("node_identity", "source_identity"):
+                identity = getattr(self.kubernetes, name)
+                if identity is not None and not _IDENTITY[self.cloud].match(identity):
+                    raise FieldError(
+                        ("kubernetes", name),
+                        f"not {_IDENTITY_FORM[self.cloud]} (the region's cloud is {self.cloud})",
+                    )
         if self.flavour == "single" and (self.min_size is not None or self.max_size is not None):
             field = "min_size" if self.min_size is not None else "max_size"
             raise FieldError(field, "only applies to flavours asg and k8s")
