@@ -173,13 +173,16 @@ def _short(exc: BaseException) -> str:
 
 
 def table(report: StatusReport):  # noqa: ANN201 - rich is imported lazily
+    from rich import box
     from rich.table import Table
 
-    grid = Table(title="status", title_justify="left")
-    for column, justify in (("region", "left"), ("kind", "left"), ("url", "left"),
+    grid = Table(title="status", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
+    for column, justify in (("region", "left"), ("kind", "left"), ("target", "left"),
                             ("height", "right"), ("lag", "right"), ("age", "right"),
-                            ("latency", "right"), ("ready", "left")):  # fmt: skip
-        grid.add_column(column, justify=justify, overflow="fold")
+                            ("ms", "right"), ("ready", "left")):  # fmt: skip
+        grid.add_column(
+            column, justify=justify, overflow="fold", no_wrap=column in ("region", "kind", "target")
+        )
 
     def cell(value: float | None, unit: str = "") -> str:
         return "-" if value is None else f"{value:.0f}{unit}"
@@ -192,7 +195,13 @@ def table(report: StatusReport):  # noqa: ANN201 - rich is imported lazily
         else:
             ready = f"[red]not ready[/] {obs.reason}".rstrip()
         grid.add_row(
-            obs.region, obs.kind, obs.url, cell(obs.height), cell(obs.lag),
-            cell(obs.block_age, "s"), cell(obs.latency_ms, " ms"), ready,
+            obs.region, obs.kind, _short_url(obs.url), cell(obs.height), cell(obs.lag),
+            cell(obs.block_age, "s"), cell(obs.latency_ms), ready,
         )  # fmt: skip
     return grid
+
+
+def _short_url(url: str) -> str:
+    """Host, port and any path but the usual /api/v3: what tells targets apart in a table."""
+    short = url.split("://", 1)[-1]
+    return short[: -len("/api/v3")] if short.endswith("/api/v3") else short
