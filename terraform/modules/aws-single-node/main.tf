@@ -116,6 +116,21 @@ resource "aws_vpc_security_group_ingress_rule" "agent" {
   cidr_ipv4         = each.value
 }
 
+resource "aws_vpc_security_group_ingress_rule" "metrics" {
+  # goloop's /metrics on the RPC port and the exporters, from the regional Prometheus only.
+  for_each = {
+    for pair in setproduct(var.monitoring_cidrs, distinct(concat([var.rpc_port], var.exporter_ports))) :
+    "${pair[0]} ${pair[1]}" => { cidr = pair[0], port = pair[1] }
+  }
+
+  security_group_id = aws_security_group.this.id
+  description       = "Node and exporter metrics for Prometheus"
+  ip_protocol       = "tcp"
+  from_port         = each.value.port
+  to_port           = each.value.port
+  cidr_ipv4         = each.value.cidr
+}
+
 resource "aws_vpc_security_group_ingress_rule" "ssh" {
   for_each = toset(var.ssh_cidrs)
 

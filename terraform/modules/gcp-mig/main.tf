@@ -58,7 +58,7 @@ resource "google_compute_instance_template" "this" {
   description  = "ICON node ${var.node_image}"
   machine_type = var.machine_type
   region       = var.region
-  labels       = var.labels
+  labels       = merge(var.labels, { "iconctl-role" = "node" })
   tags         = [local.tag]
 
   disk {
@@ -222,13 +222,13 @@ resource "google_compute_firewall" "monitoring" {
   name          = "${local.tag}-metrics"
   network       = var.vpc_network
   direction     = "INGRESS"
-  description   = "Agent metrics for Prometheus"
+  description   = "Agent, node and exporter metrics for Prometheus"
   target_tags   = [local.tag]
   source_ranges = var.monitoring_cidrs
 
   allow {
     protocol = "tcp"
-    ports    = [tostring(var.agent_port)]
+    ports    = [for port in distinct(concat([var.agent_port, var.rpc_port], var.exporter_ports)) : tostring(port)]
   }
 }
 

@@ -60,7 +60,7 @@ resource "google_compute_instance" "this" {
   name                      = local.tag
   zone                      = var.zone
   machine_type              = var.machine_type
-  labels                    = var.labels
+  labels                    = merge(var.labels, { "iconctl-role" = var.role })
   tags                      = [local.tag]
   allow_stopping_for_update = true
 
@@ -173,6 +173,24 @@ resource "google_compute_firewall" "agent" {
   allow {
     protocol = "tcp"
     ports    = [tostring(var.agent_port)]
+  }
+}
+
+resource "google_compute_firewall" "metrics" {
+  # goloop's /metrics on the RPC port and the exporters, from the regional Prometheus only.
+  count = length(var.monitoring_cidrs) > 0 ? 1 : 0
+
+  project       = var.project
+  name          = "${local.tag}-metrics"
+  network       = var.vpc_network
+  direction     = "INGRESS"
+  description   = "Node and exporter metrics for Prometheus"
+  target_tags   = [local.tag]
+  source_ranges = var.monitoring_cidrs
+
+  allow {
+    protocol = "tcp"
+    ports    = [for port in distinct(concat([var.rpc_port], var.exporter_ports)) : tostring(port)]
   }
 }
 

@@ -50,3 +50,8 @@ output "ansible_vars" {
     ansible_python_interpreter = "/usr/bin/python3"
   }
 }
+
+output "monitoring_instance_profile" {
+  description = "Instance profile for the region's Prometheus (EC2 discovery, read-only), or null without monitoring_cidrs."
+  value       = try(module.monitoring_discovery[0].instance_profile_name, null)
+}

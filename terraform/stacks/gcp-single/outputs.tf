@@ -49,3 +49,8 @@ output "ansible_vars" {
     ansible_python_interpreter = "/usr/bin/python3"
   }
 }
+
+output "monitoring_service_account" {
+  description = "Service account for the region's Prometheus (instance listing only), or null without monitoring_cidrs."
+  value       = try(module.monitoring_discovery[0].service_account_email, null)
+}
