@@ -80,8 +80,10 @@ def test_gcp_discovery_role_is_exactly_instance_listing() -> None:
     resources = _blocks(MODULES / "gcp-monitoring-discovery", "resource")
     role = resources[("google_project_iam_custom_role", "this")]
     assert _strings(role["permissions"]) == ["compute.instances.list"]
-    bindings = [body for (kind, _), body in resources.items() if kind.startswith("google_project_iam_")
-                and kind != "google_project_iam_custom_role"]
+    bindings = [
+        body for (kind, _), body in resources.items()
+        if kind.startswith("google_project_iam_") and kind != "google_project_iam_custom_role"
+    ]
     assert len(bindings) == 1, "the account gets the custom role and nothing else"
     assert "google_project_iam_custom_role.this.id" in str(bindings[0]["role"])
     assert "google_service_account.this.email" in str(bindings[0]["member"])
@@ -93,7 +95,7 @@ def test_gcp_discovery_role_is_exactly_instance_listing() -> None:
     ("gcp-single", "gcp-monitoring-discovery"),
     ("gcp-asg", "gcp-monitoring-discovery"),
 ])
-def test_region_stacks_create_the_discovery_identity_with_monitoring(stack: str, module: str) -> None:
+def test_region_stacks_create_the_discovery_identity(stack: str, module: str) -> None:
     modules = {}
     for tf in (STACKS / stack).glob("*.tf"):
         for block in _parse(tf).get("module", []):
@@ -140,7 +142,7 @@ def test_naming_labels_carry_the_deployment_name() -> None:
     ("gcp-single-node", "google_compute_firewall", "metrics"),
     ("gcp-mig", "google_compute_firewall", "monitoring"),
 ])
-def test_metrics_ports_are_open_to_the_monitoring_range_only(module: str, kind: str, name: str) -> None:
+def test_metrics_ports_open_to_the_monitoring_range_only(module: str, kind: str, name: str) -> None:
     body = _blocks(MODULES / module, "resource")[(kind, name)]
     text = str(body)
     assert "0.0.0.0/0" not in text
