@@ -163,3 +163,12 @@ def test_exporter_ports_default_to_node_exporter_and_the_log_shipper(module: str
     assert variables["exporter_ports"]["default"] == [9100, 9598]
     text = str(variables["monitoring_cidrs"])
     assert "0.0.0.0/0" in text and "validation" in text, "monitoring_cidrs refuses 0.0.0.0/0"
+
+
+@pytest.mark.parametrize("module", ["aws-single-node", "aws-asg", "gcp-single-node", "gcp-mig"])
+def test_baked_nodes_move_exporters_to_the_private_address_with_monitoring(module: str) -> None:
+    modules = {}
+    for block in _parse(MODULES / module / "main.tf").get("module", []):
+        modules.update({_unquote(k): v for k, v in block.items()})
+    body = modules["user_data"]
+    assert "var.monitoring_cidrs" in str(body["metrics_on_private_address"])

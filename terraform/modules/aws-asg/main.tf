@@ -27,19 +27,20 @@ data "aws_ami" "debian" {
 module "user_data" {
   source = "../user-data"
 
-  role                 = "node"
-  image_mode           = local.image_mode
-  compose_env          = var.compose_env
-  network              = var.network
-  node_image           = var.node_image
-  rpc_port             = var.rpc_port
-  p2p_port             = var.p2p_port
-  agent_port           = var.agent_port
-  proxy_port           = var.backend_port
-  data_disks           = var.data_volume_size_gb > 0 ? "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_*" : "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"
-  snapshot_store       = var.snapshot_store
-  drain_on_termination = "aws"
-  drain_seconds        = var.drain_seconds
+  role                       = "node"
+  image_mode                 = local.image_mode
+  compose_env                = var.compose_env
+  network                    = var.network
+  node_image                 = var.node_image
+  rpc_port                   = var.rpc_port
+  p2p_port                   = var.p2p_port
+  agent_port                 = var.agent_port
+  proxy_port                 = var.backend_port
+  data_disks                 = var.data_volume_size_gb > 0 ? "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_*" : "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"
+  snapshot_store             = var.snapshot_store
+  drain_on_termination       = "aws"
+  drain_seconds              = var.drain_seconds
+  metrics_on_private_address = length(var.monitoring_cidrs) > 0
 }
 
 data "aws_iam_policy_document" "assume" {

@@ -13,17 +13,18 @@ locals {
 module "user_data" {
   source = "../user-data"
 
-  role           = "node"
-  image_mode     = local.image_mode
-  compose_env    = var.compose_env
-  network        = var.network
-  node_image     = var.node_image
-  rpc_port       = var.rpc_port
-  p2p_port       = var.p2p_port
-  agent_port     = var.agent_port
-  proxy_port     = var.backend_port
-  data_disks     = "/dev/disk/by-id/google-local-nvme-ssd-*"
-  snapshot_store = var.snapshot_store
+  role                       = "node"
+  image_mode                 = local.image_mode
+  compose_env                = var.compose_env
+  network                    = var.network
+  node_image                 = var.node_image
+  rpc_port                   = var.rpc_port
+  p2p_port                   = var.p2p_port
+  agent_port                 = var.agent_port
+  proxy_port                 = var.backend_port
+  data_disks                 = "/dev/disk/by-id/google-local-nvme-ssd-*"
+  snapshot_store             = var.snapshot_store
+  metrics_on_private_address = length(var.monitoring_cidrs) > 0
 }
 
 resource "google_service_account" "this" {

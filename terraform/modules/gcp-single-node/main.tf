@@ -12,20 +12,21 @@ locals {
 module "user_data" {
   source = "../user-data"
 
-  role                  = var.role
-  image_mode            = var.image_mode
-  compose_env           = var.compose_env
-  network               = var.network
-  node_image            = var.node_image
-  rpc_port              = var.rpc_port
-  p2p_port              = var.p2p_port
-  agent_port            = var.agent_port
-  data_disks            = local.data_disks
-  snapshot_store        = var.snapshot_store
-  sync_interval_minutes = var.sync_interval_minutes
-  sync_keep             = var.sync_keep
-  tls_domain            = local.tls_domain
-  tls_email             = local.tls_domain == null ? null : var.tls_email
+  role                       = var.role
+  image_mode                 = var.image_mode
+  compose_env                = var.compose_env
+  network                    = var.network
+  node_image                 = var.node_image
+  rpc_port                   = var.rpc_port
+  p2p_port                   = var.p2p_port
+  agent_port                 = var.agent_port
+  data_disks                 = local.data_disks
+  snapshot_store             = var.snapshot_store
+  sync_interval_minutes      = var.sync_interval_minutes
+  sync_keep                  = var.sync_keep
+  tls_domain                 = local.tls_domain
+  tls_email                  = local.tls_domain == null ? null : var.tls_email
+  metrics_on_private_address = length(var.monitoring_cidrs) > 0
 }
 
 resource "google_service_account" "this" {
