@@ -172,3 +172,13 @@ def test_baked_nodes_move_exporters_to_the_private_address_with_monitoring(modul
         modules.update({_unquote(k): v for k, v in block.items()})
     body = modules["user_data"]
     assert "var.monitoring_cidrs" in str(body["metrics_on_private_address"])
+
+
+@pytest.mark.parametrize("stack", ["aws-single", "aws-asg", "gcp-single", "gcp-asg"])
+def test_ansible_vars_give_the_exporters_the_private_address_with_monitoring(stack: str) -> None:
+    outputs = {}
+    for block in _parse(STACKS / stack / "outputs.tf").get("output", []):
+        outputs.update({_unquote(k): v for k, v in block.items()})
+    value = str(outputs["ansible_vars"]["value"])
+    assert re.search(r"length\(var\.monitoring_cidrs\) > 0[^?]*\? \{\s*\"?icon_node_metrics_address"
+                     r"\"?\s*=\s*module\.(node|source_node\[0\])\.private_ip", value), value
