@@ -203,6 +203,9 @@ def test_the_stack_it_writes_is_a_valid_compose_project(applied):
                                       "https://api.icon.community/api/v3")
     assert env["ICON_STORE_URL"] == "s3://icon-api-snapshots-us-east-1/mainnet"
     assert env["ICON_SYNC_KEEP"] == "24"
+    # exporters stay on loopback unless a private metrics address is given
+    assert env["ICON_NODE_EXPORTER_LISTEN"] == "127.0.0.1:9100"
+    assert env["ICON_VECTOR_METRICS_LISTEN"] == "127.0.0.1:9598"
     merged = cf.merge([cf.load(compose_dir / name) for name in files])
     model = cf.interpolate(merged, env)  # raises when a required variable is missing
     schema = cf.find_schema().read_text()
@@ -288,6 +291,9 @@ def test_systemd_and_host_modes(applied):
     ({"icon_agent_listen": "9900"}, "listen is HOST:PORT"),
     ({"icon_source_store_url": "ftp://x"}, "store URL"),
     ({"icon_edge_tls_email": "ops@example.org"}, "TLS needs icon_edge_domain"),
+    ({"icon_node_metrics_address": "0.0.0.0"}, "metrics are never public"),
+    ({"icon_node_metrics_address": "203.0.113.7"}, "metrics are never public"),
+    ({"icon_node_metrics_address": "172.32.0.1"}, "metrics are never public"),
 ])
 def test_invalid_inputs_fail_in_preflight(tmp_path, override, message):
     root = _os_root(tmp_path / "root")

@@ -27,19 +27,20 @@ data "aws_ami" "debian" {
 module "user_data" {
   source = "../user-data"
 
-  role                 = "node"
-  image_mode           = local.image_mode
-  compose_env          = var.compose_env
-  network              = var.network
-  node_image           = var.node_image
-  rpc_port             = var.rpc_port
-  p2p_port             = var.p2p_port
-  agent_port           = var.agent_port
-  proxy_port           = var.backend_port
-  data_disks           = var.data_volume_size_gb > 0 ? "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_*" : "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"
-  snapshot_store       = var.snapshot_store
-  drain_on_termination = "aws"
-  drain_seconds        = var.drain_seconds
+  role                       = "node"
+  image_mode                 = local.image_mode
+  compose_env                = var.compose_env
+  network                    = var.network
+  node_image                 = var.node_image
+  rpc_port                   = var.rpc_port
+  p2p_port                   = var.p2p_port
+  agent_port                 = var.agent_port
+  proxy_port                 = var.backend_port
+  data_disks                 = var.data_volume_size_gb > 0 ? "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_*" : "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"
+  snapshot_store             = var.snapshot_store
+  drain_on_termination       = "aws"
+  drain_seconds              = var.drain_seconds
+  metrics_on_private_address = length(var.monitoring_cidrs) > 0
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -113,6 +114,21 @@ resource "aws_vpc_security_group_ingress_rule" "monitoring" {
   from_port         = var.agent_port
   to_port           = var.agent_port
   cidr_ipv4         = each.value
+}
+
+resource "aws_vpc_security_group_ingress_rule" "metrics" {
+  # goloop's /metrics on the RPC port and the exporters, from the regional Prometheus only.
+  for_each = {
+    for pair in setproduct(var.monitoring_cidrs, distinct(concat([var.rpc_port], var.exporter_ports))) :
+    "${pair[0]} ${pair[1]}" => { cidr = pair[0], port = pair[1] }
+  }
+
+  security_group_id = aws_security_group.this.id
+  description       = "Node and exporter metrics for Prometheus"
+  ip_protocol       = "tcp"
+  from_port         = each.value.port
+  to_port           = each.value.port
+  cidr_ipv4         = each.value.cidr
 }
 
 resource "aws_vpc_security_group_ingress_rule" "ssh" {

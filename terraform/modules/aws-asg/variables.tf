@@ -167,7 +167,7 @@ variable "ssh_cidrs" {
 
 variable "monitoring_cidrs" {
   type        = list(string)
-  description = "Prometheus CIDRs allowed to scrape the agent; 0.0.0.0/0 is refused."
+  description = "CIDRs of the regional Prometheus servers: they may reach the agent, goloop /metrics on rpc_port and exporter_ports; 0.0.0.0/0 is refused."
   default     = []
 
   validation {
@@ -180,4 +180,15 @@ variable "tags" {
   type        = map(string)
   description = "Tags added to every resource and propagated to the instances."
   default     = {}
+}
+
+variable "exporter_ports" {
+  type        = list(number)
+  description = "Exporter ports the regional Prometheus scrapes besides the agent and goloop's /metrics on rpc_port: node_exporter (9100) and the log shipper's metrics (9598). Open only to monitoring_cidrs."
+  default     = [9100, 9598]
+
+  validation {
+    condition     = alltrue([for port in var.exporter_ports : port >= 1024 && port <= 65535])
+    error_message = "exporter_ports must be unprivileged ports (1024-65535)."
+  }
 }

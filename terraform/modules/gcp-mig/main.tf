@@ -13,17 +13,18 @@ locals {
 module "user_data" {
   source = "../user-data"
 
-  role           = "node"
-  image_mode     = local.image_mode
-  compose_env    = var.compose_env
-  network        = var.network
-  node_image     = var.node_image
-  rpc_port       = var.rpc_port
-  p2p_port       = var.p2p_port
-  agent_port     = var.agent_port
-  proxy_port     = var.backend_port
-  data_disks     = "/dev/disk/by-id/google-local-nvme-ssd-*"
-  snapshot_store = var.snapshot_store
+  role                       = "node"
+  image_mode                 = local.image_mode
+  compose_env                = var.compose_env
+  network                    = var.network
+  node_image                 = var.node_image
+  rpc_port                   = var.rpc_port
+  p2p_port                   = var.p2p_port
+  agent_port                 = var.agent_port
+  proxy_port                 = var.backend_port
+  data_disks                 = "/dev/disk/by-id/google-local-nvme-ssd-*"
+  snapshot_store             = var.snapshot_store
+  metrics_on_private_address = length(var.monitoring_cidrs) > 0
 }
 
 resource "google_service_account" "this" {
@@ -58,7 +59,7 @@ resource "google_compute_instance_template" "this" {
   description  = "ICON node ${var.node_image}"
   machine_type = var.machine_type
   region       = var.region
-  labels       = var.labels
+  labels       = merge(var.labels, { "iconctl-role" = "node" })
   tags         = [local.tag]
 
   disk {
@@ -222,13 +223,13 @@ resource "google_compute_firewall" "monitoring" {
   name          = "${local.tag}-metrics"
   network       = var.vpc_network
   direction     = "INGRESS"
-  description   = "Agent metrics for Prometheus"
+  description   = "Agent, node and exporter metrics for Prometheus"
   target_tags   = [local.tag]
   source_ranges = var.monitoring_cidrs
 
   allow {
     protocol = "tcp"
-    ports    = [tostring(var.agent_port)]
+    ports    = [for port in distinct(concat([var.agent_port, var.rpc_port], var.exporter_ports)) : tostring(port)]
   }
 }
 

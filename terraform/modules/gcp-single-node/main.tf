@@ -12,20 +12,21 @@ locals {
 module "user_data" {
   source = "../user-data"
 
-  role                  = var.role
-  image_mode            = var.image_mode
-  compose_env           = var.compose_env
-  network               = var.network
-  node_image            = var.node_image
-  rpc_port              = var.rpc_port
-  p2p_port              = var.p2p_port
-  agent_port            = var.agent_port
-  data_disks            = local.data_disks
-  snapshot_store        = var.snapshot_store
-  sync_interval_minutes = var.sync_interval_minutes
-  sync_keep             = var.sync_keep
-  tls_domain            = local.tls_domain
-  tls_email             = local.tls_domain == null ? null : var.tls_email
+  role                       = var.role
+  image_mode                 = var.image_mode
+  compose_env                = var.compose_env
+  network                    = var.network
+  node_image                 = var.node_image
+  rpc_port                   = var.rpc_port
+  p2p_port                   = var.p2p_port
+  agent_port                 = var.agent_port
+  data_disks                 = local.data_disks
+  snapshot_store             = var.snapshot_store
+  sync_interval_minutes      = var.sync_interval_minutes
+  sync_keep                  = var.sync_keep
+  tls_domain                 = local.tls_domain
+  tls_email                  = local.tls_domain == null ? null : var.tls_email
+  metrics_on_private_address = length(var.monitoring_cidrs) > 0
 }
 
 resource "google_service_account" "this" {
@@ -60,7 +61,7 @@ resource "google_compute_instance" "this" {
   name                      = local.tag
   zone                      = var.zone
   machine_type              = var.machine_type
-  labels                    = var.labels
+  labels                    = merge(var.labels, { "iconctl-role" = var.role })
   tags                      = [local.tag]
   allow_stopping_for_update = true
 
@@ -173,6 +174,24 @@ resource "google_compute_firewall" "agent" {
   allow {
     protocol = "tcp"
     ports    = [tostring(var.agent_port)]
+  }
+}
+
+resource "google_compute_firewall" "metrics" {
+  # goloop's /metrics on the RPC port and the exporters, from the regional Prometheus only.
+  count = length(var.monitoring_cidrs) > 0 ? 1 : 0
+
+  project       = var.project
+  name          = "${local.tag}-metrics"
+  network       = var.vpc_network
+  direction     = "INGRESS"
+  description   = "Node and exporter metrics for Prometheus"
+  target_tags   = [local.tag]
+  source_ranges = var.monitoring_cidrs
+
+  allow {
+    protocol = "tcp"
+    ports    = [for port in distinct(concat([var.rpc_port], var.exporter_ports)) : tostring(port)]
   }
 }
 

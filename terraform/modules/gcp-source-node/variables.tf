@@ -114,7 +114,7 @@ variable "ssh_cidrs" {
 
 variable "monitoring_cidrs" {
   type        = list(string)
-  description = "Prometheus CIDRs allowed to scrape the agent; 0.0.0.0/0 is refused."
+  description = "CIDRs of the regional Prometheus servers: they may reach the agent, goloop /metrics on rpc_port and exporter_ports; 0.0.0.0/0 is refused."
   default     = []
 
   validation {

@@ -59,5 +59,6 @@ locals {
     compose_dir     = var.compose_dir
     drain           = var.drain_on_termination
     drain_seconds   = var.drain_seconds
+    private_metrics = var.metrics_on_private_address
   })
 }

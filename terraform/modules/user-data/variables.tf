@@ -176,3 +176,9 @@ variable "drain_seconds" {
   description = "Seconds between failing readiness and stopping the node when draining."
   default     = 60
 }
+
+variable "metrics_on_private_address" {
+  type        = bool
+  description = "Baked images: at first boot, move node_exporter (9100) and the log shipper's metrics (9598) from 127.0.0.1 to the instance's private address so the regional Prometheus can scrape them. Only an RFC 1918 address is used; otherwise they stay on loopback."
+  default     = false
+}

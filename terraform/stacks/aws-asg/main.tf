@@ -131,3 +131,14 @@ check "min_ready_nodes_fit" {
     error_message = "min_ready_nodes must be between 1 and min_size, or the region can never count as healthy."
   }
 }
+
+# The regional Prometheus' identity: read-only EC2 discovery, created when a monitoring
+# range is given (the Prometheus instance itself is not part of this stack).
+module "monitoring_discovery" {
+  source = "../../modules/aws-monitoring-discovery"
+  count  = length(var.monitoring_cidrs) > 0 ? 1 : 0
+
+  name   = module.naming.prefix
+  region = var.region
+  tags   = module.naming.tags
+}

@@ -99,7 +99,7 @@ variable "ssh_cidrs" {
 
 variable "monitoring_cidrs" {
   type        = list(string)
-  description = "CIDRs of the Prometheus servers scraping the agents."
+  description = "CIDRs of the regional Prometheus servers: they may scrape the agent, goloop /metrics, node_exporter and the log shipper privately; non-empty also creates the Prometheus discovery identity."
   default     = []
 }
 

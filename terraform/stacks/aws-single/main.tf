@@ -81,3 +81,14 @@ module "node" {
   health_checker_cidrs      = module.health_checkers.cidrs
   tags                      = module.naming.tags
 }
+
+# The regional Prometheus' identity: read-only EC2 discovery, created when a monitoring
+# range is given (the Prometheus instance itself is not part of this stack).
+module "monitoring_discovery" {
+  source = "../../modules/aws-monitoring-discovery"
+  count  = length(var.monitoring_cidrs) > 0 ? 1 : 0
+
+  name   = module.naming.prefix
+  region = var.region
+  tags   = module.naming.tags
+}

@@ -44,9 +44,18 @@ output "ansible_hosts" {
 }
 
 output "ansible_vars" {
-  description = "Connection settings for every host of the inventory."
-  value = {
-    ansible_user               = "admin"
-    ansible_python_interpreter = "/usr/bin/python3"
-  }
+  description = "Connection settings for every host of the inventory, and with monitoring_cidrs the private address the exporters listen on (icon_node_metrics_address)."
+  value = merge(
+    {
+      ansible_user               = "admin"
+      ansible_python_interpreter = "/usr/bin/python3"
+    },
+    # The exporters listen on the private address the regional Prometheus scrapes.
+    length(var.monitoring_cidrs) > 0 ? { icon_node_metrics_address = module.node.private_ip } : {},
+  )
+}
+
+output "monitoring_instance_profile" {
+  description = "Instance profile for the region's Prometheus (EC2 discovery, read-only), or null without monitoring_cidrs."
+  value       = try(module.monitoring_discovery[0].instance_profile_name, null)
 }

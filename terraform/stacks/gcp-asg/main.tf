@@ -127,3 +127,13 @@ check "min_ready_nodes_fit" {
     error_message = "min_ready_nodes must be between 1 and min_size, or the region can never count as healthy."
   }
 }
+
+# The regional Prometheus' identity: compute.instances.list only, created when a monitoring
+# range is given (the Prometheus instance itself is not part of this stack).
+module "monitoring_discovery" {
+  source = "../../modules/gcp-monitoring-discovery"
+  count  = length(var.monitoring_cidrs) > 0 ? 1 : 0
+
+  name    = module.naming.gcp_prefix
+  project = var.gcp_project
+}

@@ -56,8 +56,17 @@ output "ansible_hosts" {
 }
 
 output "ansible_vars" {
-  description = "Connection settings for every host of the inventory. The login user comes from OS Login (the operator's own account), so none is set here."
-  value = {
-    ansible_python_interpreter = "/usr/bin/python3"
-  }
+  description = "Connection settings for every host of the inventory, and with monitoring_cidrs the private address the exporters listen on (icon_node_metrics_address). The login user comes from OS Login (the operator's own account), so none is set here."
+  value = merge(
+    {
+      ansible_python_interpreter = "/usr/bin/python3"
+    },
+    # The exporters listen on the private address the regional Prometheus scrapes.
+    length(var.monitoring_cidrs) > 0 && local.sync ? { icon_node_metrics_address = module.source_node[0].private_ip } : {},
+  )
+}
+
+output "monitoring_service_account" {
+  description = "Service account for the region's Prometheus (instance listing only), or null without monitoring_cidrs."
+  value       = try(module.monitoring_discovery[0].service_account_email, null)
 }

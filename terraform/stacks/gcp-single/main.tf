@@ -82,3 +82,13 @@ module "snapshots" {
   writers       = { source = module.node.service_account_email }
   labels        = module.naming.labels
 }
+
+# The regional Prometheus' identity: compute.instances.list only, created when a monitoring
+# range is given (the Prometheus instance itself is not part of this stack).
+module "monitoring_discovery" {
+  source = "../../modules/gcp-monitoring-discovery"
+  count  = length(var.monitoring_cidrs) > 0 ? 1 : 0
+
+  name    = module.naming.gcp_prefix
+  project = var.gcp_project
+}

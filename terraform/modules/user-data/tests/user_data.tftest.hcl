@@ -192,3 +192,34 @@ run "rejects_a_store_that_is_not_a_bucket" {
 
   expect_failures = [var.snapshot_store]
 }
+
+run "baked_node_moves_metrics_to_its_private_address_with_monitoring" {
+  command = plan
+
+  variables {
+    compose_env                = { COMPOSE_FILE = "compose.yaml:compose.node-exporter.yaml" }
+    metrics_on_private_address = true
+  }
+
+  assert {
+    condition     = index(yamldecode(output.cloud_config).runcmd, ["/usr/local/sbin/iconctl-metrics-address"]) < index(yamldecode(output.cloud_config).runcmd, ["docker", "compose", "--project-directory", "/opt/icon/compose", "up", "--detach"])
+    error_message = "the metrics address is written before the stack starts"
+  }
+  assert {
+    condition     = strcontains(output.cloud_config, "ICON_NODE_EXPORTER_LISTEN=%s:9100") && strcontains(output.cloud_config, "ICON_VECTOR_METRICS_LISTEN=%s:9598") && strcontains(output.cloud_config, "10.*|192.168.*|172.1[6-9].*|172.2[0-9].*|172.3[01].*) ;;")
+    error_message = "only a private address replaces the loopback default"
+  }
+}
+
+run "without_monitoring_metrics_stay_on_loopback" {
+  command = plan
+
+  variables {
+    compose_env = { COMPOSE_FILE = "compose.yaml:compose.node-exporter.yaml" }
+  }
+
+  assert {
+    condition     = !strcontains(output.cloud_config, "iconctl-metrics-address") && !strcontains(output.cloud_config, "ICON_NODE_EXPORTER_LISTEN")
+    error_message = "without monitoring the exporters keep their loopback default"
+  }
+}

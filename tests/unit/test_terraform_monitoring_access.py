@@ -1,0 +1,184 @@
+"""What the regional Prometheus is granted and what it can reach, read from the HCL.
+
+Discovery identities hold exactly the read-only permissions the rendered discovery blocks
+need (a missing one breaks discovery, an extra one is more than needed); GCP instances
+carry the labels `gce_sd_configs` selects on; the metrics ports are opened to
+`monitoring_cidrs` and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, need_module
+
+MODULES = ROOT / "terraform" / "modules"
+STACKS = ROOT / "terraform" / "stacks"
+
+
+def _unquote(text: str) -> str:
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+def _parse(path: Path) -> dict:
+    hcl2 = need_module("hcl2")
+    with path.open() as handle:
+        return hcl2.load(handle)
+
+
+def _blocks(directory: Path, kind: str) -> dict[tuple[str, str], dict]:
+    """(type, name) -> body for every `resource`/`data` block of a module."""
+    found: dict[tuple[str, str], dict] = {}
+    for tf in sorted(directory.glob("*.tf")):
+        for block in _parse(tf).get(kind, []):
+            for type_name, named in block.items():
+                for name, body in named.items():
+                    found[(_unquote(type_name), _unquote(name))] = body
+    return found
+
+
+def _strings(value: object) -> list[str]:
+    return [_unquote(str(item)) for item in value] if isinstance(value, list) else []
+
+
+# --- discovery permissions -----------------------------------------------------------------
+
+
+def test_aws_discovery_policy_is_exactly_the_two_describe_actions() -> None:
+    data = _blocks(MODULES / "aws-monitoring-discovery", "data")
+    [statement] = data[("aws_iam_policy_document", "discovery")]["statement"]
+    assert _unquote(statement.get("effect", '"Allow"')) == "Allow"
+    assert sorted(_strings(statement["actions"])) == [
+        "ec2:DescribeAvailabilityZones", "ec2:DescribeInstances",
+    ]
+    # Describe calls take no resource-level permissions; the region condition narrows them.
+    assert _strings(statement["resources"]) == ["*"]
+    [condition] = statement["condition"]
+    assert _unquote(condition["variable"]) == "aws:RequestedRegion"
+    assert "not_actions" not in statement
+
+
+def test_aws_discovery_role_holds_only_that_policy() -> None:
+    resources = _blocks(MODULES / "aws-monitoring-discovery", "resource")
+    assert {kind for kind, _ in resources} == {
+        "aws_iam_role", "aws_iam_role_policy", "aws_iam_instance_profile",
+    }, "no managed-policy attachment or second policy on the discovery role"
+    policy = resources[("aws_iam_role_policy", "discovery")]
+    assert "data.aws_iam_policy_document.discovery.json" in str(policy["policy"])
+    role = resources[("aws_iam_role", "this")]
+    assert "inline_policy" not in role and "managed_policy_arns" not in role
+    assume = _blocks(MODULES / "aws-monitoring-discovery", "data")[
+        ("aws_iam_policy_document", "assume")]
+    [principal] = assume["statement"][0]["principals"]
+    assert _strings(principal["identifiers"]) == ["ec2.amazonaws.com"]
+
+
+def test_gcp_discovery_role_is_exactly_instance_listing() -> None:
+    resources = _blocks(MODULES / "gcp-monitoring-discovery", "resource")
+    role = resources[("google_project_iam_custom_role", "this")]
+    assert _strings(role["permissions"]) == ["compute.instances.list"]
+    bindings = [
+        body for (kind, _), body in resources.items()
+        if kind.startswith("google_project_iam_") and kind != "google_project_iam_custom_role"
+    ]
+    assert len(bindings) == 1, "the account gets the custom role and nothing else"
+    assert "google_project_iam_custom_role.this.id" in str(bindings[0]["role"])
+    assert "google_service_account.this.email" in str(bindings[0]["member"])
+
+
+@pytest.mark.parametrize("stack, module", [
+    ("aws-single", "aws-monitoring-discovery"),
+    ("aws-asg", "aws-monitoring-discovery"),
+    ("gcp-single", "gcp-monitoring-discovery"),
+    ("gcp-asg", "gcp-monitoring-discovery"),
+])
+def test_region_stacks_create_the_discovery_identity(stack: str, module: str) -> None:
+    modules = {}
+    for tf in (STACKS / stack).glob("*.tf"):
+        for block in _parse(tf).get("module", []):
+            modules.update({_unquote(k): v for k, v in block.items()})
+    body = modules["monitoring_discovery"]
+    assert _unquote(body["source"]) == f"../../modules/{module}"
+    assert "var.monitoring_cidrs" in str(body["count"])
+
+
+# --- labels discovery selects on -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("module, kind, role", [
+    ("gcp-single-node", "google_compute_instance", "var.role"),
+    ("gcp-mig", "google_compute_instance_template", '"node"'),
+])
+def test_gcp_instances_carry_the_discovery_role_label(module: str, kind: str, role: str) -> None:
+    body = _blocks(MODULES / module, "resource")[(kind, "this")]
+    labels = str(body["labels"])
+    assert "var.labels" in labels, "iconctl-name comes from the naming module's labels"
+    assert re.search(r'"iconctl-role"\s*=\s*' + re.escape(role), labels), labels
+
+
+def test_gcp_source_node_is_a_single_node_with_role_source() -> None:
+    modules = {}
+    for block in _parse(MODULES / "gcp-source-node" / "main.tf").get("module", []):
+        modules.update({_unquote(k): v for k, v in block.items()})
+    [body] = [b for b in modules.values() if _unquote(b["source"]) == "../gcp-single-node"]
+    assert _unquote(body["role"]) == "source"
+    assert "var.labels" in str(body["labels"])
+
+
+def test_naming_labels_carry_the_deployment_name() -> None:
+    text = (MODULES / "naming" / "main.tf").read_text()
+    assert re.search(r'"iconctl-name"\s*=\s*var\.name', text)
+
+
+# --- metrics ports -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module, kind, name", [
+    ("aws-single-node", "aws_vpc_security_group_ingress_rule", "metrics"),
+    ("aws-asg", "aws_vpc_security_group_ingress_rule", "metrics"),
+    ("gcp-single-node", "google_compute_firewall", "metrics"),
+    ("gcp-mig", "google_compute_firewall", "monitoring"),
+])
+def test_metrics_ports_open_to_the_monitoring_range_only(module: str, kind: str, name: str) -> None:
+    body = _blocks(MODULES / module, "resource")[(kind, name)]
+    text = str(body)
+    assert "0.0.0.0/0" not in text
+    for port in ["var.rpc_port", "var.exporter_ports"]:
+        assert port in text, f"{module}: {name} does not open {port}"
+    if kind == "google_compute_firewall":
+        assert str(body["source_ranges"]) == "${var.monitoring_cidrs}"
+    else:
+        assert "setproduct(var.monitoring_cidrs" in str(body["for_each"])
+        assert str(body["cidr_ipv4"]) == "${each.value.cidr}"
+
+
+@pytest.mark.parametrize("module", ["aws-single-node", "aws-asg", "gcp-single-node", "gcp-mig"])
+def test_exporter_ports_default_to_node_exporter_and_the_log_shipper(module: str) -> None:
+    variables = {}
+    for block in _parse(MODULES / module / "variables.tf").get("variable", []):
+        variables.update({_unquote(k): v for k, v in block.items()})
+    assert variables["exporter_ports"]["default"] == [9100, 9598]
+    text = str(variables["monitoring_cidrs"])
+    assert "0.0.0.0/0" in text and "validation" in text, "monitoring_cidrs refuses 0.0.0.0/0"
+
+
+@pytest.mark.parametrize("module", ["aws-single-node", "aws-asg", "gcp-single-node", "gcp-mig"])
+def test_baked_nodes_move_exporters_to_the_private_address_with_monitoring(module: str) -> None:
+    modules = {}
+    for block in _parse(MODULES / module / "main.tf").get("module", []):
+        modules.update({_unquote(k): v for k, v in block.items()})
+    body = modules["user_data"]
+    assert "var.monitoring_cidrs" in str(body["metrics_on_private_address"])
+
+
+@pytest.mark.parametrize("stack", ["aws-single", "aws-asg", "gcp-single", "gcp-asg"])
+def test_ansible_vars_give_the_exporters_the_private_address_with_monitoring(stack: str) -> None:
+    outputs = {}
+    for block in _parse(STACKS / stack / "outputs.tf").get("output", []):
+        outputs.update({_unquote(k): v for k, v in block.items()})
+    value = str(outputs["ansible_vars"]["value"])
+    assert re.search(r"length\(var\.monitoring_cidrs\) > 0[^?]*\? \{\s*\"?icon_node_metrics_address"
+                     r"\"?\s*=\s*module\.(node|source_node\[0\])\.private_ip", value), value
