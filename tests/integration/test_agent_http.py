@@ -125,3 +125,25 @@ def test_fast_path_answers_probes_and_defers_everything_else():
 def test_fast_path_respects_connection_close():
     data = asyncio.run(fast_exchange([b"GET /f HTTP/1.1\r\nConnection: close\r\n\r\n"]))
     assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"GET /f 0 ")
+
+
+def test_node_metrics_are_relayed_and_cached():
+    """goloop's /metrics through the agent (monitoring never needs the admin API's port), and
+    scraping the relay faster than once a second does not reach the node more often."""
+    import time
+
+    from tests.integration.simagent import http, start_agent, start_sim
+
+    with start_sim("--listen", "127.0.0.1:0", "--block-interval", "0.05") as sim, \
+            start_agent("--node", sim.info["url"], "--listen", "127.0.0.1:0") as agent:  # fmt: skip
+        status, body = http("GET", agent.info["url"] + "/node/metrics")
+        assert status == 200 and b"goloop_consensus_height" in body
+        bodies, started = set(), time.monotonic()
+        while time.monotonic() - started < 0.5:  # ten blocks pass; the answer may change once
+            status, body = http("GET", agent.info["url"] + "/node/metrics")
+            assert status == 200
+            bodies.add(body)
+        assert len(bodies) <= 2
+    with start_agent("--node", "http://127.0.0.1:9/api/v3", "--listen", "127.0.0.1:0") as lonely:
+        status, body = http("GET", lonely.info["url"] + "/node/metrics")
+        assert status == 502 and body.startswith(b"node not answering")

@@ -171,7 +171,7 @@ def fleet(tmp_path_factory):
             "icon-agent": [{"targets": [hostport(agents[n]["url"])],
                             "labels": {"__meta_iconctl_instance": n,
                                        "__meta_iconctl_role": "node"}} for n in nodes],
-            "goloop": [{"targets": [hostport(sims[n]["url"])],
+            "goloop": [{"targets": [hostport(agents[n]["url"])],  # the agent relays it
                         "labels": {"__meta_iconctl_instance": n,
                                    "__meta_iconctl_role": "node"}} for n in nodes],
             "node": [],

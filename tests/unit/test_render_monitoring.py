@@ -165,7 +165,9 @@ def test_discovery_per_cloud_uses_private_addresses_and_sets_labels(rendered):
     assert relabel["region"]["replacement"] == "us-east-1"
     assert relabel["cloud"]["replacement"] == "aws"
     assert relabel["flavour"]["replacement"] == "asg"
-    assert jobs["goloop"]["ec2_sd_configs"][0]["port"] == 9000
+    # goloop's metrics come through the agent, never from the admin API's port
+    assert jobs["goloop"]["ec2_sd_configs"][0]["port"] == 9900
+    assert jobs["goloop"]["metrics_path"] == "/node/metrics"
 
     gjobs = {j["job_name"]: j for j in gcp["scrape_configs"]}
     zones = [c["zone"] for c in gjobs["icon-agent"]["gce_sd_configs"]]

@@ -27,6 +27,8 @@ log = logging.getLogger("iconctl.agent")
 
 _LAST_BLOCK = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "icx_getLastBlock"}).encode()
 _PROM = "text/plain; version=0.0.4; charset=utf-8"
+NODE_METRICS_MAX_AGE = 1.0  # seconds a relayed goloop /metrics answer is reused
+NODE_METRICS_MAX_BYTES = 8 * 1024 * 1024
 _PEER_KINDS = ("friends", "children", "uncles", "nephews", "others")
 
 
@@ -117,6 +119,11 @@ class Agent:
         self.durations: dict[str, Histogram] = {"node": Histogram(), "admin": Histogram()}
         for ref in self.references:
             self.durations[ref.label] = Histogram()
+        # goloop serves /metrics on the port of its admin API: the agent relays it, so
+        # monitoring never needs that port (see _node_metrics).
+        self.node_metrics_url = self.node_admin.removesuffix("/admin") + "/metrics"
+        self._node_metrics_cache: tuple[float, bytes] | None = None
+        self._node_metrics_lock: asyncio.Lock | None = None
         self.server = HTTPServer(self.handle, max_body=4096, fast_get=self._fast_get)
         self.port = config.port
         self._session: Any = None
@@ -328,6 +335,9 @@ class Agent:
         if path == "/metrics" and req.method == "GET":
             self.probes[path] += 1
             return response(200, self.metrics(time.time()), content_type=_PROM)
+        if path == "/node/metrics" and req.method == "GET":
+            self.probes[path] += 1
+            return self._node_metrics()
         if path == "/drain":
             if req.method == "GET":
                 return response(200, "draining\n" if self.draining else "serving\n")
@@ -340,6 +350,30 @@ class Agent:
             self.set_draining(req.method == "POST")
             return response(200, "draining\n" if self.draining else "serving\n")
         return response(404, "not found\n")
+
+    async def _node_metrics(self) -> bytes:
+        """goloop's own /metrics, relayed. At most one fetch a second however often it is
+        scraped, so the relay cannot be used to load the node."""
+        if self._node_metrics_lock is None:
+            self._node_metrics_lock = asyncio.Lock()
+        async with self._node_metrics_lock:
+            cached = self._node_metrics_cache
+            if cached is not None and time.monotonic() - cached[0] < NODE_METRICS_MAX_AGE:
+                return cached[1]
+            try:
+                async with self._session.get(self.node_metrics_url) as resp:
+                    body = await resp.content.read(NODE_METRICS_MAX_BYTES)
+                    status = resp.status
+                    kind = resp.headers.get("Content-Type", _PROM)
+            except Exception as exc:  # any failure to reach the node is the same answer
+                answer = response(502, f"node not answering: {_describe(exc)}\n")
+            else:
+                if status == 200:
+                    answer = response(200, body, content_type=kind)
+                else:
+                    answer = response(502, f"node answered HTTP {status}\n")
+            self._node_metrics_cache = (time.monotonic(), answer)
+            return answer
 
     def metrics(self, now: float) -> bytes:
         sample = self.sample

@@ -186,11 +186,10 @@ def federation_targets(spec: Any, region: Any) -> list[dict[str, Any]]:
 
 def scrape_targets(spec: Any) -> list[tuple[str, int, str]]:
     """(job, port, metrics path) for everything a node runs."""
-    node = getattr(spec, "node", None)
-    rpc_port = int(getattr(node, "rpc_port", None) or DEFAULT_RPC_PORT)
+    # goloop's /metrics shares a port with its admin API; the agent relays it instead.
     return [
         ("icon-agent", AGENT_PORT, "/metrics"),
-        ("goloop", rpc_port, "/metrics"),
+        ("goloop", AGENT_PORT, "/node/metrics"),
         ("node", NODE_EXPORTER_PORT, "/metrics"),
         ("icon-edge", EDGE_EXPORTER_PORT, "/metrics"),
     ]

@@ -119,7 +119,7 @@ resource "aws_vpc_security_group_ingress_rule" "monitoring" {
 resource "aws_vpc_security_group_ingress_rule" "metrics" {
   # goloop's /metrics on the RPC port and the exporters, from the regional Prometheus only.
   for_each = {
-    for pair in setproduct(var.monitoring_cidrs, distinct(concat([var.rpc_port], var.exporter_ports))) :
+    for pair in setproduct(var.monitoring_cidrs, var.exporter_ports) :
     "${pair[0]} ${pair[1]}" => { cidr = pair[0], port = pair[1] }
   }
 

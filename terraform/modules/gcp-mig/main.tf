@@ -229,7 +229,7 @@ resource "google_compute_firewall" "monitoring" {
 
   allow {
     protocol = "tcp"
-    ports    = [for port in distinct(concat([var.agent_port, var.rpc_port], var.exporter_ports)) : tostring(port)]
+    ports    = [for port in distinct(concat([var.agent_port], var.exporter_ports)) : tostring(port)]
   }
 }
 

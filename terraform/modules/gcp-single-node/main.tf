@@ -191,7 +191,7 @@ resource "google_compute_firewall" "metrics" {
 
   allow {
     protocol = "tcp"
-    ports    = [for port in distinct(concat([var.rpc_port], var.exporter_ports)) : tostring(port)]
+    ports    = [for port in var.exporter_ports : tostring(port)]
   }
 }
 
