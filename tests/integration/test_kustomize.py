@@ -68,7 +68,9 @@ def test_every_object_passes_the_kubernetes_schemas(built):
         expected = [
             "ConfigMap/icon-node-env", "HorizontalPodAutoscaler/icon-node", "Ingress/icon-node",
             f"Namespace/{'icon-mainnet' if region == 'europe-west1' else 'icon'}",
-            "NetworkPolicy/icon-node", "PodDisruptionBudget/icon-node", "Service/icon-node",
+            "NetworkPolicy/icon-node", "PodDisruptionBudget/icon-node",
+            "Role/icon-prometheus-discovery", "RoleBinding/icon-prometheus-discovery",
+            "Service/icon-node",
             "Service/icon-node-peers", "ServiceAccount/icon-node", "ServiceMonitor/icon-node",
             "StatefulSet/icon-node",
         ]  # fmt: skip

@@ -222,3 +222,28 @@ def test_identity_must_fit_the_regions_cloud(old: str, new: str, message: str) -
     with pytest.raises(SpecError) as caught:
         parse_spec(text.replace(old, new), filename="k.yaml")
     assert any(message in line for line in caught.value.lines()), caught.value.lines()
+
+
+def test_pod_discovery_is_read_only_and_namespaced() -> None:
+    from iconctl.render import monitoring
+
+    base = yaml.safe_load_all(
+        (Path(__file__).resolve().parents[2] / "kubernetes" / "base" / "discovery.yaml").read_text()
+    )
+    role = next(doc for doc in base if doc["kind"] == "Role")
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+    ]
+    spec = load_spec(FIXTURES / "kubernetes.yaml")
+    west = spec.regions[1]
+    files = _files()
+    binding = yaml.safe_load(files["europe-west1/k8s/patches/discovery.yaml"])
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "prometheus", "namespace": "monitoring"}
+    ]
+    job = next(
+        j
+        for j in monitoring.regional_prometheus(spec, west)["scrape_configs"]
+        if j["job_name"] == "icon-agent"
+    )
+    assert job["kubernetes_sd_configs"][0]["namespaces"] == {"names": ["icon-mainnet"]}

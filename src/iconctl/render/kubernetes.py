@@ -122,6 +122,7 @@ def patches(spec: Spec, region: Region) -> dict[str, dict[str, Any]]:
         "horizontalpodautoscaler": hpa_patch(region),
         "networkpolicy": networkpolicy_patch(spec, region),
         "servicemonitor": servicemonitor_patch(region),
+        "discovery": discovery_patch(region),
     }
     if store_url(spec, region) is None:  # no snapshots: no source of truth either
         out["source-serviceaccount"] = _delete("v1", "ServiceAccount", "icon-source")
@@ -147,6 +148,18 @@ def _identity(account: str, cloud: str, identity: str) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "ServiceAccount",
         "metadata": {"name": account, "annotations": {IDENTITY_ANNOTATIONS[cloud]: identity}},
+    }
+
+
+def discovery_patch(region: Region) -> dict[str, Any]:
+    """Bind the pod-discovery Role to Prometheus in the region's monitoring namespace."""
+    k8s = region.kubernetes
+    namespace = k8s.monitoring_namespace if k8s else "monitoring"
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "icon-prometheus-discovery"},
+        "subjects": [{"kind": "ServiceAccount", "name": "prometheus", "namespace": namespace}],
     }
 
 

@@ -258,6 +258,11 @@ def _file_discovery(region: Any, job: str) -> dict[str, Any]:
     }
 
 
+def _k8s_namespace(region: Any) -> str:
+    k8s = getattr(region, "kubernetes", None)
+    return str(getattr(k8s, "namespace", None) or "icon")
+
+
 def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
     """The discovery block and relabelling for one port on the nodes of one region.
 
@@ -269,8 +274,11 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
     fixed = _fixed_labels(region)
     if flavour == "k8s":
         return {
+            # Only the node namespace: the Role in kubernetes/base/discovery.yaml grants
+            # get/list/watch on pods there and nowhere else.
             "kubernetes_sd_configs": [
-                {"role": "pod", "selectors": [{"role": "pod", "label": K8S_NODE_SELECTOR}]}
+                {"role": "pod", "selectors": [{"role": "pod", "label": K8S_NODE_SELECTOR}],
+                 "namespaces": {"names": [_k8s_namespace(region)]}}
             ],
             "relabel_configs": [
                 {"source_labels": ["__meta_kubernetes_pod_phase"], "regex": "Running",
