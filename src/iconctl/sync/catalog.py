@@ -207,7 +207,9 @@ def prune(store: Store, keep: int, *, grace: float = CHUNK_GRACE_SECONDS) -> Pru
         lock.acquire(wait=0)
     except IntegrityError:
         info = read_lock(store)
-        if info is not None and not info.stale:
+        # Held by a live snapshot, or released between our attempt and this read: either way
+        # a snapshot was running just now, so chunk collection waits for a later prune.
+        if info is None or not info.stale:
             result.chunks_deferred = True
             return result
         raise
