@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import threading
 import time
@@ -453,8 +454,6 @@ class Pipeline:
         return state.backend, [str(rendered)]
 
     def _env(self, unit: Unit | None = None) -> dict[str, str]:
-        import os
-
         env = dict(self.env if self.env is not None else os.environ)
         if unit is not None and unit.name == "global" and self.spec.geo is not None:
             from iconctl.secrets import resolve
@@ -464,8 +463,9 @@ class Pipeline:
 
     def _known_outputs(self, unit: Unit) -> dict[str, Any]:
         runtime: dict[str, Any] = {}
+        progress = self.ws.progress()
         for step in self._steps(unit):
-            runtime.update(self.ws.progress().get(f"{unit.name}/{step}", {}).get("outputs", {}))
+            runtime.update(progress.get(f"{unit.name}/{step}", {}).get("outputs", {}))
         return runtime
 
     def _fingerprint(self, unit: Unit, step: str, runtime: dict[str, Any]) -> str:
