@@ -165,7 +165,10 @@ def test_deep_nesting_rejected() -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [("", "the file is empty"), ("- a\n- b\n", "the top level must be a mapping"),
-     ("a: 1\n---\nb: 2\n", "YAML syntax error")],
+     ("a: 1\n---\nb: 2\n", "YAML syntax error"),
+     ("a: *zz\n", "spec.yaml:1: YAML syntax error: found undefined alias 'zz'"),
+     ("version: 1\nname: !shout x\n",
+      "spec.yaml:2: YAML error: could not determine a constructor")],
 )  # fmt: skip
 def test_document_shape(text: str, fragment: str) -> None:
     assert any(fragment in line for line in _errors(text))

@@ -25,6 +25,9 @@ MAX_DEPTH = 32
 
 Loc = tuple[str | int, ...]
 
+# libyaml's parser when PyYAML was built with it (the wheels are); same nodes, marks and errors
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def load_spec(path: Path | str) -> Spec:
     """Parse and validate the spec at ``path``; raise SpecError listing every problem found."""
@@ -70,15 +73,12 @@ def _parse_yaml(text: str, filename: str) -> tuple[Any, dict[Loc, int]]:
     def fail(line: int | None, message: str, loc: Loc = ()) -> SpecError:
         return SpecError(problems=[SpecProblem(filename, line, _dotted(loc), message)])
 
+    loader = _Loader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        reason = " ".join(filter(None, [exc.context, exc.problem]))
-        raise fail(line, f"YAML syntax error: {reason}") from None
-    except yaml.YAMLError as exc:
-        raise fail(None, f"YAML error: {exc}") from None
+        root = loader.get_single_node()
+    except yaml.YAMLError:
+        loader.dispose()
+        raise _syntax_error(text, fail) from None
     if root is None:
         raise fail(1, "the file is empty; start from `iconctl init`")
     if not isinstance(root, yaml.MappingNode):
@@ -109,7 +109,27 @@ def _parse_yaml(text: str, filename: str) -> tuple[Any, dict[Loc, int]]:
     lines: dict[Loc, int] = {}
     for loc, line in _walk(root, (), fail):
         lines.setdefault(loc, line)
-    return yaml.SafeLoader(text).get_single_data(), lines
+    try:
+        return loader.construct_document(root), lines
+    except yaml.MarkedYAMLError as exc:  # an unknown !tag, a bad !!timestamp
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise fail(line, f"YAML error: {exc.problem}") from None
+    finally:
+        loader.dispose()
+
+
+def _syntax_error(text: str, fail) -> SpecError:  # noqa: ANN001
+    """The error of the pure-Python parser, whose messages name more (the alias, the character)."""
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        reason = " ".join(filter(None, [exc.context, exc.problem]))
+        return fail(line, f"YAML syntax error: {reason}")
+    except yaml.YAMLError as exc:
+        return fail(None, f"YAML error: {exc}")
+    return fail(None, "YAML syntax error")
 
 
 def _walk(node: yaml.Node, loc: Loc, fail) -> Iterator[tuple[Loc, int]]:  # noqa: ANN001
