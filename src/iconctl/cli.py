@@ -4,8 +4,6 @@ Nothing here does real work: each command hands its options to a core module, an
 error becomes an exit code in one place, ``main``.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import sys
