@@ -7,14 +7,12 @@ parallel with a timeout; lag is measured against the best height among the refer
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from iconctl import probes
 from iconctl.errors import CheckFailed, InputError
 from iconctl.spec import Spec
 
@@ -117,59 +115,33 @@ def _probe(target: Target, timeout: float) -> Observation:
             _probe_rpc(obs, timeout)
     except (OSError, ValueError, KeyError) as exc:
         obs.up = False
-        obs.reason = _short(exc)
+        obs.reason = probes.short_reason(exc)
     obs.latency_ms = round((time.monotonic() - started) * 1000, 1)
     return obs
 
 
 def _probe_rpc(obs: Observation, timeout: float) -> None:
-    body = json.dumps({"jsonrpc": "2.0", "method": "icx_getLastBlock", "id": 1}).encode()
     url = obs.url if "/api/v3" in obs.url else obs.url + "/api/v3"
-    request = urllib.request.Request(  # noqa: S310 - parse_target allows http(s) only
-        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only
-        result = json.loads(response.read(1 << 20))["result"]
+    block = probes.last_block(url, timeout)
     obs.up = True
-    obs.height = int(result["height"])
-    obs.block_age = max(0.0, time.time() - int(result["time_stamp"]) / 1e6)
+    obs.height = block.height
+    obs.block_age = block.age()
 
 
 def _probe_agent(obs: Observation, timeout: float) -> None:
-    try:
-        with urllib.request.urlopen(obs.url + "/readyz", timeout=timeout) as response:  # noqa: S310
-            code, text = response.status, response.read(4096).decode(errors="replace")
-    except urllib.error.HTTPError as exc:
-        code, text = exc.code, exc.read(4096).decode(errors="replace")
+    code, text = probes.get_text(obs.url + "/readyz", timeout)
     obs.up = True
     obs.ready = code == 200 and text.strip() == "OK"
     obs.reason = "" if obs.ready else text.strip().removeprefix("UNHEALTHY").strip()
-    with urllib.request.urlopen(obs.url + "/metrics", timeout=timeout) as response:  # noqa: S310
-        metrics = _gauges(response.read(1 << 20).decode(errors="replace"))
+    code, text = probes.get_text(obs.url + "/metrics", timeout)
+    if code != 200:
+        obs.up, obs.reason = False, f"HTTP {code}"
+        return
+    metrics = probes.gauges(text)
     if "icon_node_block_height" in metrics:
         obs.height = int(metrics["icon_node_block_height"])
     if "icon_node_last_block_age_seconds" in metrics:
         obs.block_age = metrics["icon_node_last_block_age_seconds"]
-
-
-def _gauges(text: str) -> dict[str, float]:
-    values: dict[str, float] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#") and "{" not in line.split(" ", 1)[0]:
-            name, _, value = line.partition(" ")
-            try:
-                values[name] = float(value.split()[0])
-            except (ValueError, IndexError):
-                continue
-    return values
-
-
-def _short(exc: BaseException) -> str:
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTP {exc.code}"
-    if isinstance(exc, urllib.error.URLError):
-        return str(exc.reason)
-    return f"{type(exc).__name__}: {exc}"
 
 
 def table(report: StatusReport):  # noqa: ANN201 - rich is imported lazily

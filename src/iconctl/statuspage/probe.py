@@ -8,21 +8,19 @@ answers but lags, has a stale last block, is slow or its agent reports it unread
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from iconctl import probes
 from iconctl.errors import InputError
 from iconctl.spec import Spec
 
 TIMEOUT_S = 5.0
 SLOW_MS = 2000.0
-MAX_BODY = 2_000_000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
@@ -102,64 +100,33 @@ def targets_from(
     return list(found.values()), rules
 
 
-def _post_json(url: str, payload: dict) -> tuple[dict, float]:
-    data = json.dumps(payload).encode()
-    request = urllib.request.Request(  # noqa: S310 - http(s) checked in targets_from
-        url, data=data, headers={"Content-Type": "application/json"}, method="POST"
-    )
-    started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
-        body = response.read(MAX_BODY)
-    return json.loads(body), (time.perf_counter() - started) * 1000
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:  # noqa: S310
-            return response.status, response.read(MAX_BODY).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(MAX_BODY).decode("utf-8", "replace")
-
-
-def _metric(text: str, name: str) -> float | None:
-    match = re.search(rf"^{re.escape(name)}(?:\{{[^}}]*\}})? ([-+0-9.eE]+|NaN)\s*$", text, re.M)
-    if not match or match.group(1) == "NaN":
-        return None
-    return float(match.group(1))
-
-
 def _probe_one(target: Target, now: float) -> Result:
     result = Result(target.name, target.endpoint, "down", "no answer")
     try:
-        answer, latency = _post_json(
-            target.endpoint, {"jsonrpc": "2.0", "method": "icx_getLastBlock", "id": 1}
-        )
-        block = answer["result"]
-        result.latency_ms = round(latency, 1)
-        result.height = int(block["height"])
-        result.block_age_s = round(max(0.0, now - int(block["time_stamp"]) / 1e6), 1)
+        block = probes.last_block(target.endpoint, TIMEOUT_S)
+        result.latency_ms = round(block.latency_ms, 1)
+        result.height = block.height
+        result.block_age_s = round(block.age(now), 1)
         result.status, result.reason = "operational", ""
     except urllib.error.HTTPError as exc:
         result.reason = f"HTTP {exc.code}"
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        text = getattr(reason, "strerror", None) or str(reason) or type(exc).__name__
-        result.reason = f"not answering: {text}"[:120].lower()
+        result.reason = f"not answering: {probes.short_reason(exc)}"[:120].lower()
     if target.agent:
         try:
-            code, body = _get(target.agent + "/readyz")
+            code, body = probes.get_text(target.agent + "/readyz", TIMEOUT_S)
             result.agent_ready = code == 200
             if code != 200 and result.status == "operational":
                 result.status = "degraded"
                 result.reason = body.strip()[:120] or f"agent: HTTP {code}"
-            code, metrics = _get(target.agent + "/metrics")
-            lag = _metric(metrics, "icon_node_lag_blocks") if code == 200 else None
+            code, metrics = probes.get_text(target.agent + "/metrics", TIMEOUT_S)
+            lag = probes.gauges(metrics).get("icon_node_lag_blocks") if code == 200 else None
             if lag is not None:  # polls are not simultaneous: a node may look "ahead"
                 result.lag_blocks = max(0, int(lag))
         except (OSError, ValueError) as exc:
             result.agent_ready = None
             if result.status == "operational":
-                result.reason = f"agent unreachable ({getattr(exc, 'reason', exc)})"[:120]
+                result.reason = f"agent unreachable ({probes.short_reason(exc)})"[:120]
     return result
 
 
