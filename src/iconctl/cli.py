@@ -505,6 +505,31 @@ def agent_command(
             envvar="ICONCTL_AGENT_SPEC", help="Take defaults from this spec's health section."
         ),
     ] = None,
+    region_source: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ICONCTL_AGENT_REGION_SOURCE",
+            help="Serve /region/readyz from the load balancer's count of ready nodes: "
+            "aws:<target group ARN> or gcp:<project>/<backend service>/<region>/<group>.",
+        ),
+    ] = None,
+    region_min_ready: Annotated[
+        int,
+        typer.Option(
+            envvar="ICONCTL_AGENT_REGION_MIN_READY",
+            help="Ready nodes the region needs for /region/readyz to answer OK.",
+        ),
+    ] = 1,
+    region_interval: Annotated[
+        float, typer.Option(help="Seconds between reads of the region's ready count.")
+    ] = 15.0,
+    region_max_stale: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a count stays valid when the source fails; then /region/readyz "
+            "answers with this node's own readiness."
+        ),
+    ] = 60.0,
     json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
         False
     ),
@@ -531,6 +556,10 @@ def agent_command(
         timeout=timeout,
         rise=rise,
         fall=fall,
+        region_source=region_source or None,  # an empty variable means "not configured"
+        region_min_ready=region_min_ready,
+        region_interval=region_interval,
+        region_max_stale=region_max_stale,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -544,6 +573,7 @@ def agent_command(
                         "references": [r.label for r in agent.references],
                         "max_lag_blocks": config.max_lag_blocks,
                         "max_block_age": config.max_block_age,
+                        "region_source": agent.region_source.label if agent.region_source else None,
                     }
                 )
                 + "\n"

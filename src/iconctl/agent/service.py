@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import signal
 import time
 from collections import Counter
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from iconctl.agent.health import Hysteresis, NodeSample, Thresholds, Verdict, judge
 from iconctl.agent.httpserver import HTTPServer, Request, response
 from iconctl.agent.metrics import Exposition, Histogram
+from iconctl.agent.region import REGION_PATH, RegionHealth, RegionSource, parse_source
 from iconctl.errors import InputError
 
 log = logging.getLogger("iconctl.agent")
@@ -46,6 +48,12 @@ class AgentConfig:
     rise: int = 3
     fall: int = 3
     peers_every: int = 5  # inspect /admin/chain/{cid} for peers every N polls
+    # /region/readyz: where the count of the region's ready nodes comes from (region.py)
+    region_source: str | None = None
+    region_min_ready: int = 1
+    region_interval: float = 15.0
+    region_max_stale: float = 60.0
+    region_timeout: float = 5.0
 
     def validate(self) -> None:
         if self.max_lag_blocks < 0:
@@ -59,6 +67,10 @@ class AgentConfig:
             raise InputError("--rise and --fall must be between 1 and 100")
         if len(set(self.references)) != len(self.references):
             raise InputError("--reference: the same URL is given twice")
+        if not 1 <= self.region_interval <= 3600:
+            raise InputError("--region-interval must be between 1 and 3600")
+        if self.region_max_stale < self.region_interval:
+            raise InputError("--region-max-stale must be at least --region-interval")
 
 
 def rpc_url(url: str, option: str) -> str:
@@ -124,6 +136,12 @@ class Agent:
         self.node_metrics_url = self.node_admin.removesuffix("/admin") + "/metrics"
         self._node_metrics_cache: tuple[float, bytes] | None = None
         self._node_metrics_lock: asyncio.Lock | None = None
+        self.region_source: RegionSource | None = (
+            parse_source(config.region_source) if config.region_source else None
+        )
+        self.region = RegionHealth(config.region_min_ready, config.region_max_stale)
+        self.region_ok: bool | None = None
+        self._region_get = self._region_head = b""
         self.server = HTTPServer(self.handle, max_body=4096, fast_get=self._fast_get)
         self.port = config.port
         self._session: Any = None
@@ -142,11 +160,16 @@ class Agent:
             headers={"User-Agent": "iconctl-agent"},
         )
         self.port = await self.server.start(self.config.host, self.config.port)
-        if self.references:  # the first verdict should already know the references
-            await asyncio.gather(*(self._poll_reference(r) for r in self.references))
+        first = [self._poll_reference(r) for r in self.references]
+        if self.region_source is not None:
+            first.append(self.poll_region())
+        if first:  # the first verdict should already know the references and the region
+            await asyncio.gather(*first)
         self._tasks.append(asyncio.ensure_future(self._node_loop()))
         for ref in self.references:
             self._tasks.append(asyncio.ensure_future(self._reference_loop(ref)))
+        if self.region_source is not None:
+            self._tasks.append(asyncio.ensure_future(self._region_loop()))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -157,6 +180,8 @@ class Agent:
         await self.server.stop()
         if self._session is not None:
             await self._session.close()
+        if self.region_source is not None:
+            await self.region_source.close()
 
     def set_draining(self, draining: bool) -> None:
         if draining != self.draining:
@@ -180,6 +205,37 @@ class Agent:
         while True:
             await asyncio.sleep(self.config.reference_interval)
             await self._poll_reference(ref)
+
+    async def _region_loop(self) -> None:
+        while True:
+            # Jitter, so the nodes of a region do not call the cloud API in step.
+            await asyncio.sleep(self.config.region_interval * random.uniform(0.9, 1.1))  # noqa: S311
+            await self.poll_region()
+
+    async def poll_region(self) -> None:
+        """One read of the region's ready count; the answer is prepared, never fetched per
+        probe, so Cloudflare's probe rate never reaches the cloud API."""
+        assert self.region_source is not None
+        started = time.perf_counter()
+        try:
+            count = await asyncio.wait_for(
+                self.region_source.count(), timeout=self.config.region_timeout
+            )
+        except Exception as exc:  # any failure means "the source is unavailable"
+            self.poll_results[("region", "error")] += 1
+            if self.region.source_up or self.region.counted_at is None:
+                log.info("region source %s unavailable: %s", self.region_source.label,
+                         _describe(exc))  # fmt: skip
+            self.region.fail(_describe(exc))
+        else:
+            self.poll_results[("region", "ok")] += 1
+            if not self.region.source_up:
+                log.info("region source %s: %d of %d nodes ready", self.region_source.label,
+                         count.ready, count.total)  # fmt: skip
+            self.region.record(count, time.monotonic())
+        finally:
+            self.durations.setdefault("region", Histogram()).observe(time.perf_counter() - started)
+        self._refresh()
 
     async def _timed(self, target: str, coro: Any) -> Any:
         started = time.perf_counter()
@@ -312,6 +368,14 @@ class Agent:
         live = (200, "OK") if self.live.ok else (503, f"UNHEALTHY {self.live.reason}")
         self._ready_get, self._ready_head = _probe(*ready)
         self._live_get, self._live_head = _probe(*live)
+        if self.region_source is not None:
+            own = Verdict(ready[0] == 200, ready[1].removeprefix("UNHEALTHY "))
+            verdict = self.region.verdict(time.monotonic(), own)
+            if verdict.ok != self.region_ok:
+                log.info("region %s", _word(verdict.ok, verdict.reason))
+            self.region_ok = verdict.ok
+            answer = (200, "OK") if verdict.ok else (503, f"UNHEALTHY {verdict.reason}")
+            self._region_get, self._region_head = _probe(*answer)
 
     def _fast_get(self, target: bytes) -> bytes | None:
         if target == b"/readyz":
@@ -320,6 +384,9 @@ class Agent:
         if target == b"/healthz":
             self.probes["/healthz"] += 1
             return self._live_get
+        if target == b"/region/readyz" and self.region_source is not None:
+            self.probes[REGION_PATH] += 1
+            return self._region_get
         return None
 
     def handle(self, req: Request) -> bytes:
@@ -331,6 +398,15 @@ class Agent:
                 return self._ready_get if ready else self._live_get
             if req.method == "HEAD":
                 return self._ready_head if ready else self._live_head
+            return response(405, "method not allowed\n", headers=(("Allow", "GET, HEAD"),))
+        if path == REGION_PATH:
+            if self.region_source is None:
+                return response(404, "region health not configured (--region-source)\n")
+            self.probes[path] += 1
+            if req.method == "GET":
+                return self._region_get
+            if req.method == "HEAD":
+                return self._region_head
             return response(405, "method not allowed\n", headers=(("Allow", "GET, HEAD"),))
         if path == "/metrics" and req.method == "GET":
             self.probes[path] += 1
@@ -454,6 +530,8 @@ class Agent:
                 "The chain state from /admin/chain.",
                 [([("state", sample.state)], 1)],
             )
+        if self.region_source is not None:
+            self._region_metrics(exp)
         exp.histograms(
             "icon_agent_poll_duration_seconds",
             "Duration of the agent's polls by target (node, admin, or a reference).",
@@ -481,6 +559,54 @@ class Agent:
             [([], self.ready.transitions)],
         )
         return exp.render()
+
+    def _region_metrics(self, exp: Exposition) -> None:
+        region, now = self.region, time.monotonic()
+        exp.family(
+            "icon_region_ready",
+            "gauge",
+            "1 if /region/readyz answers 200.",
+            [([], 1 if self.region_ok else 0)],
+        )
+        exp.family(
+            "icon_region_min_ready_nodes",
+            "gauge",
+            "Ready nodes the region needs to count as healthy.",
+            [([], region.min_ready)],
+        )
+        exp.family(
+            "icon_region_source_up",
+            "gauge",
+            "1 if the last read of the region's ready count succeeded.",
+            [([], 1 if region.source_up else 0)],
+        )
+        exp.family(
+            "icon_region_fallback",
+            "gauge",
+            "1 while /region/readyz answers from this node's own readiness (no fresh count).",
+            [([], 0 if region.fresh(now) else 1)],
+        )
+        if region.count is not None:
+            exp.family(
+                "icon_region_ready_nodes",
+                "gauge",
+                "Ready nodes of the region at the last good read.",
+                [([], region.count.ready)],
+            )
+            exp.family(
+                "icon_region_nodes",
+                "gauge",
+                "Nodes of the region at the last good read.",
+                [([], region.count.total)],
+            )
+        age = region.age(now)
+        if age is not None:
+            exp.family(
+                "icon_region_count_age_seconds",
+                "gauge",
+                "Seconds since the last good read of the region's ready count.",
+                [([], round(age, 3))],
+            )
 
     @property
     def url(self) -> str:

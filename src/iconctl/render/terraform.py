@@ -15,6 +15,7 @@ from iconctl.spec.regions import continent
 
 AGENT_PORT = 9900
 HEALTH_PATH = "/readyz"
+REGION_HEALTH_PATH = "/region/readyz"
 
 
 def files(spec: Spec) -> dict[str, str]:
@@ -86,6 +87,7 @@ def geo_vars(spec: Spec) -> dict[str, Any]:
         "steering": spec.geo.steering,
         "min_ready_nodes": spec.geo.min_ready_nodes,
         "monitor_path": HEALTH_PATH,
+        "region_monitor_path": REGION_HEALTH_PATH,
         "monitor_port": AGENT_PORT,
         "expected_body": "OK",
         "regions": [
@@ -94,6 +96,9 @@ def geo_vars(spec: Spec) -> dict[str, Any]:
                 "cloud": region.cloud,
                 "continent": continent(region.name),
                 "endpoint": region_hostname(spec, region),
+                # The endpoint is the region's load balancer: its agents answer
+                # /region/readyz for the whole region (their stacks wire the count).
+                "behind_lb": region.flavour == "asg",
             }
             for region in spec.regions
         ],

@@ -10,7 +10,7 @@ module "geo" {
   zone     = "example.org"
   steering = "geo"
   regions = [
-    { name = "us-east-1", cloud = "aws", continent = "NA", endpoint = "us-east-1.api.example.org" },
+    { name = "us-east-1", cloud = "aws", continent = "NA", endpoint = "us-east-1.api.example.org", behind_lb = true },
     { name = "eu-central-1", cloud = "aws", continent = "EU", endpoint = "eu-central-1.api.example.org" },
     { name = "asia-northeast1", cloud = "gcp", continent = "AS", endpoint = "asia-northeast1.api.example.org" },
   ]

@@ -41,6 +41,8 @@ module "user_data" {
   drain_on_termination       = "aws"
   drain_seconds              = var.drain_seconds
   metrics_on_private_address = length(var.monitoring_cidrs) > 0
+  region_health_source       = var.region_health_target_group_arn == "" ? "" : "aws:${var.region_health_target_group_arn}"
+  region_min_ready           = var.min_ready_nodes
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -66,6 +68,35 @@ resource "aws_iam_role_policy_attachment" "snapshots" {
 
   role       = aws_iam_role.this.name
   policy_arn = var.snapshot_read_policy_arn
+}
+
+# /region/readyz: the agent counts the ready targets of the region's target group. Describe
+# actions of Elastic Load Balancing have no resource-level permissions; the grant is limited
+# to this one read-only action in this region.
+data "aws_iam_policy_document" "region_health" {
+  count = var.region_health_target_group_arn == "" ? 0 : 1
+
+  #checkov:skip=CKV_AWS_356: elasticloadbalancing:Describe* supports no resource-level permissions; the resource must be "*"
+  statement {
+    sid       = "RegionHealth"
+    effect    = "Allow"
+    actions   = ["elasticloadbalancing:DescribeTargetHealth"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [split(":", var.region_health_target_group_arn)[3]]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "region_health" {
+  count = var.region_health_target_group_arn == "" ? 0 : 1
+
+  name_prefix = "region-health-"
+  role        = aws_iam_role.this.id
+  policy      = data.aws_iam_policy_document.region_health[0].json
 }
 
 resource "aws_iam_instance_profile" "this" {
@@ -166,7 +197,7 @@ resource "aws_launch_template" "this" {
   metadata_options {
     http_endpoint               = "enabled"
     http_tokens                 = "required"
-    http_put_response_hop_limit = 1
+    http_put_response_hop_limit = 2 #checkov:skip=CKV_AWS_341: the restore and agent containers reach the instance profile through Docker's bridge, one hop more; IMDSv2 stays required
     instance_metadata_tags      = "disabled"
   }
 

@@ -192,3 +192,15 @@ variable "exporter_ports" {
     error_message = "exporter_ports must be unprivileged ports (1024-65535)."
   }
 }
+
+variable "region_health_target_group_arn" {
+  type        = string
+  description = "Target group whose healthy targets the agents count for /region/readyz (the nodes get elasticloadbalancing:DescribeTargetHealth in this region); empty: no region endpoint and no such permission."
+  default     = ""
+}
+
+variable "min_ready_nodes" {
+  type        = number
+  description = "/region/readyz answers OK while at least this many targets are healthy."
+  default     = 1
+}

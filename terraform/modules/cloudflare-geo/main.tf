@@ -1,7 +1,9 @@
 # The global entry point: a Cloudflare load balancer on the public hostname with one pool per
-# region. Each pool's monitor asks the agents' /readyz (body OK) and the pool stays healthy
-# while at least min_ready of its origins are ready; clients go to their continent's pool
-# first, then along the failover order. The routing table comes from geo-steering-map.
+# region. A pool of listed nodes asks each node's /readyz (body OK) and stays healthy while at
+# least min_ready of them are ready; a pool whose origin is a regional load balancer asks the
+# agents' /region/readyz through it, which answers OK while at least min_ready_nodes of the
+# region's nodes are ready. Clients go to their continent's pool first, then along the
+# failover order. The routing table comes from geo-steering-map.
 # The API token comes from CLOUDFLARE_API_TOKEN in the environment, never from a variable.
 
 module "map" {
@@ -20,13 +22,20 @@ locals {
   account_id = var.account_id != "" ? var.account_id : data.cloudflare_zone.this.account_id
 }
 
+moved {
+  from = cloudflare_load_balancer_monitor.this
+  to   = cloudflare_load_balancer_monitor.this["node"]
+}
+
 resource "cloudflare_load_balancer_monitor" "this" {
+  for_each = toset(module.map.monitors)
+
   account_id       = local.account_id
-  description      = "${var.name} readiness"
+  description      = each.key == "region" ? "${var.name} region readiness" : "${var.name} readiness"
   type             = "http"
   method           = "GET"
   port             = var.monitor_port
-  path             = var.monitor_path
+  path             = each.key == "region" ? var.region_monitor_path : var.monitor_path
   expected_codes   = "200"
   expected_body    = var.expected_body
   interval         = var.monitor_interval
@@ -42,7 +51,7 @@ resource "cloudflare_load_balancer_pool" "this" {
   account_id         = local.account_id
   name               = each.value.name
   description        = each.value.description
-  monitor            = cloudflare_load_balancer_monitor.this.id
+  monitor            = cloudflare_load_balancer_monitor.this[each.value.monitor].id
   minimum_origins    = each.value.minimum_origins
   check_regions      = each.value.check_regions
   notification_email = var.notification_email == "" ? null : var.notification_email

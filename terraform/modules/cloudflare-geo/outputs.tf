@@ -13,9 +13,9 @@ output "pool_ids" {
   value       = { for region, pool in cloudflare_load_balancer_pool.this : region => pool.id }
 }
 
-output "monitor_id" {
-  description = "ID of the readiness monitor."
-  value       = try(cloudflare_load_balancer_monitor.this.id, null)
+output "monitor_ids" {
+  description = "Map of monitor kind (\"node\": /readyz, \"region\": /region/readyz) to its ID."
+  value       = { for kind, monitor in cloudflare_load_balancer_monitor.this : kind => monitor.id }
 }
 
 output "steering_policy" {

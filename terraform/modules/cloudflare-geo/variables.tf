@@ -27,6 +27,7 @@ variable "regions" {
     endpoint  = string
     origins   = optional(list(string), [])
     min_ready = optional(number, 1)
+    behind_lb = optional(bool, false)
   }))
   description = "Regions in failover priority order; see the geo-steering-map module."
 }
@@ -47,6 +48,12 @@ variable "monitor_path" {
   type        = string
   description = "Readiness path of the agent."
   default     = "/readyz"
+}
+
+variable "region_monitor_path" {
+  type        = string
+  description = "Region-aggregate readiness path of the agents, asked through a regional load balancer (pools of regions with behind_lb and no listed origins)."
+  default     = "/region/readyz"
 }
 
 variable "monitor_port" {

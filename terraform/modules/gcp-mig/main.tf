@@ -25,6 +25,30 @@ module "user_data" {
   data_disks                 = "/dev/disk/by-id/google-local-nvme-ssd-*"
   snapshot_store             = var.snapshot_store
   metrics_on_private_address = length(var.monitoring_cidrs) > 0
+  # The managed group's instance group has the manager's name, so the source is known
+  # before the group exists (the backend service itself depends on the group).
+  region_health_source = var.region_health_backend_service == "" ? "" : "gcp:${var.project}/${var.region_health_backend_service}/${var.region}/${var.name}-nodes"
+  region_min_ready     = var.min_ready_nodes
+}
+
+# /region/readyz: the agents read the backend service's health of this group
+# (backendServices.getHealth needs compute.backendServices.get, and nothing else).
+resource "google_project_iam_custom_role" "region_health" {
+  count = var.region_health_backend_service == "" ? 0 : 1
+
+  project     = var.project
+  role_id     = "${substr(replace(var.name, "-", "_"), 0, 44)}_region_health"
+  title       = "Region health ${var.name}"
+  description = "Read the load balancer's health of the region's nodes, nothing else"
+  permissions = ["compute.backendServices.get"]
+}
+
+resource "google_project_iam_member" "region_health" {
+  count = var.region_health_backend_service == "" ? 0 : 1
+
+  project = var.project
+  role    = google_project_iam_custom_role.region_health[0].id
+  member  = "serviceAccount:${google_service_account.this.email}"
 }
 
 resource "google_service_account" "this" {

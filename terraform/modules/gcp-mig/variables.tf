@@ -177,3 +177,15 @@ variable "exporter_ports" {
     error_message = "exporter_ports must be unprivileged ports (1024-65535)."
   }
 }
+
+variable "region_health_backend_service" {
+  type        = string
+  description = "Name of the global backend service whose health of this group the agents count for /region/readyz (the nodes' service account gets a custom role with compute.backendServices.get); empty: no region endpoint and no such role."
+  default     = ""
+}
+
+variable "min_ready_nodes" {
+  type        = number
+  description = "/region/readyz answers OK while at least this many instances are healthy."
+  default     = 1
+}

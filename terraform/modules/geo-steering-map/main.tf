@@ -57,6 +57,9 @@ locals {
       continent       = r.continent
       check_regions   = local.check_regions[r.continent]
       minimum_origins = length(r.origins) > 0 ? r.min_ready : 1
+      # Listed origins are nodes: each answers for itself. A load balancer's agents answer
+      # for the region.
+      monitor = length(r.origins) == 0 && r.behind_lb ? "region" : "node"
       origins = length(r.origins) > 0 ? [
         for index, address in r.origins : { name = "${r.name}-${index}", address = address, host = r.endpoint }
         ] : [

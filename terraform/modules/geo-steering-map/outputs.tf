@@ -1,5 +1,5 @@
 output "pools" {
-  description = "Map of region name to its pool: name, description, continent, check_regions, minimum_origins and origins ({name, address})."
+  description = "Map of region name to its pool: name, description, continent, check_regions, minimum_origins, monitor (\"node\": each origin's /readyz; \"region\": the region aggregate /region/readyz) and origins ({name, address, host})."
   value       = local.pools
 }
 
@@ -21,4 +21,9 @@ output "fallback_pool" {
 output "steering_policy" {
   description = "Cloudflare steering policy: geo, dynamic_latency or off."
   value       = local.steering_policy
+}
+
+output "monitors" {
+  description = "The monitor kinds the pools use (\"node\", \"region\"), each once."
+  value       = sort(distinct([for pool in values(local.pools) : pool.monitor]))
 }

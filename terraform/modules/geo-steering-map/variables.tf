@@ -11,14 +11,17 @@ variable "regions" {
     endpoint  = string
     origins   = optional(list(string), [])
     min_ready = optional(number, 1)
+    behind_lb = optional(bool, false)
   }))
   description = <<-EOT
     One entry per region, in failover priority order. continent is a two-letter continent
     code (NA, SA, EU, ME, AF, AS, OC; case-insensitive) or its name (north-america, europe, asia,
     ...). endpoint is the region's public hostname. origins optionally lists the region's node
     addresses: then the region's pool is healthy while at least min_ready of them are ready;
-    without origins the pool has one origin, the endpoint (whose load balancer does the
-    per-node aggregation).
+    without origins the pool has one origin, the endpoint. behind_lb: that endpoint is the
+    region's load balancer, whose agents answer for the whole region (monitor "region":
+    /region/readyz, healthy while at least min_ready_nodes of the region's nodes are ready);
+    otherwise the monitor asks the origin's own readiness (monitor "node": /readyz).
   EOT
 
   validation {

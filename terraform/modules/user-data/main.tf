@@ -15,6 +15,14 @@ locals {
   }[var.network]
 
   sync_enabled = var.snapshot_store != ""
+
+  # /region/readyz: the compose agent reads these from the .env (baked mode), the systemd
+  # agent gets them as flags (container mode).
+  region_env = var.region_health_source == "" ? {} : {
+    ICON_REGION_SOURCE    = var.region_health_source
+    ICON_REGION_MIN_READY = tostring(var.region_min_ready)
+  }
+  region_flags = var.region_health_source == "" ? "" : " --region-source ${var.region_health_source} --region-min-ready ${var.region_min_ready}"
   tls_enabled  = var.tls_domain != null
 
   env = {
@@ -55,7 +63,8 @@ locals {
     tls_email       = var.tls_email == null ? "" : var.tls_email
     references      = local.references
     iconctl_version = var.iconctl_version
-    compose_env     = merge({ ICON_DATA_DIR = var.data_dir }, var.compose_env)
+    compose_env     = merge({ ICON_DATA_DIR = var.data_dir }, var.compose_env, local.region_env)
+    region_flags    = local.region_flags
     compose_dir     = var.compose_dir
     drain           = var.drain_on_termination
     drain_seconds   = var.drain_seconds

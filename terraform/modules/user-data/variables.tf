@@ -182,3 +182,25 @@ variable "metrics_on_private_address" {
   description = "Baked images: at first boot, move node_exporter (9100) and the log shipper's metrics (9598) from 127.0.0.1 to the instance's private address so the regional Prometheus can scrape them. Only an RFC 1918 address is used; otherwise they stay on loopback."
   default     = false
 }
+
+variable "region_health_source" {
+  type        = string
+  description = "Where the agent counts the region's ready nodes for /region/readyz: \"aws:<target group ARN>\" or \"gcp:<project>/<backend service>/<region>/<instance group>\" (the load balancer's own target health); \"\" leaves /region/readyz unconfigured."
+  default     = ""
+
+  validation {
+    condition     = var.region_health_source == "" || can(regex("^(aws:arn:[a-z-]+:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/.+|gcp:[^/]+/[^/]+/[^/]+/[^/]+)$", var.region_health_source))
+    error_message = "region_health_source must be \"\", aws:<target group ARN> or gcp:<project>/<backend service>/<region>/<instance group>."
+  }
+}
+
+variable "region_min_ready" {
+  type        = number
+  description = "/region/readyz answers OK while at least this many of the region's nodes are ready (the spec's geo.min_ready_nodes)."
+  default     = 1
+
+  validation {
+    condition     = var.region_min_ready >= 1 && floor(var.region_min_ready) == var.region_min_ready
+    error_message = "region_min_ready must be a whole number of at least 1."
+  }
+}

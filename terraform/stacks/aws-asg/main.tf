@@ -123,6 +123,11 @@ module "nodes" {
   ssh_cidrs                = var.ssh_cidrs
   monitoring_cidrs         = var.monitoring_cidrs
   tags                     = module.naming.tags
+
+  # Behind the global load balancer, its monitor asks /region/readyz through the agent
+  # listener: the agents count the healthy targets of the RPC target group.
+  region_health_target_group_arn = length(module.health_checkers.cidrs) > 0 ? module.lb.target_group_arns[0] : ""
+  min_ready_nodes                = var.min_ready_nodes
 }
 
 check "min_ready_nodes_fit" {

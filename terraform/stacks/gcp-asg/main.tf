@@ -92,6 +92,12 @@ module "nodes" {
   ssh_cidrs          = var.ssh_cidrs
   monitoring_cidrs   = var.monitoring_cidrs
   labels             = module.naming.labels
+
+  # Behind the global load balancer, its monitor asks /region/readyz through the agent
+  # listener: the agents count the instances the RPC backend service (gcp-lb: <name>-rpc)
+  # considers healthy. Named, not referenced: the backend service depends on this group.
+  region_health_backend_service = length(module.health_checkers.cidrs) > 0 ? "${module.naming.gcp_prefix}-rpc" : ""
+  min_ready_nodes               = var.min_ready_nodes
 }
 
 module "snapshots" {

@@ -4,15 +4,16 @@
 module "geo" {
   source = "../../modules/cloudflare-geo"
 
-  name               = var.name
-  hostname           = var.domain
-  zone               = var.zone
-  account_id         = var.account_id
-  steering           = var.steering
-  monitor_path       = var.monitor_path
-  monitor_port       = var.monitor_port
-  expected_body      = var.expected_body
-  notification_email = var.notification_email
+  name                = var.name
+  hostname            = var.domain
+  zone                = var.zone
+  account_id          = var.account_id
+  steering            = var.steering
+  monitor_path        = var.monitor_path
+  region_monitor_path = var.region_monitor_path
+  monitor_port        = var.monitor_port
+  expected_body       = var.expected_body
+  notification_email  = var.notification_email
   regions = [
     for region in var.regions : merge(region, {
       min_ready = length(region.origins) > 0 ? min(var.min_ready_nodes, length(region.origins)) : 1

@@ -27,7 +27,7 @@ variable "steering" {
 
 variable "min_ready_nodes" {
   type        = number
-  description = "A region's pool is healthy while at least this many of its listed origins are ready (spec: geo.min_ready_nodes)."
+  description = "A region's pool is healthy while at least this many of its listed origins are ready (spec: geo.min_ready_nodes); for a region behind a load balancer its agents apply the same number."
   default     = 1
 }
 
@@ -38,14 +38,21 @@ variable "regions" {
     continent = string
     endpoint  = string
     origins   = optional(list(string), [])
+    behind_lb = optional(bool, false)
   }))
-  description = "The regions in failover priority order: name, cloud, continent code (NA, SA, EU, ME, AF, AS, OC), endpoint hostname, and optionally the addresses of the region's nodes."
+  description = "The regions in failover priority order: name, cloud, continent code (NA, SA, EU, ME, AF, AS, OC), endpoint hostname, optionally the addresses of the region's nodes, and behind_lb when the endpoint is the region's load balancer (its pool then asks /region/readyz)."
 }
 
 variable "monitor_path" {
   type        = string
   description = "Readiness path of the agent."
   default     = "/readyz"
+}
+
+variable "region_monitor_path" {
+  type        = string
+  description = "Region-aggregate readiness path of the agents, asked through a regional load balancer."
+  default     = "/region/readyz"
 }
 
 variable "monitor_port" {

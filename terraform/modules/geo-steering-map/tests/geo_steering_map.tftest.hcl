@@ -157,3 +157,37 @@ run "rejects_an_unknown_steering" {
 
   expect_failures = [var.steering]
 }
+
+run "a_load_balanced_region_is_monitored_as_a_whole" {
+  command = plan
+
+  variables {
+    regions = [
+      { name = "us-east-1", cloud = "aws", continent = "NA", endpoint = "us-east-1.api.example.org", behind_lb = true },
+      { name = "eu-west-1", cloud = "aws", continent = "EU", endpoint = "eu-west-1.api.example.org" },
+      { name = "us-east-2", cloud = "aws", continent = "NA", endpoint = "us-east-2.api.example.org", origins = ["203.0.113.10", "203.0.113.11"], min_ready = 2, behind_lb = true },
+    ]
+  }
+
+  assert {
+    condition     = output.pools["us-east-1"].monitor == "region" && output.pools["us-east-1"].minimum_origins == 1
+    error_message = "a pool whose only origin is the regional load balancer asks the region aggregate"
+  }
+  assert {
+    condition     = output.pools["eu-west-1"].monitor == "node" && output.pools["us-east-2"].monitor == "node"
+    error_message = "a single node, and listed node origins, answer for themselves"
+  }
+  assert {
+    condition     = join(",", output.monitors) == "node,region"
+    error_message = "one monitor per kind in use"
+  }
+}
+
+run "without_load_balanced_regions_one_monitor" {
+  command = plan
+
+  assert {
+    condition     = join(",", output.monitors) == "node" && alltrue([for pool in values(output.pools) : pool.monitor == "node"])
+    error_message = "regions not behind a load balancer keep the node monitor"
+  }
+}

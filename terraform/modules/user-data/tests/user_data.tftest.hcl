@@ -223,3 +223,66 @@ run "without_monitoring_metrics_stay_on_loopback" {
     error_message = "without monitoring the exporters keep their loopback default"
   }
 }
+
+run "baked_node_counts_its_region_through_the_load_balancer" {
+  command = plan
+
+  variables {
+    compose_env          = { COMPOSE_FILE = "compose.yaml:compose.asg.yaml" }
+    region_health_source = "aws:arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/icon-rpc/0123456789abcdef"
+    region_min_ready     = 2
+  }
+
+  assert {
+    condition     = strcontains(output.cloud_config, "      ICON_REGION_SOURCE=aws:arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/icon-rpc/0123456789abcdef\n") && strcontains(output.cloud_config, "      ICON_REGION_MIN_READY=2\n")
+    error_message = "the compose agent gets the region source and min_ready from the .env"
+  }
+}
+
+run "container_node_passes_the_region_source_as_flags" {
+  command = plan
+
+  variables {
+    image_mode           = "container"
+    region_health_source = "gcp:my-project/icon-rpc/asia-northeast1/icon-nodes"
+    region_min_ready     = 3
+  }
+
+  assert {
+    condition     = strcontains(output.cloud_config, " --region-source gcp:my-project/icon-rpc/asia-northeast1/icon-nodes --region-min-ready 3\n")
+    error_message = "the systemd agent gets --region-source and --region-min-ready"
+  }
+}
+
+run "no_region_source_no_region_settings" {
+  command = plan
+
+  variables {
+    compose_env = { COMPOSE_FILE = "compose.yaml" }
+  }
+
+  assert {
+    condition     = !strcontains(output.cloud_config, "ICON_REGION_SOURCE") && !strcontains(output.cloud_config, "--region-source")
+    error_message = "without a source the agent's /region/readyz stays unconfigured"
+  }
+}
+
+run "rejects_a_region_source_that_is_not_a_target_group" {
+  command = plan
+
+  variables {
+    region_health_source = "aws:arn:aws:s3:::bucket"
+  }
+
+  expect_failures = [var.region_health_source]
+}
+
+run "rejects_min_ready_below_one" {
+  command = plan
+
+  variables {
+    region_min_ready = 0
+  }
+
+  expect_failures = [var.region_min_ready]
+}
