@@ -100,9 +100,20 @@ def pin(pid: int, cpu: int | None) -> None:
 
 def start_sim(cpu: int | None) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "iconctl", "sim", "--listen", "127.0.0.1:0", "--json",
-         "--block-interval", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "iconctl",
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--json",
+            "--block-interval",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     pin(proc.pid, cpu)
@@ -111,23 +122,52 @@ def start_sim(cpu: int | None) -> tuple[subprocess.Popen, str]:
     return proc, info["url"].split("/")[2]
 
 
-def wrk(port: int, script: Path, args: argparse.Namespace, duration: int,
-        delay_ms: int = 0, lockstep: bool = False) -> dict:
+def wrk(
+    port: int,
+    script: Path,
+    args: argparse.Namespace,
+    duration: int,
+    delay_ms: int = 0,
+    lockstep: bool = False,
+) -> dict:
     cpu = LOAD_CPU if args.pin else None
     out = subprocess.run(
-        ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration}s",
-         "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, check=True,
-        env={**os.environ, "EDGE_BENCH_DELAY_MS": str(delay_ms),
-             "EDGE_BENCH_LOCKSTEP": "1" if lockstep else "0"},
+        [
+            "wrk",
+            "-t",
+            str(args.threads),
+            "-c",
+            str(args.connections),
+            "-d",
+            f"{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **os.environ,
+            "EDGE_BENCH_DELAY_MS": str(delay_ms),
+            "EDGE_BENCH_LOCKSTEP": "1" if lockstep else "0",
+        },
         preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None,
     ).stdout
     match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
     if not match:
         raise RuntimeError(out)
     requests, duration_us, p50, p90, p99, errors = map(int, match.groups())
-    return {"rps": requests / (duration_us / 1e6), "p50_ms": p50 / 1000, "p90_ms": p90 / 1000,
-            "p99_ms": p99 / 1000, "errors": errors, "requests": requests}
+    return {
+        "rps": requests / (duration_us / 1e6),
+        "p50_ms": p50 / 1000,
+        "p90_ms": p90 / 1000,
+        "p99_ms": p99 / 1000,
+        "errors": errors,
+        "requests": requests,
+    }
 
 
 def template_value(text: str) -> object:
@@ -143,16 +183,28 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--delay-ms", type=int, default=100,
-                        help="pause per connection between requests in the paced mode")
+    parser.add_argument(
+        "--delay-ms",
+        type=int,
+        default=100,
+        help="pause per connection between requests in the paced mode",
+    )
     parser.add_argument("--workers", default="1", help="nginx worker_processes")
-    parser.add_argument("--pin", action=argparse.BooleanOptionalAction,
-                        default=(os.cpu_count() or 1) >= 2,
-                        help="wrk on CPU 0, the simulator and nginx on CPU 1")
+    parser.add_argument(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=(os.cpu_count() or 1) >= 2,
+        help="wrk on CPU 0, the simulator and nginx on CPU 1",
+    )
     parser.add_argument("--modes", default="paced,lockstep,saturated")
     parser.add_argument("--targets", default="direct,edge,checked")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a template variable for the edge targets (repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a template variable for the edge targets (repeatable)",
+    )
     args = parser.parse_args()
     for tool in ("nginx", "wrk"):
         if shutil.which(tool) is None:
@@ -176,8 +228,12 @@ def main() -> None:
     script.write_text(WRK_SCRIPT)
     sim, upstream = start_sim(server_cpu)
     sim_port = int(upstream.rsplit(":", 1)[1])
-    common = {"icon_edge_rate_per_second": 1_000_000, "icon_edge_rate_burst": 1_000_000,
-              "icon_edge_worker_processes": template_value(args.workers), **extra}
+    common = {
+        "icon_edge_rate_per_second": 1_000_000,
+        "icon_edge_rate_burst": 1_000_000,
+        "icon_edge_worker_processes": template_value(args.workers),
+        **extra,
+    }
     edges: dict[str, Edge] = {}
     targets: list[tuple[str, int]] = []
     try:
@@ -202,9 +258,12 @@ def main() -> None:
                 for name, port in order:
                     r = wrk(port, script, args, args.duration, delay_ms, mode == "lockstep")
                     results.setdefault((mode, name), []).append(r)
-                    print(f"round {round_ + 1} {mode:9s} {name:7s} {r['rps']:8.0f} req/s"
-                          f"  p50 {r['p50_ms']:.3f} ms  p90 {r['p90_ms']:.3f} ms"
-                          f"  p99 {r['p99_ms']:.3f} ms  errors {r['errors']}", flush=True)
+                    print(
+                        f"round {round_ + 1} {mode:9s} {name:7s} {r['rps']:8.0f} req/s"
+                        f"  p50 {r['p50_ms']:.3f} ms  p90 {r['p90_ms']:.3f} ms"
+                        f"  p99 {r['p99_ms']:.3f} ms  errors {r['errors']}",
+                        flush=True,
+                    )
                     time.sleep(1)
     finally:
         for edge in edges.values():
@@ -215,12 +274,15 @@ def main() -> None:
     def median(mode: str, name: str, key: str) -> float:
         return statistics.median(r[key] for r in results[(mode, name)])
 
-    placement = (f"wrk on CPU {LOAD_CPU}, sim and nginx on CPU {SERVER_CPU}" if args.pin
-                 else "unpinned")
-    print(f"\nconnections {args.connections}, {args.duration}s x {args.rounds} rounds each, "
-          f"wrk threads {args.threads}, nginx workers {args.workers}, {placement}, "
-          f"paced = {args.delay_ms} ms between requests per connection"
-          + (f", edge options {extra}" if extra else ""))
+    placement = (
+        f"wrk on CPU {LOAD_CPU}, sim and nginx on CPU {SERVER_CPU}" if args.pin else "unpinned"
+    )
+    print(
+        f"\nconnections {args.connections}, {args.duration}s x {args.rounds} rounds each, "
+        f"wrk threads {args.threads}, nginx workers {args.workers}, {placement}, "
+        f"paced = {args.delay_ms} ms between requests per connection"
+        + (f", edge options {extra}" if extra else "")
+    )
     for mode in modes:
         for key in ("p50_ms", "p90_ms", "p99_ms", "rps"):
             line = f"{mode:9s} median {key:7s}"
@@ -232,8 +294,10 @@ def main() -> None:
                         diff = median(mode, name, key) - median(mode, "direct", key)
                         line += f"  {name} - direct {diff:+8.3f}"
             print(line)
-    print(f"load average {load_before} before, {loadavg()} after; {os.cpu_count()} CPUs, "
-          f"{platform.platform()}, Python {platform.python_version()}")
+    print(
+        f"load average {load_before} before, {loadavg()} after; {os.cpu_count()} CPUs, "
+        f"{platform.platform()}, Python {platform.python_version()}"
+    )
     shutil.rmtree(workdir, ignore_errors=True)
 
 

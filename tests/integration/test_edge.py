@@ -17,9 +17,17 @@ from tests.integration.edge_process import Edge
 
 pytestmark = pytest.mark.timeout(120)
 
-LAST_BLOCK = {"height": 512, "time_stamp": 1559204699330360, "block_hash": "8e25",
-              "prev_block_hash": "0fdf", "merkle_tree_root_hash": "5c8d", "peer_id": "hx4208",
-              "signature": "", "version": "2.0", "confirmed_transaction_list": []}
+LAST_BLOCK = {
+    "height": 512,
+    "time_stamp": 1559204699330360,
+    "block_hash": "8e25",
+    "prev_block_hash": "0fdf",
+    "merkle_tree_root_hash": "5c8d",
+    "peer_id": "hx4208",
+    "signature": "",
+    "version": "2.0",
+    "confirmed_transaction_list": [],
+}
 
 
 class Upstream(ThreadingHTTPServer):
@@ -69,8 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             req = json.loads(raw)
         except ValueError:
-            self._send(400, {"jsonrpc": "2.0", "error": {"code": -32700, "message": "ParseError"},
-                             "id": None})
+            self._send(
+                400,
+                {"jsonrpc": "2.0", "error": {"code": -32700, "message": "ParseError"}, "id": None},
+            )
             return
         calls = req if isinstance(req, list) else [req]
         answers = [{"jsonrpc": "2.0", "result": LAST_BLOCK, "id": c.get("id")} for c in calls]
@@ -89,8 +99,12 @@ def upstream():
 
 def _edge(tmp_path_factory, upstream, **overrides):
     need_tool("nginx")
-    edge = Edge(tmp_path_factory.mktemp("edge"), port=free_port(),
-                upstream=f"127.0.0.1:{upstream.server_address[1]}", **overrides)
+    edge = Edge(
+        tmp_path_factory.mktemp("edge"),
+        port=free_port(),
+        upstream=f"127.0.0.1:{upstream.server_address[1]}",
+        **overrides,
+    )
     edge.start()
     return edge
 
@@ -98,8 +112,14 @@ def _edge(tmp_path_factory, upstream, **overrides):
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory, upstream):
     """An edge that checks batches itself (njs reads the body before proxying)."""
-    e = _edge(tmp_path_factory, upstream, icon_edge_rate_per_second=10000,
-              icon_edge_rate_burst=10000, icon_edge_max_batch=3, icon_edge_max_body_size="4k")
+    e = _edge(
+        tmp_path_factory,
+        upstream,
+        icon_edge_rate_per_second=10000,
+        icon_edge_rate_burst=10000,
+        icon_edge_max_batch=3,
+        icon_edge_max_body_size="4k",
+    )
     yield e
     e.stop()
 
@@ -107,8 +127,13 @@ def edge(tmp_path_factory, upstream):
 @pytest.fixture(scope="module")
 def fast_edge(tmp_path_factory, upstream):
     """The default: no batch check at the edge, JSON-RPC proxied straight to the node."""
-    e = _edge(tmp_path_factory, upstream, icon_edge_rate_per_second=10000,
-              icon_edge_rate_burst=10000, icon_edge_max_body_size="4k")
+    e = _edge(
+        tmp_path_factory,
+        upstream,
+        icon_edge_rate_per_second=10000,
+        icon_edge_rate_burst=10000,
+        icon_edge_max_body_size="4k",
+    )
     yield e
     e.stop()
 
@@ -119,11 +144,11 @@ def any_edge(request):
 
 
 def request(port, method, path, body=None, headers=None, source="127.0.0.1"):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
-                                      source_address=(source, 0))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
     data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
-    conn.request(method, path, body=data,
-                 headers={"Content-Type": "application/json", **(headers or {})})
+    conn.request(
+        method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     resp = conn.getresponse()
     payload = resp.read()
     conn.close()
@@ -152,11 +177,23 @@ def test_jsonrpc_is_passed_to_the_node(any_edge, upstream, path):
     assert upstream.seen[-1][:2] == ("POST", path)
 
 
-@pytest.mark.parametrize("path", [
-    "/admin/chain", "/admin/chain/0x1", "/admin/system", "/metrics", "/api/v3d",
-    "/api/v3d/icon_dex", "/api/v3/../admin/chain", "/api/v3/%2E%2E/admin/chain",
-    "//admin/chain", "/ADMIN/chain", "/api/v3/icon_dex/../../../metrics", "/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/chain",
+        "/admin/chain/0x1",
+        "/admin/system",
+        "/metrics",
+        "/api/v3d",
+        "/api/v3d/icon_dex",
+        "/api/v3/../admin/chain",
+        "/api/v3/%2E%2E/admin/chain",
+        "//admin/chain",
+        "/ADMIN/chain",
+        "/api/v3/icon_dex/../../../metrics",
+        "/",
+    ],
+)
 @pytest.mark.parametrize("verb", ["GET", "POST"])
 def test_admin_metrics_and_debug_api_never_reach_the_node(any_edge, upstream, path, verb):
     before = len(upstream.seen)
@@ -181,12 +218,14 @@ def test_body_size_limit(any_edge, upstream):
 
 
 def test_batch_limit(edge, upstream):
-    status, body = request(edge.port, "POST", "/api/v3",
-                           [rpc("icx_getLastBlock", i) for i in range(3)])
+    status, body = request(
+        edge.port, "POST", "/api/v3", [rpc("icx_getLastBlock", i) for i in range(3)]
+    )
     assert status == 200 and len(json.loads(body)) == 3
     before = len(upstream.seen)
-    status, body = request(edge.port, "POST", "/api/v3",
-                           [rpc("icx_getLastBlock", i) for i in range(4)])
+    status, body = request(
+        edge.port, "POST", "/api/v3", [rpc("icx_getLastBlock", i) for i in range(4)]
+    )
     assert status == 413
     assert "limit of 3" in json.loads(body)["error"]["message"]
     assert len(upstream.seen) == before
@@ -201,9 +240,13 @@ def test_invalid_json_is_answered_by_the_node(any_edge, upstream):
 def test_websocket_routes_upgrade(any_edge, upstream):
     for route in ("/api/v3/icon_dex/block", "/api/v3/icon_dex/event"):
         with socket.create_connection(("127.0.0.1", any_edge.port), timeout=5) as sock:
-            sock.sendall((f"GET {route} HTTP/1.1\r\nHost: edge\r\nUpgrade: websocket\r\n"
-                          "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode())
+            sock.sendall(
+                (
+                    f"GET {route} HTTP/1.1\r\nHost: edge\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+                ).encode()
+            )
             head = sock.recv(4096).decode()
         assert head.startswith("HTTP/1.1 101"), head
         method, path, headers = upstream.seen[-1]
@@ -224,17 +267,28 @@ def test_upstream_connections_are_kept_alive(any_edge, upstream):
 def test_json_access_log(any_edge):
     edge = any_edge
     request(edge.port, "POST", "/api/v3", rpc("icx_getBalance"), source="127.0.0.5")
-    request(edge.port, "POST", "/api/v3/icon_dex",
-            [rpc("icx_getLastBlock", 1), rpc("icx_call", 2)], source="127.0.0.5")
+    request(
+        edge.port,
+        "POST",
+        "/api/v3/icon_dex",
+        [rpc("icx_getLastBlock", 1), rpc("icx_call", 2)],
+        source="127.0.0.5",
+    )
     request(edge.port, "GET", "/admin/chain", source="127.0.0.5")
     request(edge.port, "POST", "/api/v3", b"{not json", source="127.0.0.5")
     request(edge.port, "GET", "/api/v3", source="127.0.0.5")
-    request(edge.port, "POST", "/api/v3", {**rpc("icx_call"), "params": "x" * 8192},
-            source="127.0.0.5")
+    request(
+        edge.port, "POST", "/api/v3", {**rpc("icx_call"), "params": "x" * 8192}, source="127.0.0.5"
+    )
     lines = [entry for entry in log_lines(edge) if entry["client"] == "127.0.0.5"]
     assert [(e["method"], e["status"]) for e in lines] == [
-        ("icx_getBalance", 200), ("batch", 200), ("", 404), ("invalid", 400), ("", 200),
-        ("", 413)]
+        ("icx_getBalance", 200),
+        ("batch", 200),
+        ("", 404),
+        ("invalid", 400),
+        ("", 200),
+        ("", 413),
+    ]
     single, batch, blocked = lines[:3]
     assert batch["methods"] == "icx_getLastBlock,icx_call" and batch["batch"] == 2
     assert single["methods"] == "icx_getBalance" and single["batch"] == 0
@@ -282,23 +336,26 @@ def test_an_edge_batch_limit_puts_the_check_in_front(edge):
 
 @pytest.fixture(scope="module")
 def strict_edge(tmp_path_factory, upstream):
-    e = _edge(tmp_path_factory, upstream, icon_edge_rate_per_second=2,
-              icon_edge_rate_burst=3)
+    e = _edge(tmp_path_factory, upstream, icon_edge_rate_per_second=2, icon_edge_rate_burst=3)
     yield e
     e.stop()
 
 
 def test_rate_limit_per_client(strict_edge):
-    statuses = [request(strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"),
-                        source="127.0.0.2")[0] for _ in range(10)]
+    statuses = [
+        request(strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"), source="127.0.0.2")[0]
+        for _ in range(10)
+    ]
     assert statuses[:4] == [200] * 4  # the rate's first token plus the burst
     assert statuses.count(429) >= 5
-    status, body = request(strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"),
-                           source="127.0.0.2")
+    status, body = request(
+        strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"), source="127.0.0.2"
+    )
     assert status == 429 and json.loads(body)["error"]["message"] == "rate limit exceeded"
     # another client is not affected
-    status, _ = request(strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"),
-                        source="127.0.0.3")
+    status, _ = request(
+        strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"), source="127.0.0.3"
+    )
     assert status == 200
     refused = [e for e in log_lines(strict_edge) if e["client"] == "127.0.0.2"][-1]
     assert (refused["status"], refused["method"], refused["upstream_time"]) == (429, "", "")
@@ -318,6 +375,7 @@ def test_generated_compose_configs_are_up_to_date(name, values):
 
 # --- in front of the node simulator (`iconctl sim`), as on a real node ----------------------
 
+
 @pytest.fixture(scope="module")
 def sim():
     from tests.integration.simagent import start_sim
@@ -331,9 +389,14 @@ def sim():
 def sim_edge(tmp_path_factory, sim):
     need_tool("nginx")
     host_port = sim.info["url"].split("/")[2]
-    e = Edge(tmp_path_factory.mktemp("sim-edge"), port=free_port(), upstream=host_port,
-             icon_edge_rate_per_second=10000, icon_edge_rate_burst=10000,
-             icon_edge_max_batch=5)
+    e = Edge(
+        tmp_path_factory.mktemp("sim-edge"),
+        port=free_port(),
+        upstream=host_port,
+        icon_edge_rate_per_second=10000,
+        icon_edge_rate_burst=10000,
+        icon_edge_max_batch=5,
+    )
     e.start()
     yield e
     e.stop()
@@ -345,8 +408,9 @@ def test_sim_jsonrpc_through_the_edge(sim, sim_edge):
         assert status == 200
         result = json.loads(body)["result"]
         assert result["height"] >= 1000 and len(result["block_hash"]) == 64
-    status, body = request(sim_edge.port, "POST", "/api/v3",
-                           [rpc("icx_getLastBlock", 1), rpc("icx_getTotalSupply", 2)])
+    status, body = request(
+        sim_edge.port, "POST", "/api/v3", [rpc("icx_getLastBlock", 1), rpc("icx_getTotalSupply", 2)]
+    )
     assert status == 200 and [r["id"] for r in json.loads(body)] == [1, 2]
     # the node's own JSON-RPC errors pass through unchanged
     status, body = request(sim_edge.port, "POST", "/api/v3", rpc("icx_noSuchMethod"))
@@ -362,8 +426,9 @@ def test_sim_admin_and_metrics_blocked_only_at_the_edge(sim, sim_edge):
 
 
 def test_sim_batch_limit_at_the_edge(sim_edge):
-    status, body = request(sim_edge.port, "POST", "/api/v3",
-                           [rpc("icx_getLastBlock", i) for i in range(6)])
+    status, body = request(
+        sim_edge.port, "POST", "/api/v3", [rpc("icx_getLastBlock", i) for i in range(6)]
+    )
     assert status == 413 and "limit of 5" in json.loads(body)["error"]["message"]
 
 
@@ -371,8 +436,13 @@ def test_sim_batch_limit_at_the_edge(sim_edge):
 def sim_fast_edge(tmp_path_factory, sim):
     need_tool("nginx")
     host_port = sim.info["url"].split("/")[2]
-    e = Edge(tmp_path_factory.mktemp("sim-fast-edge"), port=free_port(), upstream=host_port,
-             icon_edge_rate_per_second=10000, icon_edge_rate_burst=10000)
+    e = Edge(
+        tmp_path_factory.mktemp("sim-fast-edge"),
+        port=free_port(),
+        upstream=host_port,
+        icon_edge_rate_per_second=10000,
+        icon_edge_rate_burst=10000,
+    )
     e.start()
     yield e
     e.stop()
@@ -380,11 +450,17 @@ def sim_fast_edge(tmp_path_factory, sim):
 
 def test_sim_batch_limit_of_the_node_behind_the_default_edge(sim_fast_edge):
     """Without an edge limit the node's rpcBatchLimit (10 here) refuses larger batches."""
-    status, body = request(sim_fast_edge.port, "POST", "/api/v3",
-                           [rpc("icx_getLastBlock", i) for i in range(10)])
+    status, body = request(
+        sim_fast_edge.port, "POST", "/api/v3", [rpc("icx_getLastBlock", i) for i in range(10)]
+    )
     assert status == 200 and len(json.loads(body)) == 10
-    status, body = request(sim_fast_edge.port, "POST", "/api/v3",
-                           [rpc("icx_getLastBlock", i) for i in range(11)], source="127.0.0.8")
+    status, body = request(
+        sim_fast_edge.port,
+        "POST",
+        "/api/v3",
+        [rpc("icx_getLastBlock", i) for i in range(11)],
+        source="127.0.0.8",
+    )
     assert status == 503 and json.loads(body)["error"]["code"] == -32600
     entry = [e for e in log_lines(sim_fast_edge) if e["client"] == "127.0.0.8"][-1]
     assert (entry["method"], entry["batch"], entry["status"]) == ("batch", 11, 503)
@@ -398,9 +474,13 @@ def test_sim_websocket_blocks_through_the_edge(sim_edge):
 
     with socket.create_connection(("127.0.0.1", sim_edge.port), timeout=10) as sock:
         key = base64.b64encode(os.urandom(16)).decode()
-        sock.sendall((f"GET /api/v3/icon_dex/block HTTP/1.1\r\nHost: edge\r\n"
-                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                      f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n").encode())
+        sock.sendall(
+            (
+                f"GET /api/v3/icon_dex/block HTTP/1.1\r\nHost: edge\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n"
+            ).encode()
+        )
         head = b""
         while b"\r\n\r\n" not in head:
             head += sock.recv(1)
@@ -429,14 +509,37 @@ def test_tls_flavour_serves_https_and_redirects_http(tmp_path_factory, upstream)
     workdir = tmp_path_factory.mktemp("tls-edge")
     live = workdir / "live" / "icon-edge"
     live.mkdir(parents=True)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-keyout", str(live / "privkey.pem"),
-                    "-out", str(live / "fullchain.pem")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(live / "privkey.pem"),
+            "-out",
+            str(live / "fullchain.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     https_port = free_port()
-    e = Edge(workdir, port=free_port(), upstream=f"127.0.0.1:{upstream.server_address[1]}",
-             icon_edge_tls_email="ops@example.org", icon_edge_domain="localhost",
-             icon_edge_https_port=https_port, icon_edge_cert_dir=str(workdir / "live"),
-             icon_edge_acme_webroot=str(workdir))
+    e = Edge(
+        workdir,
+        port=free_port(),
+        upstream=f"127.0.0.1:{upstream.server_address[1]}",
+        icon_edge_tls_email="ops@example.org",
+        icon_edge_domain="localhost",
+        icon_edge_https_port=https_port,
+        icon_edge_cert_dir=str(workdir / "live"),
+        icon_edge_acme_webroot=str(workdir),
+    )
     e.start()
     try:
         status, _ = request(e.port, "POST", "/api/v3", rpc("icx_getLastBlock"))
@@ -444,8 +547,12 @@ def test_tls_flavour_serves_https_and_redirects_http(tmp_path_factory, upstream)
         context = ssl.create_default_context(cafile=str(live / "fullchain.pem"))
         context.check_hostname = False
         conn = http.client.HTTPSConnection("127.0.0.1", https_port, timeout=10, context=context)
-        conn.request("POST", "/api/v3", body=json.dumps(rpc("icx_getLastBlock")),
-                     headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST",
+            "/api/v3",
+            body=json.dumps(rpc("icx_getLastBlock")),
+            headers={"Content-Type": "application/json"},
+        )
         resp = conn.getresponse()
         assert resp.status == 200
         assert json.loads(resp.read())["result"]["height"] == 512
