@@ -1,20 +1,88 @@
 // JSON-RPC awareness for the ICON edge proxy (njs, nginx's JavaScript module).
 //
-// `check` runs as the content handler of the JSON-RPC locations: it reads the body (nginx has
-// already bounded its size), records the JSON-RPC method(s) for the access log, refuses
-// batches larger than the configured limit, and hands the request to the internal location
-// that proxies it to the node. Bodies that are not valid JSON are passed on untouched: the
-// node answers them with its own JSON-RPC parse error, as clients expect.
+// `method`, `methods` and `batch` back the js_set variables of the access log. nginx evaluates
+// them when it writes the log line, after the answer has gone out, from the body it already
+// holds in memory (it has bounded its size): reading the JSON-RPC method costs the request no
+// latency. The body is parsed once per request and the three values come from that parse.
+//
+// `check` is the content handler of the JSON-RPC locations only when the edge enforces a batch
+// limit of its own (icon_edge_max_batch > 0): it refuses larger batches with 413 and hands
+// everything else to the internal location that proxies it to the node. Bodies that are not
+// valid JSON are passed on untouched: the node answers them with its own JSON-RPC parse
+// error, as clients expect.
 //
 // Written for njs 0.7 (Debian 12) and later: no optional chaining, no async.
 
 var METHOD_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+// The access log lists at most this many methods of a batch (`batch` has the real count).
+var MAX_LOGGED_METHODS = 100;
 
 function methodName(call) {
     if (call === null || typeof call !== 'object' || typeof call.method !== 'string') {
         return 'invalid';
     }
     return METHOD_RE.test(call.method) ? call.method : 'invalid';
+}
+
+function parseBody(r) {
+    var body;
+    try {
+        body = r.requestText;
+    } catch (e) {
+        return undefined;  // no body nginx could hand over (e.g. refused before reading it)
+    }
+    if (body === undefined || body === null || body === '') {
+        return undefined;
+    }
+    try {
+        return {value: JSON.parse(body)};
+    } catch (e) {
+        return {invalid: true};
+    }
+}
+
+// One request's summary, shared by the three js_set calls of its log line (keyed by the
+// request id, in case a VM ever outlives a request).
+var summaryCache = null;
+
+function summary(r) {
+    var id = r.variables.request_id;
+    if (summaryCache !== null && summaryCache.id === id) {
+        return summaryCache;
+    }
+    var s = {id: id, method: '', methods: '', batch: '0'};
+    if (r.method === 'POST') {
+        var parsed = parseBody(r);
+        if (parsed !== undefined && parsed.invalid) {
+            s.method = 'invalid';
+        } else if (parsed !== undefined && Array.isArray(parsed.value)) {
+            var calls = parsed.value;
+            var names = [];
+            for (var i = 0; i < calls.length && i < MAX_LOGGED_METHODS; i++) {
+                names.push(methodName(calls[i]));
+            }
+            s.method = 'batch';
+            s.methods = names.join(',');
+            s.batch = String(calls.length);
+        } else if (parsed !== undefined) {
+            s.method = methodName(parsed.value);
+            s.methods = s.method;
+        }
+    }
+    summaryCache = s;
+    return s;
+}
+
+function method(r) {
+    return summary(r).method;
+}
+
+function methods(r) {
+    return summary(r).methods;
+}
+
+function batch(r) {
+    return summary(r).batch;
 }
 
 function rpcError(r, status, code, message) {
@@ -26,41 +94,17 @@ function rpcError(r, status, code, message) {
 
 function check(r) {
     var target = r.variables.icon_jsonrpc_target;
-    if (r.method !== 'POST') {
-        r.internalRedirect(target);
-        return;
-    }
-    var body = r.requestText;
-    var parsed;
-    try {
-        parsed = JSON.parse(body === undefined ? '' : body);
-    } catch (e) {
-        r.variables.jsonrpc_method = 'invalid';
-        r.internalRedirect(target);
-        return;
-    }
-    if (Array.isArray(parsed)) {
+    if (r.method === 'POST') {
+        var parsed = parseBody(r);
         var limit = parseInt(r.variables.icon_jsonrpc_max_batch, 10);
-        r.variables.jsonrpc_batch = String(parsed.length);
-        if (parsed.length > limit) {
-            r.variables.jsonrpc_method = 'batch';
-            rpcError(r, 413, -32600, 'batch of ' + parsed.length + ' calls exceeds the limit of '
-                     + limit);
+        if (parsed !== undefined && Array.isArray(parsed.value) && parsed.value.length > limit) {
+            rpcError(r, 413, -32600, 'batch of ' + parsed.value.length
+                     + ' calls exceeds the limit of ' + limit);
             return;
         }
-        var names = [];
-        for (var i = 0; i < parsed.length; i++) {
-            names.push(methodName(parsed[i]));
-        }
-        r.variables.jsonrpc_method = 'batch';
-        r.variables.jsonrpc_methods = names.join(',');
-    } else {
-        var name = methodName(parsed);
-        r.variables.jsonrpc_method = name;
-        r.variables.jsonrpc_methods = name;
-        r.variables.jsonrpc_batch = '0';
     }
     r.internalRedirect(target);
 }
 
-export default {check: check, methodName: methodName};
+export default {check: check, method: method, methods: methods, batch: batch,
+                methodName: methodName};

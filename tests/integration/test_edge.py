@@ -17,9 +17,17 @@ from tests.integration.edge_process import Edge
 
 pytestmark = pytest.mark.timeout(120)
 
-LAST_BLOCK = {"height": 512, "time_stamp": 1559204699330360, "block_hash": "8e25",
-              "prev_block_hash": "0fdf", "merkle_tree_root_hash": "5c8d", "peer_id": "hx4208",
-              "signature": "", "version": "2.0", "confirmed_transaction_list": []}
+LAST_BLOCK = {
+    "height": 512,
+    "time_stamp": 1559204699330360,
+    "block_hash": "8e25",
+    "prev_block_hash": "0fdf",
+    "merkle_tree_root_hash": "5c8d",
+    "peer_id": "hx4208",
+    "signature": "",
+    "version": "2.0",
+    "confirmed_transaction_list": [],
+}
 
 
 class Upstream(ThreadingHTTPServer):
@@ -69,8 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             req = json.loads(raw)
         except ValueError:
-            self._send(400, {"jsonrpc": "2.0", "error": {"code": -32700, "message": "ParseError"},
-                             "id": None})
+            self._send(
+                400,
+                {"jsonrpc": "2.0", "error": {"code": -32700, "message": "ParseError"}, "id": None},
+            )
             return
         calls = req if isinstance(req, list) else [req]
         answers = [{"jsonrpc": "2.0", "result": LAST_BLOCK, "id": c.get("id")} for c in calls]
@@ -89,26 +99,56 @@ def upstream():
 
 def _edge(tmp_path_factory, upstream, **overrides):
     need_tool("nginx")
-    edge = Edge(tmp_path_factory.mktemp("edge"), port=free_port(),
-                upstream=f"127.0.0.1:{upstream.server_address[1]}", **overrides)
+    edge = Edge(
+        tmp_path_factory.mktemp("edge"),
+        port=free_port(),
+        upstream=f"127.0.0.1:{upstream.server_address[1]}",
+        **overrides,
+    )
     edge.start()
     return edge
 
 
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory, upstream):
-    e = _edge(tmp_path_factory, upstream, icon_edge_rate_per_second=10000,
-              icon_edge_rate_burst=10000, icon_edge_max_batch=3, icon_edge_max_body_size="4k")
+    """An edge that checks batches itself (njs reads the body before proxying)."""
+    e = _edge(
+        tmp_path_factory,
+        upstream,
+        icon_edge_rate_per_second=10000,
+        icon_edge_rate_burst=10000,
+        icon_edge_max_batch=3,
+        icon_edge_max_body_size="4k",
+    )
     yield e
     e.stop()
 
 
+@pytest.fixture(scope="module")
+def fast_edge(tmp_path_factory, upstream):
+    """The default: no batch check at the edge, JSON-RPC proxied straight to the node."""
+    e = _edge(
+        tmp_path_factory,
+        upstream,
+        icon_edge_rate_per_second=10000,
+        icon_edge_rate_burst=10000,
+        icon_edge_max_body_size="4k",
+    )
+    yield e
+    e.stop()
+
+
+@pytest.fixture(params=["edge", "fast_edge"])
+def any_edge(request):
+    return request.getfixturevalue(request.param)
+
+
 def request(port, method, path, body=None, headers=None, source="127.0.0.1"):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
-                                      source_address=(source, 0))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
     data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
-    conn.request(method, path, body=data,
-                 headers={"Content-Type": "application/json", **(headers or {})})
+    conn.request(
+        method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     resp = conn.getresponse()
     payload = resp.read()
     conn.close()
@@ -124,71 +164,89 @@ def log_lines(edge) -> list[dict]:
     return [json.loads(line) for line in edge.access_log.read_text().splitlines()]
 
 
-def test_config_is_valid_for_nginx(edge):
-    result = edge.check()
+def test_config_is_valid_for_nginx(any_edge):
+    result = any_edge.check()
     assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize("path", ["/api/v3", "/api/v3/icon_dex"])
-def test_jsonrpc_is_passed_to_the_node(edge, upstream, path):
-    status, body = request(edge.port, "POST", path, rpc("icx_getLastBlock"))
+def test_jsonrpc_is_passed_to_the_node(any_edge, upstream, path):
+    status, body = request(any_edge.port, "POST", path, rpc("icx_getLastBlock"))
     assert status == 200
     assert json.loads(body)["result"]["height"] == 512
     assert upstream.seen[-1][:2] == ("POST", path)
 
 
-@pytest.mark.parametrize("path", [
-    "/admin/chain", "/admin/chain/0x1", "/admin/system", "/metrics", "/api/v3d",
-    "/api/v3d/icon_dex", "/api/v3/../admin/chain", "/api/v3/%2E%2E/admin/chain",
-    "//admin/chain", "/ADMIN/chain", "/api/v3/icon_dex/../../../metrics", "/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/chain",
+        "/admin/chain/0x1",
+        "/admin/system",
+        "/metrics",
+        "/api/v3d",
+        "/api/v3d/icon_dex",
+        "/api/v3/../admin/chain",
+        "/api/v3/%2E%2E/admin/chain",
+        "//admin/chain",
+        "/ADMIN/chain",
+        "/api/v3/icon_dex/../../../metrics",
+        "/",
+    ],
+)
 @pytest.mark.parametrize("verb", ["GET", "POST"])
-def test_admin_metrics_and_debug_api_never_reach_the_node(edge, upstream, path, verb):
+def test_admin_metrics_and_debug_api_never_reach_the_node(any_edge, upstream, path, verb):
     before = len(upstream.seen)
-    status, _ = request(edge.port, verb, path, rpc("icx_getLastBlock"))
+    status, _ = request(any_edge.port, verb, path, rpc("icx_getLastBlock"))
     assert status in (400, 403, 404), (path, status)
     assert len(upstream.seen) == before, upstream.seen[before:]
 
 
-def test_the_node_sees_the_normalised_path(edge, upstream):
-    status, _ = request(edge.port, "POST", "/api/v3/./icon_dex", rpc("icx_getLastBlock"))
+def test_the_node_sees_the_normalised_path(any_edge, upstream):
+    status, _ = request(any_edge.port, "POST", "/api/v3/./icon_dex", rpc("icx_getLastBlock"))
     assert status == 200
     assert upstream.seen[-1][1] == "/api/v3/icon_dex"
 
 
-def test_body_size_limit(edge, upstream):
+def test_body_size_limit(any_edge, upstream):
     before = len(upstream.seen)
     big = json.dumps({**rpc("icx_call"), "params": {"data": "x" * 8192}}).encode()
-    status, body = request(edge.port, "POST", "/api/v3", big)
+    status, body = request(any_edge.port, "POST", "/api/v3", big)
     assert status == 413
     assert json.loads(body)["error"]["code"] == -32600
     assert len(upstream.seen) == before
 
 
 def test_batch_limit(edge, upstream):
-    status, body = request(edge.port, "POST", "/api/v3",
-                           [rpc("icx_getLastBlock", i) for i in range(3)])
+    status, body = request(
+        edge.port, "POST", "/api/v3", [rpc("icx_getLastBlock", i) for i in range(3)]
+    )
     assert status == 200 and len(json.loads(body)) == 3
     before = len(upstream.seen)
-    status, body = request(edge.port, "POST", "/api/v3",
-                           [rpc("icx_getLastBlock", i) for i in range(4)])
+    status, body = request(
+        edge.port, "POST", "/api/v3", [rpc("icx_getLastBlock", i) for i in range(4)]
+    )
     assert status == 413
     assert "limit of 3" in json.loads(body)["error"]["message"]
     assert len(upstream.seen) == before
 
 
-def test_invalid_json_is_answered_by_the_node(edge, upstream):
-    status, body = request(edge.port, "POST", "/api/v3", b"{not json")
+def test_invalid_json_is_answered_by_the_node(any_edge, upstream):
+    status, body = request(any_edge.port, "POST", "/api/v3", b"{not json")
     assert status == 400
     assert json.loads(body)["error"]["code"] == -32700
 
 
-def test_websocket_routes_upgrade(edge, upstream):
+def test_websocket_routes_upgrade(any_edge, upstream):
     for route in ("/api/v3/icon_dex/block", "/api/v3/icon_dex/event"):
-        with socket.create_connection(("127.0.0.1", edge.port), timeout=5) as sock:
-            sock.sendall((f"GET {route} HTTP/1.1\r\nHost: edge\r\nUpgrade: websocket\r\n"
-                          "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").encode())
+        with socket.create_connection(("127.0.0.1", any_edge.port), timeout=5) as sock:
+            sock.sendall(
+                (
+                    f"GET {route} HTTP/1.1\r\nHost: edge\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+                ).encode()
+            )
             head = sock.recv(4096).decode()
         assert head.startswith("HTTP/1.1 101"), head
         method, path, headers = upstream.seen[-1]
@@ -197,24 +255,41 @@ def test_websocket_routes_upgrade(edge, upstream):
         assert headers.get("Connection", "").lower() == "upgrade"
 
 
-def test_upstream_connections_are_kept_alive(edge, upstream):
+def test_upstream_connections_are_kept_alive(any_edge, upstream):
     upstream.peers.clear()
     for _ in range(50):
-        status, _ = request(edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"))
+        status, _ = request(any_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"))
         assert status == 200
     # one worker, sequential requests: the same upstream connection is reused
     assert len(upstream.peers) <= 2, upstream.peers
 
 
-def test_json_access_log(edge):
+def test_json_access_log(any_edge):
+    edge = any_edge
     request(edge.port, "POST", "/api/v3", rpc("icx_getBalance"), source="127.0.0.5")
-    request(edge.port, "POST", "/api/v3/icon_dex",
-            [rpc("icx_getLastBlock", 1), rpc("icx_call", 2)], source="127.0.0.5")
+    request(
+        edge.port,
+        "POST",
+        "/api/v3/icon_dex",
+        [rpc("icx_getLastBlock", 1), rpc("icx_call", 2)],
+        source="127.0.0.5",
+    )
     request(edge.port, "GET", "/admin/chain", source="127.0.0.5")
+    request(edge.port, "POST", "/api/v3", b"{not json", source="127.0.0.5")
+    request(edge.port, "GET", "/api/v3", source="127.0.0.5")
+    request(
+        edge.port, "POST", "/api/v3", {**rpc("icx_call"), "params": "x" * 8192}, source="127.0.0.5"
+    )
     lines = [entry for entry in log_lines(edge) if entry["client"] == "127.0.0.5"]
     assert [(e["method"], e["status"]) for e in lines] == [
-        ("icx_getBalance", 200), ("batch", 200), ("", 404)]
-    single, batch, blocked = lines
+        ("icx_getBalance", 200),
+        ("batch", 200),
+        ("", 404),
+        ("invalid", 400),
+        ("", 200),
+        ("", 413),
+    ]
+    single, batch, blocked = lines[:3]
     assert batch["methods"] == "icx_getLastBlock,icx_call" and batch["batch"] == 2
     assert single["methods"] == "icx_getBalance" and single["batch"] == 0
     assert single["uri"] == "/api/v3"
@@ -223,34 +298,67 @@ def test_json_access_log(edge):
     for entry in lines:
         assert time.strptime(entry["time"][:19], "%Y-%m-%dT%H:%M:%S")
         assert isinstance(entry["request_time"], float | int)
+        assert isinstance(entry["batch"], int)
+    # computing the method(s) at log time raised nothing
+    assert "js exception" not in edge.error_log(), edge.error_log()
 
 
-def test_method_names_are_sanitised_in_the_log(edge):
+def test_method_names_are_sanitised_in_the_log(any_edge):
+    edge = any_edge
     request(edge.port, "POST", "/api/v3", rpc('x"}\n{"evil":1'), source="127.0.0.6")
+    request(edge.port, "POST", "/api/v3", [rpc("icx_call"), rpc("a,b"), 7], source="127.0.0.6")
     lines = [e for e in log_lines(edge) if e["client"] == "127.0.0.6"]
-    assert lines[-1]["method"] == "invalid"
+    assert lines[-2]["method"] == "invalid"
+    assert lines[-1]["methods"] == "icx_call,invalid,invalid"
+
+
+def test_without_an_edge_batch_limit_njs_is_off_the_request_path(fast_edge, upstream):
+    conf = fast_edge.conf.read_text()
+    assert "js_content" not in conf and "internal;" not in conf
+    assert "js_set $jsonrpc_method" in conf
+    # the node, not the edge, decides about batches: the stand-in answers every call
+    before = len(upstream.seen)
+    calls = [{"method": "a", "id": i} for i in range(150)]  # within the 4k body limit
+    status, body = request(fast_edge.port, "POST", "/api/v3", calls, source="127.0.0.7")
+    assert status == 200 and len(json.loads(body)) == 150
+    assert len(upstream.seen) == before + 1
+    entry = [e for e in log_lines(fast_edge) if e["client"] == "127.0.0.7"][-1]
+    assert entry["method"] == "batch" and entry["batch"] == 150
+    # the log lists at most 100 of a batch's methods
+    assert entry["methods"] == ",".join(["a"] * 100)
+
+
+def test_an_edge_batch_limit_puts_the_check_in_front(edge):
+    conf = edge.conf.read_text()
+    assert conf.count("js_content icon.check;") == 2
+    assert conf.count("internal;") == 2
 
 
 @pytest.fixture(scope="module")
 def strict_edge(tmp_path_factory, upstream):
-    e = _edge(tmp_path_factory, upstream, icon_edge_rate_per_second=2,
-              icon_edge_rate_burst=3)
+    e = _edge(tmp_path_factory, upstream, icon_edge_rate_per_second=2, icon_edge_rate_burst=3)
     yield e
     e.stop()
 
 
 def test_rate_limit_per_client(strict_edge):
-    statuses = [request(strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"),
-                        source="127.0.0.2")[0] for _ in range(10)]
+    statuses = [
+        request(strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"), source="127.0.0.2")[0]
+        for _ in range(10)
+    ]
     assert statuses[:4] == [200] * 4  # the rate's first token plus the burst
     assert statuses.count(429) >= 5
-    status, body = request(strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"),
-                           source="127.0.0.2")
+    status, body = request(
+        strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"), source="127.0.0.2"
+    )
     assert status == 429 and json.loads(body)["error"]["message"] == "rate limit exceeded"
     # another client is not affected
-    status, _ = request(strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"),
-                        source="127.0.0.3")
+    status, _ = request(
+        strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"), source="127.0.0.3"
+    )
     assert status == 200
+    refused = [e for e in log_lines(strict_edge) if e["client"] == "127.0.0.2"][-1]
+    assert (refused["status"], refused["method"], refused["upstream_time"]) == (429, "", "")
 
 
 @pytest.mark.parametrize(("name", "values"), sorted(edge_config.GENERATED.items()))
@@ -267,6 +375,7 @@ def test_generated_compose_configs_are_up_to_date(name, values):
 
 # --- in front of the node simulator (`iconctl sim`), as on a real node ----------------------
 
+
 @pytest.fixture(scope="module")
 def sim():
     from tests.integration.simagent import start_sim
@@ -280,9 +389,14 @@ def sim():
 def sim_edge(tmp_path_factory, sim):
     need_tool("nginx")
     host_port = sim.info["url"].split("/")[2]
-    e = Edge(tmp_path_factory.mktemp("sim-edge"), port=free_port(), upstream=host_port,
-             icon_edge_rate_per_second=10000, icon_edge_rate_burst=10000,
-             icon_edge_max_batch=5)
+    e = Edge(
+        tmp_path_factory.mktemp("sim-edge"),
+        port=free_port(),
+        upstream=host_port,
+        icon_edge_rate_per_second=10000,
+        icon_edge_rate_burst=10000,
+        icon_edge_max_batch=5,
+    )
     e.start()
     yield e
     e.stop()
@@ -294,8 +408,9 @@ def test_sim_jsonrpc_through_the_edge(sim, sim_edge):
         assert status == 200
         result = json.loads(body)["result"]
         assert result["height"] >= 1000 and len(result["block_hash"]) == 64
-    status, body = request(sim_edge.port, "POST", "/api/v3",
-                           [rpc("icx_getLastBlock", 1), rpc("icx_getTotalSupply", 2)])
+    status, body = request(
+        sim_edge.port, "POST", "/api/v3", [rpc("icx_getLastBlock", 1), rpc("icx_getTotalSupply", 2)]
+    )
     assert status == 200 and [r["id"] for r in json.loads(body)] == [1, 2]
     # the node's own JSON-RPC errors pass through unchanged
     status, body = request(sim_edge.port, "POST", "/api/v3", rpc("icx_noSuchMethod"))
@@ -311,9 +426,44 @@ def test_sim_admin_and_metrics_blocked_only_at_the_edge(sim, sim_edge):
 
 
 def test_sim_batch_limit_at_the_edge(sim_edge):
-    status, body = request(sim_edge.port, "POST", "/api/v3",
-                           [rpc("icx_getLastBlock", i) for i in range(6)])
+    status, body = request(
+        sim_edge.port, "POST", "/api/v3", [rpc("icx_getLastBlock", i) for i in range(6)]
+    )
     assert status == 413 and "limit of 5" in json.loads(body)["error"]["message"]
+
+
+@pytest.fixture(scope="module")
+def sim_fast_edge(tmp_path_factory, sim):
+    need_tool("nginx")
+    host_port = sim.info["url"].split("/")[2]
+    e = Edge(
+        tmp_path_factory.mktemp("sim-fast-edge"),
+        port=free_port(),
+        upstream=host_port,
+        icon_edge_rate_per_second=10000,
+        icon_edge_rate_burst=10000,
+    )
+    e.start()
+    yield e
+    e.stop()
+
+
+def test_sim_batch_limit_of_the_node_behind_the_default_edge(sim_fast_edge):
+    """Without an edge limit the node's rpcBatchLimit (10 here) refuses larger batches."""
+    status, body = request(
+        sim_fast_edge.port, "POST", "/api/v3", [rpc("icx_getLastBlock", i) for i in range(10)]
+    )
+    assert status == 200 and len(json.loads(body)) == 10
+    status, body = request(
+        sim_fast_edge.port,
+        "POST",
+        "/api/v3",
+        [rpc("icx_getLastBlock", i) for i in range(11)],
+        source="127.0.0.8",
+    )
+    assert status == 503 and json.loads(body)["error"]["code"] == -32600
+    entry = [e for e in log_lines(sim_fast_edge) if e["client"] == "127.0.0.8"][-1]
+    assert (entry["method"], entry["batch"], entry["status"]) == ("batch", 11, 503)
 
 
 def test_sim_websocket_blocks_through_the_edge(sim_edge):
@@ -324,9 +474,13 @@ def test_sim_websocket_blocks_through_the_edge(sim_edge):
 
     with socket.create_connection(("127.0.0.1", sim_edge.port), timeout=10) as sock:
         key = base64.b64encode(os.urandom(16)).decode()
-        sock.sendall((f"GET /api/v3/icon_dex/block HTTP/1.1\r\nHost: edge\r\n"
-                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                      f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n").encode())
+        sock.sendall(
+            (
+                f"GET /api/v3/icon_dex/block HTTP/1.1\r\nHost: edge\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n"
+            ).encode()
+        )
         head = b""
         while b"\r\n\r\n" not in head:
             head += sock.recv(1)
@@ -355,14 +509,37 @@ def test_tls_flavour_serves_https_and_redirects_http(tmp_path_factory, upstream)
     workdir = tmp_path_factory.mktemp("tls-edge")
     live = workdir / "live" / "icon-edge"
     live.mkdir(parents=True)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-keyout", str(live / "privkey.pem"),
-                    "-out", str(live / "fullchain.pem")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(live / "privkey.pem"),
+            "-out",
+            str(live / "fullchain.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     https_port = free_port()
-    e = Edge(workdir, port=free_port(), upstream=f"127.0.0.1:{upstream.server_address[1]}",
-             icon_edge_tls_email="ops@example.org", icon_edge_domain="localhost",
-             icon_edge_https_port=https_port, icon_edge_cert_dir=str(workdir / "live"),
-             icon_edge_acme_webroot=str(workdir))
+    e = Edge(
+        workdir,
+        port=free_port(),
+        upstream=f"127.0.0.1:{upstream.server_address[1]}",
+        icon_edge_tls_email="ops@example.org",
+        icon_edge_domain="localhost",
+        icon_edge_https_port=https_port,
+        icon_edge_cert_dir=str(workdir / "live"),
+        icon_edge_acme_webroot=str(workdir),
+    )
     e.start()
     try:
         status, _ = request(e.port, "POST", "/api/v3", rpc("icx_getLastBlock"))
@@ -370,8 +547,12 @@ def test_tls_flavour_serves_https_and_redirects_http(tmp_path_factory, upstream)
         context = ssl.create_default_context(cafile=str(live / "fullchain.pem"))
         context.check_hostname = False
         conn = http.client.HTTPSConnection("127.0.0.1", https_port, timeout=10, context=context)
-        conn.request("POST", "/api/v3", body=json.dumps(rpc("icx_getLastBlock")),
-                     headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST",
+            "/api/v3",
+            body=json.dumps(rpc("icx_getLastBlock")),
+            headers={"Content-Type": "application/json"},
+        )
         resp = conn.getresponse()
         assert resp.status == 200
         assert json.loads(resp.read())["result"]["height"] == 512
