@@ -115,6 +115,12 @@ variable "route53_zone" {
   default     = ""
 }
 
+variable "route53_zone_id" {
+  type        = string
+  description = "ID of the Route 53 hosted zone for the hostname; iconctl passes the zone its zone step created and delegated from Cloudflare (stack aws-region-zone). null: look up route53_zone by name."
+  default     = null
+}
+
 variable "vpc_id" {
   type        = string
   description = "Reuse this VPC instead of creating one (then subnet_ids is required)."
