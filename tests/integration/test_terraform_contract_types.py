@@ -32,6 +32,10 @@ def _units(example: str) -> list[tuple[str, str, str]]:
     for unit in json.loads(files["deployment.json"])["units"]:
         folder = unit["dir"] if unit["stack"] == "state-backend" else f"{unit['dir']}/terraform"
         units.append((unit["unit"], unit["stack"], files[f"{folder}/terraform.tfvars.json"]))
+        if "zone" in unit:
+            zone = unit["zone"]
+            units.append((f"{unit['unit']}-zone", zone["stack"],
+                          files[f"{zone['dir']}/terraform.tfvars.json"]))
     return units
 
 
