@@ -168,6 +168,23 @@ def test_every_module_has_an_example(module: Path) -> None:
     assert f"../../modules/{module.name}" in sources, f"no example calls {module.name}"
 
 
+def test_region_stacks_link_the_shared_variables() -> None:
+    """The variables every region stack takes are declared once, in terraform/shared/, and
+    linked into the stacks (Terraform, the pipeline's copies and packaging follow the links);
+    no stack declares them again."""
+    shared = TERRAFORM / "shared"
+    names = {"region-variables.tf": ["aws-single", "aws-asg", "gcp-single", "gcp-asg"],
+             "asg-variables.tf": ["aws-asg", "gcp-asg"]}  # fmt: skip
+    for name, stacks in names.items():
+        declared = set(_blocks(_parse(shared / name), "variable"))
+        assert declared, name
+        for stack in stacks:
+            link = TERRAFORM / "stacks" / stack / name
+            assert link.is_symlink() and link.resolve() == (shared / name).resolve(), link
+            own = _blocks(_parse(TERRAFORM / "stacks" / stack / "variables.tf"), "variable")
+            assert not declared & set(own), f"{stack} declares {sorted(declared & set(own))} again"
+
+
 def test_stacks_declare_no_backend() -> None:
     """The orchestration adds the backend per run (an override file), so stacks have none."""
     for stack in STACKS:
@@ -182,7 +199,8 @@ def test_region_stacks_report_what_the_pipeline_passes_on() -> None:
     for stack in regions:
         outputs = _blocks(_parse(stack / "outputs.tf"), "output")
         assert {"ansible_hosts", "ansible_vars", "hostname"} <= set(outputs), stack.name
-        variables = _blocks(_parse(stack / "variables.tf"), "variable")
+        variables = {name: body for tf in stack.glob("*.tf")
+                     for name, body in _blocks(_parse(tf), "variable").items()}  # fmt: skip
         assert "image_id" in variables, stack.name
         # What the pipeline passes on: the zone step's zone (AWS), the region's record for
         # the global stack (GCP).
