@@ -22,6 +22,7 @@ class Metric:
 
 
 AGENT = "iconctl agent (port 9900, /metrics)"
+AGENT_REGION = "iconctl agent behind a load balancer, with a region source (port 9900)"
 GOLOOP = "goloop (RPC port, /metrics; labels hostname, channel)"
 SYNC = "iconctl sync (node_exporter textfile collector)"
 EDGE = "edge access log via the log shipper (port 9598)"
@@ -41,6 +42,12 @@ _METRICS: tuple[Metric, ...] = (
     Metric("icon_node_peers", "gauge", AGENT, "peers the node is connected to"),
     Metric("icon_agent_draining", "gauge", AGENT, "1 while the drain switch is on"),
     Metric("icon_agent_poll_duration_seconds", "histogram", AGENT, "agent poll latency"),
+    Metric(
+        "icon_region_fallback",
+        "gauge",
+        AGENT_REGION,
+        "1 while /region/readyz answers from the node's own readiness",
+    ),
     # goloop (names from goloop's doc/metric.md, prefixed goloop_)
     Metric("goloop_consensus_height", "gauge", GOLOOP, "height of the proposed block"),
     Metric("goloop_consensus_height_duration", "gauge", GOLOOP, "consensus time, ms"),

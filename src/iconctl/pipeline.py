@@ -1,10 +1,13 @@
 """plan / apply / destroy: the deployment's units, in dependency order, with resumable steps.
 
 Units come from the rendered deployment.json: the state backend, then every region (in
-parallel), then the global geo layer. A region's steps are image (Packer, for autoscaled
-flavours), infra (Terraform) and config (Ansible, on the hosts Terraform reports). Each step
-records a fingerprint of its inputs when it finishes, so a re-run after a failure skips what
-is done and unchanged. Every invocation gets a run folder that keeps each tool's full output.
+parallel), then the global geo layer. A region's steps are zone (Terraform: the Route 53 zone
+delegated from Cloudflare, for AWS regions behind the global load balancer), image (Packer,
+for autoscaled flavours), infra (Terraform) and config (Ansible, on the hosts Terraform
+reports). Earlier steps' outputs reach later Terraform runs as variables (RUNTIME_VARS). Each
+step records a fingerprint of its inputs when it finishes, so a re-run after a failure skips
+what is done and unchanged. Every invocation gets a run folder that keeps each tool's full
+output.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ from iconctl.spec import Spec
 # packer/sources.json names the template's source that builds each cloud's image.
 PACKER_SOURCES = Path("packer") / "sources.json"
 SITE_PLAYBOOK = Path("ansible") / "playbooks" / "site.yml"
+# Outputs of earlier steps and units that later Terraform runs take as variables: the image
+# the image step built, the Route 53 zone the zone step created (region stacks), and the
+# region hostnames' records the regions report (global stack).
+RUNTIME_VARS = ("image_id", "route53_zone_id", "region_records")
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,17 @@ class Unit:
     dir: str
     cloud: str | None = None
     flavour: str | None = None
+    zone_stack: str | None = None  # the region's zone step (aws-region-zone), when it has one
+    zone_dir: str | None = None
+
+    @classmethod
+    def from_deployment(cls, entry: dict[str, Any]) -> Unit:
+        zone = entry.get("zone") or {}
+        return cls(
+            name=entry["unit"], stack=entry["stack"], dir=entry["dir"],
+            cloud=entry.get("cloud"), flavour=entry.get("flavour"),
+            zone_stack=zone.get("stack"), zone_dir=zone.get("dir"),
+        )  # fmt: skip
 
     @property
     def is_region(self) -> bool:
@@ -58,7 +76,7 @@ class Unit:
 class StepResult:
     unit: str
     step: str
-    status: str  # done | skipped | failed | planned | destroyed | interrupted
+    status: str  # done | skipped | failed | planned | deferred | destroyed | interrupted
     seconds: float = 0.0
     plan: dict[str, int] | None = None
     error: str | None = None
@@ -155,8 +173,7 @@ class Pipeline:
             raise InputError(
                 f"--region {', '.join(unknown)}: not in the spec (regions: {', '.join(known)})"
             )
-        units = [Unit(**{k: u.get(k) for k in ("stack", "dir", "cloud", "flavour")},
-                      name=u["unit"]) for u in deployment(spec)["units"]]  # fmt: skip
+        units = [Unit.from_deployment(u) for u in deployment(spec)["units"]]
         if wanted:  # a region filter limits the run to those regions, nothing global
             units = [u for u in units if u.name in wanted]
         self.units = units
@@ -167,7 +184,7 @@ class Pipeline:
     def plan(self) -> Report:
         report = Report("plan", self.ws.new_run("plan"))
         self._require_tools()
-        self._in_order(report, lambda unit: [self._plan_unit(unit, report.run_dir)])
+        self._in_order(report, lambda unit: self._plan_unit(unit, report.run_dir))
         return report
 
     def apply(self, confirm: Callable[[list[str]], bool]) -> Report:
@@ -251,11 +268,13 @@ class Pipeline:
             return ["infra"]
         if unit.flavour == "k8s":
             return ["deploy"]
-        return (["image"] if unit.flavour == "asg" else []) + ["infra", "config"]
+        # The zone first: its delegation propagates while Packer builds the image.
+        zone = ["zone"] if unit.zone_stack else []
+        return zone + (["image"] if unit.flavour == "asg" else []) + ["infra", "config"]
 
     def _apply_unit(self, unit: Unit, run_dir: Path) -> list[StepResult]:
         results: list[StepResult] = []
-        runtime: dict[str, Any] = {}
+        runtime: dict[str, Any] = self._inputs_from_regions(unit)
         for step in self._steps(unit):
             if self.cancel.is_set():
                 break
@@ -313,6 +332,20 @@ class Pipeline:
         except (OSError, ValueError, KeyError) as exc:
             raise InputError(f"{path}: cannot tell which source builds {cloud} ({exc})") from None
 
+    def _zone(self, unit: Unit, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        tf, var_files = self._terraform(unit, run_dir, {}, zone=True)
+        plan_file = run_dir / f"{unit.name}-zone.tfplan"
+        summary = tf.plan(var_files, plan_file)
+        self.say(f"{unit.name}: zone: {_describe(summary)}")
+        tf.apply(plan_file)
+        zone_id = tf.output().get("zone_id")
+        if not isinstance(zone_id, str) or not zone_id:
+            raise IconctlError(
+                f"{unit.name} zone: stack {unit.zone_stack} reported no zone_id",
+                exit_code=ExitCode.TOOL_FAILED,
+            )
+        return {"route53_zone_id": zone_id}
+
     def _infra(self, unit: Unit, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
         tf, var_files = self._terraform(unit, run_dir, runtime)
         plan_file = run_dir / f"{unit.name}.tfplan"
@@ -364,7 +397,7 @@ class Pipeline:
         )
         return kubectl, self.ws.build / unit.dir / "k8s"
 
-    def _plan_unit(self, unit: Unit, run_dir: Path) -> StepResult:
+    def _plan_unit(self, unit: Unit, run_dir: Path) -> list[StepResult]:
         started = time.monotonic()
         if unit.flavour == "k8s":
             # The overlay is built offline; server-side apply sends every object each time.
@@ -372,16 +405,39 @@ class Pipeline:
             count = len(kubectl.build(overlay))
             self.say(f"{unit.name}: {count} Kubernetes objects to apply")
             plan = PlanSummary(change=count, modules={"kubernetes": [0, count, 0]})
-            return StepResult(
-                unit.name, "deploy", "planned", time.monotonic() - started, plan=asdict(plan)
-            )
+            return [
+                StepResult(
+                    unit.name, "deploy", "planned", time.monotonic() - started, plan=asdict(plan)
+                )
+            ]
+        results: list[StepResult] = []
         runtime = self._known_outputs(unit)
+        if unit.zone_stack:
+            zone_tf, zone_vars = self._terraform(unit, run_dir, {}, zone=True)
+            summary = zone_tf.plan(zone_vars, run_dir / f"{unit.name}-zone.tfplan")
+            self.say(f"{unit.name}: zone: {_describe(summary)}")
+            results.append(
+                StepResult(
+                    unit.name, "zone", "planned", time.monotonic() - started, plan=asdict(summary)
+                )
+            )
+            started = time.monotonic()
+            # The region's plan needs the zone's ID; its state has it once apply created it.
+            zone_id = zone_tf.output().get("zone_id")
+            if not zone_id:
+                self.say(f"{unit.name}: infra is planned once apply has created the zone")
+                results.append(StepResult(unit.name, "infra", "deferred"))
+                return results
+            runtime["route53_zone_id"] = zone_id
         tf, var_files = self._terraform(unit, run_dir, runtime)
         summary = tf.plan(var_files, run_dir / f"{unit.name}.tfplan")
         self.say(f"{unit.name}: {_describe(summary)}")
-        return StepResult(
-            unit.name, "infra", "planned", time.monotonic() - started, plan=asdict(summary)
+        results.append(
+            StepResult(
+                unit.name, "infra", "planned", time.monotonic() - started, plan=asdict(summary)
+            )
         )
+        return results
 
     def _destroy_unit(self, unit: Unit, run_dir: Path) -> StepResult:
         started = time.monotonic()
@@ -393,9 +449,20 @@ class Pipeline:
             self.say(f"{unit.name}: [green]deleted[/]")
             return StepResult(unit.name, "deploy", "destroyed", time.monotonic() - started)
         runtime = self._known_outputs(unit)
+        zone = None
+        if unit.zone_stack:
+            # The region's stack goes first (its records live in the zone), then the zone and
+            # its delegation; the zone's state says which zone the region used.
+            zone = self._terraform(unit, run_dir, {}, zone=True, log_suffix="destroy")
+            zone_id = zone[0].output().get("zone_id")
+            if zone_id:
+                runtime["route53_zone_id"] = zone_id
         tf, var_files = self._terraform(unit, run_dir, runtime, log_suffix="destroy")
         self.say(f"{unit.name}: destroying ...")
         tf.destroy(var_files)
+        if zone is not None:
+            self.say(f"{unit.name}: destroying the zone ...")
+            zone[0].destroy(zone[1])
         for step in self._steps(unit):
             self.ws.record(f"{unit.name}/{step}", None)
         self.say(f"{unit.name}: [green]destroyed[/]")
@@ -404,10 +471,23 @@ class Pipeline:
     # -- terraform working copies -------------------------------------------------------------
 
     def _terraform(
-        self, unit: Unit, run_dir: Path, runtime: dict[str, Any], log_suffix: str = "infra"
+        self,
+        unit: Unit,
+        run_dir: Path,
+        runtime: dict[str, Any],
+        log_suffix: str = "infra",
+        *,
+        zone: bool = False,
     ) -> tuple[Terraform, list[Path]]:
-        """A fresh copy of terraform/ for the unit, its backend wired in, initialised."""
-        base = self.ws.unit_dir(unit.name)
+        """A fresh copy of terraform/ for the unit (or its zone step), its backend wired in,
+        initialised, with the var files: the rendered one and the runtime variables."""
+        base = self.ws.unit_dir(unit.name) / "zone" if zone else self.ws.unit_dir(unit.name)
+        stack_name = unit.zone_stack if zone else unit.stack
+        step = "zone" if zone else "infra"
+        if zone and log_suffix == "infra":
+            log_suffix = "zone"
+        elif zone:
+            log_suffix = f"zone-{log_suffix}"
         copy = base / "terraform"
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(
@@ -415,68 +495,92 @@ class Pipeline:
             copy,
             ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"),
         )
-        stack = copy / "stacks" / unit.stack
+        stack = copy / "stacks" / str(stack_name)
         if not stack.is_dir():
-            raise InputError(f"{unit.name}: no Terraform stack {unit.stack} in {self.assets}")
-        backend, config = self._backend(unit)
+            raise InputError(f"{unit.name}: no Terraform stack {stack_name} in {self.assets}")
+        backend, config = self._backend(unit, zone=zone)
         (stack / "iconctl_backend_override.tf").write_text(
             f'terraform {{\n  backend "{backend}" {{}}\n}}\n'
         )
         tf = Terraform(
             stack,
             data_dir=base / "tfdata",
-            step=f"{unit.name} infra",
+            step=f"{unit.name} {step}",
             log_path=run_dir / f"{unit.name}-{log_suffix}.log",
-            env=self._env(unit),
+            env=self._env(unit, cloudflare=zone),
         )
         tf.init(config)
-        var_files = [self.ws.build / self._tfvars(unit)]
-        extra = {k: v for k, v in runtime.items() if k == "image_id"}
+        var_files = [self.ws.build / self._tfvars(unit, zone=zone)]
+        extra = {k: v for k, v in runtime.items() if k in RUNTIME_VARS}
         if extra:
             runtime_file = base / "runtime.tfvars.json"
             write_atomic(runtime_file, json.dumps(extra, indent=2, sort_keys=True) + "\n")
             var_files.append(runtime_file)
         return tf, var_files
 
-    def _tfvars(self, unit: Unit) -> str:
+    def _tfvars(self, unit: Unit, *, zone: bool = False) -> str:
+        if zone:
+            return f"{unit.zone_dir}/terraform.tfvars.json"
         sub = "state-backend" if unit.name == "state-backend" else "terraform"
         folder = unit.dir if unit.name != "state-backend" else "global"
         return f"{folder}/{sub}/terraform.tfvars.json"
 
-    def _backend(self, unit: Unit) -> tuple[str, list[str]]:
+    def _backend(self, unit: Unit, *, zone: bool = False) -> tuple[str, list[str]]:
         state = self.spec.state
         if unit.name == "state-backend" or state.backend == "local":
             # The state bucket's own state, and local deployments, live beside the spec.
-            path = self.ws.state / f"{unit.name}.tfstate"
+            path = self.ws.state / f"{unit.name}{'-zone' if zone else ''}.tfstate"
             path.parent.mkdir(parents=True, exist_ok=True)
             return "local", [f"path={path}"]
-        rendered = self.ws.build / unit.dir / "terraform" / "backend.hcl"
+        folder = unit.zone_dir if zone else f"{unit.dir}/terraform"
+        rendered = self.ws.build / str(folder) / "backend.hcl"
         return state.backend, [str(rendered)]
 
-    def _env(self, unit: Unit | None = None) -> dict[str, str]:
+    def _env(self, unit: Unit | None = None, *, cloudflare: bool = False) -> dict[str, str]:
+        """The tools' environment; the Cloudflare token only for the global stack and the
+        zone steps (their NS records), resolved from its reference at the last moment."""
         env = dict(self.env if self.env is not None else os.environ)
-        if unit is not None and unit.name == "global" and self.spec.geo is not None:
+        wants_token = cloudflare or (unit is not None and unit.name == "global")
+        if wants_token and self.spec.geo is not None:
             from iconctl.secrets import resolve
 
             env["CLOUDFLARE_API_TOKEN"] = resolve(self.spec.geo.api_token, field="geo.api_token")
         return env
 
     def _known_outputs(self, unit: Unit) -> dict[str, Any]:
-        runtime: dict[str, Any] = {}
+        runtime: dict[str, Any] = self._inputs_from_regions(unit)
         progress = self.ws.progress()
         for step in self._steps(unit):
             runtime.update(progress.get(f"{unit.name}/{step}", {}).get("outputs", {}))
         return runtime
 
+    def _inputs_from_regions(self, unit: Unit) -> dict[str, Any]:
+        """What the global unit takes from the regions' recorded outputs: the DNS records of
+        region hostnames their own cloud does not publish (a GCP region's `region_record`,
+        an A record to its load balancer), keyed by hostname."""
+        if unit.name != "global":
+            return {}
+        progress = self.ws.progress()
+        records: dict[str, Any] = {}
+        for region in (u for u in self.units if u.is_region):
+            outputs = progress.get(f"{region.name}/infra", {}).get("outputs", {})
+            reported = outputs.get("terraform_outputs") or {}
+            record, hostname = reported.get("region_record"), reported.get("hostname")
+            if isinstance(record, dict) and isinstance(hostname, str) and hostname:
+                records[hostname] = record
+        return {"region_records": records}
+
     def _fingerprint(self, unit: Unit, step: str, runtime: dict[str, Any]) -> str:
         digest = hashlib.sha256(step.encode())
+        build = self.ws.build
         sources = {
-            "image": [self.ws.build / unit.dir / "packer", self.assets / "packer",
-                      self.assets / "ansible"],
-            "infra": [self.ws.build / self._tfvars(unit), self.assets / "terraform"],
-            "config": [self.ws.build / unit.dir / "ansible", self.assets / "ansible"],
-            "deploy": [self.ws.build / unit.dir / "k8s", self.ws.build / "kubernetes"],
-        }[step]  # fmt: skip
+            "zone": lambda: [build / self._tfvars(unit, zone=True), self.assets / "terraform"],
+            "image": lambda: [build / unit.dir / "packer", self.assets / "packer",
+                              self.assets / "ansible"],
+            "infra": lambda: [build / self._tfvars(unit), self.assets / "terraform"],
+            "config": lambda: [build / unit.dir / "ansible", self.assets / "ansible"],
+            "deploy": lambda: [build / unit.dir / "k8s", build / "kubernetes"],
+        }[step]()  # fmt: skip
         for source in sources:
             files = [source] if source.is_file() else sorted(p for p in source.rglob("*"))
             for path in files:
@@ -487,7 +591,7 @@ class Pipeline:
             k: v for k, v in runtime.items() if k != "terraform_outputs" or step == "config"
         }
         digest.update(json.dumps(relevant, sort_keys=True, default=str).encode())
-        if unit.name == "global":
+        if unit.name == "global" or step == "zone":
             digest.update(self.spec.geo.api_token.encode() if self.spec.geo else b"")
         return digest.hexdigest()
 

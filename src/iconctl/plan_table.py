@@ -18,14 +18,20 @@ def plan_table(report: Report) -> Table:
                             ("change", "right"), ("destroy", "right")):  # fmt: skip
         table.add_column(column, justify=justify)
     for step in report.steps:
+        # A region's zone step (its delegated Route 53 zone) is planned beside its infra.
+        unit = f"{step.unit} {step.step}" if step.step == "zone" else step.unit
         if step.status == "failed":
             first = (step.error or "").splitlines()[0][:100] if step.error else ""
-            table.add_row(step.unit, "[red]failed[/]", "", "", first)
+            table.add_row(unit, "[red]failed[/]", "", "", first)
+            continue
+        if step.status == "deferred":
+            table.add_row(unit, "(planned once the zone exists)", "", "", "")
+            table.add_section()
             continue
         modules = (step.plan or {}).get("modules") or {}
         if not modules:
-            table.add_row(step.unit, "(no changes)", "0", "0", "0")
+            table.add_row(unit, "(no changes)", "0", "0", "0")
         for name, (add, change, destroy) in modules.items():
-            table.add_row(step.unit, name, str(add), str(change), str(destroy))
+            table.add_row(unit, name, str(add), str(change), str(destroy))
         table.add_section()
     return table

@@ -57,11 +57,18 @@ def test_apply_configures_and_rerun_skips(deployment) -> None:
     result = _run(spec, env, "apply", "--auto-approve", "--json")
     assert result.returncode == 0, result.stderr
     assert _steps(result) == {
-        "us-east-1/image": "done", "us-east-1/infra": "done", "us-east-1/config": "done",
-        "eu-central-1/infra": "done", "eu-central-1/config": "done",
-        "asia-northeast1/image": "done", "asia-northeast1/infra": "done",
-        "asia-northeast1/config": "done", "global/infra": "done",
+        "us-east-1/zone": "done", "us-east-1/image": "done", "us-east-1/infra": "done",
+        "us-east-1/config": "done", "eu-central-1/zone": "done", "eu-central-1/infra": "done",
+        "eu-central-1/config": "done", "asia-northeast1/image": "done",
+        "asia-northeast1/infra": "done", "asia-northeast1/config": "done", "global/infra": "done",
     }  # fmt: skip
+    # An AWS region's zone comes first, and its ID reaches the region's stack.
+    steps = json.loads(result.stdout)["steps"]
+    assert [s["step"] for s in steps if s["unit"] == "us-east-1"] == [
+        "zone", "image", "infra", "config",
+    ]  # fmt: skip
+    zone = _state_resources(spec, "us-east-1-zone")[0]["instances"][0]["attributes"]["output"]
+    assert zone["value"] == {"domain": "us-east-1.api.example.org", "zone": "example.org"}
     # Ansible ran against the single node Terraform reported, with the rendered extravars.
     assert (
         spec.parent / "out" / "eu-central-1.txt"
@@ -69,6 +76,17 @@ def test_apply_configures_and_rerun_skips(deployment) -> None:
     # The image Packer built reached Terraform.
     recorded = _state_resources(spec, "us-east-1")[0]["instances"][0]["attributes"]["output"]
     assert recorded["value"]["image_id"] == "Null"
+    assert recorded["value"]["route53_zone_id"] == "Z-us-east-1.api.example.org"
+    single = _state_resources(spec, "eu-central-1")[0]["instances"][0]["attributes"]["output"]
+    assert single["value"]["route53_zone_id"] == "Z-eu-central-1.api.example.org"
+    gcp = _state_resources(spec, "asia-northeast1")[0]["instances"][0]["attributes"]["output"]
+    assert gcp["value"]["route53_zone_id"] is None
+    assert not (spec.parent / ".iconctl" / "state" / "asia-northeast1-zone.tfstate").exists()
+    # The GCP region's load balancer address reached the global stack as its hostname's record.
+    recorded = _state_resources(spec, "global")[0]["instances"][0]["attributes"]["output"]
+    assert recorded["value"]["records"] == {
+        "asia-northeast1.api.example.org": {"type": "A", "value": "192.0.2.15"}
+    }
     # Every tool's full output is kept in the run folder.
     run_dir = Path(json.loads(result.stdout)["run_dir"])
     assert "Apply complete" in (run_dir / "global-infra.log").read_text()
@@ -90,8 +108,13 @@ def test_plan_changes_nothing(deployment) -> None:
     state_dir = spec.parent / ".iconctl" / "state"
     assert all(_state_resources(spec, p.stem) == [] for p in state_dir.glob("*.tfstate"))
     plan = json.loads(_run(spec, env, "plan", "--json").stdout)
-    assert {s["unit"]: s["plan"]["add"] for s in plan["steps"]} == {
-        "us-east-1": 1, "eu-central-1": 1, "asia-northeast1": 1, "global": 1,
+    planned = {f"{s['unit']}/{s['step']}": (s["status"], (s["plan"] or {}).get("add"))
+               for s in plan["steps"]}  # fmt: skip
+    # The AWS regions' stacks need their zone's ID: they are planned once apply created it.
+    assert planned == {
+        "us-east-1/zone": ("planned", 1), "us-east-1/infra": ("deferred", None),
+        "eu-central-1/zone": ("planned", 1), "eu-central-1/infra": ("deferred", None),
+        "asia-northeast1/infra": ("planned", 1), "global/infra": ("planned", 1),
     }  # fmt: skip
 
 
@@ -111,6 +134,7 @@ def test_failed_step_stops_and_rerun_resumes(deployment) -> None:
     assert resumed.returncode == 0, resumed.stderr
     steps = _steps(resumed)
     assert steps["us-east-1/image"] == steps["us-east-1/infra"] == "skipped"
+    assert steps["eu-central-1/zone"] == "skipped"
     assert steps["eu-central-1/infra"] == "done" and steps["global/infra"] == "done"
 
 
@@ -135,7 +159,8 @@ def test_region_filter(deployment) -> None:
     spec, env = deployment
     result = _run(spec, env, "apply", "--auto-approve", "--json", "--region", "eu-central-1")
     assert result.returncode == 0, result.stderr
-    assert set(_steps(result)) == {"eu-central-1/infra", "eu-central-1/config"}
+    # The region's zone step belongs to the region; the global layer is left alone.
+    assert set(_steps(result)) == {"eu-central-1/zone", "eu-central-1/infra", "eu-central-1/config"}
     unknown = _run(spec, env, "plan", "--region", "mars-west-1")
     assert unknown.returncode == 3 and "not in the spec" in unknown.stderr
 
@@ -143,6 +168,21 @@ def test_region_filter(deployment) -> None:
 def test_destroy_reverse_order_and_protection(deployment) -> None:
     spec, env = deployment
     assert _run(spec, env, "apply", "--auto-approve").returncode == 0
+    # Once applied, a plan passes every earlier output on (images, the regions' records, and
+    # the zone IDs read from the zones' state, not from this machine's progress) and finds
+    # nothing to change.
+    progress_file = spec.parent / ".iconctl" / "progress.json"
+    progress = json.loads(progress_file.read_text())
+    del progress["us-east-1/zone"], progress["eu-central-1/zone"]
+    progress_file.write_text(json.dumps(progress))
+    plan = _run(spec, env, "plan", "--json")
+    assert plan.returncode == 0, plan.stderr
+    assert {f"{s['unit']}/{s['step']}": (s["status"], s["plan"]["add"] + s["plan"]["change"])
+            for s in json.loads(plan.stdout)["steps"]} == {
+        "us-east-1/zone": ("planned", 0), "us-east-1/infra": ("planned", 0),
+        "eu-central-1/zone": ("planned", 0), "eu-central-1/infra": ("planned", 0),
+        "asia-northeast1/infra": ("planned", 0), "global/infra": ("planned", 0),
+    }  # fmt: skip
     spec.write_text(spec.read_text() + "protect: true\n")
     refused = _run(spec, env, "destroy", "--auto-approve")
     assert refused.returncode == 3 and "protect" in refused.stderr
@@ -158,6 +198,15 @@ def test_destroy_reverse_order_and_protection(deployment) -> None:
     }
     for unit in units:
         assert _state_resources(spec, unit) == []
+    # Each AWS region's zone went after the region itself (its records live in the zone).
+    assert _state_resources(spec, "us-east-1-zone") == []
+    assert _state_resources(spec, "eu-central-1-zone") == []
+    run_dir = Path(json.loads(result.stdout)["run_dir"])
+    for region in ["us-east-1", "eu-central-1"]:
+        region_log = run_dir / f"{region}-destroy.log"
+        zone_log = run_dir / f"{region}-zone-destroy.log"
+        assert "Destroy complete" in zone_log.read_text()
+        assert zone_log.stat().st_mtime_ns > region_log.stat().st_mtime_ns
 
 
 def test_interrupt_stops_children_and_keeps_state_consistent(deployment) -> None:

@@ -32,11 +32,25 @@ def _units(example: str) -> list[tuple[str, str, str]]:
     for unit in json.loads(files["deployment.json"])["units"]:
         folder = unit["dir"] if unit["stack"] == "state-backend" else f"{unit['dir']}/terraform"
         units.append((unit["unit"], unit["stack"], files[f"{folder}/terraform.tfvars.json"]))
+        if "zone" in unit:
+            zone = unit["zone"]
+            units.append((f"{unit['unit']}-zone", zone["stack"],
+                          files[f"{zone['dir']}/terraform.tfvars.json"]))
     return units
 
 
 CASES = [(example, *unit) for example in ["multi-region", "single-node"]
          for unit in _units(example)]
+
+
+def _declarations(stack: str, tmp_path: Path) -> Path:
+    """The stack's variable declarations alone: variables.tf and the shared declarations
+    linked into region stacks (region-variables.tf, asg-variables.tf)."""
+    declarations = tmp_path / "declarations"
+    declarations.mkdir()
+    for tf in sorted((STACKS / stack).glob("*variables.tf")):
+        (declarations / tf.name).write_text(tf.read_text())
+    return declarations
 
 
 def _plan(directory: Path, var_file: Path, tmp_path: Path) -> subprocess.CompletedProcess:
@@ -59,9 +73,7 @@ def _plan(directory: Path, var_file: Path, tmp_path: Path) -> subprocess.Complet
                          ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_terraform_accepts_the_rendered_variables(example: str, unit: str, stack: str,
                                                   rendered: str, tmp_path: Path) -> None:
-    declarations = tmp_path / "declarations"
-    declarations.mkdir()
-    (declarations / "variables.tf").write_text((STACKS / stack / "variables.tf").read_text())
+    declarations = _declarations(stack, tmp_path)
     var_file = tmp_path / "terraform.tfvars.json"
     var_file.write_text(rendered)
     result = _plan(declarations, var_file, tmp_path)
@@ -74,9 +86,7 @@ def test_a_wrong_type_is_refused(tmp_path: Path) -> None:
     _, _, stack, rendered = next(c for c in CASES if c[2] == "global-cloudflare")
     broken = json.loads(rendered)
     del broken["regions"][0]["endpoint"]
-    declarations = tmp_path / "declarations"
-    declarations.mkdir()
-    (declarations / "variables.tf").write_text((STACKS / stack / "variables.tf").read_text())
+    declarations = _declarations(stack, tmp_path)
     var_file = tmp_path / "broken.tfvars.json"
     var_file.write_text(json.dumps(broken))
     result = _plan(declarations, var_file, tmp_path)

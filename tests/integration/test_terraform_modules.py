@@ -37,6 +37,7 @@ ROOTS = MODULES + STACKS + EXAMPLES
 TF_FILES = sorted(p for p in TERRAFORM.rglob("*.tf") if ".terraform" not in p.parts)
 PROVIDER_LESS = [
     "naming", "network-plan", "gcp-zones", "geo-steering-map", "user-data", "health-checker-ranges",
+    "dns-delegation",
 ]
 
 pytestmark = pytest.mark.timeout(600)
@@ -167,6 +168,23 @@ def test_every_module_has_an_example(module: Path) -> None:
     assert f"../../modules/{module.name}" in sources, f"no example calls {module.name}"
 
 
+def test_region_stacks_link_the_shared_variables() -> None:
+    """The variables every region stack takes are declared once, in terraform/shared/, and
+    linked into the stacks (Terraform, the pipeline's copies and packaging follow the links);
+    no stack declares them again."""
+    shared = TERRAFORM / "shared"
+    names = {"region-variables.tf": ["aws-single", "aws-asg", "gcp-single", "gcp-asg"],
+             "asg-variables.tf": ["aws-asg", "gcp-asg"]}  # fmt: skip
+    for name, stacks in names.items():
+        declared = set(_blocks(_parse(shared / name), "variable"))
+        assert declared, name
+        for stack in stacks:
+            link = TERRAFORM / "stacks" / stack / name
+            assert link.is_symlink() and link.resolve() == (shared / name).resolve(), link
+            own = _blocks(_parse(TERRAFORM / "stacks" / stack / "variables.tf"), "variable")
+            assert not declared & set(own), f"{stack} declares {sorted(declared & set(own))} again"
+
+
 def test_stacks_declare_no_backend() -> None:
     """The orchestration adds the backend per run (an override file), so stacks have none."""
     for stack in STACKS:
@@ -175,11 +193,25 @@ def test_stacks_declare_no_backend() -> None:
                 assert "backend" not in block, f"{_rel(tf)} declares a backend"
 
 
-def test_region_stacks_report_ansible_hosts() -> None:
-    for stack in [s for s in STACKS if s.name.startswith(("aws-", "gcp-"))]:
+def test_region_stacks_report_what_the_pipeline_passes_on() -> None:
+    regions = [s for s in STACKS if s.name.endswith(("-single", "-asg"))]
+    assert len(regions) == 4
+    for stack in regions:
         outputs = _blocks(_parse(stack / "outputs.tf"), "output")
-        assert {"ansible_hosts", "ansible_vars"} <= set(outputs), stack.name
-        assert "image_id" in _blocks(_parse(stack / "variables.tf"), "variable"), stack.name
+        assert {"ansible_hosts", "ansible_vars", "hostname"} <= set(outputs), stack.name
+        variables = {name: body for tf in stack.glob("*.tf")
+                     for name, body in _blocks(_parse(tf), "variable").items()}  # fmt: skip
+        assert "image_id" in variables, stack.name
+        # What the pipeline passes on: the zone step's zone (AWS), the region's record for
+        # the global stack (GCP).
+        if stack.name.startswith("aws-"):
+            assert "route53_zone_id" in variables, stack.name
+        else:
+            assert "region_record" in outputs, stack.name
+    zone = _blocks(_parse(TERRAFORM / "stacks" / "aws-region-zone" / "outputs.tf"), "output")
+    assert "zone_id" in zone
+    global_vars = _parse(TERRAFORM / "stacks" / "global-cloudflare" / "variables.tf")
+    assert "region_records" in _blocks(global_vars, "variable")
 
 
 # --- security defaults -----------------------------------------------------------------------
@@ -268,6 +300,13 @@ def test_geo_steering_example_applies(tmp_path: Path) -> None:
     assert pools["WEU"][0] == "eu-central-1"
     assert pools["NEAS"][0] == "asia-northeast1"
     assert all(sorted(order) == sorted(pools["ENAM"]) for order in pools.values())
+
+
+def test_dns_delegation_example_applies(tmp_path: Path) -> None:
+    outputs = _apply_example("dns-delegation-region", tmp_path)
+    assert outputs["relative_name"] == "us-east-1.api"
+    assert outputs["name_servers"][0] == "ns-1536.awsdns-00.co.uk"
+    assert all(not ns.endswith(".") and ns == ns.lower() for ns in outputs["name_servers"])
 
 
 def test_user_data_example_renders_valid_cloud_config(tmp_path: Path) -> None:

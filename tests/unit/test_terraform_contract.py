@@ -88,6 +88,10 @@ def rendered_units(example: str) -> list[tuple[str, str, dict]]:
         path = f"{folder}/terraform.tfvars.json"
         assert path in files, f"{example}: unit {unit['unit']} has no {path}"
         units.append((unit["unit"], unit["stack"], json.loads(files[path])))
+        if "zone" in unit:  # the region's zone step: its own stack and variables
+            path = f"{unit['zone']['dir']}/terraform.tfvars.json"
+            assert path in files, f"{example}: zone of {unit['unit']} has no {path}"
+            units.append((f"{unit['unit']}-zone", unit["zone"]["stack"], json.loads(files[path])))
     return units
 
 
@@ -107,7 +111,8 @@ def test_every_example_stack_is_exercised() -> None:
     used = {stack for example in EXAMPLE_SPECS for _, stack, _ in rendered_units(example)}
     # gcp-single has no canonical example; it shares the region variables with gcp-asg and
     # is covered by test_region_stacks_share_the_spec_variables.
-    assert {"aws-single", "aws-asg", "gcp-asg", "global-cloudflare", "state-backend"} <= used
+    assert {"aws-single", "aws-asg", "gcp-asg", "global-cloudflare", "state-backend",
+            "aws-region-zone"} <= used  # fmt: skip
 
 
 def test_region_stacks_share_the_spec_variables() -> None:

@@ -1,8 +1,10 @@
 """Terraform inputs: a tfvars file and backend settings for each stack the fleet needs.
 
-Stacks live in terraform/stacks/<cloud>-<flavour> (one per region), global-cloudflare (geo
-routing) and state-backend (the state bucket itself). What is rendered for a stack is exactly
-that stack's variables; secrets reach Terraform through the environment only.
+Stacks live in terraform/stacks/<cloud>-<flavour> (one per region), aws-region-zone (the
+Route 53 zone delegated from Cloudflare to an AWS region behind the global load balancer),
+global-cloudflare (geo routing) and state-backend (the state bucket itself). What is rendered
+for a stack is exactly that stack's variables; secrets reach Terraform through the
+environment only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from iconctl.spec.regions import continent
 AGENT_PORT = 9900
 HEALTH_PATH = "/readyz"
 REGION_HEALTH_PATH = "/region/readyz"
+ZONE_STACK = "aws-region-zone"
 
 
 def files(spec: Spec) -> dict[str, str]:
@@ -23,6 +26,9 @@ def files(spec: Spec) -> dict[str, str]:
     for region in vm_regions(spec):
         out[f"{region.name}/terraform/terraform.tfvars.json"] = to_json(region_vars(spec, region))
         out[f"{region.name}/terraform/backend.hcl"] = backend_config(spec, region.name)
+        if delegates_zone(spec, region):
+            out[f"{region.name}/zone/terraform.tfvars.json"] = to_json(zone_vars(spec, region))
+            out[f"{region.name}/zone/backend.hcl"] = backend_config(spec, f"{region.name}-zone")
     if spec.geo is not None:
         out["global/terraform/terraform.tfvars.json"] = to_json(geo_vars(spec))
         out["global/terraform/backend.hcl"] = backend_config(spec, "global")
@@ -38,6 +44,33 @@ def tags(spec: Spec, region: Region) -> dict[str, str]:
         "iconctl-region": region.name,
         "iconctl-flavour": region.flavour,
         "managed-by": "iconctl",
+    }
+
+
+def delegates_zone(spec: Spec, region: Region) -> bool:
+    """Whether an AWS region gets its own Route 53 zone, delegated from the Cloudflare zone.
+
+    Behind the global load balancer the region serves <region>.<domain>, whose parent lives
+    in Cloudflare: the region's certificate validates through a Route 53 zone for that name,
+    which must exist and be delegated before the region's stack runs. A lone region, or one
+    that names its own zone (regions[].route53_zone), keeps using a zone looked up by name.
+    """
+    return (
+        spec.geo is not None
+        and region.cloud == "aws"
+        and region.flavour in ("single", "asg")
+        and region.route53_zone is None
+    )
+
+
+def zone_vars(spec: Spec, region: Region) -> dict[str, Any]:
+    assert spec.geo is not None
+    return {
+        "name": spec.name,
+        "region": region.name,
+        "domain": region_hostname(spec, region),
+        "zone": spec.geo.zone,
+        "tags": tags(spec, region),
     }
 
 
@@ -75,6 +108,8 @@ def region_vars(spec: Spec, region: Region) -> dict[str, Any]:
         variables["tls_email"] = spec.tls.email if spec.tls else None
     if region.cloud == "gcp":
         variables["gcp_project"] = spec.gcp.project if spec.gcp else None
+    if region.route53_zone is not None:
+        variables["route53_zone"] = region.route53_zone
     return variables
 
 
@@ -147,15 +182,17 @@ def deployment(spec: Spec) -> dict[str, Any]:
             {"unit": "state-backend", "stack": "state-backend", "dir": "global/state-backend"}
         )
     for region in spec.regions:
-        units.append(
-            {
-                "unit": region.name,
-                "stack": stack_name(region),
-                "dir": region.name,
-                "cloud": region.cloud,
-                "flavour": region.flavour,
-            }
-        )
+        unit = {
+            "unit": region.name,
+            "stack": stack_name(region),
+            "dir": region.name,
+            "cloud": region.cloud,
+            "flavour": region.flavour,
+        }
+        if delegates_zone(spec, region):
+            # The region's zone step: its own stack and state, applied before the region's.
+            unit["zone"] = {"stack": ZONE_STACK, "dir": f"{region.name}/zone"}
+        units.append(unit)
     if spec.geo is not None:
         units.append({"unit": "global", "stack": "global-cloudflare", "dir": "global"})
     return {"name": spec.name, "network": spec.network, "domain": spec.domain, "units": units}

@@ -278,6 +278,14 @@ class Region(_Model):
     kubernetes: Kubernetes | None = Field(
         None, description="k8s only: namespace, storage, ingress (defaults apply when absent)."
     )
+    route53_zone: Hostname | None = Field(
+        None,
+        description="aws single and asg only: an existing public Route 53 hosted zone that "
+        "answers for the region's hostname, for the certificate's validation and the region's "
+        "records. Default: the hostname's parent domain for a lone region; behind the global "
+        "load balancer, iconctl creates a zone for <region>.<domain> and delegates it from "
+        "geo.zone (NS records in Cloudflare).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Region:
@@ -296,6 +304,8 @@ class Region(_Model):
             raise FieldError(field, "only applies to flavours asg and k8s")
         if self.kubernetes is not None and self.flavour != "k8s":
             raise FieldError("kubernetes", "only applies to flavour k8s")
+        if self.route53_zone is not None and (self.cloud != "aws" or self.flavour == "k8s"):
+            raise FieldError("route53_zone", "only applies to aws regions of flavour single or asg")
         if self.flavour != "single" and self.nodes_min > self.nodes_max:
             raise FieldError(
                 "min_size",

@@ -20,9 +20,10 @@ module "naming" {
 }
 
 locals {
-  sync           = var.snapshot_bucket != ""
-  snapshot_store = local.sync ? "s3://${var.snapshot_bucket}/${var.network}" : ""
-  route53_zone   = var.route53_zone != "" ? var.route53_zone : join(".", slice(split(".", var.domain), 1, length(split(".", var.domain))))
+  sync            = var.snapshot_bucket != ""
+  snapshot_store  = local.sync ? "s3://${var.snapshot_bucket}/${var.network}" : ""
+  route53_zone    = var.route53_zone != "" ? var.route53_zone : join(".", slice(split(".", var.domain), 1, length(split(".", var.domain))))
+  route53_zone_id = var.route53_zone_id != null ? var.route53_zone_id : data.aws_route53_zone.this[0].zone_id
   # Below the region prefix is the public hostname the global load balancer answers for.
   service_domain = trimprefix(var.domain, "${var.region}.")
   data_volume_gb = coalesce(data.aws_ec2_instance_type.this.total_instance_storage, 0) >= var.data_volume_gib ? 0 : var.data_volume_gib
@@ -32,7 +33,11 @@ data "aws_ec2_instance_type" "this" {
   instance_type = var.instance_type
 }
 
+# The zone iconctl created and delegated for the region (route53_zone_id), or a public zone
+# looked up by name: route53_zone, else the hostname's parent domain.
 data "aws_route53_zone" "this" {
+  count = var.route53_zone_id == null ? 1 : 0
+
   name         = local.route53_zone
   private_zone = false
 }
@@ -91,7 +96,7 @@ module "lb" {
   domain               = var.domain
   regional_hostname    = var.domain
   publish_domain       = false
-  route53_zone_id      = data.aws_route53_zone.this.zone_id
+  route53_zone_id      = local.route53_zone_id
   agent_port           = var.agent_port
   health_checker_cidrs = module.health_checkers.cidrs
   min_healthy_targets  = var.min_ready_nodes

@@ -20,16 +20,21 @@ module "naming" {
 }
 
 locals {
-  sync           = var.snapshot_bucket != ""
-  snapshot_store = local.sync ? "s3://${var.snapshot_bucket}/${var.network}" : ""
-  route53_zone   = var.route53_zone != "" ? var.route53_zone : join(".", slice(split(".", var.domain), 1, length(split(".", var.domain))))
+  sync            = var.snapshot_bucket != ""
+  snapshot_store  = local.sync ? "s3://${var.snapshot_bucket}/${var.network}" : ""
+  route53_zone    = var.route53_zone != "" ? var.route53_zone : join(".", slice(split(".", var.domain), 1, length(split(".", var.domain))))
+  route53_zone_id = var.route53_zone_id != null ? var.route53_zone_id : data.aws_route53_zone.this[0].zone_id
 }
 
 data "aws_ec2_instance_type" "this" {
   instance_type = var.instance_type
 }
 
+# The zone iconctl created and delegated for the region (route53_zone_id), or a public zone
+# looked up by name: route53_zone, else the hostname's parent domain.
 data "aws_route53_zone" "this" {
+  count = var.route53_zone_id == null ? 1 : 0
+
   name         = local.route53_zone
   private_zone = false
 }
@@ -74,7 +79,7 @@ module "node" {
   sync_interval_minutes     = var.sync_interval_minutes
   sync_keep                 = var.sync_keep
   tls_email                 = var.tls_email
-  route53_zone_id           = data.aws_route53_zone.this.zone_id
+  route53_zone_id           = local.route53_zone_id
   dns_names                 = [var.domain]
   ssh_cidrs                 = var.ssh_cidrs
   monitoring_cidrs          = var.monitoring_cidrs

@@ -58,3 +58,8 @@ output "monitoring_service_account" {
   description = "Service account for the region's Prometheus (instance listing only), or null without monitoring_cidrs."
   value       = try(module.monitoring_discovery[0].service_account_email, null)
 }
+
+output "region_record" {
+  description = "The DNS record iconctl passes to the global stack (region_records) for this region's hostname: an A record to the node's static address. null for a lone region, or when Cloud DNS publishes the hostname (dns_managed_zone)."
+  value       = startswith(var.domain, "${var.region}.") && var.dns_managed_zone == "" ? { type = "A", value = module.node.public_ip } : null
+}

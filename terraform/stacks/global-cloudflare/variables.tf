@@ -80,7 +80,7 @@ variable "region_records" {
     type  = string
     value = string
   }))
-  description = "DNS records to create in the zone for region hostnames whose cloud does not hold them, keyed by hostname: e.g. an A record to a GCP load balancer's address or a CNAME to an AWS load balancer's DNS name. Filled from the region stacks' outputs."
+  description = "DNS records to create in the zone for region hostnames whose cloud does not hold them, keyed by hostname: e.g. an A record to a GCP load balancer's address. iconctl fills it from the region stacks' region_record outputs (GCP regions without dns_managed_zone); AWS region hostnames are delegated to Route 53 by their zone step instead."
   default     = {}
 
   validation {

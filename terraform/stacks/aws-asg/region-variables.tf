@@ -1,0 +1,1 @@
+../../shared/region-variables.tf
