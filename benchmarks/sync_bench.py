@@ -638,6 +638,9 @@ def main() -> None:
                 ours / table["tar.zst download then extract"]["wall_median"], 2
             ),
             "iconctl/tar-streaming": round(ours / table["tar.zst streaming"]["wall_median"], 2),
+            "iconctl with syncfs/limit": round(
+                table["iconctl http (fsync)"]["wall_median"] / limit, 2
+            ),
             "iconctl peak extra / data": round(
                 table["iconctl http (no fsync)"]["peak_extra_mib"] * MIB / report["data"]["bytes"],
                 4,

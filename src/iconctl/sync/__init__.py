@@ -18,10 +18,13 @@ from iconctl.sync.store import DEFAULT_WORKERS
 
 @contextmanager
 def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:  # --json: not even rich is imported (start-up time counts for restores)
+        yield None
+        return
     from iconctl.console import real
 
     err = real(stderr=True)  # the rich Console itself: Progress needs the real object
-    if not enabled or not err.is_terminal:
+    if not err.is_terminal:
         yield None
         return
     from rich.progress import (

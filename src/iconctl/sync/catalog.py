@@ -21,7 +21,7 @@ from iconctl.sync.manifest import (
     parse_latest,
     parse_manifest,
 )
-from iconctl.sync.store import DEFAULT_WORKERS, NotFound, Store
+from iconctl.sync.store import DEFAULT_WORKERS, NotFound, Store, TooLarge
 from iconctl.sync.workers import drain
 
 
@@ -135,6 +135,7 @@ def verify_snapshot(
             sizes[c.digest] = c.size
     result.chunks = len(sizes)
     total = sum(sizes.values())
+    buf_size = max([manifest.chunk_size, *sizes.values()])
     lock = threading.Lock()
     local = threading.local()
 
@@ -142,11 +143,13 @@ def verify_snapshot(
         digest, size = item
         buf = getattr(local, "buf", None)
         if buf is None:
-            buf = local.buf = bytearray(manifest.chunk_size)
+            buf = local.buf = bytearray(buf_size)
         try:
             view = store.get_into(chunk_key(digest), buf)
         except NotFound:
             problem = f"missing chunk {digest}"
+        except TooLarge as exc:
+            problem = f"chunk {digest} has {exc.size} bytes, expected {size}"
         else:
             if len(view) != size:
                 problem = f"chunk {digest} has {len(view)} bytes, expected {size}"

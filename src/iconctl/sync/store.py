@@ -9,6 +9,7 @@ with one request; parallelism comes from the callers' thread pools, not from mul
 from __future__ import annotations
 
 import http.client
+import mmap
 import os
 import socket
 import ssl
@@ -38,6 +39,17 @@ class NotFound(IconctlError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(f"object not found in store: {key}")
+
+
+class TooLarge(IconctlError):
+    """The object is larger than the buffer it was to be read into: every caller sizes its
+    buffer for the largest object it expects, so this is a wrong object, not a reason to
+    allocate whatever a server announces."""
+
+    def __init__(self, key: str, size: int) -> None:
+        self.key = key
+        self.size = size
+        super().__init__(f"object {key} has {size} bytes, more than expected")
 
 
 class StoreError(ToolFailed):
@@ -71,9 +83,10 @@ class Store(ABC):
     def get(self, key: str) -> bytes:
         """The whole object; NotFound if absent."""
 
-    def get_into(self, key: str, buf: bytearray) -> memoryview:
+    def get_into(self, key: str, buf: bytearray | mmap.mmap) -> memoryview:
         """The object's bytes, read into ``buf`` where the backend can (streaming clients);
-        others return a view of the bytes they received, without another copy."""
+        others return a view of the bytes they received, without another copy. ``buf`` never
+        grows (it may be a page-aligned mmap): an object that does not fit raises TooLarge."""
         return memoryview(self.get(key))
 
     @abstractmethod
@@ -126,12 +139,12 @@ class FileStore(Store):
         except OSError as exc:
             raise StoreError("get", key, str(exc)) from None
 
-    def get_into(self, key: str, buf: bytearray) -> memoryview:
+    def get_into(self, key: str, buf: bytearray | mmap.mmap) -> memoryview:
         try:
             with open(self._path(key), "rb", buffering=0) as f:
                 size = os.fstat(f.fileno()).st_size
                 if len(buf) < size:
-                    buf.extend(bytes(size - len(buf)))
+                    raise TooLarge(key, size)
                 view = memoryview(buf)[:size]
                 got = 0
                 while got < size:
@@ -283,7 +296,7 @@ class S3Store(Store):
         except Exception:  # noqa: BLE001 - any configuration it cannot take: use boto3
             return None
 
-    def get_into(self, key: str, buf: bytearray) -> memoryview:
+    def get_into(self, key: str, buf: bytearray | mmap.mmap) -> memoryview:
         fast = self._fast_store()
         if fast:
             import obstore
@@ -505,7 +518,9 @@ class HttpStore(Store):
         self._local.conn = conn
         return conn
 
-    def _request(self, key: str, buf: bytearray | None) -> tuple[bytes | None, memoryview | None]:
+    def _request(
+        self, key: str, buf: bytearray | mmap.mmap | None
+    ) -> tuple[bytes | None, memoryview | None]:
         path = f"{self.base}/{quote(key)}"
         last: Exception | None = None
         for attempt in range(self.RETRIES):
@@ -527,14 +542,16 @@ class HttpStore(Store):
                     return resp.read(), None
                 length = resp.length
                 if length is None:
-                    data = resp.read()
-                    if len(buf) < len(data):
-                        buf.extend(bytes(len(data) - len(buf)))
+                    data = resp.read(len(buf) + 1)
+                    if len(data) > len(buf):
+                        conn.close()  # the rest of the body was not read
+                        raise TooLarge(key, len(data))
                     view = memoryview(buf)[: len(data)]
                     view[:] = data
                     return None, view
                 if len(buf) < length:
-                    buf.extend(bytes(length - len(buf)))
+                    conn.close()
+                    raise TooLarge(key, length)
                 view = memoryview(buf)[:length]
                 got = 0
                 while got < length:
@@ -553,7 +570,7 @@ class HttpStore(Store):
         assert data is not None
         return data
 
-    def get_into(self, key: str, buf: bytearray) -> memoryview:
+    def get_into(self, key: str, buf: bytearray | mmap.mmap) -> memoryview:
         if not self.https:
             for attempt in range(self.RETRIES):
                 try:
@@ -597,7 +614,7 @@ class HttpStore(Store):
             self._local.head = bytearray(65536)
         return sock
 
-    def _raw_get_into(self, key: str, buf: bytearray) -> memoryview | None:
+    def _raw_get_into(self, key: str, buf: bytearray | mmap.mmap) -> memoryview | None:
         sock = self._raw_sock()
         host = self.host if self.port == 80 else f"{self.host}:{self.port}"
         sock.sendall(
@@ -628,12 +645,20 @@ class HttpStore(Store):
         if parts[1] != "200" or length is None or "transfer-encoding" in headers:
             self._drop_raw()  # the body was not read: this connection cannot be reused
             return None
-        size = int(length)
+        try:
+            size = int(length)
+        except ValueError:
+            size = -1
+        if size < 0:
+            raise _Unusual("bad Content-Length")
         if len(buf) < size:
-            buf.extend(bytes(size - len(buf)))
+            self._drop_raw()
+            raise TooLarge(key, size)
         view = memoryview(buf)[:size]
         body_start = end + 4
-        have = min(got - body_start, size)
+        if got - body_start > size:
+            raise _Unusual("more bytes than the Content-Length")
+        have = got - body_start
         view[:have] = hview[body_start : body_start + have]
         while have < size:
             n = sock.recv_into(view[have:], size - have, socket.MSG_WAITALL)
