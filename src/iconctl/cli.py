@@ -16,7 +16,7 @@ import typer
 
 from iconctl import __version__
 from iconctl.console import err, json_printed, out, print_json
-from iconctl.errors import ExitCode, IconctlError, UsageError
+from iconctl.errors import ExitCode, IconctlError, UsageError, from_os_error
 
 DEFAULT_SPEC = Path("iconctl.yaml")
 
@@ -880,7 +880,10 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or os.environ.get("ICONCTL_DEBUG", "") not in ("", "0", "false")
 
     try:
-        app(args=args, prog_name="iconctl")
+        try:
+            app(args=args, prog_name="iconctl")
+        except OSError as exc:  # a path or the disk failed where no command said more
+            raise from_os_error(exc) from exc
     except IconctlError as exc:
         if debug:
             traceback.print_exc()

@@ -5,6 +5,7 @@ Library code raises these; only the CLI turns them into exit codes (see ``cli.ru
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -49,6 +50,23 @@ class InputError(IconctlError):
     """Invalid input that is not a spec file: a bad flag value, a malformed URL, ..."""
 
     exit_code = ExitCode.INVALID_INPUT
+
+
+# A path the user gave that cannot be used is bad input; anything else (a full disk, an I/O
+# error) is the machine's failure, reported as plainly but with exit 1.
+_PATH_ERRNOS = frozenset(
+    {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.EACCES, errno.EPERM,
+     errno.EROFS, errno.ENAMETOOLONG, errno.ELOOP}
+)  # fmt: skip
+
+
+def from_os_error(exc: OSError) -> IconctlError:
+    """A one-line error for an ``OSError`` no command turned into a message of its own."""
+    where = f"{exc.filename}: " if exc.filename is not None else ""
+    message = f"{where}{exc.strerror or exc}"
+    if exc.errno in _PATH_ERRNOS:
+        return InputError(message)
+    return IconctlError(message)
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,13 @@ def test_bad_input_exit_codes(args, code, message, iconctl):
     res = iconctl(*args)
     assert res.returncode == code, (res.stdout, res.stderr)
     assert message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_an_unusable_path_is_one_line_of_bad_input(tmp_path: Path, iconctl):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    target = blocker / "data"  # a path below a regular file can never be created
+    res = iconctl("sync", "restore", "--store", str(tmp_path), "--data-dir", str(target))
+    assert res.returncode == 3, res.stderr
+    assert res.stderr.strip() == f"error: {target}: Not a directory"
+    assert "Traceback" not in res.stderr and "internal error" not in res.stderr
