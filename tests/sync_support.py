@@ -98,6 +98,14 @@ def http_server(directory: Path, delay: float = 0.0):
 @contextlib.contextmanager
 def moto_server():
     """moto's S3 server as a real process on loopback; yields the environment to use it."""
+    with moto_process("us-east-1") as (env, _):
+        yield env
+
+
+@contextlib.contextmanager
+def moto_process(region: str):
+    """moto's server (every AWS API it mocks) as a real process on loopback, its environment
+    set in this process while it runs; yields (environment, process)."""
     beside = Path(sys.executable).parent / "moto_server"  # installed with the test extra
     tool = str(beside) if beside.exists() else need_tool("moto_server")["moto_server"]
     port = free_port()
@@ -110,13 +118,13 @@ def moto_server():
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": region,
     }
     saved = {k: os.environ.get(k) for k in env}
     try:
         wait_port(port, proc)
         os.environ.update(env)
-        yield env
+        yield env, proc
     finally:
         for k, v in saved.items():
             if v is None:

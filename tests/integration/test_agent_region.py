@@ -8,17 +8,10 @@ way failing health checks do on AWS.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.conftest import free_port, need_tool
 from tests.integration.simagent import http, start_agent, start_sim, wait_for
-from tests.sync_support import wait_port
+from tests.sync_support import moto_process
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -26,36 +19,9 @@ REGION = "eu-central-1"
 FAST = ("--poll-interval", "0.1", "--timeout", "0.5", "--rise", "2", "--fall", "2")
 
 
-@contextlib.contextmanager
 def elb_api():
-    """moto's server as a real process; yields (environment, process)."""
-    beside = Path(sys.executable).parent / "moto_server"  # installed with the test extra
-    tool = str(beside) if beside.exists() else need_tool("moto_server")["moto_server"]
-    port = free_port()
-    proc = subprocess.Popen(
-        [tool, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    env = {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    try:
-        wait_port(port, proc)
-        os.environ.update(env)  # the agents are started with this environment
-        yield env, proc
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        proc.kill()
-        proc.wait()
+    """moto's server as a real process; the agents are started with its environment."""
+    return moto_process(REGION)
 
 
 def target_group(env: dict[str, str], nodes: int) -> tuple[str, list[str], object]:
