@@ -385,19 +385,24 @@ def sim():
     service.stop()
 
 
-@pytest.fixture(scope="module")
-def sim_edge(tmp_path_factory, sim):
+def _edge_before(sim, directory, **settings):
+    """A started edge in front of the simulator, rate limits out of the way."""
     need_tool("nginx")
-    host_port = sim.info["url"].split("/")[2]
     e = Edge(
-        tmp_path_factory.mktemp("sim-edge"),
+        directory,
         port=free_port(),
-        upstream=host_port,
+        upstream=sim.info["url"].split("/")[2],
         icon_edge_rate_per_second=10000,
         icon_edge_rate_burst=10000,
-        icon_edge_max_batch=5,
+        **settings,
     )
     e.start()
+    return e
+
+
+@pytest.fixture(scope="module")
+def sim_edge(tmp_path_factory, sim):
+    e = _edge_before(sim, tmp_path_factory.mktemp("sim-edge"), icon_edge_max_batch=5)
     yield e
     e.stop()
 
@@ -434,16 +439,7 @@ def test_sim_batch_limit_at_the_edge(sim_edge):
 
 @pytest.fixture(scope="module")
 def sim_fast_edge(tmp_path_factory, sim):
-    need_tool("nginx")
-    host_port = sim.info["url"].split("/")[2]
-    e = Edge(
-        tmp_path_factory.mktemp("sim-fast-edge"),
-        port=free_port(),
-        upstream=host_port,
-        icon_edge_rate_per_second=10000,
-        icon_edge_rate_burst=10000,
-    )
-    e.start()
+    e = _edge_before(sim, tmp_path_factory.mktemp("sim-fast-edge"))
     yield e
     e.stop()
 
