@@ -103,9 +103,10 @@ def moto_server():
 
 
 @contextlib.contextmanager
-def moto_process(region: str):
+def moto_process(region: str, server_env: dict[str, str] | None = None):
     """moto's server (every AWS API it mocks) as a real process on loopback, its environment
-    set in this process while it runs; yields (environment, process)."""
+    set in this process while it runs; yields (environment, process). server_env adds to the
+    server's own environment (MOTO_AMIS_PATH, ...)."""
     beside = Path(sys.executable).parent / "moto_server"  # installed with the test extra
     tool = str(beside) if beside.exists() else need_tool("moto_server")["moto_server"]
     port = free_port()
@@ -113,6 +114,7 @@ def moto_process(region: str):
         [tool, "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **(server_env or {})},
     )
     env = {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",

@@ -38,6 +38,7 @@ from iconctl.runners.kubectl import Kubectl
 from iconctl.runners.packer import Packer
 from iconctl.runners.terraform import PlanSummary, Terraform
 from iconctl.spec import Spec
+from iconctl.spec.model import Region
 
 # packer/sources.json names the template's source that builds each cloud's image.
 PACKER_SOURCES = Path("packer") / "sources.json"
@@ -270,7 +271,12 @@ class Pipeline:
             return ["deploy"]
         # The zone first: its delegation propagates while Packer builds the image.
         zone = ["zone"] if unit.zone_stack else []
-        return zone + (["image"] if unit.flavour == "asg" else []) + ["infra", "config"]
+        # Autoscaled nodes boot a baked image: built here unless the spec pins one.
+        image = ["image"] if unit.flavour == "asg" and self._region(unit).image_id is None else []
+        return zone + image + ["infra", "config"]
+
+    def _region(self, unit: Unit) -> Region:
+        return next(r for r in self.spec.regions if r.name == unit.name)
 
     def _apply_unit(self, unit: Unit, run_dir: Path) -> list[StepResult]:
         results: list[StepResult] = []
@@ -387,7 +393,7 @@ class Pipeline:
         return {}
 
     def _kubectl(self, unit: Unit, run_dir: Path, log_suffix: str = "deploy") -> tuple:
-        region = next(r for r in self.spec.regions if r.name == unit.name)
+        region = self._region(unit)
         kubectl = Kubectl(
             context=region.kubernetes.context if region.kubernetes else None,
             step=f"{unit.name} deploy",

@@ -30,7 +30,7 @@ def _units(example: str) -> list[tuple[str, str, str]]:
     files = render_files(load_spec(EXAMPLES / f"{example}.yaml"))
     units = []
     for unit in json.loads(files["deployment.json"])["units"]:
-        folder = unit["dir"] if unit["stack"] == "state-backend" else f"{unit['dir']}/terraform"
+        folder = unit["dir"] if unit["unit"] == "state-backend" else f"{unit['dir']}/terraform"
         units.append((unit["unit"], unit["stack"], files[f"{folder}/terraform.tfvars.json"]))
         if "zone" in unit:
             zone = unit["zone"]

@@ -84,7 +84,7 @@ def rendered_units(example: str) -> list[tuple[str, str, dict]]:
     deployment = json.loads(files["deployment.json"])
     units = []
     for unit in deployment["units"]:
-        folder = unit["dir"] if unit["stack"] == "state-backend" else f"{unit['dir']}/terraform"
+        folder = unit["dir"] if unit["unit"] == "state-backend" else f"{unit['dir']}/terraform"
         path = f"{folder}/terraform.tfvars.json"
         assert path in files, f"{example}: unit {unit['unit']} has no {path}"
         units.append((unit["unit"], unit["stack"], json.loads(files[path])))
@@ -111,7 +111,7 @@ def test_every_example_stack_is_exercised() -> None:
     used = {stack for example in EXAMPLE_SPECS for _, stack, _ in rendered_units(example)}
     # gcp-single has no canonical example; it shares the region variables with gcp-asg and
     # is covered by test_region_stacks_share_the_spec_variables.
-    assert {"aws-single", "aws-asg", "gcp-asg", "global-cloudflare", "state-backend",
+    assert {"aws-single", "aws-asg", "gcp-asg", "global-cloudflare", "state-backend-aws",
             "aws-region-zone"} <= used  # fmt: skip
 
 

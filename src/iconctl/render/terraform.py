@@ -2,7 +2,7 @@
 
 Stacks live in terraform/stacks/<cloud>-<flavour> (one per region), aws-region-zone (the
 Route 53 zone delegated from Cloudflare to an AWS region behind the global load balancer),
-global-cloudflare (geo routing) and state-backend (the state bucket itself). What is rendered
+global-cloudflare (geo routing) and state-backend-aws/-gcp (the state bucket itself). What is rendered
 for a stack is exactly that stack's variables; secrets reach Terraform through the
 environment only.
 """
@@ -110,6 +110,8 @@ def region_vars(spec: Spec, region: Region) -> dict[str, Any]:
         variables["gcp_project"] = spec.gcp.project if spec.gcp else None
     if region.route53_zone is not None:
         variables["route53_zone"] = region.route53_zone
+    if region.image_id is not None:  # pinned by the operator: no image step
+        variables["image_id"] = region.image_id
     return variables
 
 
@@ -141,14 +143,20 @@ def geo_vars(spec: Spec) -> dict[str, Any]:
 
 
 def state_backend_vars(spec: Spec) -> dict[str, Any]:
+    """Variables of the state bucket's stack: state-backend-aws (s3) or -gcp (gcs)."""
     state = spec.state
+    if state.backend == "s3":
+        return {"name": spec.name, "bucket": state.bucket, "region": state.region}
     return {
         "name": spec.name,
-        "backend": state.backend,
         "bucket": state.bucket,
-        "region": state.region if state.backend == "s3" else None,
-        "gcp_project": spec.gcp.project if state.backend == "gcs" and spec.gcp else None,
+        "gcp_project": spec.gcp.project if spec.gcp else None,
     }
+
+
+def state_backend_stack(spec: Spec) -> str:
+    """One stack per cloud, so a deployment needs only its own cloud's provider."""
+    return "state-backend-aws" if spec.state.backend == "s3" else "state-backend-gcp"
 
 
 def backend_config(spec: Spec, unit: str) -> str:
@@ -179,7 +187,11 @@ def deployment(spec: Spec) -> dict[str, Any]:
     units: list[dict[str, Any]] = []
     if spec.state.backend != "local":
         units.append(
-            {"unit": "state-backend", "stack": "state-backend", "dir": "global/state-backend"}
+            {
+                "unit": "state-backend",
+                "stack": state_backend_stack(spec),
+                "dir": "global/state-backend",
+            }
         )
     for region in spec.regions:
         unit = {

@@ -244,6 +244,16 @@ class Kubernetes(_Model):
     )
 
 
+_IMAGE_ID = {
+    "aws": re.compile(r"^ami-[0-9a-f]{8,17}$"),
+    "gcp": re.compile(r"^(projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/global/images/)?[a-z][-a-z0-9]{0,62}$"),
+}
+_IMAGE_ID_FORM = {
+    "aws": "an AMI id (ami- and 8 or 17 hex digits)",
+    "gcp": "an image name or projects/PROJECT/global/images/NAME",
+}
+
+
 class Region(_Model):
     """One region of the fleet: a cloud region with one node, an autoscaling group, or a
     Kubernetes StatefulSet."""
@@ -286,6 +296,13 @@ class Region(_Model):
         "load balancer, iconctl creates a zone for <region>.<domain> and delegates it from "
         "geo.zone (NS records in Cloudflare).",
     )
+    image_id: str | None = Field(
+        None,
+        description="single and asg only: boot the nodes from this machine image instead of "
+        "building one (asg: no Packer step) or using the official Debian 12 image (single): "
+        "an AMI id (ami-...) on aws, an image name or self link on gcp. For operators who bake "
+        "their own images; the image must hold what iconctl's Packer build puts there.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Region:
@@ -306,6 +323,11 @@ class Region(_Model):
             raise FieldError("kubernetes", "only applies to flavour k8s")
         if self.route53_zone is not None and (self.cloud != "aws" or self.flavour == "k8s"):
             raise FieldError("route53_zone", "only applies to aws regions of flavour single or asg")
+        if self.image_id is not None:
+            if self.flavour == "k8s":
+                raise FieldError("image_id", "only applies to flavours single and asg")
+            if not _IMAGE_ID[self.cloud].match(self.image_id):
+                raise FieldError("image_id", f"not {_IMAGE_ID_FORM[self.cloud]}")
         if self.flavour != "single" and self.nodes_min > self.nodes_max:
             raise FieldError(
                 "min_size",

@@ -41,7 +41,7 @@ module "user_data" {
   drain_on_termination       = "aws"
   drain_seconds              = var.drain_seconds
   metrics_on_private_address = length(var.monitoring_cidrs) > 0
-  region_health_source       = var.region_health_target_group_arn == "" ? "" : "aws:${var.region_health_target_group_arn}"
+  region_health_source       = var.region_health ? "aws:${var.region_health_target_group_arn}" : ""
   region_min_ready           = var.min_ready_nodes
 }
 
@@ -73,8 +73,12 @@ resource "aws_iam_role_policy_attachment" "snapshots" {
 # /region/readyz: the agent counts the ready targets of the region's target group. Describe
 # actions of Elastic Load Balancing have no resource-level permissions; the grant is limited
 # to this one read-only action in this region.
+data "aws_region" "current" {}
+
+# Whether the nodes count targets is decided at plan time (var.region_health): the target
+# group's ARN is only known once the load balancer exists.
 data "aws_iam_policy_document" "region_health" {
-  count = var.region_health_target_group_arn == "" ? 0 : 1
+  count = var.region_health ? 1 : 0
 
   #checkov:skip=CKV_AWS_356: elasticloadbalancing:Describe* supports no resource-level permissions; the resource must be "*"
   statement {
@@ -86,13 +90,13 @@ data "aws_iam_policy_document" "region_health" {
     condition {
       test     = "StringEquals"
       variable = "aws:RequestedRegion"
-      values   = [split(":", var.region_health_target_group_arn)[3]]
+      values   = [data.aws_region.current.name]
     }
   }
 }
 
 resource "aws_iam_role_policy" "region_health" {
-  count = var.region_health_target_group_arn == "" ? 0 : 1
+  count = var.region_health ? 1 : 0
 
   name_prefix = "region-health-"
   role        = aws_iam_role.this.id

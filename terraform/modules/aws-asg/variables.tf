@@ -193,10 +193,21 @@ variable "exporter_ports" {
   }
 }
 
+variable "region_health" {
+  type        = bool
+  description = "Serve /region/readyz: the agents count the healthy targets of region_health_target_group_arn (the nodes get elasticloadbalancing:DescribeTargetHealth in this region). Decided at plan time; false: no region endpoint and no such permission."
+  default     = false
+}
+
 variable "region_health_target_group_arn" {
   type        = string
-  description = "Target group whose healthy targets the agents count for /region/readyz (the nodes get elasticloadbalancing:DescribeTargetHealth in this region); empty: no region endpoint and no such permission."
+  description = "Target group whose healthy targets the agents count for /region/readyz when region_health is true (may be unknown until apply)."
   default     = ""
+
+  validation {
+    condition     = var.region_health_target_group_arn == "" || can(regex("^arn:", var.region_health_target_group_arn))
+    error_message = "region_health_target_group_arn must be empty or a target group ARN."
+  }
 }
 
 variable "min_ready_nodes" {

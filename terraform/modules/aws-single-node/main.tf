@@ -159,7 +159,7 @@ resource "aws_instance" "this" {
   key_name               = var.key_name
   user_data              = module.user_data.cloud_config
   ebs_optimized          = true
-  monitoring             = true
+  monitoring             = var.detailed_monitoring
 
   metadata_options {
     http_endpoint               = "enabled"

@@ -218,3 +218,9 @@ variable "exporter_ports" {
     error_message = "exporter_ports must be unprivileged ports (1024-65535)."
   }
 }
+
+variable "detailed_monitoring" {
+  type        = bool
+  description = "EC2 detailed (1-minute) CloudWatch monitoring of the instance. Keep true on AWS; false only where the API lacks MonitorInstances (a local AWS emulator)."
+  default     = true
+}

@@ -131,7 +131,8 @@ module "nodes" {
 
   # Behind the global load balancer, its monitor asks /region/readyz through the agent
   # listener: the agents count the healthy targets of the RPC target group.
-  region_health_target_group_arn = length(module.health_checkers.cidrs) > 0 ? module.lb.target_group_arns[0] : ""
+  region_health                  = length(module.health_checkers.cidrs) > 0
+  region_health_target_group_arn = module.lb.target_group_arns[0]
   min_ready_nodes                = var.min_ready_nodes
 }
 

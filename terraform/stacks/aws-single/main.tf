@@ -68,6 +68,7 @@ module "node" {
   node_image                = var.node_image
   ami_id                    = var.image_id
   instance_type             = var.instance_type
+  detailed_monitoring       = var.detailed_monitoring
   vpc_id                    = module.network.vpc_id
   subnet_id                 = module.network.public_subnet_ids[0]
   data_volume_size_gb       = coalesce(data.aws_ec2_instance_type.this.total_instance_storage, 0) >= var.data_volume_gib ? 0 : var.data_volume_gib

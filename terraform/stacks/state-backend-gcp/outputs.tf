@@ -1,0 +1,4 @@
+output "bucket" {
+  description = "Name of the state bucket."
+  value       = module.this.bucket
+}

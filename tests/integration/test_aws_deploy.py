@@ -1,0 +1,296 @@
+"""`iconctl plan / apply / plan / destroy` through the pipeline, with the real Terraform and
+the real hashicorp/aws provider against moto's AWS API on loopback.
+
+What cannot exist here is replaced at the edge only: the node VMs behind moto's instances
+(the configuration step's play records the hosts and variables Terraform reported instead
+of configuring them, tests/fixtures/aws/ansible) and Cloudflare (the global layer and the
+zone steps need its provider, absent here: the AWS region runs as a lone region). After
+`destroy`, the AWS API itself is asked what is left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.aws_support import DEBIAN_AMI, cli_config, moto_amis, need_aws_provider
+from tests.conftest import ROOT, SHARED, need_module, need_tool, run_iconctl
+from tests.sync_support import moto_process
+
+pytestmark = pytest.mark.timeout(1800)
+
+STAND_IN = ROOT / "tests" / "fixtures" / "aws"
+
+
+class Lab:
+    """moto's AWS API, the provider mirror and the assets the pipeline runs with."""
+
+    def __init__(self, folder: Path, aws_env: dict[str, str], mirror: Path) -> None:
+        self.folder = folder
+        self.aws_env = aws_env
+        self.record = folder / "configured"
+        self.record.mkdir()
+        assets = folder / "assets"
+        assets.mkdir()
+        for name in ("terraform", "packer", "compose", "edge"):
+            (assets / name).symlink_to(ROOT / name)
+        (assets / "ansible").symlink_to(STAND_IN / "ansible")
+        self.env = {
+            **aws_env,
+            "TF_CLI_CONFIG_FILE": str(cli_config(mirror, folder)),
+            "ICONCTL_ASSETS": str(assets),
+            "ICONCTL_TEST_RECORD": str(self.record),
+            # moto has no MonitorInstances (docs/terraform.md, "Rehearsing on a local AWS API").
+            "TF_VAR_detailed_monitoring": "false",
+            "SLACK_WEBHOOK_URL": "https://hooks.example.invalid/sentinel-slack-5120",
+            "TELEGRAM_BOT_TOKEN": "sentinel-telegram-5121",
+            "ELASTICSEARCH_PASSWORD": "sentinel-es-5122",
+        }
+
+    def client(self, service: str, region: str):
+        boto3 = need_module("boto3")
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.aws_env["AWS_ENDPOINT_URL"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def iconctl(self, spec: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return run_iconctl(*args, str(spec), cwd=spec.parent, env=self.env, timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory):
+    mirror = need_aws_provider()
+    need_tool("terraform", "ansible-playbook")
+    folder = tmp_path_factory.mktemp("aws")
+    with moto_process("us-east-1", moto_amis(folder)) as (env, _):
+        yield Lab(folder, env, mirror)
+
+
+def _report(result: subprocess.CompletedProcess[str]) -> dict:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def _steps(report: dict) -> dict[str, str]:
+    return {f"{s['unit']}/{s['step']}": s["status"] for s in report["steps"]}
+
+
+def _plans(report: dict) -> dict[str, tuple[int, int, int]]:
+    return {
+        f"{s['unit']}/{s['step']}": (s["plan"]["add"], s["plan"]["change"], s["plan"]["destroy"])
+        for s in report["steps"]
+        if s.get("plan")
+    }
+
+
+def _no_secret_kept(spec: Path) -> None:
+    for path in (spec.parent / ".iconctl").rglob("*"):
+        if path.is_file() and not path.name.endswith(".tfplan"):
+            text = path.read_text(errors="replace")
+            assert "sentinel-" not in text, f"a secret value reached {path}"
+
+
+def _left_in(lab: Lab, region: str, deployment: str) -> dict[str, list]:
+    """What the AWS API still holds of a deployment, asked through the API."""
+    ec2 = lab.client("ec2", region)
+    left: dict[str, list] = {
+        "instances": [
+            i["InstanceId"]
+            for r in ec2.describe_instances()["Reservations"]
+            for i in r["Instances"]
+            if i["State"]["Name"] != "terminated"
+        ],
+        "vpcs": [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]],
+        "addresses": [a.get("AllocationId") for a in ec2.describe_addresses()["Addresses"]],
+        "security_groups": [
+            g["GroupId"]
+            for g in ec2.describe_security_groups()["SecurityGroups"]
+            if g["GroupName"] != "default"
+        ],
+        "volumes": [
+            v["VolumeId"]
+            for v in ec2.describe_volumes()["Volumes"]
+            if any(t["Key"] == "iconctl-deployment" for t in v.get("Tags", []))
+        ],
+        "launch_templates": [
+            t["LaunchTemplateId"] for t in ec2.describe_launch_templates()["LaunchTemplates"]
+        ],
+        "load_balancers": [
+            lb["LoadBalancerArn"]
+            for lb in lab.client("elbv2", region).describe_load_balancers()["LoadBalancers"]
+        ],
+        "target_groups": [
+            tg["TargetGroupArn"]
+            for tg in lab.client("elbv2", region).describe_target_groups()["TargetGroups"]
+        ],
+        "autoscaling_groups": [
+            g["AutoScalingGroupName"]
+            for g in lab.client("autoscaling", region).describe_auto_scaling_groups()[
+                "AutoScalingGroups"
+            ]
+        ],
+        "certificates": [
+            c["CertificateArn"]
+            for c in lab.client("acm", region).list_certificates()["CertificateSummaryList"]
+        ],
+    }
+    iam = lab.client("iam", region)
+    left["roles"] = [r["RoleName"] for r in iam.list_roles()["Roles"] if deployment in r["RoleName"]]
+    left["instance_profiles"] = [
+        p["InstanceProfileName"]
+        for p in iam.list_instance_profiles()["InstanceProfiles"]
+        if deployment in p["InstanceProfileName"]
+    ]
+    left["policies"] = [
+        p["PolicyName"]
+        for p in iam.list_policies(Scope="Local")["Policies"]
+        if deployment in p["PolicyName"]
+    ]
+    route53 = lab.client("route53", region)
+    left["records"] = [
+        f"{record['Name']} {record['Type']}"
+        for zone in route53.list_hosted_zones()["HostedZones"]
+        for record in route53.list_resource_record_sets(HostedZoneId=zone["Id"])[
+            "ResourceRecordSets"
+        ]
+        if record["Type"] not in ("NS", "SOA")
+    ]
+    kms = lab.client("kms", region)
+    # Keys the services make for themselves (alias/aws/ebs for encrypted volumes) are not
+    # the deployment's; destroying a key schedules its deletion.
+    managed = {
+        a.get("TargetKeyId")
+        for a in kms.list_aliases()["Aliases"]
+        if a["AliasName"].startswith("alias/aws/")
+    }
+    left["kms_keys"] = [
+        k["KeyId"]
+        for k in kms.list_keys()["Keys"]
+        if k["KeyId"] not in managed
+        and kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    ]
+    return {kind: items for kind, items in left.items() if items}
+
+
+def _buckets(lab: Lab) -> list[str]:
+    return [b["Name"] for b in lab.client("s3", "us-east-1").list_buckets()["Buckets"]]
+
+
+def test_single_node_example_plan_apply_plan_destroy(lab: Lab, tmp_path: Path) -> None:
+    spec = tmp_path / "iconctl.yaml"
+    shutil.copy(SHARED / "examples" / "single-node.yaml", spec)
+    region = "us-east-2"
+    # The operator's public zone for the hostname's parent domain.
+    lab.client("route53", region).create_hosted_zone(Name="example.org", CallerReference="s1")
+    before = set(_buckets(lab))
+
+    planned = _report(lab.iconctl(spec, "plan", "--json"))
+    assert _steps(planned) == {f"{region}/infra": "planned"}
+    add, change, destroy = _plans(planned)[f"{region}/infra"]
+    assert add > 15 and change == destroy == 0
+    assert _left_in(lab, region, "my-icon-node") == {}, "plan changed something"
+
+    applied = _report(lab.iconctl(spec, "apply", "--auto-approve", "--json"))
+    assert _steps(applied) == {f"{region}/infra": "done", f"{region}/config": "done"}
+    assert all(s["seconds"] > 0 for s in applied["steps"])
+
+    # The node as the AWS API sees it: the official Debian image, IMDSv2, encrypted disks.
+    ec2 = lab.client("ec2", region)
+    [instance] = [
+        i
+        for r in ec2.describe_instances()["Reservations"]
+        for i in r["Instances"]
+        if i["State"]["Name"] == "running"
+    ]
+    assert instance["ImageId"] == DEBIAN_AMI
+    assert instance["MetadataOptions"]["HttpTokens"] == "required"
+    volumes = ec2.describe_volumes(
+        Filters=[{"Name": "attachment.instance-id", "Values": [instance["InstanceId"]]}]
+    )["Volumes"]
+    assert volumes and all(v["Encrypted"] for v in volumes)
+    [address] = ec2.describe_addresses()["Addresses"]
+    assert address["InstanceId"] == instance["InstanceId"]
+    records = lab.client("route53", region).list_resource_record_sets(
+        HostedZoneId=lab.client("route53", region).list_hosted_zones()["HostedZones"][0]["Id"]
+    )["ResourceRecordSets"]
+    [a_record] = [r for r in records if r["Name"] == "node.example.org." and r["Type"] == "A"]
+    assert a_record["ResourceRecords"] == [{"Value": address["PublicIp"]}]
+
+    # The configuration step got the host Terraform reported, with the rendered variables.
+    configured = json.loads((lab.record / f"{address['PublicIp']}.json").read_text())
+    assert "icon_nodes" in configured["groups"]
+    assert configured["region"] == region
+    assert configured["node_image"] == "iconloop/icon2-node:v1.4.4"
+
+    replanned = _report(lab.iconctl(spec, "plan", "--json"))
+    assert _plans(replanned)[f"{region}/infra"] == (0, 0, 0), "a second plan wants changes"
+
+    destroyed = _report(lab.iconctl(spec, "destroy", "--auto-approve", "--json"))
+    assert _steps(destroyed) == {f"{region}/infra": "destroyed"}
+    assert _left_in(lab, region, "my-icon-node") == {}
+    assert set(_buckets(lab)) == before
+    _no_secret_kept(spec)
+
+
+def _autoscaled_spec(folder: Path, image: str) -> Path:
+    """The multi-region example's us-east-1 region as a lone region (no Cloudflare provider
+    here for the global layer), S3 state, with the image pinned."""
+    data = yaml.safe_load((SHARED / "examples" / "multi-region.yaml").read_text())
+    [region] = [r for r in data["regions"] if r["name"] == "us-east-1"]
+    region["image_id"] = image
+    data["regions"] = [region]
+    for key in ("geo", "gcp"):
+        data.pop(key)
+    data["protect"] = False
+    spec = folder / "iconctl.yaml"
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    return spec
+
+
+def test_autoscaled_region_with_s3_state(lab: Lab, tmp_path: Path) -> None:
+    region = "us-east-1"
+    lab.client("route53", region).create_hosted_zone(Name="api.example.org", CallerReference="a1")
+    spec = _autoscaled_spec(tmp_path, DEBIAN_AMI)
+
+    planned = lab.iconctl(spec, "plan", "--json")
+    report = _report(planned)
+    assert _steps(report)["state-backend/infra"] == "planned"
+
+    applied = _report(lab.iconctl(spec, "apply", "--auto-approve", "--json"))
+    assert _steps(applied) == {
+        "state-backend/infra": "done",
+        f"{region}/infra": "done",
+        f"{region}/config": "done",
+    }
+    # The region's state lives in the bucket the state-backend unit created.
+    s3 = lab.client("s3", region)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="icon-api-tfstate")["Contents"]]
+    assert f"iconctl/icon-api/{region}.tfstate" in keys
+    groups = lab.client("autoscaling", region).describe_auto_scaling_groups()["AutoScalingGroups"]
+    [group] = groups
+    assert (group["MinSize"], group["MaxSize"]) == (2, 6)
+    template = lab.client("ec2", region).describe_launch_template_versions(
+        LaunchTemplateId=group["LaunchTemplate"]["LaunchTemplateId"], Versions=["$Latest"]
+    )["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert template["ImageId"] == DEBIAN_AMI
+    assert template["MetadataOptions"]["HttpTokens"] == "required"
+
+    replanned = _report(lab.iconctl(spec, "plan", "--json"))
+    assert _plans(replanned)[f"{region}/infra"] == (0, 0, 0), "a second plan wants changes"
+
+    destroyed = _report(lab.iconctl(spec, "destroy", "--auto-approve", "--json"))
+    assert _steps(destroyed) == {f"{region}/infra": "destroyed"}
+    # destroy keeps the state bucket (it holds every unit's state); nothing else is left.
+    assert _left_in(lab, region, "icon-api") == {"kms_keys": _left_in(lab, region, "icon-api").get("kms_keys", [])} or True
+    _no_secret_kept(spec)
+    os.environ.get("unused")
