@@ -50,8 +50,7 @@ def need_aws_provider() -> Path:
     if not found:
         message = (
             "no hashicorp/aws provider mirror: set ICONCTL_TF_PLUGIN_MIRROR to a Terraform "
-            "filesystem mirror holding it"
-            + (f" (nothing in {mirror})" if mirror else "")
+            "filesystem mirror holding it" + (f" (nothing in {mirror})" if mirror else "")
         )
         if REQUIRE_TOOLS:
             pytest.fail(message + " (ICONCTL_REQUIRE_TOOLS=1)")

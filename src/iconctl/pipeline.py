@@ -82,6 +82,7 @@ class StepResult:
     plan: dict[str, int] | None = None
     error: str | None = None
     exit_code: int = 0
+    note: str | None = None  # why a step is deferred
 
 
 @dataclass
@@ -167,6 +168,8 @@ class Pipeline:
         self.env = env
         self.assets = assets_root()
         self.cancel = threading.Event()
+        # plan: set when the state bucket does not exist yet; the other units' plans need it.
+        self._state_bucket_pending = False
         wanted = list(regions)
         known = [r.name for r in spec.regions]
         unknown = [r for r in wanted if r not in known]
@@ -416,6 +419,10 @@ class Pipeline:
                     unit.name, "deploy", "planned", time.monotonic() - started, plan=asdict(plan)
                 )
             ]
+        if self._state_bucket_pending:
+            note = "planned once apply has created the state bucket"
+            self.say(f"{unit.name}: {note}")
+            return [StepResult(unit.name, "infra", "deferred", note=note)]
         results: list[StepResult] = []
         runtime = self._known_outputs(unit)
         if unit.zone_stack:
@@ -431,13 +438,17 @@ class Pipeline:
             # The region's plan needs the zone's ID; its state has it once apply created it.
             zone_id = zone_tf.output().get("zone_id")
             if not zone_id:
-                self.say(f"{unit.name}: infra is planned once apply has created the zone")
-                results.append(StepResult(unit.name, "infra", "deferred"))
+                note = "planned once apply has created the zone"
+                self.say(f"{unit.name}: infra is {note}")
+                results.append(StepResult(unit.name, "infra", "deferred", note=note))
                 return results
             runtime["route53_zone_id"] = zone_id
         tf, var_files = self._terraform(unit, run_dir, runtime)
         summary = tf.plan(var_files, run_dir / f"{unit.name}.tfplan")
         self.say(f"{unit.name}: {_describe(summary)}")
+        if unit.name == "state-backend" and not tf.output().get("bucket"):
+            # Every other unit keeps its state in that bucket: their plans wait for it.
+            self._state_bucket_pending = True
         results.append(
             StepResult(
                 unit.name, "infra", "planned", time.monotonic() - started, plan=asdict(summary)

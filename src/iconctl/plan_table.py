@@ -25,7 +25,7 @@ def plan_table(report: Report) -> Table:
             table.add_row(unit, "[red]failed[/]", "", "", first)
             continue
         if step.status == "deferred":
-            table.add_row(unit, "(planned once the zone exists)", "", "", "")
+            table.add_row(unit, f"({step.note or 'planned later'})", "", "", "")
             table.add_section()
             continue
         modules = (step.plan or {}).get("modules") or {}

@@ -6,28 +6,28 @@ geo steering, user data), a real `terraform apply` of the provider-less examples
 rendered user data's shell scripts checked by `sh -n`, checkov with zero failed checks, and
 the list of resources open to the whole internet.
 
-Opt-in: ICONCTL_TF_PLUGIN_MIRROR=<dir> validates every root that needs only providers found
-in that filesystem mirror; ICONCTL_TF_ONLINE=1 runs `terraform init` + `validate` on every
-root with providers from the registry (see docs/terraform.md).
+With the real hashicorp/aws provider from a filesystem mirror (ICONCTL_TF_PLUGIN_MIRROR, set
+by `.ci/run`; required under ICONCTL_REQUIRE_TOOLS=1): `terraform validate` of every root that
+needs only mirrored providers, and a plan of the AWS region stacks against moto. Opt-in:
+ICONCTL_TF_ONLINE=1 runs `terraform init` + `validate` on every root with providers from the
+registry (see docs/terraform.md).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, free_port, need_module, need_tool
+from tests.aws_support import cli_config, need_aws_provider
+from tests.conftest import ROOT, need_module, need_tool
+from tests.sync_support import moto_process
 
 TERRAFORM = ROOT / "terraform"
 MODULES = sorted(p for p in (TERRAFORM / "modules").iterdir() if p.is_dir())
@@ -394,14 +394,16 @@ def _mirror_providers(mirror: Path) -> set[str]:
     }
 
 
-@pytest.mark.skipif(not os.environ.get("ICONCTL_TF_PLUGIN_MIRROR"),
-                    reason="set ICONCTL_TF_PLUGIN_MIRROR to a provider filesystem mirror")
-def test_validate_with_a_local_provider_mirror(tmp_path: Path) -> None:
-    mirror = Path(os.environ["ICONCTL_TF_PLUGIN_MIRROR"]).resolve()
+def test_validate_with_the_real_aws_provider(tmp_path: Path) -> None:
+    """Every module, stack and example that needs only the providers of the mirror (the real
+    hashicorp/aws on CI's machines) passes `terraform validate` with them."""
+    mirror = need_aws_provider()
     available = _mirror_providers(mirror)
-    config = f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
+    config = cli_config(mirror, tmp_path).read_text()
     roots = [r for r in ROOTS if _providers(r) and _providers(r) <= available]
-    assert roots, f"no root needs only the mirrored providers {sorted(available)}"
+    aws_only = {_rel(r) for r in ROOTS if _providers(r) == {"hashicorp/aws"}}
+    assert aws_only <= {_rel(r) for r in roots}
+    assert {"stacks/aws-single", "stacks/aws-asg", "stacks/state-backend-aws"} <= aws_only
     for root in roots:
         _validate(root, tmp_path, config)
 
@@ -437,32 +439,6 @@ def _planned(plan: dict, kind: str) -> list[dict]:
     ]
 
 
-@contextlib.contextmanager
-def moto_api():
-    """moto's server (the AWS APIs) as a real process on loopback."""
-    beside = Path(sys.executable).parent / "moto_server"
-    tool = str(beside) if beside.exists() else need_tool("moto_server")["moto_server"]
-    port = free_port()
-    proc = subprocess.Popen([tool, "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "moto did not start"
-                time.sleep(0.2)
-        yield {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
-               "AWS_SECRET_ACCESS_KEY": "testing"}
-    finally:
-        proc.kill()
-        proc.wait()
-
-
-@pytest.mark.skipif(not os.environ.get("ICONCTL_TF_PLUGIN_MIRROR"),
-                    reason="set ICONCTL_TF_PLUGIN_MIRROR to a mirror holding hashicorp/aws")
 @pytest.mark.timeout(1500)
 def test_aws_stacks_plan_against_moto(tmp_path: Path) -> None:
     """Render both examples and plan their AWS region stacks for real against moto's server:
@@ -472,9 +448,9 @@ def test_aws_stacks_plan_against_moto(tmp_path: Path) -> None:
     from iconctl.spec import load_spec
     from tests.conftest import EXAMPLES
 
-    mirror = Path(os.environ["ICONCTL_TF_PLUGIN_MIRROR"]).resolve()
-    config = f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
-    with moto_api() as aws:
+    mirror = need_aws_provider()
+    config = cli_config(mirror, tmp_path).read_text()
+    with moto_process("us-east-1") as (aws, _):
         endpoint = aws["AWS_ENDPOINT_URL"]
         client = {"endpoint_url": endpoint, "aws_access_key_id": "testing",
                   "aws_secret_access_key": "testing", "region_name": "us-east-1"}

@@ -2,8 +2,8 @@
 
 Stacks live in terraform/stacks/<cloud>-<flavour> (one per region), aws-region-zone (the
 Route 53 zone delegated from Cloudflare to an AWS region behind the global load balancer),
-global-cloudflare (geo routing) and state-backend-aws/-gcp (the state bucket itself). What is rendered
-for a stack is exactly that stack's variables; secrets reach Terraform through the
+global-cloudflare (geo routing) and state-backend-aws/-gcp (the state bucket itself). What is
+rendered for a stack is exactly that stack's variables; secrets reach Terraform through the
 environment only.
 """
 

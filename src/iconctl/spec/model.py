@@ -246,7 +246,9 @@ class Kubernetes(_Model):
 
 _IMAGE_ID = {
     "aws": re.compile(r"^ami-[0-9a-f]{8,17}$"),
-    "gcp": re.compile(r"^(projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/global/images/)?[a-z][-a-z0-9]{0,62}$"),
+    "gcp": re.compile(
+        r"^(projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/global/images/)?[a-z][-a-z0-9]{0,62}$"
+    ),
 }
 _IMAGE_ID_FORM = {
     "aws": "an AMI id (ami- and 8 or 17 hex digits)",

@@ -14,6 +14,7 @@ module "this" {
   image_mode                = var.ami_id == null ? "ansible" : "baked"
   compose_env               = var.compose_env
   instance_type             = var.instance_type
+  detailed_monitoring       = var.detailed_monitoring
   vpc_id                    = var.vpc_id
   subnet_id                 = var.subnet_id
   data_volume_size_gb       = var.data_volume_size_gb

@@ -108,3 +108,9 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "detailed_monitoring" {
+  type        = bool
+  description = "EC2 detailed (1-minute) monitoring. Keep true on AWS; false only where the API lacks MonitorInstances (a local AWS emulator)."
+  default     = true
+}

@@ -119,7 +119,11 @@ data "aws_iam_policy_document" "bucket" {
   }
 }
 
+# Always on against AWS; off only for a local AWS emulator that ignores policy conditions
+# and so denies every request (moto, see docs/terraform.md).
 resource "aws_s3_bucket_policy" "this" {
+  count = var.deny_insecure_transport ? 1 : 0
+
   bucket     = aws_s3_bucket.this.id
   policy     = data.aws_iam_policy_document.bucket.json
   depends_on = [aws_s3_bucket_public_access_block.this]

@@ -25,3 +25,9 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "deny_insecure_transport" {
+  type        = bool
+  description = "Refuse every request to the state bucket that does not use TLS (bucket policy). Keep true on AWS; false only for a local AWS emulator that ignores policy conditions."
+  default     = true
+}

@@ -71,6 +71,7 @@ module "source_node" {
   ami_id                    = var.image_id
   compose_env               = var.source_env
   instance_type             = var.instance_type
+  detailed_monitoring       = var.detailed_monitoring
   vpc_id                    = module.network.vpc_id
   subnet_id                 = module.network.public_subnet_ids[0]
   data_volume_size_gb       = local.data_volume_gb

@@ -27,3 +27,9 @@ variable "subnet_ids" {
   description = "Public subnets of the reused VPC."
   default     = []
 }
+
+variable "detailed_monitoring" {
+  type        = bool
+  description = "EC2 detailed (1-minute) monitoring of the nodes started as instances. Keep true on AWS; false only where the API lacks MonitorInstances (moto, see docs/terraform.md)."
+  default     = true
+}

@@ -36,6 +36,6 @@ variable "subnet_ids" {
 
 variable "detailed_monitoring" {
   type        = bool
-  description = "EC2 detailed (1-minute) monitoring of the node. Keep true on AWS; false only where the API lacks MonitorInstances (moto, see docs/terraform.md)."
+  description = "EC2 detailed (1-minute) monitoring of the nodes started as instances. Keep true on AWS; false only where the API lacks MonitorInstances (moto, see docs/terraform.md)."
   default     = true
 }

@@ -6,5 +6,7 @@ module "this" {
 
   bucket     = var.bucket
   lock_table = var.lock_table
-  tags       = { "iconctl-deployment" = var.name, "managed-by" = "iconctl" }
+
+  deny_insecure_transport = var.deny_insecure_transport
+  tags                    = { "iconctl-deployment" = var.name, "managed-by" = "iconctl" }
 }

@@ -21,3 +21,9 @@ variable "lock_table" {
   description = "Also create a DynamoDB lock table (for Terraform older than 1.10)."
   default     = false
 }
+
+variable "deny_insecure_transport" {
+  type        = bool
+  description = "Refuse every request to the state bucket that does not use TLS. Keep true on AWS; false only for moto, which ignores policy conditions (docs/terraform.md)."
+  default     = true
+}
