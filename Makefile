@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test venv tools goldens docs
+.PHONY: demo test venv tools goldens docs tf-lock
 
 TOOLS  := .tools
 # The tools' venvs come first on PATH so tests find checkov, ansible-playbook and ansible-lint.
@@ -39,3 +39,21 @@ goldens: venv
 
 docs: venv
 	$(BIN)/python -m iconctl.spec.reference > docs/spec.md
+
+# Refresh the provider lock files the stacks commit (docs/terraform.md). With the registry:
+# every provider, for every platform in TF_LOCK_PLATFORMS. With ICONCTL_TF_PLUGIN_MIRROR: the
+# providers that mirror holds (hashicorp/aws here), for the platforms it holds.
+TF_LOCK_PLATFORMS ?= linux_amd64 linux_arm64 darwin_amd64 darwin_arm64
+tf-lock:
+	@for stack in terraform/stacks/*/; do \
+	  ( cd $$stack && export TF_DATA_DIR=$$(mktemp -d) && terraform get >/dev/null && \
+	    if [ -n "$$ICONCTL_TF_PLUGIN_MIRROR" ]; then \
+	      providers=$$(cd $$ICONCTL_TF_PLUGIN_MIRROR && ls -d registry.terraform.io/*/* | sed 's#^registry.terraform.io/##'); \
+	      for p in $$providers; do grep -q "source *= *\"$$p\"" versions.tf || continue; \
+	        terraform providers lock -fs-mirror=$$ICONCTL_TF_PLUGIN_MIRROR \
+	          $$(for pf in $$(ls $$ICONCTL_TF_PLUGIN_MIRROR/registry.terraform.io/$$p/*/); do printf -- '-platform=%s ' $$pf; done) $$p; \
+	      done; \
+	    else \
+	      terraform providers lock $$(for pf in $(TF_LOCK_PLATFORMS); do printf -- '-platform=%s ' $$pf; done); \
+	    fi; rm -rf $$TF_DATA_DIR ) || exit 1; \
+	done

@@ -16,7 +16,7 @@ import typer
 
 from iconctl import __version__
 from iconctl.console import err, json_printed, out, print_json
-from iconctl.errors import ExitCode, IconctlError, UsageError, from_os_error
+from iconctl.errors import ExitCode, IconctlError, Interrupted, UsageError, from_os_error
 
 DEFAULT_SPEC = Path("iconctl.yaml")
 
@@ -616,10 +616,20 @@ def _run_pipeline(spec: Path, regions: list[str] | None, json_out: bool, command
         (views[0].say if views else console.print)(message)
 
     pipeline = Pipeline(load_spec(spec), spec, regions=regions or [], say=say)
-    with PipelineView(console, [u.name for u in pipeline.units]) as view:
-        views.append(view)
-        report = getattr(pipeline, command)(*args)
+    try:
+        with PipelineView(console, [u.name for u in pipeline.units]) as view:
+            views.append(view)
+            report = getattr(pipeline, command)(*args)
+    except KeyboardInterrupt:
+        views.clear()
+        again = "apply" if command == "apply" else command
+        raise Interrupted(
+            f"{command} interrupted; child processes were stopped and state was saved. "
+            f"Run `iconctl {again}` again to continue from the interrupted step."
+        ) from None
     views.clear()
+    if report.cancelled:
+        raise UsageError(f"{command} cancelled at the prompt; nothing was changed")
     if json_out:
         print_json(report.to_json())
     else:
@@ -894,7 +904,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
         err.print("interrupted")
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except Exception as exc:  # the last line of defence: no traceback without --debug
         if debug:
             traceback.print_exc()

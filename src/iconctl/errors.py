@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     TOOL_FAILED = 5
     INTEGRITY = 6
     CHECK_FAILED = 7
+    INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 class IconctlError(Exception):
@@ -115,18 +116,57 @@ class ToolNotFound(IconctlError):
         super().__init__(f"{tool} is required but was not found on PATH; {hint}")
 
 
+class Interrupted(IconctlError):
+    """Ctrl-C during a run: children were stopped; the message says how to continue."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class ToolFailed(IconctlError):
     exit_code = ExitCode.TOOL_FAILED
 
-    def __init__(self, *, step: str, argv: list[str], returncode: int, tail: str) -> None:
+    def __init__(
+        self,
+        *,
+        step: str,
+        argv: list[str],
+        returncode: int,
+        tail: str,
+        log_path: str | None = None,
+    ) -> None:
         self.step = step
         self.argv = argv
         self.returncode = returncode
         self.tail = tail
-        message = f"{step} failed: `{' '.join(argv)}` exited {returncode}"
-        if tail.strip():
-            message += "\n" + tail.rstrip()
+        self.log_path = log_path
+        tool = argv[0].rsplit("/", 1)[-1] if argv else "the tool"
+        message = f"{step} failed: {tool} exited {returncode}"
+        said = tool_errors(tail)
+        if said:
+            message += "\n" + said
+        if log_path:
+            message += f"\nfull output: {log_path}"
         super().__init__(message)
+
+    def to_json(self) -> dict[str, object]:
+        return {**super().to_json(), "step": self.step, "argv": self.argv, "log": self.log_path}
+
+
+# The first line of what a tool says when it fails: Terraform's and Packer's "Error: ...",
+# Ansible's "fatal: [...]" and "ERROR! ...", Packer's "Build '...' errored".
+_ERROR_START = ("Error:", "Error ", "fatal:", "ERROR!", "ERROR:", "error:")
+
+
+def tool_errors(tail: str, limit: int = 25) -> str:
+    """The tool's own error lines from the end of its output: from the first line that starts
+    an error (Terraform's `Error:` blocks, Ansible's `fatal:`), else the last few lines."""
+    lines = [line.rstrip() for line in tail.splitlines()]
+    for index, line in enumerate(lines):
+        stripped = line.lstrip("│╷╵ ").lstrip()
+        if stripped.startswith(_ERROR_START) or "errored" in stripped:
+            chosen = [ln for ln in lines[index:] if ln.strip(" │╷╵")]
+            return "\n".join(chosen[:limit])
+    return "\n".join([ln for ln in lines if ln.strip()][-8:])
 
 
 class IntegrityError(IconctlError):

@@ -88,8 +88,9 @@ class StepResult:
 @dataclass
 class Report:
     command: str
-    run_dir: Path
+    run_dir: Path | None  # None when the operator declined and nothing ran
     steps: list[StepResult] = field(default_factory=list)
+    cancelled: bool = False
 
     @property
     def ok(self) -> bool:
@@ -99,16 +100,19 @@ class Report:
         """The first failed step as an error carrying its exit code, or None."""
         for step in self.steps:
             if step.status == "failed":
-                return IconctlError(
-                    f"{step.unit} {step.step}: {step.error}", exit_code=ExitCode(step.exit_code)
-                )
+                where = f"{step.unit} {step.step}" if step.step != "-" else step.unit
+                message = step.error or "failed"
+                if not message.startswith(where):
+                    message = f"{where}: {message}"
+                return IconctlError(message, exit_code=ExitCode(step.exit_code))
         return None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "command": self.command,
-            "run_dir": str(self.run_dir),
+            "run_dir": str(self.run_dir) if self.run_dir else None,
             "ok": self.ok,
+            "cancelled": self.cancelled,
             "steps": [asdict(s) for s in self.steps],
         }
 
@@ -170,6 +174,8 @@ class Pipeline:
         self.cancel = threading.Event()
         # plan: set when the state bucket does not exist yet; the other units' plans need it.
         self._state_bucket_pending = False
+        # unit -> (step, monotonic start) of the step each unit is running now
+        self._current: dict[str, tuple[str, float]] = {}
         wanted = list(regions)
         known = [r.name for r in spec.regions]
         unknown = [r for r in wanted if r not in known]
@@ -186,8 +192,8 @@ class Pipeline:
     # -- the three commands -------------------------------------------------------------
 
     def plan(self) -> Report:
-        report = Report("plan", self.ws.new_run("plan"))
         self._require_tools()
+        report = self._new_report("plan")
         self._in_order(report, lambda unit: self._plan_unit(unit, report.run_dir))
         return report
 
@@ -195,10 +201,16 @@ class Pipeline:
         self._require_tools()
         todo = [f"{u.name}: {', '.join(self._steps(u))}" for u in self.units]
         if not confirm(todo):
-            raise IconctlError("apply cancelled; nothing was changed", exit_code=0)
-        report = Report("apply", self.ws.new_run("apply"))
+            return Report("apply", None, cancelled=True)
+        report = self._new_report("apply")
         self._in_order(report, lambda unit: self._apply_unit(unit, report.run_dir))
         return report
+
+    def _new_report(self, command: str) -> Report:
+        """A run folder for this invocation, named before anything runs."""
+        run_dir = self.ws.new_run(command)
+        self.say(f"run folder: {run_dir}")
+        return Report(command, run_dir)
 
     def destroy(self, confirm: Callable[[str], bool]) -> Report:
         if self.spec.protect:
@@ -208,8 +220,8 @@ class Pipeline:
             )
         self._require_tools()
         if not confirm(self.spec.name):
-            raise IconctlError("destroy cancelled; nothing was changed", exit_code=0)
-        report = Report("destroy", self.ws.new_run("destroy"))
+            return Report("destroy", None, cancelled=True)
+        report = self._new_report("destroy")
         # The state backend holds everyone's state: it is kept, never destroyed from here.
         units = [u for u in self.units if u.name != "state-backend"]
         self._in_order(report, lambda unit: [self._destroy_unit(unit, report.run_dir)], units[::-1])
@@ -255,15 +267,38 @@ class Pipeline:
                 break
 
     def _guarded(self, unit: Unit, work: Callable[[Unit], list[StepResult]]) -> list[StepResult]:
+        """Run a unit's work; a failure becomes the failed step's result (said in one short
+        line here, its error printed once at the end of the run)."""
+        started = time.monotonic()
         try:
             return work(unit)
         except IconctlError as exc:
-            self.say(f"{unit.name}: [red]failed[/]: {exc.message.splitlines()[0]}")
+            step, since = self._current.get(unit.name, ("-", started))
+            elapsed = time.monotonic() - since
+            self.say(f"{unit.name}: [red]{step} failed[/] after {elapsed:.1f}s")
             return [
                 StepResult(
-                    unit.name, "-", "failed", error=exc.message, exit_code=int(exc.exit_code)
+                    unit.name, step, "failed", elapsed,
+                    error=exc.message, exit_code=int(exc.exit_code),
                 )
-            ]
+            ]  # fmt: skip
+
+    def _begin(self, unit: Unit, step: str, what: str = "...") -> float:
+        """Note the step a unit is running now; returns its start time."""
+        started = time.monotonic()
+        self._current[unit.name] = (step, started)
+        self.say(f"{unit.name}: {step} {what}")
+        return started
+
+    def _activity(self, unit: Unit, step: str, parse: Callable[[str], str | None]):
+        """A tool's output line -> the unit's live line (what the tool is doing now)."""
+
+        def on_line(line: str) -> None:
+            doing = parse(line)
+            if doing:
+                self.say(f"{unit.name}: task: {step}: {doing}")
+
+        return on_line
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -295,8 +330,7 @@ class Pipeline:
                 results.append(StepResult(unit.name, step, "skipped"))
                 runtime.update(done.get("outputs", {}))
                 continue
-            started = time.monotonic()
-            self.say(f"{unit.name}: {step} ...")
+            started = self._begin(unit, step)
             try:
                 outputs = getattr(self, f"_{step}")(unit, run_dir, runtime)
             except IconctlError as exc:
@@ -324,6 +358,7 @@ class Pipeline:
             step=f"{unit.name} image",
             log_path=run_dir / f"{unit.name}-image.log",
             env=self._env(),
+            on_line=self._activity(unit, "image", Packer.activity),
         )
         var_file = self.ws.build / unit.dir / "packer" / f"{unit.cloud}.pkrvars.hcl"
         image = packer.build(
@@ -409,6 +444,7 @@ class Pipeline:
     def _plan_unit(self, unit: Unit, run_dir: Path) -> list[StepResult]:
         started = time.monotonic()
         if unit.flavour == "k8s":
+            started = self._begin(unit, "deploy", "planning ...")
             # The overlay is built offline; server-side apply sends every object each time.
             kubectl, overlay = self._kubectl(unit, run_dir)
             count = len(kubectl.build(overlay))
@@ -426,6 +462,7 @@ class Pipeline:
         results: list[StepResult] = []
         runtime = self._known_outputs(unit)
         if unit.zone_stack:
+            started = self._begin(unit, "zone", "planning ...")
             zone_tf, zone_vars = self._terraform(unit, run_dir, {}, zone=True)
             summary = zone_tf.plan(zone_vars, run_dir / f"{unit.name}-zone.tfplan")
             self.say(f"{unit.name}: zone: {_describe(summary)}")
@@ -434,7 +471,6 @@ class Pipeline:
                     unit.name, "zone", "planned", time.monotonic() - started, plan=asdict(summary)
                 )
             )
-            started = time.monotonic()
             # The region's plan needs the zone's ID; its state has it once apply created it.
             zone_id = zone_tf.output().get("zone_id")
             if not zone_id:
@@ -443,6 +479,7 @@ class Pipeline:
                 results.append(StepResult(unit.name, "infra", "deferred", note=note))
                 return results
             runtime["route53_zone_id"] = zone_id
+        started = self._begin(unit, "infra", "planning ...")
         tf, var_files = self._terraform(unit, run_dir, runtime)
         summary = tf.plan(var_files, run_dir / f"{unit.name}.tfplan")
         self.say(f"{unit.name}: {_describe(summary)}")
@@ -457,14 +494,14 @@ class Pipeline:
         return results
 
     def _destroy_unit(self, unit: Unit, run_dir: Path) -> StepResult:
-        started = time.monotonic()
         if unit.flavour == "k8s":
+            started = self._begin(unit, "deploy", "deleting ...")
             kubectl, overlay = self._kubectl(unit, run_dir, log_suffix="destroy")
-            self.say(f"{unit.name}: deleting ...")
             kubectl.delete(overlay)
             self.ws.record(f"{unit.name}/deploy", None)
             self.say(f"{unit.name}: [green]deleted[/]")
             return StepResult(unit.name, "deploy", "destroyed", time.monotonic() - started)
+        started = self._begin(unit, "infra", "destroying ...")
         runtime = self._known_outputs(unit)
         zone = None
         if unit.zone_stack:
@@ -475,10 +512,9 @@ class Pipeline:
             if zone_id:
                 runtime["route53_zone_id"] = zone_id
         tf, var_files = self._terraform(unit, run_dir, runtime, log_suffix="destroy")
-        self.say(f"{unit.name}: destroying ...")
         tf.destroy(var_files)
         if zone is not None:
-            self.say(f"{unit.name}: destroying the zone ...")
+            self._begin(unit, "zone", "destroying ...")
             zone[0].destroy(zone[1])
         for step in self._steps(unit):
             self.ws.record(f"{unit.name}/{step}", None)
@@ -510,7 +546,7 @@ class Pipeline:
         shutil.copytree(
             self.assets / "terraform",
             copy,
-            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"),
+            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"),
         )
         stack = copy / "stacks" / str(stack_name)
         if not stack.is_dir():
@@ -525,6 +561,7 @@ class Pipeline:
             step=f"{unit.name} {step}",
             log_path=run_dir / f"{unit.name}-{log_suffix}.log",
             env=self._env(unit, cloudflare=zone),
+            on_line=self._activity(unit, step, Terraform.activity),
         )
         tf.init(config)
         var_files = [self.ws.build / self._tfvars(unit, zone=zone)]

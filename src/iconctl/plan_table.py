@@ -20,9 +20,9 @@ def plan_table(report: Report) -> Table:
     for step in report.steps:
         # A region's zone step (its delegated Route 53 zone) is planned beside its infra.
         unit = f"{step.unit} {step.step}" if step.step == "zone" else step.unit
-        if step.status == "failed":
-            first = (step.error or "").splitlines()[0][:100] if step.error else ""
-            table.add_row(unit, "[red]failed[/]", "", "", first)
+        if step.status == "failed":  # the error itself is printed once, after the table
+            table.add_row(f"{step.unit} {step.step}", "[red]failed[/] (see below)", "", "", "")
+            table.add_section()
             continue
         if step.status == "deferred":
             table.add_row(unit, f"({step.note or 'planned later'})", "", "", "")

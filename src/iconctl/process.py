@@ -118,7 +118,13 @@ def run(
         _track(proc, False)
     result = Result(argv=argv, returncode=proc.returncode, tail=tail, stdout=stdout)
     if check and proc.returncode != 0:
-        raise ToolFailed(step=step, argv=argv, returncode=proc.returncode, tail=tail)
+        raise ToolFailed(
+            step=step,
+            argv=argv,
+            returncode=proc.returncode,
+            tail=tail,
+            log_path=str(log_path) if log_path else None,
+        )
     return result
 
 

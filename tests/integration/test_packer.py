@@ -62,13 +62,33 @@ def test_validate_catches_errors():
     assert "image_name must be lower-case" in result.stdout + result.stderr
 
 
-def test_sources_json_names_real_sources():
+def test_sources_json_names_real_builds():
+    """Names as `-only` matches them in Debian's Packer 1.6 and in current Packer alike:
+    <build name>.<source type>.<source name>."""
     text = (PACKER / "sources.pkr.hcl").read_text()
-    for cloud, source in SOURCES.items():
-        kind, name = source.split(".")
-        assert f'source "{kind}" "{name}"' in text, (cloud, source)
     build = (PACKER / "build.pkr.hcl").read_text()
-    assert all(f'"source.{s}"' in build for s in SOURCES.values())
+    for cloud, source in SOURCES.items():
+        build_name, kind, name = source.split(".")
+        assert f'source "{kind}" "{name}"' in text, (cloud, source)
+        assert f'name    = "{build_name}"' in build, (cloud, source)
+        assert f'"source.{kind}.{name}"' in build, (cloud, source)
+
+
+def test_a_build_that_selects_nothing_is_an_error(tmp_path):
+    """`-only` naming no build makes Packer exit 0 having built nothing: that is a failure."""
+    need_tool("packer")
+    from iconctl.errors import ToolFailed
+    from iconctl.runners.packer import Packer
+
+    template = ROOT / "tests" / "fixtures" / "assets" / "packer"
+    packer = Packer(template, step="test image", log_path=tmp_path / "packer.log")
+    manifest = tmp_path / "manifest.json"
+    values = {"manifest_path": str(manifest), "image_name": "icon-node", "node_image": "n:1",
+              "instance_type": "t3.small"}
+    with pytest.raises(ToolFailed) as caught:
+        packer.build([], values, manifest=manifest, only="amazon-ebs.icon-node")
+    assert "built nothing" in caught.value.message
+    assert "-only=amazon-ebs.icon-node" in caught.value.message
 
 
 def test_provisioner_uses_the_repository_roles():

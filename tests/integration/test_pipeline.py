@@ -124,8 +124,13 @@ def test_failed_step_stops_and_rerun_resumes(deployment) -> None:
     result = _run(spec, failing, "apply", "--auto-approve", "--json")
     assert result.returncode == 5
     assert "eu-central-1 infra: terraform plan failed" in result.stderr
-    assert "injected failure for eu-central-1" in result.stderr
+    # The failure is said once, with the tool's own error lines and where its output is.
+    assert result.stderr.count("injected failure for eu-central-1") == 1
+    assert "Error:" in result.stderr and "eu-central-1-infra.log" in result.stderr
     assert "Traceback" not in result.stderr
+    report = json.loads(result.stdout)
+    [failed] = [s for s in report["steps"] if s["status"] == "failed"]
+    assert failed["step"] == "infra" and failed["seconds"] > 0
     steps = _steps(result)
     assert steps["eu-central-1/infra"] == "failed"
     assert steps["us-east-1/infra"] == "done"
@@ -152,6 +157,27 @@ def test_apply_needs_a_terminal_or_auto_approve(deployment) -> None:
     spec, env = deployment
     result = _run(spec, env, "apply")
     assert result.returncode == 2 and "--auto-approve" in result.stderr
+    assert not (spec.parent / ".iconctl" / "progress.json").exists()
+
+
+def test_declined_confirmation_changes_nothing(deployment) -> None:
+    """Answering no at the prompt is exit 2 with "nothing was changed", and no run folder."""
+    import pty
+
+    spec, env = deployment
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "iconctl", "apply", str(spec)], cwd=spec.parent,
+        env={**os.environ, **env}, stdin=secondary, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    os.close(secondary)
+    os.write(primary, b"n\n")
+    _, stderr = proc.communicate(timeout=120)
+    os.close(primary)
+    assert proc.returncode == 2, stderr
+    assert "nothing was changed" in stderr
+    assert not (spec.parent / ".iconctl" / "runs").exists()
     assert not (spec.parent / ".iconctl" / "progress.json").exists()
 
 
@@ -230,6 +256,8 @@ def test_interrupt_stops_children_and_keeps_state_consistent(deployment) -> None
     assert time.monotonic() - started < 30
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
+    assert "apply interrupted" in stderr and "iconctl apply` again to continue" in stderr
+    assert "infra failed" not in stderr
     # Nothing left running, and the state is usable: a plain re-run finishes the work.
     leftover = subprocess.run(["pgrep", "-f", "sleep 60"], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""

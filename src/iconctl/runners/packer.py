@@ -12,6 +12,14 @@ from iconctl.errors import ToolFailed
 
 
 class Packer:
+    @staticmethod
+    def activity(line: str) -> str | None:
+        """What Packer is doing now: its `==> <build>: <step>` lines (None: nothing to show)."""
+        if not line.startswith("==> "):
+            return None
+        _, _, doing = line[4:].partition(": ")
+        return doing.strip() or None
+
     def __init__(
         self,
         template_dir: Path,
@@ -62,6 +70,16 @@ class Packer:
             log_path=self.log_path,
             on_line=self.on_line,
         )
+        if not manifest.exists():
+            # Packer exits 0 when -only matches no build of the template.
+            raise ToolFailed(
+                step=f"{self.step}: packer build",
+                argv=argv,
+                returncode=0,
+                tail=f"packer built nothing: -only={only} matched no build of "
+                f"{self.template_dir} (names are <build>.<source type>.<source name>)",
+                log_path=str(self.log_path),
+            )
         try:
             builds = json.loads(manifest.read_text())["builds"]
             return str(builds[-1]["artifact_id"])
@@ -71,4 +89,5 @@ class Packer:
                 argv=argv,
                 returncode=0,
                 tail=f"no artifact id in the manifest {manifest}: {exc}",
+                log_path=str(self.log_path),
             ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,26 @@ class PlanSummary:
         return bool(self.add or self.change or self.destroy)
 
 
+# `module.x.aws_instance.this: Still creating... [1m10s elapsed]` and its siblings.
+_PROGRESS = re.compile(
+    r"^(?P<address>[\w.\[\]\"-]+): (?P<verb>Creating|Modifying|Destroying|Reading|Refreshing"
+    r"|Still creating|Still modifying|Still destroying|Still reading)\.\.\."
+    r"(?: \[(?:id=[^,\]]*, )?(?P<elapsed>[\dhms]+) elapsed\])?"
+)
+
+
 class Terraform:
     """Runs terraform in one working directory (a stack) with its own data directory."""
+
+    @staticmethod
+    def activity(line: str) -> str | None:
+        """What Terraform is doing now, from one line of its output (None: nothing to show)."""
+        match = _PROGRESS.match(line)
+        if match is None:
+            return None
+        verb = match["verb"].removeprefix("Still ").lower()
+        elapsed = f" ({match['elapsed']})" if match["elapsed"] else ""
+        return f"{verb} {match['address']}{elapsed}"
 
     def __init__(
         self,
