@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from iconctl.agent.bodies import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded
 from iconctl.agent.health import (
     ChainRate,
     Hysteresis,
@@ -40,7 +41,6 @@ log = logging.getLogger("iconctl.agent")
 _LAST_BLOCK = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "icx_getLastBlock"}).encode()
 _PROM = "text/plain; version=0.0.4; charset=utf-8"
 NODE_METRICS_MAX_AGE = 1.0  # seconds a relayed goloop /metrics answer is reused
-NODE_METRICS_MAX_BYTES = 8 * 1024 * 1024
 _PEER_KINDS = ("friends", "children", "uncles", "nephews", "others")
 
 
@@ -269,7 +269,7 @@ class Agent:
         async with self._session.post(
             url, data=_LAST_BLOCK, headers={"Content-Type": "application/json"}
         ) as resp:
-            body = await resp.read()
+            body = await read_bounded(resp)
         try:
             payload = json.loads(body)
         except ValueError:
@@ -282,7 +282,7 @@ class Agent:
         async with self._session.get(url) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"HTTP {resp.status}")
-            return json.loads(await resp.read())
+            return json.loads(await read_bounded(resp))
 
     async def _poll_reference(self, ref: Reference) -> None:
         try:
@@ -480,9 +480,11 @@ class Agent:
                 return cached[1]
             try:
                 async with self._session.get(self.node_metrics_url) as resp:
-                    body = await resp.content.read(NODE_METRICS_MAX_BYTES)
                     status = resp.status
                     kind = resp.headers.get("Content-Type", _PROM)
+                    body = await read_bounded(resp, MAX_METRICS_BYTES) if status == 200 else b""
+            except AnswerTooLarge as exc:
+                answer = response(502, f"node {exc}\n")
             except Exception as exc:  # any failure to reach the node is the same answer
                 answer = response(502, f"node not answering: {_describe(exc)}\n")
             else:
