@@ -84,3 +84,63 @@ def test_a_huge_cloud_api_answer_is_refused_early(monkeypatch, declare_length):
         with pytest.raises(AnswerTooLarge):
             asyncio.run(gcp())
     assert len(api.sent) == 2 and max(api.sent) < 64 * MiB, [n // MiB for n in api.sent]
+
+
+def test_half_open_connections_do_not_starve_the_probes(tmp_path):
+    """Slowloris: 1,100 connections that send half a request and wait, against an agent with
+    systemd's default limit of 1,024 open files. Other clients still get /readyz, stderr
+    stays small, and the half-open connections are closed after the request timeout."""
+    import resource
+    import socket
+    import time
+
+    from tests.integration.simagent import start_sim
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2400:
+        pytest.skip(f"needs 2,400 open files for the attacking side (hard limit {hard})")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2400), hard))
+    stderr = tmp_path / "agent.stderr"
+    attackers: list[socket.socket] = []
+    try:
+        with (
+            start_sim("--block-interval", "0.5") as node,
+            stderr.open("w") as err,
+            start_agent(
+                "--node", node.info["url"], "--poll-interval", "0.5", "--rise", "1",
+                stderr=err, max_open_files=1024,
+            ) as agent,
+        ):  # fmt: skip
+            url = agent.info["url"]
+            host, port = url.removeprefix("http://").split(":")
+            wait_for(lambda: http("GET", url + "/readyz")[0] == 200, message="ready")
+            for _ in range(1100):
+                sock = socket.create_connection((host, int(port)), timeout=5)
+                sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: agent\r\n")  # never finished
+                attackers.append(sock)
+            started = time.monotonic()
+            answered = 0
+            for _ in range(20):  # other clients are still served, promptly
+                status, body = http("GET", url + "/readyz", timeout=2)
+                assert (status, body) == (200, b"OK")
+                answered += 1
+                time.sleep(0.1)
+            assert answered == 20 and time.monotonic() - started < 20
+            # the half-open ones that were not already pushed out go at the request timeout
+            time.sleep(11)
+            open_left = 0
+            for sock in attackers:
+                sock.settimeout(0.01)
+                try:
+                    open_left += sock.recv(1) != b""
+                except TimeoutError:
+                    open_left += 1
+                except OSError:
+                    pass
+            assert open_left == 0
+            assert http("GET", url + "/readyz")[0] == 200
+        size = stderr.stat().st_size
+        assert size < 20_000, stderr.read_text()[-2000:]
+    finally:
+        for sock in attackers:
+            sock.close()
