@@ -32,11 +32,23 @@ PROMETHEUS = "Prometheus itself (synthetic series)"
 _METRICS: tuple[Metric, ...] = (
     # iconctl agent
     Metric("icon_node_block_height", "gauge", AGENT, "height of the node's last block"),
-    Metric("icon_node_lag_blocks", "gauge", AGENT, "blocks behind the best reference"),
+    Metric("icon_node_lag_blocks", "gauge", AGENT, "blocks behind the best corroborated reference"),
     Metric("icon_node_last_block_age_seconds", "gauge", AGENT, "age of the node's last block"),
     Metric("icon_node_ready", "gauge", AGENT, "1 when /readyz answers OK"),
     Metric("icon_reference_block_height", "gauge", AGENT, "height seen at each reference"),
     Metric("icon_reference_up", "gauge", AGENT, "1 when a reference answered its last poll"),
+    Metric(
+        "icon_reference_ignored",
+        "gauge",
+        AGENT,
+        "1 while a reference's height is left out of the lag (it disagrees)",
+    ),
+    Metric(
+        "icon_reference_outliers_total",
+        "counter",
+        AGENT,
+        "answers of a reference ignored as outliers",
+    ),
     Metric("icon_node_chain_state", "gauge", AGENT, "1 for the chain's admin state (label)"),
     Metric("icon_node_up", "gauge", AGENT, "1 when the node answers JSON-RPC"),
     Metric("icon_node_peers", "gauge", AGENT, "peers the node is connected to"),

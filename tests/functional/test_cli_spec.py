@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -163,3 +164,43 @@ def test_hostile_files_exit_3_quickly(kind: str, tmp_path: Path) -> None:
     assert result.returncode == 3 and "Traceback" not in result.stderr
     assert str(path) in result.stderr
     assert elapsed < 10  # a generous bound: the point is that it does not hang or balloon
+
+
+def _deep_flow(tmp_path: Path) -> Path:
+    path = tmp_path / "deep-flow.yaml"
+    path.write_text("version: 1\nregions: " + "[" * 1000 + "]" * 1000 + "\n")
+    return path
+
+
+def _deep_block(tmp_path: Path) -> Path:
+    path = tmp_path / "deep-block.yaml"
+    path.write_text("version: 1\nregions:\n" + "".join("  " * i + "-\n" for i in range(1, 1001)))
+    return path
+
+
+def _fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "spec.yaml"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "command", "expected"),
+    [
+        (_deep_flow, "validate", ":2: nested deeper than 32 levels"),
+        (_deep_block, "validate", ":34: nested deeper than 32 levels"),
+        (_deep_flow, "render", ":2: nested deeper than 32 levels"),
+        (_fifo, "validate", ": not a regular file"),
+        (_fifo, "plan", ": not a regular file"),
+        (lambda _: Path("/dev/zero"), "validate", ": not a regular file"),
+    ],
+    ids=["deep-flow", "deep-block", "render-deep", "fifo", "plan-fifo", "device"],
+)
+def test_odd_inputs_exit_3_with_one_line(make, command: str, expected: str, tmp_path: Path):
+    """A 1,000-deep YAML list ended in RecursionError (exit 1); a FIFO made validate hang."""
+    path = make(tmp_path)
+    result = run_iconctl(command, str(path), timeout=20)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(str(path)) and expected in lines[0], lines

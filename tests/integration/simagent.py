@@ -19,14 +19,30 @@ from tests.conftest import free_port
 class Service:
     """A running `python -m iconctl <command> ... --json`; the first stdout line is its info."""
 
-    def __init__(self, *args: str, ready_timeout: float = 20) -> None:
+    def __init__(
+        self,
+        *args: str,
+        ready_timeout: float = 20,
+        stderr: Any = subprocess.PIPE,
+        max_open_files: int | None = None,
+    ) -> None:
+        """``stderr``: a file to write it to (a pipe fills and blocks a chatty process);
+        ``max_open_files``: the process's RLIMIT_NOFILE soft limit, as systemd's would be."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+        def limit() -> None:
+            import resource
+
+            _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max_open_files, hard))
+
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "iconctl", *args, "--json"],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=stderr,
             text=True,
             env=env,
+            preexec_fn=limit if max_open_files else None,  # noqa: PLW1509 - no threads here
         )
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], ready_timeout)
@@ -37,7 +53,7 @@ class Service:
         self.info: dict[str, Any] = json.loads(line)
 
     def stderr(self) -> str:
-        if self.proc.poll() is None:
+        if self.proc.poll() is None or self.proc.stderr is None:
             return ""
         assert self.proc.stderr is not None
         return self.proc.stderr.read()
@@ -66,8 +82,8 @@ def start_sim(*args: str) -> Service:
     return Service("sim", "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0", *args)
 
 
-def start_agent(*args: str) -> Service:
-    return Service("agent", "--listen", f"127.0.0.1:{free_port()}", *args)
+def start_agent(*args: str, **options: Any) -> Service:
+    return Service("agent", "--listen", f"127.0.0.1:{free_port()}", *args, **options)
 
 
 def http(method: str, url: str, body: Any = None, timeout: float = 5) -> tuple[int, bytes]:

@@ -293,3 +293,35 @@ def test_metrics_pass_promtool_lint(node, reference):
         [promtool, "check", "metrics"], input=text, capture_output=True, timeout=30
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_one_lying_reference_does_not_unready_the_node():
+    """Two honest references and one a billion blocks ahead: the node stays ready, the liar
+    is reported as ignored. With only the liar and one honest reference, the lower decides."""
+    slow = ("--block-interval", "0.5", "--start-height", "5000")
+    with (
+        start_sim(*slow) as node,
+        start_sim(*slow) as honest_a,
+        start_sim(*slow) as honest_b,
+        start_sim("--block-interval", "0.5", "--start-height", "1000005000") as liar,
+    ):
+        refs = [honest_a, liar, honest_b]
+        args = [x for r in refs for x in ("--reference", r.info["url"])]
+        with start_agent("--node", base(node), *args, *FAST) as agent:
+            assert wait_probe(agent, 200) == "OK"
+            label = f'{{reference="{liar.info["url"]}"}}'
+            m = wait_for(
+                lambda: (x := metrics(agent))[f"icon_reference_outliers_total{label}"] >= 2 and x,
+                message="the liar's answers to be counted",
+            )
+            assert m[f"icon_reference_ignored{label}"] == 1
+            assert m[f'icon_reference_ignored{{reference="{honest_a.info["url"]}"}}'] == 0
+            assert abs(m["icon_node_lag_blocks"]) <= 10
+            time.sleep(0.5)
+            assert probe(agent) == (200, "OK")
+        two = ("--reference", liar.info["url"], "--reference", honest_a.info["url"])
+        with start_agent("--node", base(node), *two, *FAST) as agent:
+            assert wait_probe(agent, 200) == "OK"
+            time.sleep(0.5)
+            assert probe(agent) == (200, "OK")
+            assert metrics(agent)[f'icon_reference_ignored{{reference="{liar.info["url"]}"}}'] == 1

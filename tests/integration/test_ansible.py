@@ -270,7 +270,7 @@ def test_systemd_and_host_modes(applied):
             "--reference https://ctz.solidwallet.io/api/v3 "
             "--reference https://api.icon.community/api/v3\n") in agent
     for hardening in ("DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes",
-                      "CapabilityBoundingSet=\n"):
+                      "CapabilityBoundingSet=\n", "MemoryMax=256M\n", "LimitNOFILE=4096\n"):
         assert hardening in agent
     assert "http://127.0.0.1:9900/drain" in (root / "usr/local/sbin/icon-drain").read_text()
     timer = (root / "etc/systemd/system/icon-snapshot.timer").read_text()

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from iconctl.agent.health import Hysteresis, NodeSample, Thresholds, Verdict, judge
+from iconctl.agent.health import (
+    ChainRate,
+    Hysteresis,
+    NodeSample,
+    Thresholds,
+    Verdict,
+    corroborate,
+    height_ceiling,
+    judge,
+)
 
 NOW = 1_800_000_000.0
 LIMITS = Thresholds(max_lag_blocks=30, max_block_age=60)
@@ -83,3 +92,38 @@ def test_hysteresis_of_one_follows_every_result():
 def test_hysteresis_rejects_zero():
     with pytest.raises(ValueError):
         Hysteresis(rise=0, fall=1, name="x")
+
+
+@pytest.mark.parametrize(
+    ("heights", "ceiling", "best", "ignored"),
+    [
+        ({"a": 1000, "b": 1002, "c": 10**9}, None, 1002, {"c"}),  # the majority decides
+        ({"a": 1000, "b": 10**9}, None, 1000, {"b"}),  # of two that disagree, the lower
+        ({"a": 1000, "b": 1005}, None, 1005, set()),  # within tolerance: the best counts
+        ({"a": 10**9}, 1100, None, {"a"}),  # alone and beyond the chain's possible progress
+        ({"a": 1090}, 1100, 1090, set()),
+        ({"a": 1200, "b": 1201, "c": 10**9}, 1100, 1201, {"c"}),  # two agreeing outweigh it
+        ({"a": 900, "b": 1000, "c": 1001}, None, 1001, {"a"}),  # a reference stuck behind
+        ({}, 1100, None, set()),
+    ],
+)
+def test_corroborate(heights, ceiling, best, ignored):
+    view = corroborate(heights, ceiling=ceiling, tolerance=30)
+    assert view.height == best and set(view.ignored) == ignored
+
+
+def test_chain_rate_and_ceiling():
+    rate = ChainRate()
+    assert rate.blocks_per_second() is None
+    rate.observe(node(height=1000, age=40))
+    rate.observe(node(height=1000, age=40))  # the same block again: no new information
+    assert rate.blocks_per_second() is None
+    rate.observe(node(height=1040, age=0))  # 40 blocks in 40 s of chain time
+    assert rate.blocks_per_second() == 1.0
+    # the tip can be at most age x rate x 2 + margin ahead of the node's last block
+    assert height_ceiling(node(height=1040, age=10), 1.0, NOW) == 1040 + 20 + 30
+    assert height_ceiling(node(height=1040, age=10), None, NOW) is None
+    slow = ChainRate()
+    slow.observe(node(height=1000, age=100))
+    slow.observe(node(height=1001, age=0))
+    assert slow.blocks_per_second() == 0.5  # never below ICON's nominal rate

@@ -185,3 +185,102 @@ def test_a_crashing_poll_fails_readiness_instead_of_freezing_it(agent):
     asyncio.run(run())
     status, body = split(agent.handle(request("GET", "/readyz")))
     assert status == 503 and body == b"UNHEALTHY node not answering: agent error: bug"
+
+
+# One lying reference must not unready the fleet (issue: best reference = max of heights) ----
+LIAR = 10**9
+
+
+def refs_agent(count: int) -> Agent:
+    urls = [f"https://ref{i}.example/api/v3" for i in range(count)]
+    return Agent(AgentConfig(node="http://127.0.0.1:9000", rise=1, fall=1, references=urls))
+
+
+def answer(agent: Agent, *heights: int | None) -> None:
+    for ref, height in zip(agent.references, heights, strict=True):
+        ref.up, ref.height = height is not None, height
+        ref.answers += 1  # a new answer each time
+
+
+def progress(agent: Agent, height: int = 1000, age: float = 2.0) -> None:
+    """Two polls of a node making ICON's block every 2 s: the agent knows the chain's rate."""
+    observe(agent, height=height - 10, block_time=NOW - age - 20)
+    observe(agent, height=height, block_time=NOW - age)
+
+
+def gauge_values(agent: Agent) -> dict[str, str]:
+    text = split(agent.handle(request("GET", "/metrics")))[1].decode()
+    return dict(re.findall(r"^(\S+) (\S+)$", text, re.M))
+
+
+def ref_label(i: int) -> str:
+    return f'{{reference="https://ref{i}.example/api/v3"}}'
+
+
+def test_a_reference_far_from_the_median_is_ignored_and_counted():
+    agent = refs_agent(3)
+    answer(agent, 1002, LIAR, 1001)
+    progress(agent)
+    assert split(agent.handle(request("GET", "/readyz"))) == (200, b"OK")
+    values = gauge_values(agent)
+    assert values["icon_node_lag_blocks"] == "2"
+    assert values[f"icon_reference_ignored{ref_label(1)}"] == "1"
+    assert values[f"icon_reference_ignored{ref_label(0)}"] == "0"
+    assert values[f"icon_reference_outliers_total{ref_label(1)}"] == "1"
+    assert values[f"icon_reference_outliers_total{ref_label(0)}"] == "0"
+    progress(agent, 1001)  # the same answer is counted once, however often it is judged
+    assert gauge_values(agent)[f"icon_reference_outliers_total{ref_label(1)}"] == "1"
+    answer(agent, 1003, LIAR, 1002)
+    progress(agent, 1002)
+    assert gauge_values(agent)[f"icon_reference_outliers_total{ref_label(1)}"] == "2"
+
+
+def test_of_two_references_that_disagree_the_lower_decides():
+    agent = refs_agent(2)
+    answer(agent, LIAR, 1100)  # one honest reference: the node really lags 100 blocks
+    observe(agent, height=1000)  # no chain rate known yet: only the references' agreement counts
+    status, body = split(agent.handle(request("GET", "/readyz")))
+    assert status == 503 and body.startswith(b"UNHEALTHY lag 100 blocks > 30")
+    assert gauge_values(agent)[f"icon_reference_ignored{ref_label(0)}"] == "1"
+    answer(agent, LIAR, 1001)
+    observe(agent, height=1000)
+    assert split(agent.handle(request("GET", "/readyz"))) == (200, b"OK")
+
+
+def test_a_lone_reference_beyond_the_chains_possible_progress_is_ignored():
+    agent = refs_agent(1)
+    answer(agent, LIAR)
+    progress(agent)  # the node's last block is 2 s old: the tip cannot be 10^9 blocks ahead
+    assert split(agent.handle(request("GET", "/readyz"))) == (200, b"OK")
+    values = gauge_values(agent)
+    assert values[f"icon_reference_ignored{ref_label(0)}"] == "1"
+    assert "icon_node_lag_blocks" not in values  # no usable reference: no lag to report
+
+
+def test_a_lone_honest_reference_still_measures_a_lagging_node():
+    agent = refs_agent(1)
+    answer(agent, 1400)
+    progress(agent, 1000, age=900)  # 15 min behind at 2 s a block: 450 blocks is possible
+    status, body = split(agent.handle(request("GET", "/readyz")))
+    assert status == 503 and body.startswith(b"UNHEALTHY lag 400 blocks > 30")
+    assert gauge_values(agent)[f"icon_reference_ignored{ref_label(0)}"] == "0"
+
+
+def test_references_that_agree_outweigh_the_rate_bound():
+    """Two references that corroborate each other are believed even where the node's rate
+    says they are too far ahead (a skewed clock on this host must not hide a real lag)."""
+    agent = refs_agent(3)
+    answer(agent, 1100, 1101, LIAR)
+    progress(agent)
+    status, body = split(agent.handle(request("GET", "/readyz")))
+    assert status == 503 and body.startswith(b"UNHEALTHY lag 101 blocks > 30"), body
+    values = gauge_values(agent)
+    assert values[f"icon_reference_ignored{ref_label(2)}"] == "1"
+    assert values[f"icon_reference_ignored{ref_label(0)}"] == "0"
+
+
+def test_all_references_down_the_node_progress_decides():
+    agent = refs_agent(2)
+    answer(agent, None, None)
+    progress(agent)
+    assert split(agent.handle(request("GET", "/readyz"))) == (200, b"OK")

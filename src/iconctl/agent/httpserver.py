@@ -15,8 +15,11 @@ import contextlib
 import functools
 import hashlib
 import inspect
+import logging
 import re
+import resource
 import struct
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -25,6 +28,17 @@ from typing import Any
 MAX_HEADER_BYTES = 16 * 1024
 DEFAULT_MAX_BODY = 1024 * 1024
 MAX_WS_MESSAGE = 64 * 1024
+# Slow clients (slowloris): a request must arrive whole within REQUEST_TIMEOUT of its first
+# byte, and a keep-alive connection may sit idle for IDLE_TIMEOUT; the sweep runs every second.
+REQUEST_TIMEOUT = 10.0
+IDLE_TIMEOUT = 30.0
+# Open connections stay this many file descriptors below the process's limit (client
+# connections, logs and the listening socket need some), and never above MAX_CONNECTIONS.
+FD_RESERVE = 128
+MAX_CONNECTIONS = 4096
+LOG_EVERY = 60.0  # seconds between two log lines about the same overload
+
+log = logging.getLogger("iconctl.http")
 _WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _CONTENT_LENGTH = re.compile(r"\r\ncontent-length:[ \t]*(\d+)[ \t]*(?:\r\n|$)")
 _HEADER_LINES = re.compile(r"(?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*)*")
@@ -185,6 +199,8 @@ class _Connection(asyncio.Protocol):
         self.closing = False
         self.ws: WebSocket | None = None
         self.ws_fragments = bytearray()
+        self.last = time.monotonic()  # connected, or last request answered
+        self.started: float | None = None  # first byte of a request not yet complete
 
     # asyncio callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -192,6 +208,10 @@ class _Connection(asyncio.Protocol):
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]) if peer else ""
+        if len(self.server.connections) >= self.server.connection_cap:
+            self.server.make_room(self)
+            if self.closing:
+                return
         self.server.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -220,7 +240,10 @@ class _Connection(asyncio.Protocol):
                 answer = fast(data[4:end])
                 if answer is not None:
                     self.transport.write(answer)
+                    self.last = time.monotonic()
                     return
+        if not self.buf:
+            self.started = time.monotonic()
         self.buf += data
         if self.ws is not None:
             self._ws_process()
@@ -273,6 +296,8 @@ class _Connection(asyncio.Protocol):
                 return
             body = bytes(self.buf[end + 4 : total]) if length else b""
             del self.buf[:total]
+            self.last = time.monotonic()
+            self.started = self.last if self.buf else None
             path, _, query = target.partition("?")
             keep_alive = (not close) if version == "HTTP/1.1" else keep
             request = Request(method, target, path, query, version, None, body, self.peer, head)
@@ -296,6 +321,7 @@ class _Connection(asyncio.Protocol):
     def _done(self, task: asyncio.Future[Any], request: Request, keep_alive: bool) -> None:
         self.server.tasks.discard(task)
         self.busy = False
+        self.last = time.monotonic()
         if self.closing:
             return
         if task.cancelled() or task.exception() is not None:
@@ -315,6 +341,13 @@ class _Connection(asyncio.Protocol):
         if not keep_alive:
             self.closing = True
             self.transport.close()
+
+    def _abort(self) -> None:
+        """Drop the connection now, freeing its file descriptor (no lingering close)."""
+        self.closing = True
+        self.server.connections.discard(self)
+        if self.transport is not None:
+            self.transport.abort()
 
     def _fail(self, payload: bytes) -> None:
         self.closing = True
@@ -395,6 +428,36 @@ class _Connection(asyncio.Protocol):
             return
 
 
+class _RateLimitedLog:
+    """One warning line per LOG_EVERY seconds for a repeating condition, with a count."""
+
+    def __init__(self) -> None:
+        self._last = -LOG_EVERY
+        self._skipped = 0
+
+    def emit(self, message: str) -> None:
+        now = time.monotonic()
+        if now - self._last < LOG_EVERY:
+            self._skipped += 1
+            return
+        more = f" ({self._skipped} more since the last line)" if self._skipped else ""
+        log.warning("%s%s", message, more)
+        self._last, self._skipped = now, 0
+
+
+_accept_errors = _RateLimitedLog()
+
+
+def _quiet_accept_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio logs a whole traceback for every accept() that fails with EMFILE; under a
+    connection flood that is megabytes a second. One line a minute says the same."""
+    exc = context.get("exception")
+    if isinstance(exc, OSError) and "accept" in str(context.get("message", "")):
+        _accept_errors.emit(f"cannot accept connections: {exc.strerror or exc}")
+        return
+    loop.default_exception_handler(context)
+
+
 @dataclass
 class HTTPServer:
     """One listening socket and its connections; ``handler`` maps a Request to a response."""
@@ -405,20 +468,67 @@ class HTTPServer:
     # Optional shortcut for bodiless keep-alive GETs: target bytes -> response, or None to
     # take the normal path. Lets probes skip request parsing entirely.
     fast_get: Callable[[bytes], bytes | None] | None = None
+    request_timeout: float = REQUEST_TIMEOUT
+    idle_timeout: float = IDLE_TIMEOUT
+    max_connections: int = MAX_CONNECTIONS
     connections: set[_Connection] = field(default_factory=set)
     tasks: set[asyncio.Future[Any]] = field(default_factory=set)
+    connection_cap: int = MAX_CONNECTIONS  # set at start from the open-files limit
     _server: asyncio.base_events.Server | None = None
+    _sweeper: asyncio.Task[None] | None = None
+    _overload: _RateLimitedLog = field(default_factory=lambda: _RateLimitedLog())
 
     async def start(self, host: str, port: int) -> int:
         """Listen; return the bound port (useful with port 0)."""
         loop = asyncio.get_running_loop()
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        fds = self.max_connections if soft == resource.RLIM_INFINITY else soft - FD_RESERVE
+        self.connection_cap = max(16, min(self.max_connections, fds))
+        if loop.get_exception_handler() is None:
+            loop.set_exception_handler(_quiet_accept_errors)
         self._server = await loop.create_server(
             lambda: _Connection(self), host, port, reuse_address=True, backlog=1024
         )
+        self._sweeper = asyncio.ensure_future(self._sweep())
         return self._server.sockets[0].getsockname()[1]
+
+    def make_room(self, newcomer: _Connection) -> None:
+        """At the cap: close the connection that has waited longest for its request to
+        complete (else the longest idle one), so slow or idle clients cannot lock out the
+        load balancer's probes; refuse the newcomer only when every connection is busy."""
+        candidates = [c for c in self.connections if not c.busy and c.ws is None]
+        self._overload.emit(
+            f"{len(self.connections)} connections open, the cap ({self.connection_cap}, below "
+            "the open-files limit): closing the slowest to make room"
+        )
+        victim = min(
+            candidates,
+            key=lambda c: (c.started is None, c.started or c.last),
+            default=None,
+        )
+        if victim is None:
+            newcomer._abort()
+        else:
+            victim._abort()
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            now = time.monotonic()
+            for conn in list(self.connections):
+                if conn.busy or conn.ws is not None:
+                    continue
+                if conn.started is not None:
+                    if now - conn.started > self.request_timeout:
+                        conn._abort()
+                elif now - conn.last > self.idle_timeout:
+                    conn._abort()
 
     async def stop(self) -> None:
         """Stop listening and drop every open connection (a crash or restart, as a node would)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         if self._server is not None:
             self._server.close()
         for conn in list(self.connections):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from iconctl.agent.bodies import MAX_ANSWER_BYTES, AnswerTooLarge, read_bounded
 from iconctl.agent.health import Verdict
 from iconctl.errors import InputError
 
@@ -130,12 +131,31 @@ class AwsTargetGroup:
                 retries={"max_attempts": 1, "mode": "standard"},
             )
             self._client = boto3.client("elbv2", region_name=self.region, config=config)
+            self._client.meta.events.register("before-send", self._send_bounded)
         answer = self._client.describe_target_health(TargetGroupArn=self.arn)
         states = [
             (d.get("TargetHealth") or {}).get("State")
             for d in answer.get("TargetHealthDescriptions", [])
         ]
         return RegionCount(sum(1 for s in states if s == "healthy"), len(states))
+
+    def _send_bounded(self, request: Any, **_: Any) -> Any:
+        """Send the SDK's request ourselves so its answer is read to a cap: left alone, the
+        SDK reads a whole answer into memory however large it is."""
+        request.stream_output = True  # the session must not read the body itself
+        answer = self._client._endpoint.http_session.send(request)
+        declared = answer.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+            answer.raw.close()
+            raise AnswerTooLarge(MAX_ANSWER_BYTES)
+        body = bytearray()
+        for chunk in answer.raw.stream(64 * 1024, decode_content=False):
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                answer.raw.close()
+                raise AnswerTooLarge(MAX_ANSWER_BYTES)
+        answer._content = bytes(body)
+        return answer
 
     async def count(self, timeout: float = 5.0) -> RegionCount:
         return await asyncio.to_thread(self._describe, timeout)
@@ -179,7 +199,7 @@ class GcpBackendService:
         async with session.get(url, headers={"Metadata-Flavor": "Google"}) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"metadata server: HTTP {resp.status}")
-            payload = json.loads(await resp.read())
+            payload = json.loads(await read_bounded(resp))
         token = str(payload["access_token"])
         # Renew a minute before it expires.
         self._token = (loop_time + max(0, int(payload.get("expires_in", 0)) - 60), token)
@@ -201,9 +221,9 @@ class GcpBackendService:
         async with self._session.post(
             url, json={"group": self.group_url}, headers={"Authorization": f"Bearer {token}"}
         ) as resp:
-            body = await resp.read()
             if resp.status != 200:
                 raise RuntimeError(f"getHealth: HTTP {resp.status}")
+            body = await read_bounded(resp)
         statuses = json.loads(body).get("healthStatus") or []
         states = [s.get("healthState") for s in statuses if isinstance(s, dict)]
         return RegionCount(sum(1 for s in states if s == "HEALTHY"), len(states))

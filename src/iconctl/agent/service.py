@@ -19,7 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from iconctl.agent.health import Hysteresis, NodeSample, Thresholds, Verdict, judge
+from iconctl.agent.bodies import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded
+from iconctl.agent.health import (
+    ChainRate,
+    Hysteresis,
+    NodeSample,
+    ReferenceView,
+    Thresholds,
+    Verdict,
+    corroborate,
+    height_ceiling,
+    judge,
+)
 from iconctl.agent.httpserver import HTTPServer, Request, response
 from iconctl.agent.metrics import Exposition, Histogram
 from iconctl.agent.region import REGION_PATH, RegionHealth, RegionSource, parse_source
@@ -30,7 +41,6 @@ log = logging.getLogger("iconctl.agent")
 _LAST_BLOCK = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "icx_getLastBlock"}).encode()
 _PROM = "text/plain; version=0.0.4; charset=utf-8"
 NODE_METRICS_MAX_AGE = 1.0  # seconds a relayed goloop /metrics answer is reused
-NODE_METRICS_MAX_BYTES = 8 * 1024 * 1024
 _PEER_KINDS = ("friends", "children", "uncles", "nephews", "others")
 
 
@@ -104,6 +114,10 @@ class Reference:
     height: int | None = None
     up: bool = False
     error: str = ""
+    answers: int = 0  # answers received; each ignored answer is counted once
+    ignored: str = ""  # why the last answer is left out of the reference height, or ""
+    outliers: int = 0
+    _counted: int = 0
 
 
 class Agent:
@@ -122,6 +136,8 @@ class Agent:
         self.ready = Hysteresis(rise=config.rise, fall=config.fall, name="readiness")
         self.live = Hysteresis(rise=config.rise, fall=config.fall, name="liveness")
         self.sample = NodeSample(answered=False, error="not polled yet")
+        self.chain_rate = ChainRate()
+        self.reference_view = ReferenceView(None)
         self.peers: int | None = None
         self.cid: str | None = None
         self.draining = False
@@ -253,7 +269,7 @@ class Agent:
         async with self._session.post(
             url, data=_LAST_BLOCK, headers={"Content-Type": "application/json"}
         ) as resp:
-            body = await resp.read()
+            body = await read_bounded(resp)
         try:
             payload = json.loads(body)
         except ValueError:
@@ -266,7 +282,7 @@ class Agent:
         async with self._session.get(url) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"HTTP {resp.status}")
-            return json.loads(await resp.read())
+            return json.loads(await read_bounded(resp))
 
     async def _poll_reference(self, ref: Reference) -> None:
         try:
@@ -275,6 +291,7 @@ class Agent:
                 raise RuntimeError(f"JSON-RPC error {payload.get('error')}")
             ref.height = int(payload["result"]["height"])
             ref.up, ref.error = True, ""
+            ref.answers += 1
         except Exception as exc:  # any failure means "this reference is down"
             if ref.up:
                 log.info("reference %s down: %s", ref.label, _describe(exc))
@@ -335,11 +352,36 @@ class Agent:
             self.peers = None
 
     def best_reference(self) -> int | None:
-        heights = [r.height for r in self.references if r.up and r.height is not None]
-        return max(heights) if heights else None
+        return self.reference_view.height
+
+    def _judge_references(self, now: float) -> None:
+        """Measure lag against a height the references corroborate (docs/agent.md)."""
+        heights = {r.label: r.height for r in self.references if r.up and r.height is not None}
+        ceiling = height_ceiling(self.sample, self.chain_rate.blocks_per_second(), now)
+        view = corroborate(heights, ceiling=ceiling, tolerance=self.config.max_lag_blocks)
+        for ref in self.references:
+            why = view.ignored.get(ref.label, "")
+            if why and ref._counted != ref.answers:
+                ref.outliers += 1
+                ref._counted = ref.answers
+            if why and not ref.ignored:
+                log.warning("reference %s ignored: %s", ref.label, why)
+            elif ref.ignored and not why and ref.up:
+                log.info("reference %s agrees again", ref.label)
+            ref.ignored = why
+        self.reference_view = view
 
     def evaluate(self, now: float) -> None:
-        verdict = judge(self.sample, self.best_reference(), now, self.limits)
+        self.chain_rate.observe(self.sample)
+        self._judge_references(now)
+        answering = any(r.up for r in self.references)
+        verdict = judge(
+            self.sample,
+            self.best_reference(),
+            now,
+            self.limits,
+            no_reference="every reference ignored" if answering else "references down",
+        )
         before = (self.ready.ok, self.live.ok)
         self.ready.update(verdict)
         live = (
@@ -438,9 +480,11 @@ class Agent:
                 return cached[1]
             try:
                 async with self._session.get(self.node_metrics_url) as resp:
-                    body = await resp.content.read(NODE_METRICS_MAX_BYTES)
                     status = resp.status
                     kind = resp.headers.get("Content-Type", _PROM)
+                    body = await read_bounded(resp, MAX_METRICS_BYTES) if status == 200 else b""
+            except AnswerTooLarge as exc:
+                answer = response(502, f"node {exc}\n")
             except Exception as exc:  # any failure to reach the node is the same answer
                 answer = response(502, f"node not answering: {_describe(exc)}\n")
             else:
@@ -497,7 +541,7 @@ class Agent:
             exp.family(
                 "icon_node_lag_blocks",
                 "gauge",
-                "Blocks the node is behind the best reference.",
+                "Blocks the node is behind the best corroborated reference height.",
                 [([], best - sample.height)],
             )
         exp.family(
@@ -515,6 +559,19 @@ class Agent:
             "gauge",
             "1 if the reference answered its last poll.",
             [([("reference", r.label)], 1 if r.up else 0) for r in self.references],
+        )
+        exp.family(
+            "icon_reference_ignored",
+            "gauge",
+            "1 while the reference's height is left out of the lag: the others or the chain's "
+            "rate contradict it.",
+            [([("reference", r.label)], 1 if r.ignored else 0) for r in self.references],
+        )
+        exp.family(
+            "icon_reference_outliers_total",
+            "counter",
+            "Answers of the reference that were ignored as outliers.",
+            [([("reference", r.label)], r.outliers) for r in self.references],
         )
         if self.peers is not None:
             exp.family(

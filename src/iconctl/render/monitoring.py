@@ -33,8 +33,8 @@ ALERTMANAGER_PORT = 9093
 
 # The Terraform modules tag (AWS) and label (GCP) every machine with these; GCP label keys
 # keep the dash, and Prometheus exposes them as __meta_gce_label_iconctl_role etc.
-NAME_TAG = "iconctl-name"       # the deployment's name (spec.name)
-ROLE_TAG = "iconctl-role"       # node (serves traffic) or source (takes the snapshots)
+NAME_TAG = "iconctl-name"  # the deployment's name (spec.name)
+ROLE_TAG = "iconctl-role"  # node (serves traffic) or source (takes the snapshots)
 ROLES = ("node", "source")
 K8S_NODE_SELECTOR = "app.kubernetes.io/name=icon-node"
 
@@ -54,7 +54,7 @@ GCP_ZONES: dict[str, tuple[str, ...]] = {
 # gauges, goloop's height, scrape health and the data filesystems (for the disk alerts).
 FEDERATE_MATCH = (
     '{__name__=~"region:.+|region_method:.+|instance:.+"}',
-    '{__name__=~"icon_node_.+|icon_reference_block_height|icon_reference_up|icon_agent_draining"}',
+    '{__name__=~"icon_node_.+|icon_reference_block_height|icon_reference_up|icon_reference_ignored|icon_agent_draining"}',
     '{__name__=~"icon_sync_.+"}',
     '{__name__=~"goloop_consensus_height|goloop_consensus_round"}',
     '{__name__=~"node_filesystem_(avail|size)_bytes",'
@@ -118,12 +118,21 @@ def _tunables(spec: Any) -> list[tuple[str, str, str]]:
     lag = int(getattr(getattr(spec, "health", None), "max_lag_blocks", 30) or 30)
     ready = int(getattr(getattr(spec, "geo", None), "min_ready_nodes", 1) or 1)
     return [
-        ("alerts.yml", "expr: icon_node_lag_blocks > 30\n",
-         f"expr: icon_node_lag_blocks > {lag}\n"),
-        ("alerts.yml", "reference by more than 30 blocks.",
-         f"reference by more than {lag} blocks."),
-        ("fleet.yml", "expr: region:icon_nodes_ready:sum >= bool 1\n",
-         f"expr: region:icon_nodes_ready:sum >= bool {ready}\n"),
+        (
+            "alerts.yml",
+            "expr: icon_node_lag_blocks > 30\n",
+            f"expr: icon_node_lag_blocks > {lag}\n",
+        ),
+        (
+            "alerts.yml",
+            "reference by more than 30 blocks.",
+            f"reference by more than {lag} blocks.",
+        ),
+        (
+            "fleet.yml",
+            "expr: region:icon_nodes_ready:sum >= bool 1\n",
+            f"expr: region:icon_nodes_ready:sum >= bool {ready}\n",
+        ),
     ]
 
 
@@ -149,9 +158,7 @@ def global_prometheus(spec: Any) -> dict[str, Any]:
         },
         "rule_files": ["rules/*.yml"],
         "alerting": {
-            "alertmanagers": [
-                {"static_configs": [{"targets": [f"127.0.0.1:{ALERTMANAGER_PORT}"]}]}
-            ]
+            "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{ALERTMANAGER_PORT}"]}]}]
         },
         "scrape_configs": [
             {
@@ -178,8 +185,7 @@ def federation_targets(spec: Any, region: Any) -> list[dict[str, Any]]:
     return [
         {
             "targets": [f"prometheus.{region.name}.{spec.name}.internal:{PROMETHEUS_PORT}"],
-            "labels": {"region": region.name, "cloud": region.cloud,
-                       "flavour": region.flavour},
+            "labels": {"region": region.name, "cloud": region.cloud, "flavour": region.flavour},
         }
     ]
 
@@ -211,8 +217,10 @@ def regional_prometheus(spec: Any, region: Any, *, discovery: str = "cloud") -> 
             raise InputError(f"unknown discovery {discovery!r} (cloud or file)")
         jobs.append({"job_name": job, "metrics_path": path, **sd})
     jobs.append(
-        {"job_name": "prometheus",
-         "static_configs": [{"targets": [f"127.0.0.1:{PROMETHEUS_PORT}"]}]}
+        {
+            "job_name": "prometheus",
+            "static_configs": [{"targets": [f"127.0.0.1:{PROMETHEUS_PORT}"]}],
+        }
     )
     return {
         "global": {
@@ -251,8 +259,11 @@ def _file_discovery(region: Any, job: str) -> dict[str, Any]:
         "file_sd_configs": [{"files": [f"targets/{job}.json"], "refresh_interval": "30s"}],
         "relabel_configs": [
             *_role("__meta_iconctl_role"),
-            {"source_labels": ["__meta_iconctl_instance"], "regex": "(.+)",
-             "target_label": "instance"},
+            {
+                "source_labels": ["__meta_iconctl_instance"],
+                "regex": "(.+)",
+                "target_label": "instance",
+            },
             *_fixed_labels(region),
         ],
     }
@@ -277,18 +288,27 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
             # Only the node namespace: the Role in kubernetes/base/discovery.yaml grants
             # get/list/watch on pods there and nowhere else.
             "kubernetes_sd_configs": [
-                {"role": "pod", "selectors": [{"role": "pod", "label": K8S_NODE_SELECTOR}],
-                 "namespaces": {"names": [_k8s_namespace(region)]}}
+                {
+                    "role": "pod",
+                    "selectors": [{"role": "pod", "label": K8S_NODE_SELECTOR}],
+                    "namespaces": {"names": [_k8s_namespace(region)]},
+                }
             ],
             "relabel_configs": [
-                {"source_labels": ["__meta_kubernetes_pod_phase"], "regex": "Running",
-                 "action": "keep"},
+                {
+                    "source_labels": ["__meta_kubernetes_pod_phase"],
+                    "regex": "Running",
+                    "action": "keep",
+                },
                 *_role("__meta_kubernetes_pod_label_iconctl_role"),
-                {"source_labels": ["__meta_kubernetes_pod_ip"], "regex": "(.+)",
-                 "target_label": "__address__", "replacement": f"${{1}}:{port}"},
+                {
+                    "source_labels": ["__meta_kubernetes_pod_ip"],
+                    "regex": "(.+)",
+                    "target_label": "__address__",
+                    "replacement": f"${{1}}:{port}",
+                },
                 {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "instance"},
-                {"source_labels": ["__meta_kubernetes_namespace"],
-                 "target_label": "namespace"},
+                {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
                 *fixed,
             ],
         }
@@ -308,8 +328,12 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
             ],
             "relabel_configs": [
                 *_role("__meta_ec2_tag_iconctl_role"),
-                {"source_labels": ["__meta_ec2_private_ip"], "regex": "(.+)",
-                 "target_label": "__address__", "replacement": f"${{1}}:{port}"},
+                {
+                    "source_labels": ["__meta_ec2_private_ip"],
+                    "regex": "(.+)",
+                    "target_label": "__address__",
+                    "replacement": f"${{1}}:{port}",
+                },
                 {"source_labels": ["__meta_ec2_instance_id"], "target_label": "instance"},
                 {"source_labels": ["__meta_ec2_availability_zone"], "target_label": "zone"},
                 *fixed,
@@ -318,9 +342,7 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
     if region.cloud == "gcp":
         project = getattr(getattr(spec, "gcp", None), "project", None)
         if not project:
-            raise InputError(
-                f"regions: region {region.name} is on gcp but gcp.project is not set"
-            )
+            raise InputError(f"regions: region {region.name} is on gcp but gcp.project is not set")
         # The API filters by deployment; the role is checked by relabelling below.
         label_filter = f'(labels.{NAME_TAG} = "{spec.name}") AND (status = "RUNNING")'
         return {
@@ -336,11 +358,18 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
             ],
             "relabel_configs": [
                 *_role("__meta_gce_label_iconctl_role"),
-                {"source_labels": ["__meta_gce_private_ip"], "regex": "(.+)",
-                 "target_label": "__address__", "replacement": f"${{1}}:{port}"},
+                {
+                    "source_labels": ["__meta_gce_private_ip"],
+                    "regex": "(.+)",
+                    "target_label": "__address__",
+                    "replacement": f"${{1}}:{port}",
+                },
                 {"source_labels": ["__meta_gce_instance_name"], "target_label": "instance"},
-                {"source_labels": ["__meta_gce_zone"], "regex": ".*/zones/([^/]+)",
-                 "target_label": "zone"},
+                {
+                    "source_labels": ["__meta_gce_zone"],
+                    "regex": ".*/zones/([^/]+)",
+                    "target_label": "zone",
+                },
                 *fixed,
             ],
         }
@@ -359,12 +388,21 @@ def secret_files(spec: Any) -> list[dict[str, str]]:
     alerts = _alerts(spec)
     entries = []
     if alerts is not None and getattr(alerts, "slack_webhook", None):
-        entries.append({"path": f"{SECRETS_DIR}/{SLACK_FILE}", "ref": alerts.slack_webhook,
-                        "field": "monitoring.alerts.slack_webhook"})
+        entries.append(
+            {
+                "path": f"{SECRETS_DIR}/{SLACK_FILE}",
+                "ref": alerts.slack_webhook,
+                "field": "monitoring.alerts.slack_webhook",
+            }
+        )
     if alerts is not None and getattr(alerts, "telegram_bot_token", None):
-        entries.append({"path": f"{SECRETS_DIR}/{TELEGRAM_FILE}",
-                        "ref": alerts.telegram_bot_token,
-                        "field": "monitoring.alerts.telegram_bot_token"})
+        entries.append(
+            {
+                "path": f"{SECRETS_DIR}/{TELEGRAM_FILE}",
+                "ref": alerts.telegram_bot_token,
+                "field": "monitoring.alerts.telegram_bot_token",
+            }
+        )
     return entries
 
 
@@ -374,23 +412,27 @@ def alertmanager(spec: Any) -> dict[str, Any]:
     slack = []
     telegram = []
     if alerts is not None and getattr(alerts, "slack_webhook", None):
-        slack = [{
-            "send_resolved": True,
-            "api_url_file": f"{SECRETS_DIR}/{SLACK_FILE}",
-            "title": '{{ template "iconctl.slack.title" . }}',
-            "text": '{{ template "iconctl.slack.text" . }}',
-            "color": '{{ template "iconctl.slack.color" . }}',
-        }]
+        slack = [
+            {
+                "send_resolved": True,
+                "api_url_file": f"{SECRETS_DIR}/{SLACK_FILE}",
+                "title": '{{ template "iconctl.slack.title" . }}',
+                "text": '{{ template "iconctl.slack.text" . }}',
+                "color": '{{ template "iconctl.slack.color" . }}',
+            }
+        ]
     if alerts is not None and getattr(alerts, "telegram_bot_token", None):
         chat = int(alerts.telegram_chat_id)  # the spec allows digits with an optional '-'
-        telegram = [{
-            "send_resolved": True,
-            # Alertmanager >= 0.26 reads the token from this file.
-            "bot_token_file": f"{SECRETS_DIR}/{TELEGRAM_FILE}",
-            "chat_id": chat,
-            "parse_mode": "HTML",
-            "message": '{{ template "iconctl.telegram.message" . }}',
-        }]
+        telegram = [
+            {
+                "send_resolved": True,
+                # Alertmanager >= 0.26 reads the token from this file.
+                "bot_token_file": f"{SECRETS_DIR}/{TELEGRAM_FILE}",
+                "chat_id": chat,
+                "parse_mode": "HTML",
+                "message": '{{ template "iconctl.telegram.message" . }}',
+            }
+        ]
 
     receivers: list[dict[str, Any]] = []
     routes: list[dict[str, Any]] = []
@@ -399,8 +441,7 @@ def alertmanager(spec: Any) -> dict[str, Any]:
     if telegram:
         critical: dict[str, Any] = {"name": "critical", "telegram_configs": telegram}
         if slack:
-            critical = {"name": "critical", "slack_configs": slack,
-                        "telegram_configs": telegram}
+            critical = {"name": "critical", "slack_configs": slack, "telegram_configs": telegram}
         receivers.append(critical)
         routes.append({"receiver": "critical", "matchers": ['severity="critical"']})
     default = "slack" if slack else "none"
@@ -419,7 +460,7 @@ def alertmanager(spec: Any) -> dict[str, Any]:
             "routes": routes,
         },
         "inhibit_rules": [
-            {   # a region without a ready node explains every node alert in it
+            {  # a region without a ready node explains every node alert in it
                 "source_matchers": ['alertname="IconRegionNoReadyNode"'],
                 "target_matchers": [
                     'alertname=~"IconRegionDegraded|IconNodeNotReady|IconNodeDown'
@@ -427,7 +468,7 @@ def alertmanager(spec: Any) -> dict[str, Any]:
                 ],
                 "equal": ["region"],
             },
-            {   # a node that is down is also not ready and not moving
+            {  # a node that is down is also not ready and not moving
                 "source_matchers": ['alertname="IconNodeDown"'],
                 "target_matchers": [
                     'alertname=~"IconNodeNotReady|IconNodeHeightStalled|IconNodeLagging'
@@ -447,32 +488,44 @@ def _grafana(spec: Any, regions: Iterable[Any]) -> dict[str, str]:
     from iconctl.dashboards import overview_dashboard, region_dashboard
 
     regions = list(regions)
-    datasources = [{
-        "name": "Prometheus global",
-        "uid": "prometheus-global",
-        "type": "prometheus",
-        "access": "proxy",
-        "url": f"http://127.0.0.1:{PROMETHEUS_PORT}",
-        "isDefault": True,
-    }]
-    for region in regions:
-        datasources.append({
-            "name": f"Prometheus {region.name}",
-            "uid": f"prometheus-{region.name}",
+    datasources = [
+        {
+            "name": "Prometheus global",
+            "uid": "prometheus-global",
             "type": "prometheus",
             "access": "proxy",
-            "url": f"http://prometheus.{region.name}.{spec.name}.internal:{PROMETHEUS_PORT}",
-        })
+            "url": f"http://127.0.0.1:{PROMETHEUS_PORT}",
+            "isDefault": True,
+        }
+    ]
+    for region in regions:
+        datasources.append(
+            {
+                "name": f"Prometheus {region.name}",
+                "uid": f"prometheus-{region.name}",
+                "type": "prometheus",
+                "access": "proxy",
+                "url": f"http://prometheus.{region.name}.{spec.name}.internal:{PROMETHEUS_PORT}",
+            }
+        )
     out = {
         "global/grafana/provisioning/datasources/prometheus.yml": _dump(
             {"apiVersion": 1, "datasources": datasources}, spec
         ),
         "global/grafana/provisioning/dashboards/iconctl.yml": _dump(
-            {"apiVersion": 1, "providers": [{
-                "name": "iconctl", "folder": spec.name, "type": "file",
-                "disableDeletion": True, "allowUiUpdates": False,
-                "options": {"path": "/var/lib/grafana/dashboards/iconctl"},
-            }]},
+            {
+                "apiVersion": 1,
+                "providers": [
+                    {
+                        "name": "iconctl",
+                        "folder": spec.name,
+                        "type": "file",
+                        "disableDeletion": True,
+                        "allowUiUpdates": False,
+                        "options": {"path": "/var/lib/grafana/dashboards/iconctl"},
+                    }
+                ],
+            },
             spec,
         ),
         "global/grafana/dashboards/overview.json": _json(overview_dashboard()),
@@ -513,15 +566,17 @@ def kibana_data_views(spec: Any) -> list[dict[str, Any]]:
     """Bodies for Kibana's ``POST /api/data_views/data_view``: local plus every remote."""
     views = []
     for pattern, name in zip(LOG_INDICES, ("edge requests", "node logs"), strict=True):
-        views.append({
-            "data_view": {
-                "id": f"{spec.name}-{pattern.split('-')[1]}-all-regions",
-                "name": f"{spec.name}: {name}, all regions",
-                "title": f"{pattern},*:{pattern}",
-                "timeFieldName": "@timestamp",
-            },
-            "override": True,
-        })
+        views.append(
+            {
+                "data_view": {
+                    "id": f"{spec.name}-{pattern.split('-')[1]}-all-regions",
+                    "name": f"{spec.name}: {name}, all regions",
+                    "title": f"{pattern},*:{pattern}",
+                    "timeFieldName": "@timestamp",
+                },
+                "override": True,
+            }
+        )
     return views
 
 

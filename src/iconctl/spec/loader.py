@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -50,10 +51,14 @@ def _read_bounded(path: Path) -> str:
         return SpecError(problems=[SpecProblem(str(path), None, "", message)])
 
     try:
-        size = os.stat(path).st_size
-        if size > MAX_BYTES:
-            raise fail(f"file is {size} bytes; a spec may be at most {MAX_BYTES} bytes")
-        with path.open("rb") as handle:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise fail("not a regular file (a FIFO, device or socket is never read)")
+            if info.st_size > MAX_BYTES:
+                raise fail(f"file is {info.st_size} bytes; a spec may be at most {MAX_BYTES} bytes")
             raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise fail("no such file (create one with `iconctl init`)") from None
@@ -73,6 +78,7 @@ def _parse_yaml(text: str, filename: str) -> tuple[Any, dict[Loc, int]]:
     def fail(line: int | None, message: str, loc: Loc = ()) -> SpecError:
         return SpecError(problems=[SpecProblem(filename, line, _dotted(loc), message)])
 
+    _check_depth(text, fail)
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
@@ -118,10 +124,34 @@ def _parse_yaml(text: str, filename: str) -> tuple[Any, dict[Loc, int]]:
         loader.dispose()
 
 
+def _check_depth(text: str, fail) -> None:  # noqa: ANN001
+    """Refuse nesting deeper than MAX_DEPTH from the flat event stream, before anything that
+    recurses (composing nodes, building objects) sees the document."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise fail(event.start_mark.line + 1, f"nested deeper than {MAX_DEPTH} levels")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):  # libyaml's own limit (far above ours)
+            mark = exc.context_mark or exc.problem_mark
+            line = mark.line + 1 if mark else None
+            raise fail(line, f"nested deeper than {MAX_DEPTH} levels") from None
+        raise _syntax_error(text, fail) from None
+    except yaml.YAMLError:
+        raise _syntax_error(text, fail) from None
+
+
 def _syntax_error(text: str, fail) -> SpecError:  # noqa: ANN001
     """The error of the pure-Python parser, whose messages name more (the alias, the character)."""
     try:
         yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # a syntax error deep in the document: the short message will do
+        return fail(None, "YAML syntax error")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

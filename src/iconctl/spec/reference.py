@@ -29,8 +29,9 @@ Rules that apply everywhere:
   `gcp-sm:projects/P/secrets/S` (GCP Secret Manager). A literal value is an error, and no
   rendered file or log ever contains a secret's value.
 - Errors are printed one per line as `FILE:LINE: dotted.path: message`; exit code 3.
-- Files over 1 MiB, YAML that expands past 20,000 nodes through aliases, nesting deeper than
-  32 levels and duplicate keys are refused before validation.
+- Files over 1 MiB, anything but a regular file (a FIFO, a device), YAML that expands past
+  20,000 nodes through aliases, nesting deeper than 32 levels and duplicate keys are refused
+  before validation (see [cli.md](cli.md)).
 
 ## Editor support
 

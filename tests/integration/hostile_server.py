@@ -1,0 +1,71 @@
+"""A loopback HTTP server that answers every request with a huge body, for the memory bounds
+of the clients that read from the network (the agent). It records how many bytes each answer
+got out before the client hung up, so a test can tell a client that stops reading early from
+one that reads everything."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+CHUNK = b" " * (1 << 20)
+
+
+class HugeAnswers:
+    def __init__(self, size: int, *, declare_length: bool) -> None:
+        self.size = size
+        self.declare_length = declare_length
+        self.sent: list[int] = []  # bytes of body written per answer
+        self._lock = threading.Lock()
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.2)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> HugeAnswers:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._sock.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        sent = 0
+        with conn:
+            conn.settimeout(10)
+            try:
+                head = b""
+                while b"\r\n\r\n" not in head and len(head) < 65536:
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    head += data
+                length = b"Content-Length: %d\r\n" % self.size if self.declare_length else b""
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + length
+                    + b"Connection: close\r\n\r\n"
+                )
+                while sent < self.size and not self._stop.is_set():
+                    piece = CHUNK[: min(len(CHUNK), self.size - sent)]
+                    conn.sendall(piece)
+                    sent += len(piece)
+            except OSError:
+                pass  # the client hung up: what a bounded reader does
+            finally:
+                with self._lock:
+                    self.sent.append(sent)
