@@ -67,8 +67,9 @@ def cli_config(mirror: Path, folder: Path) -> Path:
     return path
 
 
-def moto_amis(folder: Path) -> dict[str, str]:
-    """The environment that makes moto list MOTO_AMIS."""
+def moto_settings(folder: Path) -> dict[str, str]:
+    """moto's environment for a deployment: it lists MOTO_AMIS, and issues certificates at
+    once instead of after 60 s (DNS validation records are never checked by moto)."""
     path = folder / "moto-amis.json"
     path.write_text(json.dumps(MOTO_AMIS))
-    return {"MOTO_AMIS_PATH": str(path)}
+    return {"MOTO_AMIS_PATH": str(path), "MOTO_ACM_VALIDATION_WAIT": "0"}

@@ -84,12 +84,27 @@ def init(
 
 
 @app.command()
-def validate(spec: SpecArg = DEFAULT_SPEC, json_out: JsonOpt = False) -> None:
+def validate(
+    spec: SpecArg = DEFAULT_SPEC,
+    check_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--check-secrets",
+            help="Also resolve every secret reference (env:, ssm:, gcp-sm:); values are not shown.",
+        ),
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
     """Check a spec; print one line per problem as FILE:LINE: field.path: message."""
     from iconctl.spec import load_spec
     from iconctl.spec.summary import summary, text
 
     loaded = load_spec(spec)
+    if check_secrets:
+        from iconctl.preflight import check_secrets as resolve_all
+        from iconctl.preflight import secret_fields
+
+        resolve_all(secret_fields(loaded))
     if json_out:
         print_json({"valid": True, "file": str(spec), **summary(loaded)})
         return

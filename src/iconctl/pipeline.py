@@ -192,13 +192,13 @@ class Pipeline:
     # -- the three commands -------------------------------------------------------------
 
     def plan(self) -> Report:
-        self._require_tools()
+        self._preflight()
         report = self._new_report("plan")
         self._in_order(report, lambda unit: self._plan_unit(unit, report.run_dir))
         return report
 
     def apply(self, confirm: Callable[[list[str]], bool]) -> Report:
-        self._require_tools()
+        self._preflight("apply")
         todo = [f"{u.name}: {', '.join(self._steps(u))}" for u in self.units]
         if not confirm(todo):
             return Report("apply", None, cancelled=True)
@@ -218,7 +218,7 @@ class Pipeline:
                 f"{self.spec.name} is protected (protect: true in the spec); "
                 "set protect: false and run destroy again"
             )
-        self._require_tools()
+        self._preflight("destroy")
         if not confirm(self.spec.name):
             return Report("destroy", None, cancelled=True)
         report = self._new_report("destroy")
@@ -227,12 +227,34 @@ class Pipeline:
         self._in_order(report, lambda unit: [self._destroy_unit(unit, report.run_dir)], units[::-1])
         return report
 
-    def _require_tools(self) -> None:
-        """Fail before anything runs when a tool every unit of this run needs is missing."""
-        if any(u.flavour != "k8s" for u in self.units):
-            process.which("terraform")
+    def _preflight(self, command: str = "plan") -> None:
+        """Preflight, before anything runs: the tools the run's steps need, the clouds'
+        credentials, and the secret references the run uses (docs/orchestration.md)."""
+        from iconctl import preflight
+
+        vm_units = [u for u in self.units if u.flavour != "k8s"]
+        tools = {"terraform"} if vm_units else set()
         if any(u.flavour == "k8s" for u in self.units):
-            process.which("kubectl")
+            tools.add("kubectl")
+        if command == "apply":
+            steps = {step for u in vm_units for step in self._steps(u)}
+            if "image" in steps:
+                tools.add("packer")
+            # Autoscaled nodes configure themselves at boot; single nodes are configured here.
+            if any(u.flavour == "single" for u in vm_units):
+                tools.add("ansible-playbook")
+        env = self._env()
+        preflight.check_tools(tools, env)
+        secrets = []
+        if self.spec.geo is not None and any(u.name == "global" or u.zone_stack for u in self.units):
+            secrets.append(("geo.api_token", self.spec.geo.api_token))
+        preflight.check_secrets(secrets)
+        clouds = {u.cloud for u in vm_units if u.cloud}
+        if any(u.name == "state-backend" for u in self.units) or (
+            vm_units and self.spec.state.backend != "local"
+        ):
+            clouds.add("aws" if self.spec.state.backend == "s3" else "gcp")
+        preflight.check_credentials(clouds, env)
 
     # -- ordering: state backend, regions in parallel, then global (reverse for destroy) ----
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import need_tool, run_iconctl
+from tests.conftest import free_port, need_tool, run_iconctl
+from tests.sync_support import moto_process
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "tests" / "fixtures" / "assets"
@@ -22,12 +23,21 @@ SPEC = ROOT / "tests" / "fixtures" / "specs" / "pipeline.yaml"
 
 
 @pytest.fixture
-def deployment(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+def deployment(tmp_path: Path):
     need_tool("terraform", "packer", "ansible-playbook")
     spec = tmp_path / "iconctl.yaml"
     shutil.copy(SPEC, spec)
     (tmp_path / "out").mkdir()
-    env = {
+    # Preflight asks each cloud who the credentials belong to: AWS through moto's STS on
+    # loopback; GCP's application default credentials are a key file (never used here).
+    key = tmp_path / "gcp-key.json"
+    key.write_text('{"type": "service_account", "project_id": "pipeline-test"}')
+    with moto_process("us-east-1") as (aws, _):
+        yield spec, {**aws, "GOOGLE_APPLICATION_CREDENTIALS": str(key), **_stand_in_env(tmp_path)}
+
+
+def _stand_in_env(tmp_path: Path) -> dict[str, str]:
+    return {
         "ICONCTL_ASSETS": str(ASSETS),
         "ICONCTL_TEST_ROOT": str(tmp_path / "out"),
         "ICONCTL_TEST_CF_TOKEN": "sentinel-token-4411",
@@ -35,7 +45,6 @@ def deployment(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         "TF_VAR_fail_unit": "",
         "TF_VAR_sleep_unit": "",
     }
-    return spec, env
 
 
 def _run(spec: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -151,6 +160,75 @@ def test_missing_terraform_is_exit_4(deployment, tmp_path: Path) -> None:
     result = _run(spec, {**env, "PATH": str(bare)}, "plan")
     assert result.returncode == 4
     assert "terraform is required" in result.stderr and "install Terraform" in result.stderr
+
+
+def _without(env: dict[str, str], *prefixes: str) -> dict[str, str]:
+    """The whole environment for a child, without the variables starting with prefixes."""
+    full = {**os.environ, **env}
+    return {k: v for k, v in full.items() if not k.startswith(prefixes)}
+
+
+def _preflight_refused(spec: Path, env: dict[str, str], code: int, *expected: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "iconctl", "plan", str(spec)], cwd=spec.parent, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == code, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and all(e in errors[0] for e in expected), result.stderr
+    assert "Traceback" not in result.stderr
+    # Refused before anything ran: no run folder, no tool output.
+    assert not list((spec.parent / ".iconctl").glob("runs/*/*.log"))
+
+
+def test_preflight_without_aws_credentials(deployment, tmp_path: Path) -> None:
+    spec, env = deployment
+    bare = _without(env, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE")
+    bare["HOME"] = str(tmp_path)  # no ~/.aws either
+    bare["AWS_EC2_METADATA_DISABLED"] = "true"  # and no instance role to ask for
+    _preflight_refused(spec, bare, 3, "AWS credentials not found")
+
+
+def test_preflight_with_refused_aws_credentials(deployment) -> None:
+    spec, env = deployment
+    # moto answers GetCallerIdentity for any key; a closed port stands for an unreachable STS.
+    closed = {**env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
+    _preflight_refused(spec, _without(closed), 3, "AWS credentials could not be checked")
+
+
+def test_preflight_without_gcp_credentials(deployment, tmp_path: Path) -> None:
+    spec, env = deployment
+    bare = _without(env, "GOOGLE_")
+    bare["HOME"] = str(tmp_path)
+    _preflight_refused(spec, bare, 3, "GCP credentials not found")
+
+
+def test_preflight_unresolvable_secret(deployment) -> None:
+    spec, env = deployment
+    _preflight_refused(spec, _without(env, "ICONCTL_TEST_CF_TOKEN"), 3,
+                       "geo.api_token", "ICONCTL_TEST_CF_TOKEN is not set")  # fmt: skip
+
+
+def test_preflight_terraform_too_old(deployment, tmp_path: Path) -> None:
+    spec, env = deployment
+    old = tmp_path / "old-bin"
+    old.mkdir()
+    fake = old / "terraform"  # an old install's answer to `terraform version -json`
+    fake.write_text('#!/bin/sh\necho \'{"terraform_version": "1.5.7"}\'\n')
+    fake.chmod(0o755)
+    full = _without(env)
+    full["PATH"] = f"{old}:{full['PATH']}"
+    _preflight_refused(spec, full, 4, "terraform", "found 1.5.7, need >= 1.10")
+
+
+def test_validate_check_secrets(deployment) -> None:
+    spec, env = deployment
+    ok = _run(spec, env, "validate", "--check-secrets")
+    assert ok.returncode == 0, ok.stderr
+    assert "sentinel-token-4411" not in ok.stdout + ok.stderr
+    missing = run_iconctl("validate", "--check-secrets", str(spec),
+                          env=_without(env, "ICONCTL_TEST_CF_TOKEN"))  # fmt: skip
+    assert missing.returncode == 3 and "ICONCTL_TEST_CF_TOKEN is not set" in missing.stderr
 
 
 def test_apply_needs_a_terminal_or_auto_approve(deployment) -> None:

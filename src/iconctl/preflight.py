@@ -1,0 +1,175 @@
+"""Checks that run before plan, apply or destroy start anything: the tools the run's units
+need (and their versions), the clouds' credentials, and the secret references the run uses.
+
+Each failure is one line with the contract's exit code (4 for a missing or too old tool, 3 for
+missing credentials or an unresolvable secret), and no Terraform process has started yet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from iconctl import process
+from iconctl.errors import InputError, ToolNotFound
+from iconctl.spec import Spec
+
+# The oldest version of each tool the infrastructure code works with: Terraform for S3
+# lock files (use_lockfile) and the stacks' required_version, Packer for HCL2 templates,
+# ansible-core for the roles' modules.
+MINIMUM = {"terraform": (1, 10), "packer": (1, 6), "ansible-playbook": (2, 15), "kubectl": (1, 27)}
+_VERSION_ARGS = {
+    "terraform": ["version", "-json"],
+    "packer": ["version"],
+    "ansible-playbook": ["--version"],
+    "kubectl": ["version", "--client", "-o", "json"],
+}
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What one run needs, derived from its units and steps."""
+
+    tools: frozenset[str]
+    clouds: frozenset[str]
+    secrets: tuple[tuple[str, str], ...]  # (spec field, reference)
+
+
+def secret_fields(spec: Spec) -> list[tuple[str, str]]:
+    """Every secret reference in the spec, with its dotted field path."""
+    fields: list[tuple[str, str]] = []
+    if spec.geo is not None:
+        fields.append(("geo.api_token", spec.geo.api_token))
+    alerts = spec.monitoring.alerts if spec.monitoring else None
+    if alerts is not None:
+        for name in ("slack_webhook", "telegram_bot_token"):
+            value = getattr(alerts, name, None)
+            if value:
+                fields.append((f"monitoring.alerts.{name}", value))
+    if spec.logging is not None:
+        fields.append(("logging.elasticsearch_password", spec.logging.elasticsearch_password))
+    return fields
+
+
+def check_secrets(fields: Iterable[tuple[str, str]]) -> None:
+    """Resolve each reference (the values are dropped at once); one line per failure."""
+    from iconctl.secrets import resolve
+
+    problems = []
+    for field, ref in fields:
+        try:
+            resolve(ref, field=field)
+        except InputError as exc:
+            problems.append(exc.message)
+    if problems:
+        raise InputError("\n".join(problems))
+
+
+def check_tools(tools: Iterable[str], env: Mapping[str, str]) -> None:
+    """Each tool on PATH and at least its minimum version (exit 4 otherwise)."""
+    for tool in sorted(tools):
+        path = process.which(tool)
+        minimum = MINIMUM.get(tool)
+        if minimum is None:
+            continue
+        found = _version(tool, path, env)
+        if found is not None and found < minimum:
+            wanted = ".".join(map(str, minimum))
+            raise ToolNotFound(
+                tool=tool,
+                hint=f"found {'.'.join(map(str, found))}, need >= {wanted}; "
+                + process.INSTALL_HINTS.get(tool, f"install {tool}"),
+            )
+
+
+def _version(tool: str, path: str, env: Mapping[str, str]) -> tuple[int, ...] | None:
+    result = process.run(
+        [path, *_VERSION_ARGS[tool]],
+        step=f"preflight: {tool} version",
+        env=env,
+        capture=True,
+        check=False,
+        timeout=60,
+    )
+    text = result.stdout
+    if tool == "terraform":
+        try:
+            text = json.loads(text).get("terraform_version", "")
+        except ValueError:
+            pass
+    elif tool == "kubectl":
+        try:
+            text = json.loads(text)["clientVersion"]["gitVersion"]
+        except (ValueError, KeyError, TypeError):
+            pass
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
+    if match is None:
+        return None  # an unreadable version is not worth refusing the run for
+    return tuple(int(part) for part in match.groups() if part is not None)
+
+
+def check_credentials(clouds: Iterable[str], env: Mapping[str, str]) -> None:
+    """One cheap authenticated call per cloud, against the endpoint the tools will use."""
+    for cloud in sorted(clouds):
+        if cloud == "aws":
+            _aws_identity(env)
+        elif cloud == "gcp":
+            _gcp_credentials(env)
+
+
+def _aws_identity(env: Mapping[str, str]) -> None:
+    import boto3
+    import botocore.exceptions
+
+    saved = dict(os.environ)
+    try:
+        # boto3 reads credentials and AWS_ENDPOINT_URL from the environment the tools get.
+        os.environ.clear()
+        os.environ.update(env)
+        session = boto3.session.Session()
+        sts = session.client(
+            "sts",
+            region_name=session.region_name or "us-east-1",
+            config=botocore.config.Config(
+                connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}
+            ),
+        )
+        sts.get_caller_identity()
+    except botocore.exceptions.NoCredentialsError:
+        raise InputError(
+            "AWS credentials not found: set AWS_PROFILE or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or run on a host with an instance role)"
+        ) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise InputError(f"AWS credentials could not be checked: {exc}") from None
+    except botocore.exceptions.ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        raise InputError(
+            f"AWS refused the credentials (sts:GetCallerIdentity): {message}"
+        ) from None
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _gcp_credentials(env: Mapping[str, str]) -> None:
+    """Application default credentials: a key file named by the environment, or gcloud's."""
+    for name in ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CREDENTIALS"):
+        value = env.get(name, "")
+        if name == "GOOGLE_CREDENTIALS" and value.lstrip().startswith("{"):
+            return  # the Google provider takes the key's JSON itself
+        if value:
+            if not Path(value).is_file():
+                raise InputError(f"GCP credentials: {name}={value} is not a readable file")
+            return
+    home = Path(env.get("CLOUDSDK_CONFIG") or Path(env.get("HOME", "~")) / ".config" / "gcloud")
+    if (home.expanduser() / "application_default_credentials.json").is_file():
+        return
+    raise InputError(
+        "GCP credentials not found: run `gcloud auth application-default login` or set "
+        "GOOGLE_APPLICATION_CREDENTIALS to a service account key file"
+    )
