@@ -246,7 +246,8 @@ class Pipeline:
         env = self._env()
         preflight.check_tools(tools, env)
         secrets = []
-        if self.spec.geo is not None and any(u.name == "global" or u.zone_stack for u in self.units):
+        cloudflare = any(u.name == "global" or u.zone_stack for u in self.units)
+        if self.spec.geo is not None and cloudflare:
             secrets.append(("geo.api_token", self.spec.geo.api_token))
         preflight.check_secrets(secrets)
         clouds = {u.cloud for u in vm_units if u.cloud}

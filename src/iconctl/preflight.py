@@ -7,6 +7,7 @@ missing credentials or an unresolvable secret), and no Terraform process has sta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -96,16 +97,11 @@ def _version(tool: str, path: str, env: Mapping[str, str]) -> tuple[int, ...] | 
         timeout=60,
     )
     text = result.stdout
-    if tool == "terraform":
-        try:
-            text = json.loads(text).get("terraform_version", "")
-        except ValueError:
-            pass
-    elif tool == "kubectl":
-        try:
+    with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+        if tool == "terraform":
+            text = json.loads(text)["terraform_version"]
+        elif tool == "kubectl":
             text = json.loads(text)["clientVersion"]["gitVersion"]
-        except (ValueError, KeyError, TypeError):
-            pass
     match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
     if match is None:
         return None  # an unreadable version is not worth refusing the run for
