@@ -7,7 +7,12 @@
 4. snapshot the source into the bucket (pausing it through the admin API), then restore the
    snapshot into an empty directory as a new node would at boot;
 5. start the new node on the restored data with its agent, wait until both are ready;
-6. show `iconctl status` for both; stop everything and remove what the demo created.
+6. show `iconctl status` for both;
+7. meanwhile, when Terraform and the hashicorp/aws provider are available, plan, apply and
+   destroy the bundled single-node example's AWS region against the same local AWS API
+   (iconctl.rehearsal), and check through the API that nothing is left; otherwise say which
+   stage was skipped and why;
+8. stop everything and remove what the demo created.
 
 Every step runs the real commands (`iconctl sim`, `agent`, `sync snapshot`, `sync restore`)
 as separate processes on 127.0.0.1.
@@ -27,6 +32,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,6 +130,10 @@ def run_demo(
             env = {**os.environ, **AWS_TEST_ENV, "AWS_ENDPOINT_URL": _start_s3(stack, workdir)}
             _create_bucket(env, bucket)
             step("S3 server", f"moto on {env['AWS_ENDPOINT_URL']}, bucket {bucket}")
+            # The AWS rehearsal takes longest: it runs beside the sync stages.
+            rehearsal = ThreadPoolExecutor(max_workers=1)
+            stack.callback(rehearsal.shutdown)
+            orchestrated = rehearsal.submit(_rehearse, workdir / "aws", env)
 
             source = _service(stack, workdir, env, "source node", "sim", "--listen",
                               "127.0.0.1:0", "--block-interval", "0.5", "--data-dir",
@@ -162,12 +172,73 @@ def run_demo(
             )  # fmt: skip
             check(report.status, None)
             step("status", "every node ready")
+            name, detail = orchestrated.result()
+            step(name, detail)
     finally:
         if keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
     report.seconds = time.monotonic() - started
     step("clean up", "stopped every process" + ("" if keep else ", removed the work directory"))
     return report
+
+
+def _rehearse(folder: Path, env: dict[str, str]) -> tuple[str, str]:
+    """plan, apply and destroy the single-node example's AWS region against the local AWS
+    API; (stage name, what happened). Skipped, with the reason, when Terraform or the
+    hashicorp/aws provider is missing."""
+    from iconctl.pipeline import Pipeline
+    from iconctl.rehearsal import TERRAFORM_VARIABLES, provider_mirror, terraform_cli_config
+
+    name = "AWS rehearsal"
+    if shutil.which("terraform") is None:
+        return f"{name} skipped", "terraform is not on PATH (install Terraform >= 1.10)"
+    folder.mkdir(parents=True, exist_ok=True)
+    tf_env = {**env, **TERRAFORM_VARIABLES, "AWS_DEFAULT_REGION": "us-east-2"}
+    mirror = provider_mirror(env)
+    if mirror is not None:
+        tf_env["TF_CLI_CONFIG_FILE"] = str(terraform_cli_config(mirror, folder))
+    spec_path = folder / "iconctl.yaml"
+    spec_path.write_text(example_text("single-node"))
+    spec = parse_spec(spec_path.read_text(), filename=str(spec_path))
+    import boto3
+
+    aws = {"endpoint_url": env["AWS_ENDPOINT_URL"], "region_name": "us-east-2",
+           "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+           "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"]}  # fmt: skip
+    # The operator's public zone for the example's hostname.
+    boto3.client("route53", **aws).create_hosted_zone(Name="example.org", CallerReference="demo")
+    region = spec.regions[0].name
+    pipeline = Pipeline(spec, spec_path, say=lambda _: None, env=tf_env, configure=False)
+    applied = pipeline.apply(lambda _: True)
+    failure = applied.failure()
+    if failure is not None:
+        if "registry.terraform.io" in failure.message and "provider" in failure.message:
+            return f"{name} skipped", (
+                "the hashicorp/aws provider cannot be installed (no registry access); set "
+                "ICONCTL_TF_PLUGIN_MIRROR to a provider mirror"
+            )
+        raise failure
+    ec2 = boto3.client("ec2", **aws)
+    running = [
+        i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+        if i["State"]["Name"] == "running"
+    ]  # fmt: skip
+    destroyed = pipeline.destroy(lambda _: True)
+    failure = destroyed.failure()
+    if failure is not None:
+        raise failure
+    left = [
+        i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+        if i["State"]["Name"] != "terminated"
+    ]  # fmt: skip
+    vpcs = [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]]
+    if left or vpcs:
+        raise IconctlError(f"demo: destroy left {len(left)} instances and {len(vpcs)} VPCs")
+    return name, (
+        f"{region} (single node) applied against the local AWS API: {len(running)} instance "
+        f"running; destroyed, nothing left (Terraform and the real provider, config skipped: "
+        f"no VM stands behind the local API)"
+    )
 
 
 def _stepper(report: DemoReport, say: Callable[[str], None]) -> Callable[[str, str], None]:
@@ -220,9 +291,12 @@ def _start_s3(stack: contextlib.ExitStack, workdir: Path) -> str:
     log = (workdir / "logs").joinpath("s3.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("w")
+    from iconctl.rehearsal import moto_server_env
+
     proc = subprocess.Popen(
         [str(server) if server.exists() else "moto_server", "-H", "127.0.0.1", "-p", str(port)],
         stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, **moto_server_env(workdir)},
     )  # fmt: skip
 
     def stop() -> None:

@@ -165,8 +165,12 @@ class Pipeline:
         regions: Iterable[str] = (),
         say: Callable[[str], None] = print,
         env: dict[str, str] | None = None,
+        configure: bool = True,
     ) -> None:
+        """configure=False leaves out the config steps (a rehearsal on a local AWS API, where
+        no VM stands behind the instances Terraform creates)."""
         self.spec = spec
+        self.configure = configure
         self.ws = Workspace(spec_path)
         self.say = say
         self.env = env
@@ -241,7 +245,7 @@ class Pipeline:
             if "image" in steps:
                 tools.add("packer")
             # Autoscaled nodes configure themselves at boot; single nodes are configured here.
-            if any(u.flavour == "single" for u in vm_units):
+            if self.configure and any(u.flavour == "single" for u in vm_units):
                 tools.add("ansible-playbook")
         env = self._env()
         preflight.check_tools(tools, env)
@@ -334,7 +338,7 @@ class Pipeline:
         zone = ["zone"] if unit.zone_stack else []
         # Autoscaled nodes boot a baked image: built here unless the spec pins one.
         image = ["image"] if unit.flavour == "asg" and self._region(unit).image_id is None else []
-        return zone + image + ["infra", "config"]
+        return zone + image + ["infra"] + (["config"] if self.configure else [])
 
     def _region(self, unit: Unit) -> Region:
         return next(r for r in self.spec.regions if r.name == unit.name)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -119,17 +118,23 @@ def check_credentials(clouds: Iterable[str], env: Mapping[str, str]) -> None:
 
 def _aws_identity(env: Mapping[str, str]) -> None:
     import boto3
+    import botocore.config
     import botocore.exceptions
 
-    saved = dict(os.environ)
     try:
-        # boto3 reads credentials and AWS_ENDPOINT_URL from the environment the tools get.
-        os.environ.clear()
-        os.environ.update(env)
-        session = boto3.session.Session()
+        # The credentials and endpoint the tools will get; without keys in env, boto3's own
+        # chain (profile, instance role) decides, as it does for Terraform's provider.
+        session = boto3.session.Session(
+            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+            aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
+            profile_name=env.get("AWS_PROFILE") or None,
+            region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        )
         sts = session.client(
             "sts",
             region_name=session.region_name or "us-east-1",
+            endpoint_url=env.get("AWS_ENDPOINT_URL_STS") or env.get("AWS_ENDPOINT_URL") or None,
             config=botocore.config.Config(
                 connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}
             ),
@@ -140,16 +145,13 @@ def _aws_identity(env: Mapping[str, str]) -> None:
             "AWS credentials not found: set AWS_PROFILE or AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY (or run on a host with an instance role)"
         ) from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise InputError(f"AWS credentials could not be checked: {exc}") from None
     except botocore.exceptions.ClientError as exc:
         message = exc.response.get("Error", {}).get("Message", str(exc))
         raise InputError(
             f"AWS refused the credentials (sts:GetCallerIdentity): {message}"
         ) from None
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    except botocore.exceptions.BotoCoreError as exc:
+        raise InputError(f"AWS credentials could not be checked: {exc}") from None
 
 
 def _gcp_credentials(env: Mapping[str, str]) -> None:

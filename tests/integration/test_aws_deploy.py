@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.aws_support import DEBIAN_AMI, cli_config, moto_settings, need_aws_provider
+from iconctl.rehearsal import DEBIAN_AMI, TERRAFORM_VARIABLES, moto_server_env
+from iconctl.rehearsal import terraform_cli_config as cli_config
+from tests.aws_support import need_aws_provider
 from tests.conftest import ROOT, SHARED, need_module, need_tool, run_iconctl
 from tests.sync_support import moto_process
 
@@ -31,7 +33,11 @@ STAND_IN = ROOT / "tests" / "fixtures" / "aws"
 # apply shows it as an in-place update (docs/terraform.md, "Rehearsing on a local AWS API").
 # Any other change in that plan fails the test.
 MOTO_DRIFT = {
-    "aws_autoscaling_group": {"default_instance_warmup", "launch_template"},
+    "aws_autoscaling_group": {
+        "default_instance_warmup",
+        "launch_template",
+        "capacity_reservation_specification",
+    },
     "aws_autoscaling_policy": {"enabled", "predictive_scaling_configuration"},
     "aws_launch_template": {"tag_specifications", "default_version", "latest_version"},
     "aws_lb_target_group": {"target_group_health"},
@@ -57,10 +63,8 @@ class Lab:
             "TF_CLI_CONFIG_FILE": str(cli_config(mirror, folder)),
             "ICONCTL_ASSETS": str(assets),
             "ICONCTL_TEST_RECORD": str(self.record),
-            # moto has no MonitorInstances (docs/terraform.md, "Rehearsing on a local AWS API").
-            "TF_VAR_detailed_monitoring": "false",
-            # moto ignores policy conditions: "deny without TLS" would deny everything.
-            "TF_VAR_deny_insecure_transport": "false",
+            # moto's gaps (docs/terraform.md, "Rehearsing on a local AWS API").
+            **TERRAFORM_VARIABLES,
             "SLACK_WEBHOOK_URL": "https://hooks.example.invalid/sentinel-slack-5120",
             "TELEGRAM_BOT_TOKEN": "sentinel-telegram-5121",
             "ELASTICSEARCH_PASSWORD": "sentinel-es-5122",
@@ -85,7 +89,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     mirror = need_aws_provider()
     need_tool("terraform", "ansible-playbook")
     folder = tmp_path_factory.mktemp("aws")
-    with moto_process("us-east-1", moto_settings(folder)) as (env, _):
+    with moto_process("us-east-1", moto_server_env(folder)) as (env, _):
         lab = Lab(folder, env, mirror)
         # The operator's public zone, parent of both examples' hostnames.
         lab.client("route53", "us-east-1").create_hosted_zone(
@@ -111,8 +115,17 @@ def _plans(report: dict) -> dict[str, tuple[int, int, int]]:
     }
 
 
+def _any_unknown(unknown: object) -> bool:
+    """after_unknown mirrors the value's shape with true where a value is unknown."""
+    if isinstance(unknown, dict):
+        return any(_any_unknown(v) for v in unknown.values())
+    if isinstance(unknown, list):
+        return any(_any_unknown(v) for v in unknown)
+    return unknown is True
+
+
 def _changed(before: object, after: object, unknown: object) -> bool:
-    return before != after or bool(unknown)
+    return before != after or _any_unknown(unknown)
 
 
 def _unexpected_updates(lab: Lab, spec: Path, report: dict, unit: str, stack: str) -> dict:

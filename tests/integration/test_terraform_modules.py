@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.aws_support import cli_config, need_aws_provider
+from iconctl.rehearsal import terraform_cli_config as cli_config
+from tests.aws_support import need_aws_provider
 from tests.conftest import ROOT, need_module, need_tool
 from tests.sync_support import moto_process
 
