@@ -11,6 +11,11 @@
 // valid JSON are passed on untouched: the node answers them with its own JSON-RPC parse
 // error, as clients expect.
 //
+// `refuse` is the content handler of the error pages: every refusal of the edge (404, 405,
+// 429, and the node being down or slow: 502, 504) becomes a JSON-RPC error object with the
+// request's id when the body nginx holds is one JSON-RPC call, null otherwise, so both
+// official SDKs raise their own error types instead of failing on a non-JSON-RPC body.
+//
 // Written for njs 0.7 (Debian 12) and later: no optional chaining, no async.
 
 var METHOD_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -85,11 +90,50 @@ function batch(r) {
     return summary(r).batch;
 }
 
-function rpcError(r, status, code, message) {
+function rpcError(r, status, code, message, id) {
     r.headersOut['Content-Type'] = 'application/json';
     r.return(status, JSON.stringify({
-        jsonrpc: '2.0', error: {code: code, message: message}, id: null
-    }));
+        jsonrpc: '2.0', error: {code: code, message: message}, id: id === undefined ? null : id
+    }) + '\n');
+}
+
+// The id of a single JSON-RPC call, if it is one goloop would echo (a string or a number).
+function requestId(r) {
+    if (r.method !== 'POST') {
+        return null;
+    }
+    var parsed = parseBody(r);
+    if (parsed === undefined || parsed.invalid || parsed.value === null
+        || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
+        return null;
+    }
+    var id = parsed.value.id;
+    if (typeof id === 'string' && id.length <= 256) {
+        return id;
+    }
+    return typeof id === 'number' ? id : null;
+}
+
+// status -> [JSON-RPC code, message] (goloop's "<Name>: <detail>" shape)
+var REFUSALS = {
+    '404': [-32601, 'MethodNotFound: no JSON-RPC endpoint at this path'],
+    '405': [-32600, 'InvalidRequest: use POST for JSON-RPC'],
+    '429': [-32000, 'ServerError: rate limit exceeded'],
+    '502': [-32000, 'ServerError: the node is unavailable'],
+    '504': [-32000, 'ServerError: the node did not answer in time']
+};
+
+function refuse(r) {
+    var status = r.variables.icon_refusal;
+    var known = REFUSALS[status] || [-32000, 'ServerError: refused'];
+    var message = known[1];
+    if (status === '404' && r.uri.indexOf('/api/v3d') === 0) {
+        message = 'MethodNotFound: debug API is disabled';
+    }
+    if (status === '405') {
+        r.headersOut['Allow'] = 'POST';
+    }
+    rpcError(r, parseInt(status, 10) || 500, known[0], message, requestId(r));
 }
 
 function check(r) {
@@ -98,8 +142,8 @@ function check(r) {
         var parsed = parseBody(r);
         var limit = parseInt(r.variables.icon_jsonrpc_max_batch, 10);
         if (parsed !== undefined && Array.isArray(parsed.value) && parsed.value.length > limit) {
-            rpcError(r, 413, -32600, 'batch of ' + parsed.value.length
-                     + ' calls exceeds the limit of ' + limit);
+            rpcError(r, 413, -32600, 'InvalidRequest: batch of ' + parsed.value.length
+                     + ' calls exceeds the limit of ' + limit, null);
             return;
         }
     }
@@ -107,4 +151,4 @@ function check(r) {
 }
 
 export default {check: check, method: method, methods: methods, batch: batch,
-                methodName: methodName};
+                methodName: methodName, refuse: refuse};
