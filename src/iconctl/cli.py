@@ -465,6 +465,7 @@ def sim_command(
                         "control_url": sim.control_url,
                         "height": sim.height,
                         "channel": channel,
+                        "token": sim.ledger.token.address,
                     }
                 )
                 + "\n"

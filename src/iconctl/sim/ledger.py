@@ -8,8 +8,8 @@ secp256k1 signature (65 bytes ``r|s|v``, base64) whose public key must hash to `
 State is kept per height (each change records the height it was made at), so reads at an
 explicit height and a node that serves behind its chain (the lag scenario) answer what goloop
 would. Accounts hold nothing unless the genesis funded them. The only SCOREs are the chain
-SCORE (cx000...000) and one IRC2 token deployed at genesis; any other ``cx`` address is a
-plain account with no contract.
+SCORE (cx000...000) and one IRC2 token deployed at genesis (owned by the first funded
+account, its supply shared by all of them); any other ``cx`` address is a plain account.
 """
 
 from __future__ import annotations
@@ -371,9 +371,15 @@ class Ledger:
             self.balances.set(address, genesis_height, amount)
         treasury = "hx" + hashlib.sha3_256(f"{cid}:treasury".encode()).hexdigest()[:40]
         owner = next(iter(funds), treasury)
-        token_address = "cx" + hashlib.sha3_256(f"{cid}:token".encode()).hexdigest()[:40]
+        token_address = genesis_token_address(cid)
         deploy_tx = "0x" + hashlib.sha3_256(f"{cid}:token-deploy".encode()).hexdigest()
-        self.token_balances.set(owner, genesis_height, TOKEN_SUPPLY)
+        # the supply is shared by the funded accounts, so each can make token transfers
+        holders = list(funds) or [owner]
+        share, rest = divmod(TOKEN_SUPPLY, len(holders))
+        for holder in holders:
+            self.token_balances.set(
+                holder, genesis_height, share + (rest if holder == owner else 0)
+            )
         self.token = Token(token_address, owner, deploy_tx, self.token_balances)
 
     # reads -------------------------------------------------------------------------------
@@ -585,6 +591,11 @@ class Ledger:
             changes = [(sender, held - value), (to, self.token_balances.get(to, height) + value)]
         log = event_log(self.token.address, TOKEN_TRANSFER, [sender, to, _hex(value)], [payload])
         return [log], changes
+
+
+def genesis_token_address(cid: int) -> str:
+    """Where the genesis IRC2 token lives on a simulated chain with this cid."""
+    return "cx" + hashlib.sha3_256(f"{cid}:token".encode()).hexdigest()[:40]
 
 
 def _data_bytes(tx: dict[str, Any]) -> int:
