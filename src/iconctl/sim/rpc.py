@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import json
 import time
 from collections import Counter
@@ -83,6 +82,7 @@ RETRIEVE_METHODS = frozenset(
 # the only methods goloop runs without an id (and then answers nothing)
 _NOTIFICATIONS = frozenset({"icx_sendTransaction", "icx_sendTransactionAndWait"})
 _REQUEST_FIELDS = frozenset({"jsonrpc", "method", "params", "id"})
+_PLAIN_IDS = (int, str, float, type(None))
 
 
 def error_name(code: int) -> str:
@@ -128,14 +128,24 @@ def go_duration(ms: int) -> str:
 
 
 class Context:
-    """What one HTTP request carries besides its body: goloop's Icon-Options header."""
+    """What one HTTP request carries besides its body: goloop's Icon-Options header.
 
-    def __init__(self, icon_options: str = "") -> None:
-        self.options: dict[str, str] = {}
-        for item in icon_options.split(","):
+    ``headers`` is called only when a method needs an option, so the common request never
+    pays for parsing its headers.
+    """
+
+    def __init__(self, icon_options: str | Callable[[], str] = "") -> None:
+        self._source = icon_options
+
+    @property
+    def options(self) -> dict[str, str]:
+        raw = self._source() if callable(self._source) else self._source
+        options: dict[str, str] = {}
+        for item in raw.split(","):
             if item:
                 key, _, value = item.partition("=")
-                self.options[key.strip()] = value.strip()
+                options[key.strip()] = value.strip()
+        return options
 
     def timeout_ms(self, default: int) -> int:
         try:
@@ -175,11 +185,11 @@ class Dispatcher:
                     INVALID_REQUEST, "InvalidRequest", None, data="too many request"
                 )
             parts = [self._one(item, ctx) for item in payload]
-            if any(inspect.isawaitable(p) for p in parts):
+            if any(p is not None and type(p) is not bytes for p in parts):
                 return self._batch_later(parts)
             return 200, _join(parts)
         part = self._one(payload, ctx)
-        if inspect.isawaitable(part):
+        if part is not None and type(part) is not bytes:
             return self._single_later(part)
         return _single(part)
 
@@ -192,10 +202,17 @@ class Dispatcher:
 
     def _one(self, req: Any, ctx: Context) -> bytes | None | Awaitable[bytes | None]:
         """One call's answer (None for a notification); an awaitable when it waits."""
-        rid = req.get("id") if isinstance(req, dict) else None
-        method = req.get("method") if isinstance(req, dict) else None
+        rid = req.get("id") if type(req) is dict else None
+        method = req.get("method") if type(req) is dict else None
         try:
-            _check_request(req)
+            if not (
+                type(req) is dict
+                and req.keys() <= _REQUEST_FIELDS
+                and req.get("jsonrpc") == "2.0"
+                and type(method) is str
+                and type(rid) in _PLAIN_IDS
+            ):
+                _check_request(req)  # the slow path, with goloop's message for what is wrong
             handler = self.methods.get(method)
             if handler is None:
                 raise RpcError(METHOD_NOT_FOUND)
@@ -209,7 +226,7 @@ class Dispatcher:
         except RpcError as exc:
             self._failed(method)
             return error_body(exc.code, exc.message, rid, exc.data)
-        if inspect.isawaitable(result):
+        if type(result) is not bytes:
             return self._later(result, method, rid)
         return None if rid is None else _result(result, rid)
 
@@ -267,7 +284,7 @@ def _check_request(req: Any) -> None:
 
 
 async def _resolve(part: Any) -> bytes | None:
-    return await part if inspect.isawaitable(part) else part
+    return part if part is None or type(part) is bytes else await part
 
 
 def _join(parts: list[bytes | None]) -> bytes:
@@ -281,11 +298,15 @@ def _single(part: bytes | None) -> Answer:
 
 
 def _result(result: bytes, rid: Any) -> bytes:
-    return b'{"jsonrpc":"2.0","result":' + result + b',"id":' + _dumps(rid) + b"}"
+    rid_json = str(rid).encode() if type(rid) is int else _dumps(rid)
+    return b'{"jsonrpc":"2.0","result":' + result + b',"id":' + rid_json + b"}"
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+    return _ENCODER.encode(value).encode()
 
 
 def _convert(params: Any, fields: tuple[P.Field, ...], *, nullable: bool = False) -> dict:

@@ -296,7 +296,7 @@ class Simulator:
         if self.scenario.error_rate and self.random.random() < self.scenario.error_rate:
             self.dispatcher.failures["injected"] += 1
             return response(500, injected_failure(req.body), content_type=_JSON)
-        answer = dispatcher.handle(req.body, Context(req.headers.get("icon-options", "")))
+        answer = dispatcher.handle(req.body, Context(lambda: req.headers.get("icon-options", "")))
         if isinstance(answer, tuple):
             return _rpc_response(*answer)
 
