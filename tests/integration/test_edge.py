@@ -688,3 +688,88 @@ def test_tls_flavour_serves_https_and_redirects_http(tmp_path_factory, upstream)
         conn.close()
     finally:
         e.stop()
+
+
+# --- the immutable-read cache, in front of the simulator -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def sim_cache_edge(tmp_path_factory, sim):
+    directory = tmp_path_factory.mktemp("sim-cache-edge")
+    e = _edge_before(
+        sim,
+        directory,
+        icon_edge_cache_size=16,
+        icon_edge_cache_dir=str(directory / "cache"),
+        # run as root, nginx's workers would be "nobody" and could not reach a cache inside
+        # pytest's private temp directory; unprivileged, the directive is ignored
+        icon_edge_user="root",
+    )
+    yield e
+    e.stop()
+
+
+def node_calls(sim, method: str) -> int:
+    """goloop_jsonrpc_retrieve_cnt{method} of the simulator: what reached the node."""
+    from tests.integration.simagent import http
+
+    text = http("GET", sim.info["url"].removesuffix("/api/v3") + "/metrics")[1].decode()
+    for line in text.splitlines():
+        if line.startswith("goloop_jsonrpc_retrieve_cnt{") and f'method="{method}"' in line:
+            return int(float(line.split()[-1]))
+    return 0
+
+
+def raw_call(port: int, path: str, method: str, params=None, rid=1) -> tuple[int, bytes]:
+    payload = {"jsonrpc": "2.0", "method": method, "id": rid}
+    if params is not None:
+        payload["params"] = params
+    return request(port, "POST", path, payload)
+
+
+def test_cache_answers_immutable_reads_with_the_nodes_bytes(sim, sim_cache_edge):
+    from tests.integration.simagent import rpc as sim_rpc
+
+    sim_port = int(sim.info["url"].split(":")[2].split("/")[0])
+    height = sim_rpc(sim.info["url"], "icx_getLastBlock")[1]["result"]["height"] - 2
+    params = {"height": hex(height)}
+    before = node_calls(sim, "icx_getBlockByHeight")
+    first = raw_call(sim_cache_edge.port, "/api/v3", "icx_getBlockByHeight", params, rid=1)
+    assert first[0] == 200, sim_cache_edge.error_log()[-3000:]
+    for rid in ("x<y", 7, 2.5):  # other ids, other paths: one key
+        hit = raw_call(sim_cache_edge.port, "/api/v3/icon_dex", "icx_getBlockByHeight", params, rid)
+        direct = raw_call(sim_port, "/api/v3", "icx_getBlockByHeight", params, rid)
+        assert hit == direct  # same status, same bytes, the caller's id
+    assert node_calls(sim, "icx_getBlockByHeight") == before + 1 + 3  # 1 miss + 3 direct
+    entries = [e for e in log_lines(sim_cache_edge) if e["method"] == "icx_getBlockByHeight"]
+    assert [e["cache"] for e in entries[-4:]] == ["MISS", "HIT", "HIT", "HIT"]
+
+
+def test_cache_never_stores_what_can_change(sim, sim_cache_edge):
+    from tests.integration.simagent import control
+    from tests.integration.simagent import rpc as sim_rpc
+
+    tip = sim_rpc(sim.info["url"], "icx_getLastBlock")[1]["result"]["height"]
+    future = {"height": hex(tip + 50)}
+    status, body = raw_call(sim_cache_edge.port, "/api/v3", "icx_getBlockByHeight", future)
+    assert status == 400 and json.loads(body)["error"]["code"] == -31004
+    control(sim, "/produce", {"blocks": 60})
+    status, body = raw_call(sim_cache_edge.port, "/api/v3", "icx_getBlockByHeight", future)
+    assert status == 200 and json.loads(body)["result"]["height"] == tip + 50  # not the error
+    # reads of the latest state are never cached; reads at an explicit height are
+    for method, params, cached in (
+        ("icx_getLastBlock", None, False),
+        ("icx_getBalance", {"address": "hx" + "1" * 40}, False),
+        ("icx_getBalance", {"address": "hx" + "1" * 40, "height": hex(tip)}, True),
+        ("icx_getTotalSupply", {"height": hex(tip)}, True),
+    ):
+        before = node_calls(sim, method)
+        for rid in range(3):
+            assert raw_call(sim_cache_edge.port, "/api/v3", method, params, rid)[0] == 200
+        assert node_calls(sim, method) - before == (1 if cached else 3), method
+    # batches and notifications take the node's own path
+    before = node_calls(sim, "icx_getTotalSupply")
+    batch = [{"jsonrpc": "2.0", "id": 1, "method": "icx_getTotalSupply", "params": params}]
+    status, body = request(sim_cache_edge.port, "POST", "/api/v3", batch)
+    assert status == 200 and json.loads(body)[0]["id"] == 1
+    assert node_calls(sim, "icx_getTotalSupply") == before + 1

@@ -168,8 +168,20 @@ class Dispatcher:
 
     # entry point ------------------------------------------------------------------------
     def handle(self, body: bytes, ctx: Context | None = None) -> Answer | Awaitable[Answer]:
-        """HTTP status and body for one POST; a coroutine when an answer has to wait."""
-        ctx = ctx or Context()
+        """HTTP status and body for one POST; a coroutine when an answer has to wait.
+
+        Bodies end with a newline, as goloop's (echo's JSON encoder) do; a notification's
+        answer is empty.
+        """
+        answer = self._handle(body, ctx or Context())
+        if type(answer) is tuple:
+            return _newline(answer)
+        return self._newline_later(answer)
+
+    async def _newline_later(self, answer: Awaitable[Answer]) -> Answer:
+        return _newline(await answer)
+
+    def _handle(self, body: bytes, ctx: Context) -> Answer | Awaitable[Answer]:
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -287,6 +299,11 @@ async def _resolve(part: Any) -> bytes | None:
     return part if part is None or type(part) is bytes else await part
 
 
+def _newline(answer: Answer) -> Answer:
+    status, body = answer
+    return (status, body + b"\n") if body else answer
+
+
 def _join(parts: list[bytes | None]) -> bytes:
     return b"[" + b",".join(p for p in parts if p is not None) + b"]"
 
@@ -302,11 +319,18 @@ def _result(result: bytes, rid: Any) -> bytes:
     return b'{"jsonrpc":"2.0","result":' + result + b',"id":' + rid_json + b"}"
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# Go's encoding/json (goloop answers through it) writes non-ASCII as UTF-8 but escapes these
+_GO_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 def _dumps(value: Any) -> bytes:
-    return _ENCODER.encode(value).encode()
+    """JSON as goloop writes it (Go's encoding/json: compact, HTML characters escaped)."""
+    if type(value) is float and value.is_integer() and abs(value) < 1e21:
+        return str(int(value)).encode()  # Go prints float64 1.0 as 1
+    return _ENCODER.encode(value).translate(_GO_ESCAPES).encode()
 
 
 def _convert(params: Any, fields: tuple[P.Field, ...], *, nullable: bool = False) -> dict:
