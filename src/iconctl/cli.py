@@ -200,9 +200,10 @@ def sync_snapshot(
         ),
     ] = None,
     chain: Annotated[
-        str | None, typer.Option(
+        str | None,
+        typer.Option(
             "--chain", help="Chain id for the admin API (default: the node's only chain)."
-        )
+        ),
     ] = None,
     stop_cmd: Annotated[
         str | None, typer.Option("--stop-cmd", help="Command that stops the node.")
@@ -407,6 +408,24 @@ def sim_command(
     nid: Annotated[str, typer.Option(help="Network id.")] = "0x1",
     channel: Annotated[str, typer.Option(help="Channel name.")] = "icon_dex",
     seed: Annotated[int | None, typer.Option(help="Random seed for the error-rate draw.")] = None,
+    fund: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="ADDRESS=ICX: a genesis balance (repeatable); every other account starts at 0. "
+            "The first funded address also owns the genesis token's supply."
+        ),
+    ] = None,
+    wait_timeout_ms: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="defaultWaitTimeout of icx_sendTransactionAndWait and "
+            "icx_waitTransactionResult (0: the methods are off, goloop's default).",
+        ),
+    ] = 5000,
+    debug_api: Annotated[
+        bool, typer.Option("--debug-api", help="Serve /api/v3d (goloop's rpcIncludeDebug).")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
         False
     ),
@@ -414,7 +433,7 @@ def sim_command(
     """Run a local ICON node simulator (goloop's JSON-RPC, admin API, metrics, websocket)."""
     from iconctl.agent.httpserver import is_loopback, parse_hostport
     from iconctl.errors import InputError
-    from iconctl.sim import Scenario, SimOptions, run
+    from iconctl.sim import Scenario, SimOptions, parse_funds, run
 
     host, port = parse_hostport(listen, option="--listen")
     control_host, control_port = None, 0
@@ -446,6 +465,10 @@ def sim_command(
         channel=channel,
         data_dir=data_dir,
         seed=seed,
+        funds=parse_funds(fund or []),
+        wait_timeout_ms=wait_timeout_ms,
+        max_wait_timeout_ms=max(60_000, wait_timeout_ms),
+        debug_api=debug_api,
     )
 
     def ready(sim) -> None:
@@ -457,6 +480,7 @@ def sim_command(
                         "control_url": sim.control_url,
                         "height": sim.height,
                         "channel": channel,
+                        "token": sim.ledger.token.address,
                     }
                 )
                 + "\n"
@@ -797,8 +821,9 @@ def statuspage(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory of the static site.")],
     spec: Annotated[
         Path | None,
-        typer.Argument(help="Spec whose regions to watch (optional with --endpoint).",
-                       envvar="ICONCTL_SPEC"),
+        typer.Argument(
+            help="Spec whose regions to watch (optional with --endpoint).", envvar="ICONCTL_SPEC"
+        ),
     ] = None,
     endpoint: Annotated[
         list[str] | None,
@@ -810,8 +835,11 @@ def statuspage(
     ] = None,
     serve: Annotated[
         bool,
-        typer.Option("--serve", help="Keep serving on loopback: rebuild on a timer, accept "
-                     "Alertmanager webhooks at /alertmanager."),
+        typer.Option(
+            "--serve",
+            help="Keep serving on loopback: rebuild on a timer, accept "
+            "Alertmanager webhooks at /alertmanager.",
+        ),
     ] = False,
     listen: Annotated[
         str, typer.Option("--listen", help="HOST:PORT for --serve (loopback only; port 0: any).")

@@ -71,6 +71,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(200, [{"cid": "0x1", "state": "started"}])
 
+    def do_OPTIONS(self):
+        self._record()
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_POST(self):
         self._record()
         raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -169,7 +175,7 @@ def test_config_is_valid_for_nginx(any_edge):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("path", ["/api/v3", "/api/v3/icon_dex"])
+@pytest.mark.parametrize("path", ["/api/v3", "/api/v3/", "/api/v3/icon_dex"])
 def test_jsonrpc_is_passed_to_the_node(any_edge, upstream, path):
     status, body = request(any_edge.port, "POST", path, rpc("icx_getLastBlock"))
     assert status == 200
@@ -202,6 +208,115 @@ def test_admin_metrics_and_debug_api_never_reach_the_node(any_edge, upstream, pa
     assert len(upstream.seen) == before, upstream.seen[before:]
 
 
+def jsonrpc_error(body: bytes) -> dict:
+    """The body as a JSON-RPC error response; fails the test when it is anything else."""
+    answer = json.loads(body)
+    assert set(answer) == {"jsonrpc", "error", "id"} and answer["jsonrpc"] == "2.0", answer
+    assert isinstance(answer["error"]["code"], int), answer
+    assert isinstance(answer["error"]["message"], str), answer
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("verb", "path", "body", "status", "code", "rid"),
+    [
+        ("POST", "/nope", rpc("icx_getLastBlock", 5), 404, -32601, 5),
+        ("POST", "/admin/chain", rpc("icx_getLastBlock", "a"), 404, -32601, "a"),
+        ("GET", "/metrics", None, 404, -32601, None),
+        ("POST", "/api/v3d", rpc("debug_getTrace", 9), 404, -32601, 9),
+        ("POST", "/api/v3/other_channel", rpc("icx_getLastBlock", 3), 404, -32601, 3),
+        # a batch has no single id
+        ("POST", "/nope", [rpc("icx_getLastBlock", 1)], 404, -32601, None),
+        ("GET", "/api/v3", None, 405, -32600, None),
+        ("PUT", "/api/v3/", b'{"jsonrpc":"2.0","id":4}', 405, -32600, None),
+        ("DELETE", "/api/v3/icon_dex", None, 405, -32600, None),
+    ],
+)
+def test_every_refusal_is_a_jsonrpc_error(any_edge, upstream, verb, path, body, status, code, rid):
+    before = len(upstream.seen)
+    got, raw = request(any_edge.port, verb, path, body)
+    assert got == status, raw
+    answer = jsonrpc_error(raw)
+    assert answer["error"]["code"] == code and answer["id"] == rid
+    assert len(upstream.seen) == before  # the node never saw it
+    if path.startswith("/api/v3d"):
+        assert answer["error"]["message"] == "MethodNotFound: debug API is disabled"
+
+
+def test_405_names_the_allowed_method(any_edge):
+    conn = http.client.HTTPConnection("127.0.0.1", any_edge.port, timeout=10)
+    conn.request("GET", "/api/v3")
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    assert resp.status == 405 and resp.getheader("Allow") == "POST"
+
+
+def test_cors_preflight_still_reaches_the_node(any_edge, upstream):
+    """goloop answers CORS preflights itself; browsers using icon-sdk-js need them."""
+    request(any_edge.port, "OPTIONS", "/api/v3", None, headers={"Origin": "https://a.example"})
+    assert upstream.seen[-1][:2] == ("OPTIONS", "/api/v3")
+
+
+class _Silent(ThreadingHTTPServer):
+    """Accepts requests and never answers them (a node that hangs)."""
+
+    daemon_threads = True
+
+
+class _SilentHandler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        time.sleep(5)
+
+    def log_message(self, *args):
+        pass
+
+
+def _edge_on(directory, upstream_address: str, read_timeout: str | None = None) -> Edge:
+    need_tool("nginx")
+    e = Edge(
+        directory,
+        port=free_port(),
+        upstream=upstream_address,
+        icon_edge_rate_per_second=10000,
+        icon_edge_rate_burst=10000,
+    )
+    if read_timeout is not None:  # a short wait for the test instead of the node's 60 s
+        params = directory / "icon_proxy_params.conf"
+        params.write_text(
+            params.read_text().replace(
+                "proxy_read_timeout 60s;", f"proxy_read_timeout {read_timeout};"
+            )
+        )
+    return e.start()
+
+
+def test_node_down_and_node_silent_are_jsonrpc_errors_with_the_id(tmp_path):
+    down = _edge_on(tmp_path / "down", f"127.0.0.1:{free_port()}")  # nothing listens there
+    try:
+        status, raw = request(down.port, "POST", "/api/v3", rpc("icx_getLastBlock", 77))
+        assert status == 502
+        assert jsonrpc_error(raw) == {
+            "jsonrpc": "2.0",
+            "error": {"code": -32000, "message": "ServerError: the node is unavailable"},
+            "id": 77,
+        }
+    finally:
+        down.stop()
+    silent = _Silent(("127.0.0.1", free_port()), _SilentHandler)
+    threading.Thread(target=silent.serve_forever, daemon=True).start()
+    slow = _edge_on(tmp_path / "slow", f"127.0.0.1:{silent.server_address[1]}", "1s")
+    try:
+        status, raw = request(slow.port, "POST", "/api/v3/icon_dex", rpc("icx_getLastBlock", "x"))
+        assert status == 504
+        answer = jsonrpc_error(raw)
+        assert answer["error"]["code"] == -32000 and answer["id"] == "x"
+    finally:
+        slow.stop()
+        silent.shutdown()
+        silent.server_close()
+
+
 def test_the_node_sees_the_normalised_path(any_edge, upstream):
     status, _ = request(any_edge.port, "POST", "/api/v3/./icon_dex", rpc("icx_getLastBlock"))
     assert status == 200
@@ -213,7 +328,7 @@ def test_body_size_limit(any_edge, upstream):
     big = json.dumps({**rpc("icx_call"), "params": {"data": "x" * 8192}}).encode()
     status, body = request(any_edge.port, "POST", "/api/v3", big)
     assert status == 413
-    assert json.loads(body)["error"]["code"] == -32600
+    assert jsonrpc_error(body)["error"]["code"] == -32600
     assert len(upstream.seen) == before
 
 
@@ -286,7 +401,7 @@ def test_json_access_log(any_edge):
         ("batch", 200),
         ("", 404),
         ("invalid", 400),
-        ("", 200),
+        ("", 405),
         ("", 413),
     ]
     single, batch, blocked = lines[:3]
@@ -314,7 +429,11 @@ def test_method_names_are_sanitised_in_the_log(any_edge):
 
 def test_without_an_edge_batch_limit_njs_is_off_the_request_path(fast_edge, upstream):
     conf = fast_edge.conf.read_text()
-    assert "js_content" not in conf and "internal;" not in conf
+    assert "js_content icon.check" not in conf and "internal;" not in conf
+    # njs writes the error pages only: never on the path of a call the node answers
+    assert {line.strip() for line in conf.splitlines() if "js_content" in line} == {
+        "js_content icon.refuse;"
+    }
     assert "js_set $jsonrpc_method" in conf
     # the node, not the edge, decides about batches: the stand-in answers every call
     before = len(upstream.seen)
@@ -330,8 +449,8 @@ def test_without_an_edge_batch_limit_njs_is_off_the_request_path(fast_edge, upst
 
 def test_an_edge_batch_limit_puts_the_check_in_front(edge):
     conf = edge.conf.read_text()
-    assert conf.count("js_content icon.check;") == 2
-    assert conf.count("internal;") == 2
+    assert conf.count("js_content icon.check;") == 3  # /api/v3, /api/v3/, /api/v3/icon_dex
+    assert conf.count("internal;") == 3
 
 
 @pytest.fixture(scope="module")
@@ -351,14 +470,23 @@ def test_rate_limit_per_client(strict_edge):
     status, body = request(
         strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"), source="127.0.0.2"
     )
-    assert status == 429 and json.loads(body)["error"]["message"] == "rate limit exceeded"
+    assert status == 429 and json.loads(body) == {
+        "jsonrpc": "2.0",
+        "error": {"code": -32000, "message": "ServerError: rate limit exceeded"},
+        "id": 1,  # the refused call's own id
+    }
     # another client is not affected
     status, _ = request(
         strict_edge.port, "POST", "/api/v3", rpc("icx_getLastBlock"), source="127.0.0.3"
     )
     assert status == 200
     refused = [e for e in log_lines(strict_edge) if e["client"] == "127.0.0.2"][-1]
-    assert (refused["status"], refused["method"], refused["upstream_time"]) == (429, "", "")
+    # the refusal read the body for its id, so the log names the refused method too
+    assert (refused["status"], refused["method"], refused["upstream_time"]) == (
+        429,
+        "icx_getLastBlock",
+        "",
+    )
 
 
 @pytest.mark.parametrize(("name", "values"), sorted(edge_config.GENERATED.items()))
@@ -560,3 +688,88 @@ def test_tls_flavour_serves_https_and_redirects_http(tmp_path_factory, upstream)
         conn.close()
     finally:
         e.stop()
+
+
+# --- the immutable-read cache, in front of the simulator -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def sim_cache_edge(tmp_path_factory, sim):
+    directory = tmp_path_factory.mktemp("sim-cache-edge")
+    e = _edge_before(
+        sim,
+        directory,
+        icon_edge_cache_size=16,
+        icon_edge_cache_dir=str(directory / "cache"),
+        # run as root, nginx's workers would be "nobody" and could not reach a cache inside
+        # pytest's private temp directory; unprivileged, the directive is ignored
+        icon_edge_user="root",
+    )
+    yield e
+    e.stop()
+
+
+def node_calls(sim, method: str) -> int:
+    """goloop_jsonrpc_retrieve_cnt{method} of the simulator: what reached the node."""
+    from tests.integration.simagent import http
+
+    text = http("GET", sim.info["url"].removesuffix("/api/v3") + "/metrics")[1].decode()
+    for line in text.splitlines():
+        if line.startswith("goloop_jsonrpc_retrieve_cnt{") and f'method="{method}"' in line:
+            return int(float(line.split()[-1]))
+    return 0
+
+
+def raw_call(port: int, path: str, method: str, params=None, rid=1) -> tuple[int, bytes]:
+    payload = {"jsonrpc": "2.0", "method": method, "id": rid}
+    if params is not None:
+        payload["params"] = params
+    return request(port, "POST", path, payload)
+
+
+def test_cache_answers_immutable_reads_with_the_nodes_bytes(sim, sim_cache_edge):
+    from tests.integration.simagent import rpc as sim_rpc
+
+    sim_port = int(sim.info["url"].split(":")[2].split("/")[0])
+    height = sim_rpc(sim.info["url"], "icx_getLastBlock")[1]["result"]["height"] - 2
+    params = {"height": hex(height)}
+    before = node_calls(sim, "icx_getBlockByHeight")
+    first = raw_call(sim_cache_edge.port, "/api/v3", "icx_getBlockByHeight", params, rid=1)
+    assert first[0] == 200, sim_cache_edge.error_log()[-3000:]
+    for rid in ("x<y", 7, 2.5):  # other ids, other paths: one key
+        hit = raw_call(sim_cache_edge.port, "/api/v3/icon_dex", "icx_getBlockByHeight", params, rid)
+        direct = raw_call(sim_port, "/api/v3", "icx_getBlockByHeight", params, rid)
+        assert hit == direct  # same status, same bytes, the caller's id
+    assert node_calls(sim, "icx_getBlockByHeight") == before + 1 + 3  # 1 miss + 3 direct
+    entries = [e for e in log_lines(sim_cache_edge) if e["method"] == "icx_getBlockByHeight"]
+    assert [e["cache"] for e in entries[-4:]] == ["MISS", "HIT", "HIT", "HIT"]
+
+
+def test_cache_never_stores_what_can_change(sim, sim_cache_edge):
+    from tests.integration.simagent import control
+    from tests.integration.simagent import rpc as sim_rpc
+
+    tip = sim_rpc(sim.info["url"], "icx_getLastBlock")[1]["result"]["height"]
+    future = {"height": hex(tip + 50)}
+    status, body = raw_call(sim_cache_edge.port, "/api/v3", "icx_getBlockByHeight", future)
+    assert status == 400 and json.loads(body)["error"]["code"] == -31004
+    control(sim, "/produce", {"blocks": 60})
+    status, body = raw_call(sim_cache_edge.port, "/api/v3", "icx_getBlockByHeight", future)
+    assert status == 200 and json.loads(body)["result"]["height"] == tip + 50  # not the error
+    # reads of the latest state are never cached; reads at an explicit height are
+    for method, params, cached in (
+        ("icx_getLastBlock", None, False),
+        ("icx_getBalance", {"address": "hx" + "1" * 40}, False),
+        ("icx_getBalance", {"address": "hx" + "1" * 40, "height": hex(tip)}, True),
+        ("icx_getTotalSupply", {"height": hex(tip)}, True),
+    ):
+        before = node_calls(sim, method)
+        for rid in range(3):
+            assert raw_call(sim_cache_edge.port, "/api/v3", method, params, rid)[0] == 200
+        assert node_calls(sim, method) - before == (1 if cached else 3), method
+    # batches and notifications take the node's own path
+    before = node_calls(sim, "icx_getTotalSupply")
+    batch = [{"jsonrpc": "2.0", "id": 1, "method": "icx_getTotalSupply", "params": params}]
+    status, body = request(sim_cache_edge.port, "POST", "/api/v3", batch)
+    assert status == 200 and json.loads(body)[0]["id"] == 1
+    assert node_calls(sim, "icx_getTotalSupply") == before + 1

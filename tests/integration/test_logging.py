@@ -247,3 +247,27 @@ def test_pyvrl_reports_errors():
     pyvrl = need_module("pyvrl")
     with pytest.raises(ValueError):
         pyvrl.Transform(". = parse_json(.message)\n.status = to_int(.status)")
+
+
+def test_cache_metrics_count_only_cached_lines(vector):
+    """The edge's cache field feeds icon_edge_cache_*{result}; other lines are left out."""
+    pyvrl = need_module("pyvrl")
+    condition = pyvrl.Transform(vector["transforms"]["edge_cached"]["condition"])
+    program = _program(vector, "edge_parsed")
+    base = {"time": "2026-12-01T00:00:00+00:00", "client": "127.0.0.1", "http_method": "POST",
+            "uri": "/api/v3", "method": "icx_getBlockByHeight", "methods": "icx_getBlockByHeight",
+            "batch": 0, "status": 200, "request_time": 0.001, "upstream_time": "-",
+            "upstream_status": "", "bytes_in": 80, "bytes_out": 900, "user_agent": "t",
+            "request_id": "r"}
+    hit = _run(program, {"message": json.dumps({**base, "cache": "HIT"})})
+    plain = _run(program, {"message": json.dumps({**base, "cache": ""})})
+    def passes(event):  # the condition on the parsed event (its timestamp aside)
+        return condition.remap({k: v for k, v in event.items() if k != "@timestamp"})
+
+    assert passes(hit) is True and passes(plain) is False
+    metrics = {m["name"]: m for m in vector["transforms"]["edge_cache_metrics"]["metrics"]}
+    assert set(metrics) == {"icon_edge_cache_requests_total", "icon_edge_cache_bytes_total"}
+    assert metrics["icon_edge_cache_bytes_total"]["increment_by_value"] is True
+    for metric in metrics.values():
+        assert metric["field"] in hit and metric["tags"] == {"result": "{{ cache }}"}
+    assert "edge_cache_metrics" in vector["sinks"]["prometheus"]["inputs"]

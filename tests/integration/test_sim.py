@@ -62,9 +62,10 @@ def test_block_lookups_agree(sim):
     assert by_hash == last
     prev = rpc(url, "icx_getBlockByHeight", {"height": hex(last["height"] - 1)})[1]["result"]
     assert last["prev_block_hash"] == prev["block_hash"]
-    tx = last["confirmed_transaction_list"][0]["txHash"]
+    # a block's results are final once the next block is: ask for the one before the last
+    tx = prev["confirmed_transaction_list"][0]["txHash"]
     status, body = rpc(url, "icx_getTransactionResult", {"txHash": tx})
-    assert status == 200 and body["result"]["blockHeight"] == hex(last["height"])
+    assert status == 200 and body["result"]["blockHeight"] == hex(prev["height"])
     assert body["result"]["status"] == "0x1"
 
 
@@ -77,9 +78,14 @@ def test_block_lookups_agree(sim):
         ("icx_getBlockByHash", {"hash": "0x" + "ab" * 32}, -31004),
         ("icx_getBalance", {"address": "hxnothex"}, -32602),
         ("icx_getTransactionResult", {"txHash": "0x" + "00" * 32}, -31004),
-        (
+        (  # no SCORE was deployed there
             "icx_call",
             {"to": "cx" + "1" * 40, "dataType": "call", "data": {"method": "nope"}},
+            -30002,
+        ),
+        (
+            "icx_call",
+            {"to": "cx" + "0" * 40, "dataType": "call", "data": {"method": "nope"}},
             -30003,
         ),
     ],
@@ -386,6 +392,57 @@ def test_websocket_event_stream_progress_and_session_limit():
 
         notes, refused = asyncio.run(run())
     assert notes[0] == {"code": 0}
+    # goloop's progress is the height just processed: the first block, then every 2 blocks
     progress = [int(n["progress"], 16) for n in notes[1:]]
-    assert all(p % 2 == 0 for p in progress) and progress == sorted(progress)
+    assert progress == [start, start + 2, start + 4]
     assert refused == {"code": -31005, "message": "too many monitor"}
+
+
+def test_routes_as_goloop_serves_them():
+    """/api/v3/ is served; the debug API is off (404) unless --debug-api; GET is 405."""
+    funded = "hx" + "5" * 40
+    with start_sim("--block-interval", "5", "--fund", f"{funded}=2.5") as sim:
+        url = sim.info["url"]
+        base = url.removesuffix("/api/v3")
+        assert rpc(url + "/", "icx_getLastBlock")[0] == 200
+        assert rpc(url, "icx_getBalance", {"address": funded})[1]["result"] == hex(25 * 10**17)
+        assert rpc(url, "icx_getBalance", {"address": "hx" + "6" * 40})[1]["result"] == "0x0"
+        assert http("POST", base + "/api/v3d", {"jsonrpc": "2.0"}) == (
+            404,
+            b"debug API is disabled",
+        )
+        assert http("GET", url)[0] == 405
+        assert http("POST", url + "/nope", {"jsonrpc": "2.0"}) == (404, b"No channel")
+    with start_sim("--block-interval", "5", "--debug-api") as sim:
+        params = {
+            "version": "0x3",
+            "from": "hx" + "5" * 40,
+            "to": "hx" + "6" * 40,
+            "timestamp": "0x1",
+            "nid": "0x1",
+        }
+        debug = sim.info["url"].replace("/api/v3", "/api/v3d")
+        assert rpc(debug, "debug_estimateStep", params)[1]["result"] == "0x186a0"
+        assert rpc(sim.info["url"], "debug_estimateStep", params)[1]["error"]["code"] == -32601
+
+
+def test_event_monitor_refuses_a_filter_without_an_event_signature(sim):
+    aiohttp = pytest.importorskip("aiohttp")
+
+    async def ask(request: dict) -> dict:
+        url = sim.info["url"].replace("http://", "ws://") + "/icon_dex/event"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+            await ws.send_str(json.dumps(request))
+            return await asyncio.wait_for(ws.receive_json(), 5)
+
+    assert asyncio.run(ask({"height": "0x1"})) == {
+        "code": -32602,
+        "message": "bad event request parameter",
+    }
+    assert asyncio.run(ask({"height": "0x1", "nope": 1}))["code"] == -32700
+    assert asyncio.run(ask({"height": "0x1", "event": "Transfer(Address)"})) == {"code": 0}
+
+
+def test_fund_option_refuses_bad_values(iconctl):
+    result = iconctl("sim", "--listen", "127.0.0.1:0", "--fund", "hx12=3", timeout=30)
+    assert result.returncode == 3 and "--fund" in result.stderr, result.stderr

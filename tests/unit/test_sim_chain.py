@@ -61,13 +61,36 @@ def call(sim, payload) -> tuple[int, object]:
 
 
 def test_dispatch_last_block_and_ids(sim):
-    for rid in (1, "abc", None):
+    for rid in (1, "abc", 2.5):
         status, body = call(sim, {"jsonrpc": "2.0", "id": rid, "method": "icx_getLastBlock"})
         assert status == 200 and body["id"] == rid and body["result"]["height"] == 1000
 
 
 def test_notification_gets_no_answer(sim):
+    """goloop treats a missing and a null id alike: a notification, not answered."""
     assert sim.dispatcher.handle(b'{"jsonrpc":"2.0","method":"icx_getLastBlock"}') == (200, b"")
+    null_id = b'{"jsonrpc":"2.0","id":null,"method":"icx_getLastBlock"}'
+    assert sim.dispatcher.handle(null_id) == (200, b"")
+
+
+def test_block_signature_is_empty_as_goloop_writes_it(sim):
+    assert (
+        call(sim, {"jsonrpc": "2.0", "id": 1, "method": "icx_getLastBlock"})[1]["result"][
+            "signature"
+        ]
+        == ""
+    )
+
+
+def test_batch_above_the_limit_carries_data(sim):
+    calls = [{"jsonrpc": "2.0", "id": i, "method": "icx_getLastBlock"} for i in range(11)]
+    status, body = call(sim, calls)
+    assert status == 503
+    assert body["error"] == {
+        "code": -32600,
+        "message": "InvalidRequest",
+        "data": "too many request",
+    }
 
 
 @pytest.mark.parametrize(
@@ -77,6 +100,121 @@ def test_notification_gets_no_answer(sim):
         ({"jsonrpc": "2.0", "id": 1}, -32600),
         ({"jsonrpc": "2.0", "id": 1, "method": "icx_getBalance", "params": [1]}, -32602),
         ("just a string", -32600),
+        ({"jsonrpc": "2.0", "id": 1, "method": "icx_getLastBlock", "extra": 1}, -32600),
+        ({"jsonrpc": "2.0", "id": True, "method": "icx_getLastBlock"}, -32600),
+        ({"jsonrpc": "1.0", "id": 1, "method": "icx_getLastBlock"}, -32600),
+        # goloop's validators: lowercase hex only, no unknown fields, no height past the tip
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_getBlockByHeight",
+                "params": {"height": "0x3E8"},
+            },
+            -32602,
+        ),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_getBlockByHeight",
+                "params": {"height": "0x03e8"},
+            },
+            -32602,
+        ),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_getBlockByHeight",
+                "params": {"height": "0x3e8", "full": "0x1"},
+            },
+            -32602,
+        ),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_getBlockByHeight",
+                "params": {"height": 1000},
+            },
+            -32602,
+        ),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_getBlockByHeight",
+                "params": {"height": "0x3e9"},
+            },
+            -31004,
+        ),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_getBalance",
+                "params": {"address": "hx" + "A" * 40},
+            },
+            -32602,
+        ),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_getBalance",
+                "params": {"address": "hx" + "a" * 40, "height": "0x3e9"},
+            },
+            -31004,
+        ),
+        ({"jsonrpc": "2.0", "id": 1, "method": "icx_getBalance"}, -32602),
+        ({"jsonrpc": "2.0", "id": 1, "method": "icx_getLastBlock", "params": {"x": "1"}}, -32602),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_call",
+                "params": {"to": "cx" + "1" * 40, "dataType": "call", "data": {}},
+            },
+            -32602,
+        ),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_call",
+                "params": {"to": "cx" + "1" * 40, "dataType": "call", "data": {"method": "x"}},
+            },
+            -30002,
+        ),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_getScoreApi",
+                "params": {"address": "hx" + "1" * 40},
+            },
+            -32602,
+        ),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_getScoreApi",
+                "params": {"address": "cx" + "1" * 40},
+            },
+            -31004,
+        ),
+        (
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "icx_getScoreStatus",
+                "params": {"address": "cx" + "1" * 40},
+            },
+            -31004,
+        ),
+        ({"jsonrpc": "2.0", "id": 1, "method": "debug_estimateStep"}, -32601),
     ],
 )
 def test_dispatch_invalid_requests(sim, payload, code):

@@ -1,15 +1,15 @@
-"""The simulated chain: deterministic blocks, transactions and balances in goloop's formats.
+"""The simulated chain: deterministic blocks and base transactions in goloop's formats.
 
-Everything is derived from (cid, height) so two simulators with the same cid agree on every
-hash, and nothing but one timestamp per produced block has to be kept in memory. Block and
-transaction hashes carry their height in the first 8 bytes, which lets the by-hash methods
-find a block without an index; the rest of the hash is a SHA3-256 digest, so a made-up hash
-is still rejected.
+An empty block is derived from (cid, height) so two simulators with the same cid agree on
+every empty block, and nothing but one timestamp per produced block has to be kept in memory.
+Blocks that hold transactions (``txs``, filled by the ledger) hash their transactions too.
+Block and base-transaction hashes carry their height in the first 8 bytes, which lets the
+by-hash methods find a block without an index; the rest of the hash is a SHA3-256 digest, so
+a made-up hash is still rejected.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from array import array
@@ -69,6 +69,7 @@ class Chain:
         self.base = start_height
         self.interval_us = max(1, int(block_interval * 1_000_000))
         self._times = array("q", [now_us])
+        self.txs: dict[int, list[dict[str, Any]]] = {}  # user transactions by height
 
     @property
     def head(self) -> int:
@@ -84,8 +85,12 @@ class Chain:
         return self._times[0] - (self.base - height) * self.interval_us
 
     # hashes -----------------------------------------------------------------------------
+    def digest(self, *parts: object) -> str:
+        return _digest(self.cid, *parts)
+
     def block_hash(self, height: int) -> str:
-        return f"{height:016x}" + _digest(self.cid, "block", height)[16:]
+        hashes = [tx["txHash"] for tx in self.txs.get(height, ())]
+        return f"{height:016x}" + _digest(self.cid, "block", height, *hashes)[16:]
 
     def tx_hash(self, height: int) -> str:
         return "0x" + f"{height:016x}" + _digest(self.cid, "tx", height)[16:]
@@ -130,18 +135,21 @@ class Chain:
         }
 
     def block(self, height: int) -> dict[str, Any]:
-        """A block in the v2.0 format icx_getLastBlock and icx_getBlockByHeight return."""
-        # 65 bytes like a recoverable secp256k1 signature
-        raw = hashlib.sha3_512(f"{self.cid}:sig:{height}".encode()).digest() + b"\x00"
-        signature = base64.b64encode(raw).decode()
+        """A block in the v2.0 format icx_getLastBlock and icx_getBlockByHeight return.
+
+        goloop's blockV2.ToJSON always writes an empty ``signature`` (the votes are elsewhere).
+        """
+        user = self.txs.get(height, [])
         return {
             "block_hash": self.block_hash(height),
-            "confirmed_transaction_list": [self.base_tx(height)],
+            "confirmed_transaction_list": [self.base_tx(height), *user],
             "height": height,
-            "merkle_tree_root_hash": _digest(self.cid, "txroot", height),
+            "merkle_tree_root_hash": _digest(
+                self.cid, "txroot", height, *(tx["txHash"] for tx in user)
+            ),
             "peer_id": self.validator(height),
             "prev_block_hash": self.block_hash(height - 1) if height > 0 else "",
-            "signature": signature if height > 0 else "",
+            "signature": "",
             "time_stamp": self.timestamp(height),
             "version": "2.0",
         }
@@ -149,10 +157,10 @@ class Chain:
     def block_json(self, height: int) -> bytes:
         return json.dumps(self.block(height), separators=(",", ":")).encode()
 
-    def tx_result(self, height: int) -> dict[str, Any]:
+    @staticmethod
+    def base_receipt() -> dict[str, Any]:
+        """The receipt of a block's base transaction (without its block and hash fields)."""
         return {
-            "blockHash": "0x" + self.block_hash(height),
-            "blockHeight": hexint(height),
             "cumulativeStepUsed": "0x0",
             "eventLogs": [],
             "logsBloom": EMPTY_BLOOM,
@@ -160,13 +168,7 @@ class Chain:
             "stepPrice": "0x0",
             "stepUsed": "0x0",
             "to": _GOVERNANCE,
-            "txHash": self.tx_hash(height),
-            "txIndex": "0x0",
         }
 
     def total_supply(self, height: int) -> int:
         return INITIAL_SUPPLY + max(0, height) * ISSUE_PER_BLOCK
-
-    @staticmethod
-    def balance(address: str) -> int:
-        return int(_digest("balance", address.lower())[:12], 16) * 10**9

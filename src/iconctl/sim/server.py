@@ -11,15 +11,17 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from iconctl.agent.httpserver import HTTPServer, Request, Result, Upgrade, WebSocket, response
+from iconctl.agent.httpserver import HTTPServer, Request, Result, Upgrade, response
 from iconctl.errors import InputError
-from iconctl.sim.chain import Chain, parse_hexint
+from iconctl.sim.chain import Chain
 from iconctl.sim.datadir import DataDir
-from iconctl.sim.rpc import Dispatcher, injected_failure
+from iconctl.sim.ledger import Ledger
+from iconctl.sim.monitor import Monitor
+from iconctl.sim.rpc import Context, Dispatcher, injected_failure
 
 STATES = (
     "created",
@@ -31,7 +33,10 @@ STATES = (
     "failed",
     "finished",
 )
-_JSON = "application/json"
+_JSON = "application/json; charset=UTF-8"
+# echo's answers for unknown routes and wrong methods, as goloop's HTTPErrorHandler words them
+_NOT_FOUND = "Not Found <nil>"
+_METHOD_NOT_ALLOWED = "Method Not Allowed <nil>"
 _PROM = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -101,73 +106,13 @@ class SimOptions:
     channel: str = "icon_dex"
     data_dir: Path | None = None
     seed: int | None = None
-
-
-class BlockStream(WebSocket):
-    """GET /api/v3/<channel>/block: {"height": "0x.."} in, {"code":0} then one note per block.
-
-    With ``events=True`` it is /api/v3/<channel>/event instead: the simulated blocks carry no
-    event logs, so no event notification ever matches; with a ``progressInterval`` the stream
-    sends goloop's {"progress": "0x.."} every that many blocks.
-    """
-
-    def __init__(self, sim: Simulator, *, events: bool = False) -> None:
-        super().__init__()
-        self.sim = sim
-        self.events = events
-        self.task: asyncio.Task[None] | None = None
-
-    def on_message(self, text: str) -> None:
-        if self.task is not None:
-            return  # goloop reads one request per session
-        try:
-            request = json.loads(text)
-        except ValueError:
-            request = None
-        if not isinstance(request, dict):
-            self.send_text(json.dumps({"code": -32700, "message": "bad event request"}))
-            self.close()
-            return
-        height = parse_hexint(request.get("height"))
-        interval = parse_hexint(request.get("progressInterval", "0x0")) if self.events else 0
-        if height is None or interval is None:
-            self.send_text(json.dumps({"code": -32602, "message": "invalid height"}))
-            self.close()
-            return
-        if len(self.sim.block_streams) >= self.sim.scenario.ws_max_sessions:
-            self.send_text(json.dumps({"code": -31005, "message": "too many monitor"}))
-            self.close()
-            return
-        self.sim.block_streams.add(self)
-        self.send_text(json.dumps({"code": 0}))
-        self.task = asyncio.ensure_future(self._run(height, interval))
-
-    async def _run(self, height: int, interval: int) -> None:
-        sent = 0
-        while not self.closed:
-            if height <= self.sim.height and self.sim.state == "started":
-                if not self.events:
-                    self.send_text(
-                        json.dumps(
-                            {
-                                "hash": "0x" + self.sim.chain.block_hash(height),
-                                "height": hex(height),
-                            }
-                        )
-                    )
-                elif interval and (height + 1) % interval == 0:
-                    self.send_text(json.dumps({"progress": hex(height + 1)}))
-                height += 1
-                sent += 1
-                if sent % 256 == 0:
-                    await asyncio.sleep(0)  # long catch-ups must not starve other clients
-                continue
-            await self.sim.new_block.wait()
-
-    def on_close(self) -> None:
-        self.sim.block_streams.discard(self)
-        if self.task is not None:
-            self.task.cancel()
+    # genesis balances in loop (1 ICX = 10**18 loop); every other account starts empty
+    funds: dict[str, int] = field(default_factory=dict)
+    # goloop's chain config defaultWaitTimeout / maxWaitTimeout (ms); 0 turns the
+    # *AndWait and icx_waitTransactionResult methods off, which is goloop's own default
+    wait_timeout_ms: int = 5000
+    max_wait_timeout_ms: int = 60_000
+    debug_api: bool = False  # rpcIncludeDebug: /api/v3d answers only when on
 
 
 class Simulator:
@@ -191,12 +136,16 @@ class Simulator:
             block_interval=scenario.block_interval,
             now_us=time.time_ns() // 1000,
         )
+        self.ledger = Ledger(
+            cid=options.cid, nid=options.nid, genesis_height=0, funds=options.funds
+        )
         self.height = max(0, start - scenario.lag)
         self.last_block_json = self.chain.block_json(self.height)
         self.last_block_duration_ms = 0
         self._last_block_at = time.monotonic()
         self.dispatcher = Dispatcher(self)
-        self.block_streams: set[BlockStream] = set()
+        self.debug_dispatcher = Dispatcher(self, debug=True)
+        self.block_streams: set[Monitor] = set()
         self.new_block = asyncio.Event()
         self.server = HTTPServer(self.handle)
         self.control = HTTPServer(self.handle_control, max_body=64 * 1024)
@@ -260,13 +209,20 @@ class Simulator:
             if next_at < time.monotonic():  # fell behind (a paused process): do not burst
                 next_at = time.monotonic() + self.scenario.block_interval
             if self.state == "started" and not self.scenario.stalled:
-                self.chain.produce(time.time_ns() // 1000)
+                self._make_block()
                 self._advance_visible()
 
     def produce_now(self, blocks: int) -> None:
         for _ in range(blocks):
-            self.chain.produce(time.time_ns() // 1000)
+            self._make_block()
             self._advance_visible()
+
+    def _make_block(self) -> None:
+        """A new block at the chain's head, holding (and executing) the pool's transactions."""
+        height = self.chain.produce(time.time_ns() // 1000)
+        records = self.ledger.seal(height)
+        if records:
+            self.chain.txs[height] = [r.tx for r in records]
 
     def _advance_visible(self) -> None:
         """Serve what the chain holds minus the lag; heights never go backwards."""
@@ -294,19 +250,35 @@ class Simulator:
     # the node's API -----------------------------------------------------------------------
     def handle(self, req: Request) -> Result | Any:
         path = req.path
-        if path.startswith("/api/v3"):
-            if req.method == "GET" and req.headers.get("upgrade", "").lower() == "websocket":
-                return self._websocket(req)
-            if req.method != "POST":
-                return response(405, "method not allowed\n", headers=(("Allow", "POST"),))
-            if path not in ("/api/v3", "/api/v3/", f"/api/v3/{self.chain.channel}"):
-                return response(404, _error_json(-32601, "channel not found"), content_type=_JSON)
-            return self._delayed(self._rpc, req)
+        if path == "/api/v3d" or path.startswith("/api/v3d/"):
+            if not self.options.debug_api:
+                return response(404, "debug API is disabled")  # goloop's CheckDebug
+            return self._api(req, path.removeprefix("/api/v3d"), self.debug_dispatcher)
+        if path == "/api/v3" or path.startswith("/api/v3/"):
+            return self._api(req, path.removeprefix("/api/v3"), self.dispatcher)
         if path.startswith("/admin"):
             return self._delayed(self._admin, req)
         if path == "/metrics" and req.method == "GET":
             return response(200, self.metrics(), content_type=_PROM)
-        return response(404, "404 page not found\n")
+        return response(404, _NOT_FOUND)
+
+    def _api(self, req: Request, rest: str, dispatcher: Dispatcher) -> Result | Any:
+        """goloop's routes: POST "", "/" and "/<channel>"; GET "/<channel>/block|event"."""
+        channel = self.chain.channel
+        if req.method == "GET" and dispatcher is self.dispatcher:
+            if rest in (f"/{channel}/block", f"/{channel}/event"):
+                if req.headers.get("upgrade", "").lower() != "websocket":
+                    return response(400, "Bad Request")
+                return Upgrade(Monitor(self, events=rest.endswith("/event")))
+            if rest.endswith(("/block", "/event")) and rest.count("/") == 2:
+                return response(404, "No channel")
+        if rest in ("", "/") or (rest.count("/") == 1 and rest != "/"):
+            if req.method != "POST":
+                return response(405, _METHOD_NOT_ALLOWED, headers=(("Allow", "POST"),))
+            if rest not in ("", "/", f"/{channel}"):
+                return response(404, "No channel")
+            return self._delayed(lambda r: self._rpc(r, dispatcher), req)
+        return response(404, _NOT_FOUND)
 
     def _delayed(self, fn: Callable[[Request], bytes], req: Request) -> bytes | Any:
         """Run fn now, or after the scenario's added latency (as a coroutine)."""
@@ -319,21 +291,19 @@ class Simulator:
 
         return later()
 
-    def _rpc(self, req: Request) -> bytes:
+    def _rpc(self, req: Request, dispatcher: Dispatcher) -> bytes | Any:
         self.rpc_requests += 1
         if self.scenario.error_rate and self.random.random() < self.scenario.error_rate:
             self.dispatcher.failures["injected"] += 1
             return response(500, injected_failure(req.body), content_type=_JSON)
-        status, body = self.dispatcher.handle(req.body)
-        return response(status, body, content_type=_JSON)
+        answer = dispatcher.handle(req.body, Context(lambda: req.headers.get("icon-options", "")))
+        if isinstance(answer, tuple):
+            return _rpc_response(*answer)
 
-    def _websocket(self, req: Request) -> Result:
-        channel = self.chain.channel
-        if req.path in (f"/api/v3/{channel}/block", "/api/v3/block"):
-            return Upgrade(BlockStream(self))
-        if req.path in (f"/api/v3/{channel}/event", "/api/v3/event"):
-            return Upgrade(BlockStream(self, events=True))
-        return response(404, "404 page not found\n")
+        async def later() -> bytes:
+            return _rpc_response(*await answer)
+
+        return later()
 
     def _chain_view(self) -> dict[str, Any]:
         return {
@@ -359,7 +329,7 @@ class Simulator:
                 return _json_response(200, self._inspect())
             if len(parts) == 3 and req.method == "POST" and parts[2] in ("start", "stop"):
                 return self._start_stop(parts[2])
-        return response(404, "404 page not found\n")
+        return response(404, _NOT_FOUND)
 
     def _start_stop(self, action: str) -> bytes:
         if action == "stop":
@@ -388,7 +358,7 @@ class Simulator:
                 "eeInstances": 1,
                 "rpcBatchLimit": self.scenario.batch_limit,
                 "rpcDefaultChannel": self.chain.channel,
-                "rpcIncludeDebug": False,
+                "rpcIncludeDebug": self.options.debug_api,
                 "rpcRosetta": False,
                 "wsMaxSession": self.scenario.ws_max_sessions,
             },
@@ -599,8 +569,8 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return value
 
 
-def _error_json(code: int, message: str) -> str:
-    return json.dumps({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": None})
+def _rpc_response(status: int, body: bytes) -> bytes:
+    return response(status, body, content_type=_JSON)
 
 
 async def serve(
