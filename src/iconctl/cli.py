@@ -267,8 +267,14 @@ def sync_restore(
     if r["already_complete"]:
         lines = [f"{r['data_dir']} already holds the completed restore of snapshot {r['id']}"]
     else:
-        lines = [
-            f"restored snapshot {r['id']} into {r['data_dir']}",
+        lines = [f"restored snapshot {r['id']} into {r['data_dir']}"]
+        if r["restarted_from"]:
+            lines.append(
+                f"  snapshot {r['restarted_from']}, which an earlier run had started, is no "
+                f"longer in the store (pruned): restored latest ({r['id']}) instead, keeping "
+                "what was already on disk and verified"
+            )
+        lines += [
             f"  {r['files']} files, {r['bytes_total']} bytes: {r['bytes_fetched']} fetched, "
             f"{r['bytes_reused']} already on disk, in {r['duration_seconds']:.2f} s",
         ]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from iconctl.sync.restore import MARKER_FILE, PART_SUFFIX, STATE_FILE
+from iconctl.sync.restore import MARKER_FILE, PART_PREFIX, STATE_FILE
 from tests.conftest import need_module
 from tests.sync_support import (
     chain_tree,
@@ -145,7 +145,7 @@ def test_kill_9_during_restore_then_resume_fetches_only_what_is_missing(tmp_path
         assert out["bytes_fetched"] < out["bytes_total"]
     assert chain_tree(target) == chain_tree(node)
     assert (target / MARKER_FILE).exists() and not (target / STATE_FILE).exists()
-    assert not list(target.rglob(f"*{PART_SUFFIX}"))
+    assert not list(target.rglob(f"{PART_PREFIX}*"))
 
 
 def test_real_leveldb_restored_and_opened(tmp_path: Path):

@@ -16,7 +16,7 @@ import pytest
 
 from iconctl.errors import IntegrityError, ToolFailed
 from iconctl.sync.manifest import chunk_key
-from iconctl.sync.restore import O_DIRECT, PART_SUFFIX, restore_snapshot
+from iconctl.sync.restore import O_DIRECT, PART_PREFIX, restore_snapshot
 from iconctl.sync.snapshot import create_snapshot
 from iconctl.sync.store import HttpStore, NotFound, TooLarge, open_store
 from tests.sync_support import chain_tree, http_server, make_data_dir
@@ -241,7 +241,7 @@ def test_direct_and_buffered_writes_restore_the_same_bytes(tmp_path: Path, direc
     with http_server(store_dir) as base:
         restore_snapshot(open_store(base), tmp_path / "t", direct_io=direct_io, durable=False)
     assert chain_tree(tmp_path / "t") == chain_tree(node)
-    assert not list((tmp_path / "t").rglob(f"*{PART_SUFFIX}"))
+    assert not list((tmp_path / "t").rglob(f"{PART_PREFIX}*"))
 
 
 def test_filesystem_without_direct_io_falls_back_to_the_page_cache(tmp_path, monkeypatch):

@@ -25,17 +25,28 @@ from iconctl.sync.store import DEFAULT_WORKERS, NotFound, Store, TooLarge
 from iconctl.sync.workers import drain
 
 
+class SnapshotGone(IntegrityError):
+    """The store holds no manifest under this id (never published, or pruned)."""
+
+    def __init__(self, snapshot_id: str, store_url: str) -> None:
+        self.snapshot_id = snapshot_id
+        super().__init__(f"snapshot {snapshot_id} not found in {store_url}")
+
+
 def load_manifest(store: Store, snapshot_id: str, expect_hash: str | None = None) -> Manifest:
     check_snapshot_id(snapshot_id)
     try:
         raw = store.get(manifest_key(snapshot_id))
     except NotFound:
-        raise IntegrityError(f"snapshot {snapshot_id} not found in {store.url}") from None
-    if expect_hash is not None and hash_bytes(raw) != expect_hash:
+        raise SnapshotGone(snapshot_id, store.url) from None
+    digest = hash_bytes(raw)
+    if expect_hash is not None and digest != expect_hash:
         raise IntegrityError(
             f"manifest of snapshot {snapshot_id} does not match the hash recorded in latest"
         )
-    return parse_manifest(raw, expect_id=snapshot_id)
+    manifest = parse_manifest(raw, expect_id=snapshot_id)
+    manifest.digest = digest
+    return manifest
 
 
 def latest_id(store: Store) -> tuple[str, str] | None:

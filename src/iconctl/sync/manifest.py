@@ -94,6 +94,7 @@ class Manifest:
     dirs: list[str]
     files: list[FileEntry]
     source: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""  # hash of the manifest's bytes as read from the store (catalog sets it)
 
     @property
     def total_bytes(self) -> int:
@@ -124,30 +125,77 @@ class Manifest:
         return json.dumps(self.to_json(), separators=(",", ":"), sort_keys=True).encode()
 
 
+# A path has at most this many components. goloop's deepest is a handful; a bound keeps
+# every walk over a path cheap (a 2,000-level path once exhausted the recursion limit).
+MAX_PATH_DEPTH = 64
+MAX_PATH_LENGTH = 4096
+
+# Names iconctl itself uses in a target directory (the completion marker, the state file,
+# the checkpoint, the restore's working files): every path component starting with
+# ".iconctl", and the working-file suffix of iconctl 0.x. No manifest may name them and no
+# snapshot includes them, so restored content can never collide with iconctl's own files or
+# forge them.
+RESERVED_PREFIX = ".iconctl"
+LEGACY_PART_SUFFIX = ".iconctl-part"
+_RESERVED = re.compile(r"(?:^|/)\.iconctl|\.iconctl-part(?:/|$)", re.IGNORECASE)
+
 # Plain names separated by single slashes: the common case, checked in one match.
 _SIMPLE_PATH = re.compile(
     r"(?:[A-Za-z0-9_+=@,-][A-Za-z0-9_.+=@,-]{0,254}/)*"
     r"[A-Za-z0-9_+=@,-][A-Za-z0-9_.+=@,-]{0,254}"
 )
+# C0 controls (NUL, newline, escape, ...), DEL and C1 controls: a name holding one could
+# forge lines in logs and error messages, or drive the operator's terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def is_reserved_name(name: str) -> bool:
+    """True for a file or directory name that belongs to iconctl, never to chain data."""
+    low = name.lower()
+    return low.startswith(RESERVED_PREFIX) or low.endswith(LEGACY_PART_SUFFIX)
 
 
 def check_path(value: Any, what: str = "path") -> str:
-    """A manifest path: relative, '/'-separated, normalised, inside the target directory."""
-    if isinstance(value, str) and len(value) <= 4096 and _SIMPLE_PATH.fullmatch(value):
-        return value  # no component starts with a dot, so none is "." or ".."
+    """A manifest path: relative, '/'-separated, normalised, inside the target directory,
+    at most MAX_PATH_DEPTH components, no control characters, no iconctl-reserved name."""
+    if not (
+        isinstance(value, str)
+        and len(value) <= MAX_PATH_LENGTH
+        and _SIMPLE_PATH.fullmatch(value)  # no component starts with a dot: none is "." or ".."
+    ):
+        _check_unusual_path(value, what)
+    if value.count("/") >= MAX_PATH_DEPTH:
+        raise IntegrityError(
+            f"manifest {what} is deeper than {MAX_PATH_DEPTH} levels: {value[:80]!r}..."
+        )
+    if _RESERVED.search(value):
+        raise IntegrityError(
+            f"manifest {what} names a file reserved for iconctl's own use "
+            f"(.iconctl*, *.iconctl-part): {value[:200]!r}"
+        )
+    return value
+
+
+def _check_unusual_path(value: Any, what: str) -> None:
     if not isinstance(value, str) or not value:
-        raise IntegrityError(f"manifest {what} is not a non-empty string: {value!r}")
-    if "\x00" in value or "\\" in value:
-        raise IntegrityError(f"manifest {what} contains NUL or a backslash: {value!r}")
+        raise IntegrityError(f"manifest {what} is not a non-empty string: {value!r:.200}")
+    if len(value) > MAX_PATH_LENGTH:
+        raise IntegrityError(f"manifest {what} is too long: {value[:80]!r}")
+    if _CONTROL.search(value):
+        raise IntegrityError(
+            f"manifest {what} contains a control character (NUL, newline, escape, ...): "
+            f"{value[:200]!r}"
+        )
+    if "\\" in value:
+        raise IntegrityError(f"manifest {what} contains a backslash: {value[:200]!r}")
     if value.startswith("/") or re.match(r"^[A-Za-z]:", value):
-        raise IntegrityError(f"manifest {what} is absolute: {value!r}")
-    parts = value.split("/")
+        raise IntegrityError(f"manifest {what} is absolute: {value[:200]!r}")
+    parts = value.split("/", MAX_PATH_DEPTH)
     for part in parts:
         if part in ("", ".", ".."):
-            raise IntegrityError(f"manifest {what} is not a clean relative path: {value!r}")
-    if len(value) > 4096 or any(len(p.encode()) > 255 for p in parts):
+            raise IntegrityError(f"manifest {what} is not a clean relative path: {value[:200]!r}")
+    if any(len(p.encode()) > 255 for p in parts):
         raise IntegrityError(f"manifest {what} is too long: {value[:80]!r}")
-    return value
 
 
 def _int(value: Any, what: str, *, lo: int = 0, hi: int = 2**63 - 1) -> int:
