@@ -553,3 +553,47 @@ def test_restart_from_latest_reuses_what_is_on_disk(source, store_dir, tmp_path)
     res = restore_snapshot(open_store(str(store_dir)), target)
     assert res.id == second.id and res.restarted_from == first.id
     assert res.bytes_fetched == 500_000 and res.bytes_reused == first.bytes_scanned
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path):
+    """A real 8 MiB filesystem (tmpfs) to fill up; skipped where mounting is not allowed."""
+    import subprocess
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)],
+        capture_output=True,
+        check=False,
+    )
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {res.stderr.decode().strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_disk_full_is_one_line_naming_the_target_and_a_rerun_resumes(
+    source, store_dir, small_tmpfs, iconctl
+):
+    import subprocess
+
+    snap(source, store_dir)  # about 25 MiB: does not fit in 8 MiB
+    target = small_tmpfs / "data"
+    args = ("sync", "restore", "--store", str(store_dir), "--data-dir", str(target))
+    res = iconctl(*args, "--workers", "2")
+    assert res.returncode == 1, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert str(target) in lines[0] and "No space left on device" in lines[0]
+    assert "run the restore again" in lines[0]
+    assert not (target / MARKER_FILE).exists()
+
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_tmpfs)], check=True)
+    res = iconctl(*args, "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["resumed"] is True and out["bytes_reused"] > 0
+    assert chain_tree(target) == chain_tree(source)
