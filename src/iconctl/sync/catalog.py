@@ -12,6 +12,8 @@ from iconctl.sync.lock import StoreLock, read_lock
 from iconctl.sync.manifest import (
     CHUNKS_PREFIX,
     LATEST_KEY,
+    MAX_MANIFEST_BYTES,
+    SMALL_OBJECT_LIMIT,
     SNAPSHOTS_PREFIX,
     Manifest,
     check_snapshot_id,
@@ -36,9 +38,14 @@ class SnapshotGone(IntegrityError):
 def load_manifest(store: Store, snapshot_id: str, expect_hash: str | None = None) -> Manifest:
     check_snapshot_id(snapshot_id)
     try:
-        raw = store.get(manifest_key(snapshot_id))
+        raw = store.get(manifest_key(snapshot_id), limit=MAX_MANIFEST_BYTES)
     except NotFound:
         raise SnapshotGone(snapshot_id, store.url) from None
+    except TooLarge as exc:
+        raise IntegrityError(
+            f"manifest of snapshot {snapshot_id} has {exc.size}+ bytes, more than the "
+            f"{MAX_MANIFEST_BYTES >> 20} MiB limit"
+        ) from None
     digest = hash_bytes(raw)
     if expect_hash is not None and digest != expect_hash:
         raise IntegrityError(
@@ -51,9 +58,13 @@ def load_manifest(store: Store, snapshot_id: str, expect_hash: str | None = None
 
 def latest_id(store: Store) -> tuple[str, str] | None:
     try:
-        raw = store.get(LATEST_KEY)
+        raw = store.get(LATEST_KEY, limit=SMALL_OBJECT_LIMIT)
     except NotFound:
         return None
+    except TooLarge:
+        raise IntegrityError(
+            f"the store's latest pointer is larger than {SMALL_OBJECT_LIMIT} bytes"
+        ) from None
     return parse_latest(raw)
 
 

@@ -25,6 +25,7 @@ HASH = "blake3"
 CHUNK_SIZE = 4 * 1024 * 1024
 MAX_CHUNK_SIZE = 64 * 1024 * 1024
 MAX_MANIFEST_BYTES = 512 * 1024 * 1024
+SMALL_OBJECT_LIMIT = 64 * 1024  # latest.json, the lock: a few hundred bytes when genuine
 
 CHUNKS_PREFIX = "chunks/"
 SNAPSHOTS_PREFIX = "snapshots/"
