@@ -245,3 +245,56 @@ def test_an_oversized_manifest_is_refused_before_it_is_read(tmp_path: Path):
     finally:
         tracemalloc.stop()
     assert peak < 16 << 20  # was 700 MiB: the whole file, read before its size was checked
+
+
+def _huge_store(root: Path, entries: int) -> int:
+    """A directory store whose latest snapshot has ``entries`` files over 10 real chunks;
+    returns the manifest's size in bytes."""
+    from iconctl.sync.manifest import (
+        Chunk,
+        FileEntry,
+        Manifest,
+        chunk_key,
+        encode_latest,
+        hash_bytes,
+        manifest_key,
+        new_snapshot_id,
+    )
+
+    pool = []
+    for i in range(10):
+        data = f"chunk {i}".encode()
+        (root / chunk_key(hash_bytes(data))).parent.mkdir(parents=True, exist_ok=True)
+        (root / chunk_key(hash_bytes(data))).write_bytes(data)
+        pool.append(Chunk(len(data), hash_bytes(data)))
+    files = [
+        FileEntry(f"data/1/{i:07d}.ldb", pool[i % 10].size, 0o644, 1 + i, [pool[i % 10]])
+        for i in range(entries)
+    ]
+    sid = new_snapshot_id()
+    body = Manifest(sid, "2026-12-03T00:00:00.000Z", 4 << 20, ["data", "data/1"], files).encode()
+    (root / manifest_key(sid)).parent.mkdir(parents=True)
+    (root / manifest_key(sid)).write_bytes(body)
+    (root / "latest.json").write_bytes(encode_latest(sid, body, "2026-12-03T00:00:00.000Z"))
+    return len(body)
+
+
+@pytest.mark.parametrize("command", ["list", "verify"])
+def test_list_and_verify_do_not_build_the_whole_manifest_tree(command, tmp_path: Path):
+    import tracemalloc
+
+    from iconctl.sync.catalog import list_snapshots, verify_snapshot
+
+    size = _huge_store(tmp_path, 20_000)
+    store = open_store(str(tmp_path))
+    tracemalloc.start()
+    try:
+        if command == "list":
+            assert list_snapshots(store)[0]["files"] == 20_000
+        else:
+            assert verify_snapshot(store, None, workers=2).problems == []
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # the manifest's bytes plus a little per entry; json.loads' tree alone was ~7x the bytes
+    assert peak < 3.5 * size, (peak, size)

@@ -201,8 +201,10 @@ class FileStore(Store):
                 size = os.fstat(f.fileno()).st_size
                 if size > limit:
                     raise TooLarge(key, size)
-                data = f.read(limit + 1)
-                if len(data) > limit:  # grew after the stat
+                data = f.read(size + 1)  # never a buffer of the limit's size
+                if len(data) > size:  # grew after the stat (never, for objects put here)
+                    data += f.read(limit + 1 - len(data))
+                if len(data) > limit:
                     raise TooLarge(key, len(data))
                 return data
         except FileNotFoundError:
