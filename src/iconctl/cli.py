@@ -171,6 +171,16 @@ WorkersOpt = Annotated[
         help="Parallel transfers (default: 16 for s3:// and gs://, 8 for other stores).",
     ),
 ]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        min=0.1,
+        envvar="ICONCTL_SYNC_TIMEOUT",
+        help="Seconds one store request may wait for an answer (default 30); failures that "
+        "may pass are retried with backoff for up to 4 times this long.",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 MetricsOpt = Annotated[
     Path | None,
@@ -216,6 +226,7 @@ def sync_snapshot(
     ] = 0.0,
     workers: WorkersOpt = None,
     metrics_file: MetricsOpt = None,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Checkpoint the data directory (pausing the node briefly) and upload what is new."""
@@ -232,6 +243,7 @@ def sync_snapshot(
         lock_wait=lock_wait,
         metrics_file=metrics_file,
         show_progress=not as_json,
+        timeout=timeout,
     )
     _sync_report(
         r,
@@ -265,6 +277,7 @@ def sync_restore(
     ] = False,
     workers: WorkersOpt = None,
     metrics_file: MetricsOpt = None,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Fetch a snapshot in parallel straight into the data directory, verifying every byte."""
@@ -279,12 +292,19 @@ def sync_restore(
         durable=not no_sync,
         metrics_file=metrics_file,
         show_progress=not as_json,
+        timeout=timeout,
     )
     if r["already_complete"]:
         lines = [f"{r['data_dir']} already holds the completed restore of snapshot {r['id']}"]
     else:
-        lines = [
-            f"restored snapshot {r['id']} into {r['data_dir']}",
+        lines = [f"restored snapshot {r['id']} into {r['data_dir']}"]
+        if r["restarted_from"]:
+            lines.append(
+                f"  snapshot {r['restarted_from']}, which an earlier run had started, is no "
+                f"longer in the store (pruned): restored latest ({r['id']}) instead, keeping "
+                "what was already on disk and verified"
+            )
+        lines += [
             f"  {r['files']} files, {r['bytes_total']} bytes: {r['bytes_fetched']} fetched, "
             f"{r['bytes_reused']} already on disk, in {r['duration_seconds']:.2f} s",
         ]
@@ -292,11 +312,11 @@ def sync_restore(
 
 
 @sync_app.command("list")
-def sync_list(store: StoreOpt, as_json: JsonOpt = False) -> None:
+def sync_list(store: StoreOpt, timeout: TimeoutOpt = None, as_json: JsonOpt = False) -> None:
     """List the snapshots in a store, oldest first."""
     from iconctl.sync import list_store
 
-    rows = list_store(store)
+    rows = list_store(store, timeout=timeout)
     lines = [f"{'ID':28} {'CREATED':21} {'FILES':>8} {'BYTES':>16}"]
     for row in rows:
         mark = " latest" if row["latest"] else ("" if row["valid"] else " INVALID")
@@ -316,13 +336,14 @@ def sync_verify(
         str | None, typer.Option("--snapshot", help="Snapshot id (default: latest).")
     ] = None,
     workers: WorkersOpt = None,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Re-hash every chunk of a snapshot in the store; exit 6 if anything is wrong."""
     from iconctl.errors import IntegrityError
     from iconctl.sync import verify
 
-    r = verify(store, snapshot_id, workers=workers, show_progress=not as_json)
+    r = verify(store, snapshot_id, workers=workers, show_progress=not as_json, timeout=timeout)
     ok = f"snapshot {r['id']}: {r['chunks']} chunks, {r['bytes_verified']} bytes verified"
     _sync_report(r, as_json, [ok] if r["ok"] else [])
     if not r["ok"]:
@@ -345,12 +366,13 @@ def sync_prune(
             "--min-age", min=0, help="Never delete chunks younger than this many seconds."
         ),
     ] = 3600.0,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Delete all but the newest N snapshots and the chunks only they referenced."""
     from iconctl.sync import prune
 
-    r = prune(store, keep, min_age=min_age)
+    r = prune(store, keep, min_age=min_age, timeout=timeout)
     lines = [
         f"kept {len(r['kept'])} snapshots, deleted {len(r['deleted'])}; "
         f"{r['chunks_deleted']} chunks ({r['bytes_freed']} bytes) freed"

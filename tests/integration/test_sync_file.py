@@ -15,7 +15,7 @@ from iconctl.errors import IntegrityError
 from iconctl.sync.catalog import prune, verify_snapshot
 from iconctl.sync.lock import StoreLock
 from iconctl.sync.manifest import LATEST_KEY, LOCK_KEY, encode_latest, hash_bytes
-from iconctl.sync.restore import MARKER_FILE, PART_SUFFIX, restore_snapshot
+from iconctl.sync.restore import MARKER_FILE, PART_PREFIX, STATE_FILE, restore_snapshot
 from iconctl.sync.snapshot import create_snapshot
 from iconctl.sync.store import open_store
 from tests.sync_support import chain_tree, make_data_dir, tree
@@ -49,7 +49,7 @@ def test_round_trip_restores_chain_data_only(source, store_dir, tmp_path):
     assert not (target / "auth.json").exists() and not (target / "rconfig.json").exists()
     marker = json.loads((target / MARKER_FILE).read_text())
     assert marker["id"] == r.id
-    assert not list(target.rglob(f"*{PART_SUFFIX}"))
+    assert not list(target.rglob(f"{PART_PREFIX}*"))
     # modes and mtimes come back too
     src_st = (source / "data/1/000005.ldb").stat()
     dst_st = (target / "data/1/000005.ldb").stat()
@@ -133,6 +133,17 @@ MALICIOUS = {
     "unknown version": lambda d: d.update(version=99),
     "setuid mode": lambda d: _first_file(d).update(mode=0o4755),
     "files not a list": lambda d: d.update(files={"a": 1}),
+    # iconctl's own names: a working file, the marker, the state file, the checkpoint
+    "legacy part name": lambda d: d["files"].append(
+        {**_first_file(d), "path": _first_file(d)["path"] + ".iconctl-part"}
+    ),
+    "completion marker": lambda d: d["files"].append(
+        {**_first_file(d), "path": ".iconctl-restore-complete"}
+    ),
+    "state file": lambda d: d["files"].append({**_first_file(d), "path": ".iconctl-restore.json"}),
+    "checkpoint dir": lambda d: d["dirs"].append(".iconctl-checkpoint"),
+    "newline in a name": lambda d: _first_file(d).update(path="data/x\nerror: all good"),
+    "2000-level path": lambda d: d["dirs"].append("/".join(["d"] * 2000)),
 }
 
 
@@ -145,6 +156,7 @@ def test_malicious_manifest_is_refused_with_exit_6(case, source, store_dir, tmp_
     res = iconctl("sync", "restore", "--store", str(store_dir), "--data-dir", str(target))
     assert res.returncode == 6, (case, res.stdout, res.stderr)
     assert res.stderr.startswith("error: ") and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1  # nothing from the manifest echoed raw
     assert sorted(p.name for p in outside.iterdir()) == ["target"]
     assert not Path("/tmp/iconctl-pwned").exists()
     assert not (target / "data").exists()  # refused before anything was written
@@ -392,4 +404,196 @@ def test_kill_9_during_snapshot_leaves_latest_and_store_usable(source, store_dir
     assert again.bytes_uploaded <= 40 * 1024 * 1024 + 1024 * 1024
     target = tmp_path / "t"
     restore_snapshot(store, target)
+    assert chain_tree(target) == chain_tree(source)
+
+
+def test_leftover_working_files_are_never_snapshotted(source, store_dir, tmp_path):
+    # An interrupted restore of an older iconctl left a working file next to its final name;
+    # the directory was later snapshotted. Both names in one manifest made the restore write
+    # one entry's bytes under the other's name.
+    real = source / "data/1/000005.ldb"
+    (source / "data/1/000005.ldb.iconctl-part").write_bytes(os.urandom(real.stat().st_size))
+    (source / "data/1/.iconctl-part.000006.ldb").write_bytes(b"a current working file")
+    r = snap(source, store_dir)
+    from iconctl.sync.catalog import load_manifest
+
+    paths = {f.path for f in load_manifest(open_store(str(store_dir)), r.id).files}
+    assert "data/1/000005.ldb" in paths
+    assert not any("iconctl" in p for p in paths), sorted(paths)
+    target = tmp_path / "t"
+    restore_snapshot(open_store(str(store_dir)), target)
+    assert (target / "data/1/000005.ldb").read_bytes() == real.read_bytes()
+
+
+def _forge_marker_entry(store_dir: Path) -> None:
+    """A manifest entry whose bytes are a completion marker, plus a chunk gone missing."""
+    store = open_store(str(store_dir))
+    latest = json.loads((store_dir / LATEST_KEY).read_text())
+    body = json.dumps({"id": latest["id"], "files": 1, "bytes": 1}).encode()
+    digest = hash_bytes(body)
+    store.put(f"chunks/{digest[:2]}/{digest}", body)
+
+    def edit(doc: dict) -> None:
+        doc["files"].insert(
+            0,
+            {"path": MARKER_FILE, "size": len(body), "mode": 0o644, "mtime_ns": 1,
+             "chunks": [[len(body), digest]]},
+        )  # fmt: skip
+        victim = next(f for f in reversed(doc["files"]) if f["chunks"])["chunks"][0][1]
+        (store_dir / "chunks" / victim[:2] / victim).unlink()
+
+    _tamper(store_dir, edit)
+
+
+def test_a_manifest_cannot_forge_the_completion_marker(source, store_dir, tmp_path, iconctl):
+    snap(source, store_dir)
+    _forge_marker_entry(store_dir)
+    target = tmp_path / "t"
+    args = ("sync", "restore", "--store", str(store_dir), "--data-dir", str(target), "--json")
+    first = iconctl(*args, "--workers", "1")
+    assert first.returncode == 6, first.stderr
+    second = iconctl(*args)
+    assert second.returncode == 6, second.stdout  # never "already_complete" on missing data
+    assert not (target / MARKER_FILE).exists()
+
+
+def test_a_marker_next_to_a_state_file_is_not_completion(source, store_dir, tmp_path):
+    r = snap(source, store_dir)
+    target = tmp_path / "t"
+    restore_snapshot(open_store(str(store_dir)), target)
+    victim = target / "data/1/000007.ldb"
+    victim.unlink()
+    # a restore that crashed after it had started over in a completed directory
+    (target / STATE_FILE).write_text(json.dumps({"id": r.id}))
+    res = restore_snapshot(open_store(str(store_dir)), target)
+    assert not res.already_complete and res.bytes_fetched == 2 * 1024 * 1024
+    assert chain_tree(target) == chain_tree(source)
+    marker = json.loads((target / MARKER_FILE).read_text())
+    assert marker["id"] == r.id and len(marker["manifest_blake3"]) == 64
+
+
+def test_a_hard_link_to_a_file_outside_the_target_is_replaced_not_written(
+    source, store_dir, tmp_path
+):
+    snap(source, store_dir)
+    target = tmp_path / "t"
+    restore_snapshot(open_store(str(store_dir)), target)
+    outside = tmp_path / "precious"
+    size = (target / "data/1/000007.ldb").stat().st_size
+    precious = os.urandom(size)  # same size, other bytes: the restore has to repair it
+    outside.write_bytes(precious)
+    (target / "data/1/000007.ldb").unlink()
+    os.link(outside, target / "data/1/000007.ldb")
+    restore_snapshot(open_store(str(store_dir)), target, force=True)
+    assert outside.read_bytes() == precious
+    assert chain_tree(target) == chain_tree(source)
+    assert (target / "data/1/000007.ldb").stat().st_nlink == 1
+
+
+def test_a_hard_linked_working_file_is_replaced_not_written(source, store_dir, tmp_path):
+    from iconctl.sync.restore import part_path
+
+    r = snap(source, store_dir)
+    target = tmp_path / "t"
+    (target / "data/1").mkdir(parents=True)
+    (target / STATE_FILE).write_text(json.dumps({"id": r.id}))  # an interrupted restore
+    outside = tmp_path / "precious"
+    precious = os.urandom(3 * 1024 * 1024)
+    outside.write_bytes(precious)
+    os.link(outside, part_path(target / "data/1/000007.ldb"))
+    restore_snapshot(open_store(str(store_dir)), target)
+    assert outside.read_bytes() == precious
+    assert chain_tree(target) == chain_tree(source)
+
+
+def test_a_restore_whose_snapshot_was_pruned_starts_over_from_latest(
+    source, store_dir, tmp_path, iconctl
+):
+    from iconctl.sync.manifest import chunk_key
+
+    first = snap(source, store_dir)
+    store = open_store(str(store_dir))
+    from iconctl.sync.catalog import load_manifest
+
+    entry = next(f for f in load_manifest(store, first.id).files if f.path == "data/1/000009.ldb")
+    chunk = store_dir / chunk_key(entry.chunks[0].digest)
+    saved = chunk.read_bytes()
+    chunk.unlink()  # the first attempt stops on it, leaving a half-done target
+    target = tmp_path / "t"
+    args = ("sync", "restore", "--store", str(store_dir), "--data-dir", str(target))
+    assert iconctl(*args, "--workers", "1").returncode == 6
+    assert (target / STATE_FILE).exists()
+    chunk.write_bytes(saved)
+    (source / "data/1/000099.ldb").write_bytes(os.urandom(1_000_000))
+    second = snap(source, store_dir)
+    prune(store, 1, grace=0)  # the snapshot being restored is gone
+    assert not (store_dir / "snapshots" / f"{first.id}.json").exists()
+
+    res = iconctl(*args)
+    assert res.returncode == 0, res.stderr
+    assert first.id in res.stdout and second.id in res.stdout and "latest" in res.stdout
+    assert chain_tree(target) == chain_tree(source)
+    assert json.loads((target / MARKER_FILE).read_text())["id"] == second.id
+
+    # an explicitly requested snapshot that no longer exists is still an error
+    res = iconctl(*args, "--force", "--snapshot", first.id)
+    assert res.returncode == 6 and "not found" in res.stderr
+
+
+def test_restart_from_latest_reuses_what_is_on_disk(source, store_dir, tmp_path):
+    first = snap(source, store_dir)
+    target = tmp_path / "t"
+    target.mkdir()
+    restore_snapshot(open_store(str(store_dir)), target)
+    (target / MARKER_FILE).unlink()
+    (target / STATE_FILE).write_text(json.dumps({"id": first.id}))
+    (source / "data/1/000098.ldb").write_bytes(os.urandom(500_000))
+    second = snap(source, store_dir)
+    prune(open_store(str(store_dir)), 1, grace=0)
+    res = restore_snapshot(open_store(str(store_dir)), target)
+    assert res.id == second.id and res.restarted_from == first.id
+    assert res.bytes_fetched == 500_000 and res.bytes_reused == first.bytes_scanned
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path):
+    """A real 8 MiB filesystem (tmpfs) to fill up; skipped where mounting is not allowed."""
+    import subprocess
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)],
+        capture_output=True,
+        check=False,
+    )
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {res.stderr.decode().strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_disk_full_is_one_line_naming_the_target_and_a_rerun_resumes(
+    source, store_dir, small_tmpfs, iconctl
+):
+    import subprocess
+
+    snap(source, store_dir)  # about 25 MiB: does not fit in 8 MiB
+    target = small_tmpfs / "data"
+    args = ("sync", "restore", "--store", str(store_dir), "--data-dir", str(target))
+    res = iconctl(*args, "--workers", "2")
+    assert res.returncode == 1, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert str(target) in lines[0] and "No space left on device" in lines[0]
+    assert "run the restore again" in lines[0]
+    assert not (target / MARKER_FILE).exists()
+
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_tmpfs)], check=True)
+    res = iconctl(*args, "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["resumed"] is True and out["bytes_reused"] > 0
     assert chain_tree(target) == chain_tree(source)

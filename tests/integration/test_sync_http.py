@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from iconctl.sync.restore import MARKER_FILE, PART_SUFFIX, STATE_FILE
+from iconctl.sync.restore import MARKER_FILE, PART_PREFIX, STATE_FILE
 from tests.conftest import need_module
 from tests.sync_support import (
     chain_tree,
@@ -95,6 +95,11 @@ def test_restore_over_https_verifies_the_server_certificate(tmp_path: Path, icon
         assert not (tmp_path / "u" / "data").exists()
 
 
+def _final_tables(target: Path) -> list[Path]:
+    """Tables under their final names (working files carry a reserved prefix)."""
+    return [p for p in target.rglob("*.ldb") if not p.name.startswith(PART_PREFIX)]
+
+
 def test_kill_9_during_restore_then_resume_fetches_only_what_is_missing(tmp_path: Path):
     node = make_data_dir(tmp_path / "node", tables=40, table_size=512 * 1024)
     store = tmp_path / "store"
@@ -121,7 +126,7 @@ def test_kill_9_during_restore_then_resume_fetches_only_what_is_missing(tmp_path
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            done = [p for p in target.rglob("*.ldb") if p.is_file() and p.stat().st_size]
+            done = [p for p in _final_tables(target) if p.is_file() and p.stat().st_size]
             if len(done) >= 5:
                 break
             time.sleep(0.05)
@@ -130,7 +135,7 @@ def test_kill_9_during_restore_then_resume_fetches_only_what_is_missing(tmp_path
         assert proc.returncode == -signal.SIGKILL
         assert (target / STATE_FILE).exists() and not (target / MARKER_FILE).exists()
         finished = {
-            p.relative_to(target).as_posix() for p in target.rglob("*.ldb") if p.stat().st_size
+            p.relative_to(target).as_posix() for p in _final_tables(target) if p.stat().st_size
         }
         for rel in finished:  # anything under its final name is complete and verified
             assert (target / rel).read_bytes() == (node / rel).read_bytes()
@@ -145,7 +150,7 @@ def test_kill_9_during_restore_then_resume_fetches_only_what_is_missing(tmp_path
         assert out["bytes_fetched"] < out["bytes_total"]
     assert chain_tree(target) == chain_tree(node)
     assert (target / MARKER_FILE).exists() and not (target / STATE_FILE).exists()
-    assert not list(target.rglob(f"*{PART_SUFFIX}"))
+    assert not list(target.rglob(f"{PART_PREFIX}*"))
 
 
 def test_real_leveldb_restored_and_opened(tmp_path: Path):

@@ -120,3 +120,44 @@ def test_ids_sort_by_time_and_keys_fan_out():
     b = new_snapshot_id(datetime(2026, 1, 1, 0, 0, 0, 2000, tzinfo=UTC))
     assert a < b and a.startswith("20260101T000000.001Z-")
     assert chunk_key(H) == f"chunks/{H[:2]}/{H}"
+
+
+# iconctl's own names in the target (the completion marker, the state file, the checkpoint,
+# working files) are out of a manifest's reach: an entry naming one could forge completion or
+# collide with a file being restored.
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".iconctl-restore-complete",
+        ".iconctl-restore.json",
+        ".iconctl-checkpoint/data/1/000005.ldb",
+        "data/1/000005.ldb.iconctl-part",
+        "data/1/.iconctl-part.000005.ldb",
+        "data/.ICONCTL-restore-complete",
+        "data/000005.ldb.ICONCTL-PART",
+    ],
+)
+def test_reserved_names_are_refused(path):
+    with pytest.raises(IntegrityError, match="reserved"):
+        check_path(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["data/a\nerror: forged line", "data/a\rb", "data/\x1b[2Jb", "data/a\x7fb", "data/a\x85b"],
+)
+def test_control_characters_are_refused_and_never_echoed_raw(path):
+    with pytest.raises(IntegrityError, match="control character") as info:
+        check_path(path)
+    assert not any(ch in info.value.message for ch in "\n\r\x1b\x7f\x85")
+
+
+def test_deep_paths_are_refused_quickly():
+    import time
+
+    start = time.monotonic()
+    for depth in (65, 900, 2000):
+        with pytest.raises(IntegrityError, match="deeper than"):
+            check_path("/".join(["a"] * depth))
+    assert time.monotonic() - start < 0.5
+    assert check_path("/".join(["a"] * 64))  # the limit itself is fine

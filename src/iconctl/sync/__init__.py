@@ -91,6 +91,7 @@ def snapshot(
     lock_wait: float = 0.0,
     metrics_file: Path | None = None,
     show_progress: bool = True,
+    timeout: float | None = None,
 ) -> dict:
     from iconctl.sync.quiesce import make_quiescer
     from iconctl.sync.snapshot import create_snapshot
@@ -101,7 +102,7 @@ def snapshot(
         metrics_file, "snapshot", lambda: holder["r"].bytes_uploaded if "r" in holder else 0
     ):
         quiescer = make_quiescer(admin_url, chain, stop_cmd, start_cmd)
-        store = open_store(store_url, workers=workers or DEFAULT_WORKERS)
+        store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
         workers = workers or store.default_workers
         with _progress("snapshot", show_progress) as progress:
             holder["r"] = create_snapshot(
@@ -120,6 +121,7 @@ def restore(
     durable: bool = True,
     metrics_file: Path | None = None,
     show_progress: bool = True,
+    timeout: float | None = None,
 ) -> dict:
     from iconctl.sync.restore import restore_snapshot
     from iconctl.sync.store import open_store
@@ -128,7 +130,7 @@ def restore(
     with _metrics(
         metrics_file, "restore", lambda: holder["r"].bytes_fetched if "r" in holder else 0
     ):
-        store = open_store(store_url, workers=workers or DEFAULT_WORKERS)
+        store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
         workers = workers or store.default_workers
         with _progress("restore", show_progress) as progress:
             holder["r"] = restore_snapshot(
@@ -143,11 +145,11 @@ def restore(
     return holder["r"].to_json()
 
 
-def list_store(store_url: str) -> list[dict]:
+def list_store(store_url: str, *, timeout: float | None = None) -> list[dict]:
     from iconctl.sync.catalog import list_snapshots
     from iconctl.sync.store import open_store
 
-    return list_snapshots(open_store(store_url))
+    return list_snapshots(open_store(store_url, timeout=timeout))
 
 
 def verify(
@@ -156,18 +158,21 @@ def verify(
     *,
     workers: int | None = None,
     show_progress: bool = True,
+    timeout: float | None = None,
 ) -> dict:
     from iconctl.sync.catalog import verify_snapshot
     from iconctl.sync.store import open_store
 
-    store = open_store(store_url, workers=workers or DEFAULT_WORKERS)
+    store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
     workers = workers or store.default_workers
     with _progress("verify", show_progress) as progress:
         return verify_snapshot(store, snapshot_id, workers=workers, progress=progress).to_json()
 
 
-def prune(store_url: str, keep: int, *, min_age: float = 3600.0) -> dict:
+def prune(
+    store_url: str, keep: int, *, min_age: float = 3600.0, timeout: float | None = None
+) -> dict:
     from iconctl.sync.catalog import prune as prune_store
     from iconctl.sync.store import open_store
 
-    return prune_store(open_store(store_url), keep, grace=min_age).to_json()
+    return prune_store(open_store(store_url, timeout=timeout), keep, grace=min_age).to_json()

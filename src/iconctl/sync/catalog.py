@@ -12,6 +12,8 @@ from iconctl.sync.lock import StoreLock, read_lock
 from iconctl.sync.manifest import (
     CHUNKS_PREFIX,
     LATEST_KEY,
+    MAX_MANIFEST_BYTES,
+    SMALL_OBJECT_LIMIT,
     SNAPSHOTS_PREFIX,
     Manifest,
     check_snapshot_id,
@@ -25,46 +27,69 @@ from iconctl.sync.store import DEFAULT_WORKERS, NotFound, Store, TooLarge
 from iconctl.sync.workers import drain
 
 
-def load_manifest(store: Store, snapshot_id: str, expect_hash: str | None = None) -> Manifest:
+class SnapshotGone(IntegrityError):
+    """The store holds no manifest under this id (never published, or pruned)."""
+
+    def __init__(self, snapshot_id: str, store_url: str) -> None:
+        self.snapshot_id = snapshot_id
+        super().__init__(f"snapshot {snapshot_id} not found in {store_url}")
+
+
+def load_manifest(
+    store: Store, snapshot_id: str, expect_hash: str | None = None, *, keep: str = "files"
+) -> Manifest:
+    """The manifest of a snapshot, checked (manifest.parse_manifest; ``keep`` as there)."""
     check_snapshot_id(snapshot_id)
     try:
-        raw = store.get(manifest_key(snapshot_id))
+        raw = store.get(manifest_key(snapshot_id), limit=MAX_MANIFEST_BYTES)
     except NotFound:
-        raise IntegrityError(f"snapshot {snapshot_id} not found in {store.url}") from None
-    if expect_hash is not None and hash_bytes(raw) != expect_hash:
+        raise SnapshotGone(snapshot_id, store.url) from None
+    except TooLarge as exc:
+        raise IntegrityError(
+            f"manifest of snapshot {snapshot_id} has {exc.size}+ bytes, more than the "
+            f"{MAX_MANIFEST_BYTES >> 20} MiB limit"
+        ) from None
+    digest = hash_bytes(raw)
+    if expect_hash is not None and digest != expect_hash:
         raise IntegrityError(
             f"manifest of snapshot {snapshot_id} does not match the hash recorded in latest"
         )
-    return parse_manifest(raw, expect_id=snapshot_id)
+    manifest = parse_manifest(raw, expect_id=snapshot_id, keep=keep)
+    manifest.digest = digest
+    return manifest
 
 
 def latest_id(store: Store) -> tuple[str, str] | None:
     try:
-        raw = store.get(LATEST_KEY)
+        raw = store.get(LATEST_KEY, limit=SMALL_OBJECT_LIMIT)
     except NotFound:
         return None
+    except TooLarge:
+        raise IntegrityError(
+            f"the store's latest pointer is larger than {SMALL_OBJECT_LIMIT} bytes"
+        ) from None
     return parse_latest(raw)
 
 
-def load_latest(store: Store, *, strict: bool = True) -> Manifest | None:
+def load_latest(store: Store, *, strict: bool = True, keep: str = "files") -> Manifest | None:
     """The manifest ``latest`` points to; None for an empty store. With strict=False a broken
     pointer or manifest counts as no base (a snapshot then uploads everything it needs)."""
     try:
         pointer = latest_id(store)
         if pointer is None:
             return None
-        return load_manifest(store, pointer[0], pointer[1])
+        return load_manifest(store, pointer[0], pointer[1], keep=keep)
     except IntegrityError:
         if strict:
             raise
         return None
 
 
-def resolve(store: Store, snapshot_id: str | None) -> Manifest:
+def resolve(store: Store, snapshot_id: str | None, *, keep: str = "files") -> Manifest:
     """The manifest to restore or verify: the named snapshot, else ``latest``."""
     if snapshot_id:
-        return load_manifest(store, snapshot_id)
-    manifest = load_latest(store)
+        return load_manifest(store, snapshot_id, keep=keep)
+    manifest = load_latest(store, keep=keep)
     if manifest is None:
         raise IntegrityError(f"no snapshot in {store.url} (no latest pointer)")
     return manifest
@@ -88,8 +113,8 @@ def list_snapshots(store: Store) -> list[dict]:
     for sid in snapshot_ids(store):
         row: dict = {"id": sid, "latest": bool(pointer and pointer[0] == sid)}
         try:
-            m = load_manifest(store, sid)
-            row.update(created=m.created, files=len(m.files), bytes=m.total_bytes, valid=True)
+            m = load_manifest(store, sid, keep="totals")
+            row.update(created=m.created, files=m.total_files, bytes=m.total_bytes, valid=True)
         except IntegrityError as exc:
             row.update(
                 created=_created_from_id(sid),
@@ -127,12 +152,9 @@ def verify_snapshot(
     progress: Callable[[int, int], None] | None = None,
 ) -> VerifyResult:
     """Re-hash every chunk a snapshot references; IntegrityError lists what is wrong."""
-    manifest = resolve(store, snapshot_id)
-    result = VerifyResult(manifest.id, files=len(manifest.files))
-    sizes: dict[str, int] = {}
-    for f in manifest.files:
-        for c in f.chunks:
-            sizes[c.digest] = c.size
+    manifest = resolve(store, snapshot_id, keep="chunks")
+    result = VerifyResult(manifest.id, files=manifest.total_files)
+    sizes = manifest.chunk_sizes or {}
     result.chunks = len(sizes)
     total = sum(sizes.values())
     buf_size = max([manifest.chunk_size, *sizes.values()])
@@ -166,6 +188,7 @@ def verify_snapshot(
                 progress(result.bytes_verified, total)
 
     drain(sorted(sizes.items()), check, workers=workers, name="sync-verify")
+    sizes.clear()
     result.problems.sort()
     return result
 
@@ -219,7 +242,7 @@ def prune(store: Store, keep: int, *, grace: float = CHUNK_GRACE_SECONDS) -> Pru
     try:
         referenced: set[str] = set()
         for sid in snapshot_ids(store):  # re-read: count anything published meanwhile
-            referenced |= load_manifest(store, sid).digests()
+            referenced |= load_manifest(store, sid, keep="chunks").digests()
         cutoff = time.time() - grace
         for info in store.list(CHUNKS_PREFIX):
             digest = info.key.rsplit("/", 1)[-1]

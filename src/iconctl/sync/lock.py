@@ -16,8 +16,8 @@ import uuid
 from dataclasses import dataclass
 
 from iconctl.errors import IntegrityError
-from iconctl.sync.manifest import LOCK_KEY
-from iconctl.sync.store import NotFound, Store
+from iconctl.sync.manifest import LOCK_KEY, SMALL_OBJECT_LIMIT
+from iconctl.sync.store import NotFound, Store, TooLarge
 
 DEFAULT_TTL = 600.0
 
@@ -47,7 +47,7 @@ class LockHeld(IntegrityError):
 
 def read_lock(store: Store) -> LockInfo | None:
     try:
-        doc = json.loads(store.get(LOCK_KEY))
+        doc = json.loads(store.get(LOCK_KEY, limit=SMALL_OBJECT_LIMIT))
         return LockInfo(
             str(doc["owner"]),
             str(doc.get("purpose", "snapshot")),
@@ -57,7 +57,7 @@ def read_lock(store: Store) -> LockInfo | None:
         )
     except NotFound:
         return None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, TooLarge):
         # Unreadable lock: treat it as stale rather than blocking the store forever.
         return LockInfo("unknown", "unknown", "", 0.0, 0.0)
 

@@ -1,10 +1,11 @@
 """``iconctl sync restore``: fetch a snapshot straight into the target directory.
 
 Chunks are fetched in parallel, hashed in memory as they arrive and written at their offset
-into ``<name>.iconctl-part``; a file is renamed to its final name once all its chunks have
-been verified. Nothing is staged, archived or written twice, so the extra disk is only the
-part files still in flight. A state file makes a killed restore resumable (a re-run re-hashes
-what is on disk and fetches only what is missing), and a completion marker is written last.
+into ``.iconctl-part.<name>`` (a name no manifest can hold); a file is renamed to its final
+name once all its chunks have been verified. Nothing is staged, archived or written twice,
+so the extra disk is only the part files still in flight. A state file makes a killed
+restore resumable (a re-run re-hashes what is on disk and fetches only what is missing), and
+a completion marker is written last.
 """
 
 from __future__ import annotations
@@ -23,15 +24,38 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from iconctl.errors import InputError, IntegrityError
-from iconctl.sync.catalog import resolve
-from iconctl.sync.manifest import FileEntry, Manifest, chunk_key, hash_bytes
+from iconctl.errors import IconctlError, InputError, IntegrityError, from_os_error
+from iconctl.sync.catalog import SnapshotGone, resolve
+from iconctl.sync.manifest import (
+    LEGACY_PART_SUFFIX,
+    FileEntry,
+    Manifest,
+    check_snapshot_id,
+    chunk_key,
+    hash_bytes,
+    is_reserved_name,
+)
 from iconctl.sync.store import DEFAULT_WORKERS, NotFound, Store, TooLarge
 from iconctl.sync.workers import drain
 
+# iconctl's own names in the target: all reserved (manifest.is_reserved_name), so no manifest
+# entry can write, replace or collide with them.
 STATE_FILE = ".iconctl-restore.json"
 MARKER_FILE = ".iconctl-restore-complete"
-PART_SUFFIX = ".iconctl-part"
+MARKER_FORMAT = "iconctl-restore-complete"
+PART_PREFIX = ".iconctl-part."
+_NAME_MAX = 255
+
+
+def part_path(final: Path) -> Path:
+    """The working file a restore fetches ``final`` into: in the same directory (the rename is
+    atomic and costs no extra disk) under a reserved name. Names too long for the prefix get
+    a fixed-length one derived from the name."""
+    name = final.name
+    if len(PART_PREFIX.encode()) + len(name.encode()) > _NAME_MAX:
+        name = hash_bytes(name.encode())[:40]
+    return final.with_name(PART_PREFIX + name)
+
 
 # How verified chunks reach the disk (measurements: docs/sync-transfer.md).
 # - O_DIRECT where the filesystem takes it: the bytes go from the worker's buffer to the
@@ -63,6 +87,7 @@ class RestoreResult:
     chunks_fetched: int = 0
     resumed: bool = False
     already_complete: bool = False
+    restarted_from: str | None = None  # the pruned snapshot an interrupted run was restoring
     duration_seconds: float = 0.0
 
     def to_json(self) -> dict:
@@ -153,20 +178,50 @@ class _Target:
             self._checked.add(rel)
 
 
-def _check_target(data_dir: Path, force: bool, snapshot_id: str | None) -> tuple[str | None, bool]:
-    """(snapshot id to resume, already complete) after the non-empty and resume rules."""
-    state = _read_json(data_dir / STATE_FILE)
+def _completed_id(data_dir: Path) -> str | None:
+    """The snapshot id a completion marker vouches for, or None.
+
+    The marker lives under a reserved name (no manifest entry can write it) and is written
+    only after every file was verified. It counts only as a regular file that parses, and
+    only when no state file sits next to it: a state file means a restore started in this
+    directory after the marker and has not finished (so the marker no longer tells the truth).
+    The content itself cannot be re-hashed on each boot: the node changes it once it runs.
+    """
+    if os.path.lexists(data_dir / STATE_FILE):
+        return None
+    try:
+        st = os.lstat(data_dir / MARKER_FILE)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
     marker = _read_json(data_dir / MARKER_FILE)
-    if marker is not None and not force:
-        done_id = marker.get("id")
-        if snapshot_id in (None, done_id):
-            return str(done_id), True
+    if marker is None:
+        return None
+    try:
+        return check_snapshot_id(marker.get("id"))
+    except IntegrityError:
+        return None
+
+
+def _check_target(
+    data_dir: Path, force: bool, snapshot_id: str | None
+) -> tuple[str | None, bool, bool]:
+    """(snapshot id to restore, already complete, the id comes from an interrupted run)
+    after the non-empty and resume rules."""
+    if not force:
+        done_id = _completed_id(data_dir)
+        if done_id is not None and snapshot_id in (None, done_id):
+            return done_id, True, False
+    state = _read_json(data_dir / STATE_FILE)
     if (
         state is not None
         and isinstance(state.get("id"), str)
         and (snapshot_id in (None, state["id"]) or force)
     ):
-        return (state["id"] if snapshot_id is None else snapshot_id), False
+        if snapshot_id is None:
+            return state["id"], False, True
+        return snapshot_id, False, False
     if not force:
         leftovers = [p.name for p in data_dir.iterdir() if p.name not in (STATE_FILE,)]
         if leftovers:
@@ -174,7 +229,33 @@ def _check_target(data_dir: Path, force: bool, snapshot_id: str | None) -> tuple
                 f"--data-dir {data_dir} is not empty ({len(leftovers)} entries, "
                 f"e.g. {sorted(leftovers)[0]!r}); use --force to restore into it"
             )
-    return snapshot_id, False
+    return snapshot_id, False, False
+
+
+def _target_error(data_dir: Path, exc: OSError) -> IconctlError:
+    """One line naming the target for a write that failed (full disk, I/O error): the exit
+    code of any OSError (errors.from_os_error), the message about this restore."""
+    err = from_os_error(exc)
+    where = ""
+    if exc.filename is not None:
+        where = os.path.relpath(os.fsdecode(exc.filename), data_dir) + ": "
+    message = f"restore into {data_dir} stopped: {where}{exc.strerror or exc}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        message += "; free space and run the restore again: it resumes where it stopped"
+    err.message = message
+    return err
+
+
+def _remove_stray_parts(data_dir: Path, manifest: Manifest) -> None:
+    """Working files of a snapshot that is gone and whose names the new one does not use."""
+    wanted = {str(part_path(data_dir / f.path)) for f in manifest.files}
+    for dirpath, dirnames, filenames in os.walk(data_dir):
+        dirnames[:] = [d for d in dirnames if not is_reserved_name(d)]
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if name.startswith(PART_PREFIX) and path not in wanted:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
 
 
 def restore_snapshot(
@@ -196,21 +277,49 @@ def restore_snapshot(
         raise InputError(f"--data-dir {data_dir} exists and is not a directory")
     data_dir.mkdir(parents=True, exist_ok=True)
 
-    resume_id, complete = _check_target(data_dir, force, snapshot_id)
+    resume_id, complete, interrupted = _check_target(data_dir, force, snapshot_id)
     if complete:
         result = RestoreResult(
             id=resume_id or "", store=store.url, data_dir=str(data_dir), already_complete=True
         )
         result.duration_seconds = time.monotonic() - started
         return result
-    manifest = resolve(store, resume_id)
+    restarted_from = None
+    try:
+        manifest = resolve(store, resume_id)
+    except SnapshotGone:
+        if not interrupted:
+            raise  # asked for by name: an error, never silently another snapshot
+        # pruned while this directory was half restored: start over from latest; what is
+        # already on disk and matches is re-verified and kept
+        restarted_from = resume_id
+        manifest = resolve(store, None)
     result = RestoreResult(
         id=manifest.id,
         store=store.url,
         data_dir=str(data_dir),
         files=len(manifest.files),
         bytes_total=manifest.total_bytes,
+        restarted_from=restarted_from,
     )
+    try:
+        _restore_into(store, data_dir, manifest, result, workers, durable, progress, direct_io)
+    except OSError as exc:
+        raise _target_error(data_dir, exc) from exc
+    result.duration_seconds = time.monotonic() - started
+    return result
+
+
+def _restore_into(
+    store: Store,
+    data_dir: Path,
+    manifest: Manifest,
+    result: RestoreResult,
+    workers: int,
+    durable: bool,
+    progress: Callable[[int, int], None] | None,
+    direct_io: bool | None,
+) -> None:
     previous = _read_json(data_dir / STATE_FILE)
     result.resumed = bool(previous and previous.get("id") == manifest.id)
     (data_dir / MARKER_FILE).unlink(missing_ok=True)
@@ -229,6 +338,8 @@ def restore_snapshot(
         if "/" in f.path:
             target.ensure_dir(f.path.rsplit("/", 1)[0])
 
+    if result.restarted_from:
+        _remove_stray_parts(data_dir, manifest)
     if direct_io is None:
         direct_io = durable or manifest.total_bytes > _available_memory() // 2
     _Fetcher(store, target, manifest, result, workers, progress, direct_io).run()
@@ -239,7 +350,9 @@ def restore_snapshot(
         data_dir / MARKER_FILE,
         json.dumps(
             {
+                "format": MARKER_FORMAT,
                 "id": manifest.id,
+                "manifest_blake3": manifest.digest,
                 "store": store.url,
                 "files": len(manifest.files),
                 "bytes": manifest.total_bytes,
@@ -249,8 +362,6 @@ def restore_snapshot(
         durable,
     )
     (data_dir / STATE_FILE).unlink(missing_ok=True)
-    result.duration_seconds = time.monotonic() - started
-    return result
 
 
 class _Fetcher:
@@ -288,7 +399,7 @@ class _Fetcher:
 
     def _paths(self, f: FileEntry) -> tuple[Path, Path]:
         final = self.target.root / f.path
-        return final, final.with_name(final.name + PART_SUFFIX)
+        return final, part_path(final)
 
     def _advance(self, n: int) -> None:
         with self.lock:
@@ -300,6 +411,11 @@ class _Fetcher:
         """Make the part file for one entry; return the (file, chunk index, offset) to fetch."""
         f = self.manifest.files[index]
         final, part = self._paths(f)
+        if (
+            self.result.resumed
+        ):  # started by iconctl 0.x, which named working files <name>.iconctl-part
+            with contextlib.suppress(FileNotFoundError, OSError):
+                os.unlink(final.with_name(final.name + LEGACY_PART_SUFFIX))
         try:
             st = os.lstat(final)
         except FileNotFoundError:
@@ -309,21 +425,25 @@ class _Fetcher:
                 raise IntegrityError(
                     "is a directory in the target where the snapshot has a file", path=f.path
                 )
-            if stat.S_ISREG(st.st_mode) and st.st_size == f.size and self._matches(final, f):
+            # An inode with other hard links is shared with a file elsewhere (perhaps outside
+            # the target): never chmod, write or repair it in place; the restore makes its
+            # own inode instead and only drops this name.
+            own = stat.S_ISREG(st.st_mode) and st.st_nlink == 1
+            if own and st.st_size == f.size and self._matches(final, f):
                 self._finish_meta(final, f)
                 with self.lock:
                     self.result.bytes_reused += f.size
                 self._advance(f.size)
                 return []
-            if stat.S_ISREG(st.st_mode) and not os.path.lexists(part):
+            if own and not os.path.lexists(part):
                 os.replace(final, part)  # repair it under the part name, never in place
             else:
-                os.unlink(final)  # a link or a stale copy: never write through it
+                os.unlink(final)  # a link, a shared inode or a stale copy: never write to it
         todo: list[tuple[int, int, int]] = []
         have = None
         try:
             pst = os.lstat(part)
-            if stat.S_ISREG(pst.st_mode):
+            if stat.S_ISREG(pst.st_mode) and pst.st_nlink == 1:
                 have = pst.st_size
             else:
                 os.unlink(part)
@@ -332,6 +452,8 @@ class _Fetcher:
         flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(part, flags, 0o600)
         try:
+            if os.fstat(fd).st_nlink != 1:  # linked elsewhere between the check and the open
+                raise IntegrityError("working file gained another hard link", path=f.path)
             os.ftruncate(fd, f.size)
         finally:
             os.close(fd)
@@ -407,7 +529,12 @@ class _Fetcher:
                 f"chunk {c.digest} at offset {offset} does not match its hash", path=f.path
             )
         _, part = self._paths(f)
-        self._write(part, view, offset)
+        try:
+            self._write(part, view, offset)
+        except OSError as exc:
+            if exc.filename is None:
+                exc.filename = str(self.target.root / f.path)  # so the error names the file
+            raise
         with self.lock:
             self.result.bytes_fetched += c.size
             self.result.chunks_fetched += 1

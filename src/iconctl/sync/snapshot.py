@@ -36,6 +36,7 @@ from iconctl.sync.manifest import (
     chunk_key,
     encode_latest,
     hash_bytes,
+    is_reserved_name,
     manifest_key,
     new_snapshot_id,
 )
@@ -43,9 +44,10 @@ from iconctl.sync.quiesce import NoQuiesce, Quiescer
 from iconctl.sync.store import DEFAULT_WORKERS, Store
 
 CHECKPOINT_DIR = ".iconctl-checkpoint"
-# Not chain data (ICON.md): sockets are skipped anyway; keys, runtime config, temp files and
-# iconctl's own markers are excluded by name.
-DEFAULT_EXCLUDES = ("auth.json", "rconfig.json", "*.sock", "*.tmp", ".iconctl-*")
+# Not chain data (ICON.md): sockets are skipped anyway; keys, runtime config and temp files
+# are excluded by name. iconctl's own files (manifest.is_reserved_name) are always left out,
+# whatever the excludes.
+DEFAULT_EXCLUDES = ("auth.json", "rconfig.json", "*.sock", "*.tmp")
 # Files a LevelDB/RocksDB never changes once written: safe to hard-link into the checkpoint.
 IMMUTABLE_SUFFIXES = (".ldb", ".sst", ".blob")
 
@@ -99,8 +101,8 @@ def _names(
             entries = sorted(it, key=lambda e: e.name)
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            if entry.name == CHECKPOINT_DIR or _excluded(rel, entry.name, excludes):
-                continue
+            if is_reserved_name(entry.name) or _excluded(rel, entry.name, excludes):
+                continue  # iconctl's own files (checkpoint, restore markers, working files)
             if entry.is_dir(follow_symlinks=False):
                 dirs.append(rel)
                 walk(entry.path, rel)

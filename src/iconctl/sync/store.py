@@ -8,9 +8,11 @@ with one request; parallelism comes from the callers' thread pools, not from mul
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import mmap
 import os
+import random
 import socket
 import ssl
 import struct
@@ -18,9 +20,10 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from iconctl.errors import IconctlError, InputError, ToolFailed
@@ -31,6 +34,62 @@ from iconctl.errors import IconctlError, InputError, ToolFailed
 # contention (measured: docs/sync-transfer.md).
 DEFAULT_WORKERS = 16
 LOCAL_WORKERS = 8
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How every network store (s3, gs, http) rides out a failing store: each request times out
+    after ``timeout`` seconds without progress; a request that failed in a way that may pass
+    (a timeout, a reset connection, HTTP 5xx or 429, throttling) is tried again after an
+    exponential backoff with jitter, until ``deadline`` seconds (default 4 x timeout) have
+    passed since the operation's first attempt. Directories are not retried: a local
+    filesystem's errors do not pass by waiting."""
+
+    timeout: float = 30.0
+    deadline: float | None = None
+    base: float = 0.25
+    cap: float = 8.0
+
+    @property
+    def total(self) -> float:
+        return self.deadline if self.deadline is not None else 4 * self.timeout
+
+    def delay(self, attempt: int) -> float:
+        """Sleep before retry number ``attempt`` (1, 2, ...): half fixed, half random, so a
+        fleet of restores does not retry in lock step."""
+        step = min(self.cap, self.base * 2 ** (attempt - 1))
+        return step / 2 + random.uniform(0, step / 2)  # noqa: S311 - jitter, not a secret
+
+    def run(self, attempt: Callable[[], T], retryable: Callable[[BaseException], bool]) -> T:
+        """``attempt()`` until it returns, raises something not ``retryable``, or the next
+        try would start after the deadline (then the last error is raised)."""
+        start = time.monotonic()
+        n = 0
+        while True:
+            try:
+                return attempt()
+            except Exception as exc:
+                if not retryable(exc):
+                    raise
+                n += 1
+                pause = self.delay(n)
+                if time.monotonic() - start + pause > self.total:
+                    raise
+                time.sleep(pause)
+
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+class Transient(Exception):
+    """A failure the retry policy may wait out; ``detail`` is what the user sees if it does
+    not pass."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 class NotFound(IconctlError):
@@ -80,14 +139,17 @@ class Store(ABC):
     default_workers: int = DEFAULT_WORKERS
 
     @abstractmethod
-    def get(self, key: str) -> bytes:
-        """The whole object; NotFound if absent."""
+    def get(self, key: str, limit: int | None = None) -> bytes:
+        """The whole object; NotFound if absent. With ``limit``, an object larger than that
+        raises TooLarge after at most ``limit + 1`` bytes were read (its announced size is
+        checked first wherever the store tells it)."""
 
     def get_into(self, key: str, buf: bytearray | mmap.mmap) -> memoryview:
         """The object's bytes, read into ``buf`` where the backend can (streaming clients);
         others return a view of the bytes they received, without another copy. ``buf`` never
-        grows (it may be a page-aligned mmap): an object that does not fit raises TooLarge."""
-        return memoryview(self.get(key))
+        grows (it may be a page-aligned mmap): an object that does not fit raises TooLarge
+        before its body is read."""
+        return memoryview(self.get(key, limit=len(buf)))
 
     @abstractmethod
     def put(self, key: str, data: bytes) -> None:
@@ -131,9 +193,20 @@ class FileStore(Store):
     def _path(self, key: str) -> Path:
         return self.root / key
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, limit: int | None = None) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            with open(self._path(key), "rb") as f:
+                if limit is None:
+                    return f.read()
+                size = os.fstat(f.fileno()).st_size
+                if size > limit:
+                    raise TooLarge(key, size)
+                data = f.read(size + 1)  # never a buffer of the limit's size
+                if len(data) > size:  # grew after the stat (never, for objects put here)
+                    data += f.read(limit + 1 - len(data))
+                if len(data) > limit:
+                    raise TooLarge(key, len(data))
+                return data
         except FileNotFoundError:
             raise NotFound(key) from None
         except OSError as exc:
@@ -226,7 +299,14 @@ class S3Store(Store):
     several times cheaper per request than boto3 (docs/sync-transfer.md). It is given boto3's
     resolved credentials, region and endpoint, and any error other than "not found" switches
     this store back to boto3 for good, so the fast path can never make a restore fail.
+    Both clients retry by the store's RetryPolicy: boto3's own retries are off and every
+    call runs under the policy; obstore gets the same timeout, backoff and deadline.
     """
+
+    _THROTTLED = frozenset(
+        {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError",
+         "ServiceUnavailable", "RequestTimeTooSkewed"}
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -236,16 +316,20 @@ class S3Store(Store):
         workers: int = DEFAULT_WORKERS,
         client=None,
         fast_reads: bool = True,
+        policy: RetryPolicy = DEFAULT_POLICY,
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix
         self.url = url
+        self.policy = policy
         if client is None:
-            client = _boto3_client("s3", workers)
+            client = _boto3_client("s3", workers, policy)
         self.client = client
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 
         self._errors = (BotoCoreError, ClientError)
+        self._client_error = ClientError
+        self._network_errors = (HTTPClientError, OSError)
         self._fast = None if fast_reads else False
         self._fast_lock = threading.Lock()
 
@@ -279,13 +363,26 @@ class S3Store(Store):
             }
 
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        options: dict = {"timeout": "120s", "connect_timeout": "10s"}
+        p = self.policy
+        options: dict = {
+            "timeout": f"{max(1, round(p.timeout * 1000))}ms",
+            "connect_timeout": f"{max(1, round(min(p.timeout, 10) * 1000))}ms",
+        }
         if endpoint and endpoint.startswith("http://"):
             options["allow_http"] = True
         kwargs: dict = {
             "region": self.client.meta.region_name,
             "credential_provider": credentials,
             "client_options": options,
+            "retry_config": {
+                "max_retries": 1000,  # the deadline decides
+                "retry_timeout": dt.timedelta(seconds=p.total),
+                "backoff": {
+                    "init_backoff": dt.timedelta(seconds=p.base),
+                    "max_backoff": dt.timedelta(seconds=p.cap),
+                    "base": 2,
+                },
+            },
         }
         if endpoint:
             kwargs["endpoint"] = endpoint
@@ -302,12 +399,20 @@ class S3Store(Store):
             import obstore
 
             try:
-                return memoryview(obstore.get(fast, key).bytes())
+                result = obstore.get(fast, key)
+                size = result.meta["size"]  # from the headers: no body read yet
             except FileNotFoundError:
                 raise NotFound(key) from None
             except Exception:  # noqa: BLE001 - wrong region, unsupported auth, ...: fall back
                 self._fast = False
-        return memoryview(self.get(key))
+            else:
+                if size > len(buf):
+                    raise TooLarge(key, size)
+                try:
+                    return memoryview(result.bytes())
+                except Exception:  # noqa: BLE001 - the body failed: boto3 tries again
+                    self._fast = False
+        return memoryview(self.get(key, limit=len(buf)))
 
     def _key(self, key: str) -> str:
         return _join(self.prefix, key)
@@ -318,24 +423,52 @@ class S3Store(Store):
             return NotFound(key)
         return StoreError(op, key, f"{type(exc).__name__}: {exc}")
 
-    def get(self, key: str) -> bytes:
+    def _transient(self, exc: BaseException) -> bool:
+        if isinstance(exc, self._client_error):
+            response = getattr(exc, "response", {})
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            code = response.get("Error", {}).get("Code", "")
+            return status >= 500 or status == 429 or code in self._THROTTLED
+        return isinstance(exc, self._network_errors)
+
+    def _call(self, op: str, key: str, fn: Callable[[], T]) -> T:
         try:
-            resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-            return resp["Body"].read()
+            return self.policy.run(fn, self._transient)
         except self._errors as exc:
-            raise self._fail("get", key, exc) from None
+            raise self._fail(op, key, exc) from None
+
+    def get(self, key: str, limit: int | None = None) -> bytes:
+        def attempt() -> bytes:
+            resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            body = resp["Body"]
+            try:
+                size = resp.get("ContentLength")
+                if limit is not None and isinstance(size, int) and size > limit:
+                    raise TooLarge(key, size)  # refused on its headers, body never read
+                data = body.read() if limit is None else body.read(limit + 1)
+            finally:
+                body.close()
+            if limit is not None and len(data) > limit:
+                raise TooLarge(key, len(data))
+            return data
+
+        return self._call("get", key, attempt)
 
     def put(self, key: str, data: bytes) -> None:
-        try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
-        except self._errors as exc:
-            raise self._fail("put", key, exc) from None
+        self._call(
+            "put",
+            key,
+            lambda: self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data),
+        )
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
-        try:
+        def attempt() -> None:
             self.client.put_object(
                 Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
             )
+
+        try:
+            self.policy.run(attempt, self._transient)
             return True
         except self._errors as exc:
             code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
@@ -345,37 +478,44 @@ class S3Store(Store):
 
     def exists(self, key: str) -> bool:
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            self._call(
+                "head",
+                key,
+                lambda: self.client.head_object(Bucket=self.bucket, Key=self._key(key)),
+            )
             return True
-        except self._errors as exc:
-            err = self._fail("head", key, exc)
-            if isinstance(err, NotFound):
-                return False
-            raise err from None
+        except NotFound:
+            return False
 
     def delete(self, key: str) -> None:
-        try:
-            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
-        except self._errors as exc:
-            err = self._fail("delete", key, exc)
-            if not isinstance(err, NotFound):
-                raise err from None
+        with contextlib.suppress(NotFound):
+            self._call(
+                "delete",
+                key,
+                lambda: self.client.delete_object(Bucket=self.bucket, Key=self._key(key)),
+            )
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         full = self._key(prefix)
         strip = len(self.prefix) + 1 if self.prefix else 0
-        try:
-            paginator = self.client.get_paginator("list_objects_v2")
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
-                for obj in page.get("Contents", []):
-                    yield ObjectInfo(
-                        obj["Key"][strip:], obj["Size"], obj["LastModified"].timestamp()
-                    )
-        except self._errors as exc:
-            raise self._fail("list", prefix, exc) from None
+        token: str | None = None
+        while True:
+            kwargs: dict = {"Bucket": self.bucket, "Prefix": full}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = self._call(
+                "list", prefix, lambda kwargs=kwargs: self.client.list_objects_v2(**kwargs)
+            )
+            for obj in page.get("Contents", []):
+                yield ObjectInfo(obj["Key"][strip:], obj["Size"], obj["LastModified"].timestamp())
+            if not page.get("IsTruncated"):
+                return
+            token = page.get("NextContinuationToken")
+            if not token:
+                return
 
 
-def _boto3_client(service: str, workers: int):
+def _boto3_client(service: str, workers: int, policy: RetryPolicy = DEFAULT_POLICY):
     try:
         import boto3
         from botocore.config import Config
@@ -383,9 +523,9 @@ def _boto3_client(service: str, workers: int):
         raise InputError("s3:// stores need boto3: pip install boto3") from None
     config = Config(
         max_pool_connections=max(workers, 10),
-        retries={"max_attempts": 5, "mode": "standard"},
-        connect_timeout=10,
-        read_timeout=60,
+        retries={"total_max_attempts": 1},  # RetryPolicy retries, the same for every store
+        connect_timeout=min(policy.timeout, 10),
+        read_timeout=policy.timeout,
     )
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     return boto3.session.Session().client(service, region_name=region, config=config)
@@ -396,11 +536,15 @@ def _boto3_client(service: str, workers: int):
 
 class GcsStore(Store):
     """Google Cloud Storage through the google-cloud-storage library (Application Default
-    Credentials: a VM's service account, GOOGLE_APPLICATION_CREDENTIALS, ...)."""
+    Credentials: a VM's service account, GOOGLE_APPLICATION_CREDENTIALS, ...). The library's
+    own retries are off; every call runs under the store's RetryPolicy."""
 
-    def __init__(self, bucket: str, prefix: str, url: str, client=None) -> None:
+    def __init__(
+        self, bucket: str, prefix: str, url: str, client=None, policy: RetryPolicy = DEFAULT_POLICY
+    ) -> None:
         self.prefix = prefix
         self.url = url
+        self.policy = policy
         if client is None:
             try:
                 from google.cloud import storage  # type: ignore[import-not-found]
@@ -415,31 +559,61 @@ class GcsStore(Store):
     def _blob(self, key: str):
         return self.bucket.blob(_join(self.prefix, key))
 
-    def _is_missing(self, exc: Exception) -> bool:
+    def _is_missing(self, exc: BaseException) -> bool:
         return getattr(exc, "code", None) == 404 or type(exc).__name__ == "NotFound"
 
-    def _is_precondition(self, exc: Exception) -> bool:
+    def _is_precondition(self, exc: BaseException) -> bool:
         return getattr(exc, "code", None) == 412 or type(exc).__name__ == "PreconditionFailed"
 
-    def get(self, key: str) -> bytes:
+    def _transient(self, exc: BaseException) -> bool:
+        code = getattr(exc, "code", None)
+        if isinstance(code, int):
+            return code >= 500 or code == 429
+        return isinstance(exc, OSError)  # requests' connection errors and timeouts
+
+    def _call(self, op: str, key: str, fn: Callable[[], T]) -> T:
         try:
-            return self._blob(key).download_as_bytes()
+            return self.policy.run(fn, self._transient)
+        except IconctlError:
+            raise
         except Exception as exc:
             if self._is_missing(exc):
                 raise NotFound(key) from None
-            raise StoreError("get", key, f"{type(exc).__name__}: {exc}") from None
+            raise StoreError(op, key, f"{type(exc).__name__}: {exc}") from None
+
+    def get(self, key: str, limit: int | None = None) -> bytes:
+        kwargs: dict = {"timeout": self.policy.timeout, "retry": None}
+        if limit is not None:
+            kwargs["end"] = limit  # inclusive: at most limit + 1 bytes come back
+        data = self._call("get", key, lambda: self._blob(key).download_as_bytes(**kwargs))
+        if limit is not None and len(data) > limit:
+            raise TooLarge(key, len(data))
+        return data
 
     def put(self, key: str, data: bytes) -> None:
-        try:
-            self._blob(key).upload_from_string(data, content_type="application/octet-stream")
-        except Exception as exc:
-            raise StoreError("put", key, f"{type(exc).__name__}: {exc}") from None
+        self._call(
+            "put",
+            key,
+            lambda: self._blob(key).upload_from_string(
+                data,
+                content_type="application/octet-stream",
+                timeout=self.policy.timeout,
+                retry=None,
+            ),
+        )
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
-        try:
+        def attempt() -> None:
             self._blob(key).upload_from_string(
-                data, content_type="application/octet-stream", if_generation_match=0
+                data,
+                content_type="application/octet-stream",
+                if_generation_match=0,
+                timeout=self.policy.timeout,
+                retry=None,
             )
+
+        try:
+            self.policy.run(attempt, self._transient)
             return True
         except Exception as exc:
             if self._is_precondition(exc):
@@ -447,22 +621,29 @@ class GcsStore(Store):
             raise StoreError("put", key, f"{type(exc).__name__}: {exc}") from None
 
     def exists(self, key: str) -> bool:
-        try:
-            return bool(self._blob(key).exists())
-        except Exception as exc:
-            raise StoreError("head", key, f"{type(exc).__name__}: {exc}") from None
+        return bool(
+            self._call(
+                "head",
+                key,
+                lambda: self._blob(key).exists(timeout=self.policy.timeout, retry=None),
+            )
+        )
 
     def delete(self, key: str) -> None:
-        try:
-            self._blob(key).delete()
-        except Exception as exc:
-            if not self._is_missing(exc):
-                raise StoreError("delete", key, f"{type(exc).__name__}: {exc}") from None
+        with contextlib.suppress(NotFound):
+            self._call(
+                "delete",
+                key,
+                lambda: self._blob(key).delete(timeout=self.policy.timeout, retry=None),
+            )
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         strip = len(self.prefix) + 1 if self.prefix else 0
         try:
-            for blob in self.client.list_blobs(self.bucket, prefix=_join(self.prefix, prefix)):
+            blobs = self.client.list_blobs(
+                self.bucket, prefix=_join(self.prefix, prefix), timeout=self.policy.timeout
+            )
+            for blob in blobs:
                 updated = blob.updated.timestamp() if blob.updated else 0.0
                 yield ObjectInfo(blob.name[strip:], blob.size or 0, updated)
         except Exception as exc:
@@ -481,13 +662,13 @@ class HttpStore(Store):
 
     One keep-alive connection per thread (the restore pool's threads), bodies read straight
     into the caller's buffer; no listing, so restores name the snapshot or follow ``latest``.
+    Failures that may pass (timeouts, resets, 5xx, 429) are retried by the RetryPolicy.
     """
 
     read_only = True
     default_workers = LOCAL_WORKERS
-    RETRIES = 3
 
-    def __init__(self, url: str, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, policy: RetryPolicy = DEFAULT_POLICY) -> None:
         parts = urlsplit(url)
         if not parts.hostname:
             raise InputError(f"invalid store URL {url!r}: no host")
@@ -499,7 +680,8 @@ class HttpStore(Store):
         self.host = parts.hostname
         self.port = parts.port or (443 if self.https else 80)
         self.base = parts.path.rstrip("/")
-        self.timeout = timeout
+        self.policy = policy
+        self.timeout = policy.timeout
         self._local = threading.local()
         self._ssl = ssl.create_default_context() if self.https else None
 
@@ -518,72 +700,103 @@ class HttpStore(Store):
         self._local.conn = conn
         return conn
 
-    def _request(
-        self, key: str, buf: bytearray | mmap.mmap | None
+    def _fetch(self, key: str, buf: bytearray | mmap.mmap | None, limit: int | None):
+        """One object under the retry policy: (bytes, None) without ``buf``, else (None, a
+        view of ``buf``). Connections are replaced after a failed attempt."""
+        state = {"fresh": False}
+
+        def once():
+            if buf is not None and not self.https:
+                reused = getattr(self._local, "sock", None) is not None and not state["fresh"]
+                try:
+                    view = self._raw_get_into(key, buf)
+                except ConnectionError:
+                    if not reused:
+                        raise
+                    # the server closed an idle keep-alive connection: reconnect at once
+                    self._drop_raw()
+                    view = self._raw_get_into(key, buf)
+                except _Unusual:
+                    self._drop_raw()  # an answer the fast path does not handle: http.client
+                    view = None
+                if view is not None:
+                    return None, view
+            return self._request_once(key, buf, limit, state["fresh"])
+
+        def attempt():
+            try:
+                result = once()
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop_raw()
+                state["fresh"] = True  # the next attempt starts on new connections
+                # a kernel receive timeout (SO_RCVTIMEO) surfaces as EAGAIN
+                timed_out = isinstance(exc, TimeoutError | BlockingIOError)
+                detail = "timed out" if timed_out else f"{exc}"
+                raise Transient(f"{type(exc).__name__}: {detail}") from None
+            state["fresh"] = False
+            return result
+
+        started = time.monotonic()
+        try:
+            return self.policy.run(attempt, lambda e: isinstance(e, Transient))
+        except Transient as exc:
+            took = time.monotonic() - started
+            raise StoreError(
+                "get", key, f"{exc.detail} (gave up after {took:.1f} s of retries)"
+            ) from None
+
+    def _request_once(
+        self, key: str, buf: bytearray | mmap.mmap | None, limit: int | None, fresh: bool
     ) -> tuple[bytes | None, memoryview | None]:
         path = f"{self.base}/{quote(key)}"
-        last: Exception | None = None
-        for attempt in range(self.RETRIES):
-            conn = self._conn(fresh=attempt > 0)
-            try:
-                conn.request("GET", path, headers={"Accept-Encoding": "identity"})
-                resp = conn.getresponse()
-                if resp.status == 404:
-                    resp.read()
-                    raise NotFound(key)
-                if resp.status != 200:
-                    body = resp.read(200)
-                    if resp.status >= 500 and attempt + 1 < self.RETRIES:
-                        last = StoreError("get", key, f"HTTP {resp.status}")
-                        time.sleep(0.2 * (attempt + 1))
-                        continue
-                    raise StoreError("get", key, f"HTTP {resp.status} {body[:200]!r}")
-                if buf is None:
-                    return resp.read(), None
-                length = resp.length
-                if length is None:
-                    data = resp.read(len(buf) + 1)
-                    if len(data) > len(buf):
-                        conn.close()  # the rest of the body was not read
-                        raise TooLarge(key, len(data))
-                    view = memoryview(buf)[: len(data)]
-                    view[:] = data
-                    return None, view
-                if len(buf) < length:
-                    conn.close()
-                    raise TooLarge(key, length)
-                view = memoryview(buf)[:length]
-                got = 0
-                while got < length:
-                    n = resp.readinto(view[got:])
-                    if not n:
-                        raise http.client.IncompleteRead(bytes(view[:got]), length - got)
-                    got += n
-                return None, view
-            except (OSError, http.client.HTTPException) as exc:
-                last = exc
-                time.sleep(0.1 * (attempt + 1))
-        raise StoreError("get", key, f"{type(last).__name__}: {last}")
+        conn = self._conn(fresh=fresh)
+        conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+        resp = conn.getresponse()
+        if resp.status == 404:
+            resp.read(65536)
+            conn.close()
+            raise NotFound(key)
+        if resp.status != 200:
+            body = resp.read(200)
+            conn.close()  # the rest of the body was not read
+            if resp.status >= 500 or resp.status == 429:
+                raise Transient(f"HTTP {resp.status}")
+            raise StoreError("get", key, f"HTTP {resp.status} {body[:200]!r}")
+        cap = len(buf) if buf is not None else limit
+        length = resp.length
+        if cap is not None and length is not None and length > cap:
+            conn.close()
+            raise TooLarge(key, length)  # refused on its headers, body never read
+        if buf is None:
+            data = resp.read() if cap is None else resp.read(cap + 1)
+            if cap is not None and len(data) > cap:
+                conn.close()
+                raise TooLarge(key, len(data))
+            return data, None
+        if length is None:
+            data = resp.read(len(buf) + 1)
+            if len(data) > len(buf):
+                conn.close()  # the rest of the body was not read
+                raise TooLarge(key, len(data))
+            view = memoryview(buf)[: len(data)]
+            view[:] = data
+            return None, view
+        view = memoryview(buf)[:length]
+        got = 0
+        while got < length:
+            n = resp.readinto(view[got:])
+            if not n:
+                raise http.client.IncompleteRead(bytes(view[:got]), length - got)
+            got += n
+        return None, view
 
-    def get(self, key: str) -> bytes:
-        data, _ = self._request(key, None)
+    def get(self, key: str, limit: int | None = None) -> bytes:
+        data, _ = self._fetch(key, None, limit)
         assert data is not None
         return data
 
     def get_into(self, key: str, buf: bytearray | mmap.mmap) -> memoryview:
-        if not self.https:
-            for attempt in range(self.RETRIES):
-                try:
-                    view = self._raw_get_into(key, buf)
-                except (OSError, _Unusual):
-                    self._drop_raw()
-                    if attempt + 1 == self.RETRIES:
-                        break  # let http.client try once more, and report its error
-                    continue
-                if view is not None:
-                    return view
-                break  # an answer the fast path does not handle (404, chunked, ...)
-        _, view = self._request(key, buf)
+        _, view = self._fetch(key, buf, None)
         assert view is not None
         return view
 
@@ -607,7 +820,8 @@ class HttpStore(Store):
             # whole chunk in one call (Python's own timeouts make the socket non-blocking and
             # split every receive into many). A timeout surfaces as an OSError and a retry.
             sock.settimeout(None)
-            timeval = struct.pack("ll", int(self.timeout), 0)
+            whole = int(self.timeout)
+            timeval = struct.pack("ll", whole, int((self.timeout - whole) * 1_000_000))
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
             self._local.sock = sock
@@ -628,7 +842,7 @@ class HttpStore(Store):
         while end < 0:
             n = sock.recv_into(hview[got:])
             if n == 0:
-                raise _Unusual("connection closed")
+                raise ConnectionResetError("connection closed before an answer")
             got += n
             end = head.find(b"\r\n\r\n", 0, got)
             if end < 0 and got == len(head):
@@ -663,7 +877,7 @@ class HttpStore(Store):
         while have < size:
             n = sock.recv_into(view[have:], size - have, socket.MSG_WAITALL)
             if n == 0:
-                raise _Unusual("connection closed mid-body")
+                raise ConnectionResetError("connection closed mid-body")
             have += n
         if headers.get("connection") == "close" or parts[0] == "HTTP/1.0":
             self._drop_raw()
@@ -678,7 +892,9 @@ class HttpStore(Store):
 
     def exists(self, key: str) -> bool:
         try:
-            self.get(key)
+            self.get(key, limit=0)
+            return True
+        except TooLarge:
             return True
         except NotFound:
             return False
@@ -696,9 +912,11 @@ class HttpStore(Store):
 # --- URL parsing ---------------------------------------------------------------------------------
 
 
-def open_store(url: str, *, workers: int = DEFAULT_WORKERS) -> Store:
+def open_store(url: str, *, workers: int = DEFAULT_WORKERS, timeout: float | None = None) -> Store:
     """The store a URL names: s3://bucket/prefix, gs://bucket/prefix, file:///abs/path or a
-    plain path, http(s)://host/prefix (read-only)."""
+    plain path, http(s)://host/prefix (read-only). ``timeout`` is the RetryPolicy's
+    per-request timeout (the deadline follows it)."""
+    policy = DEFAULT_POLICY if timeout is None else RetryPolicy(timeout=timeout)
     if not url or "\x00" in url:
         raise InputError("store URL is empty")
     if "://" not in url:
@@ -717,10 +935,10 @@ def open_store(url: str, *, workers: int = DEFAULT_WORKERS) -> Store:
             raise InputError(f"invalid store URL {url!r}: expected {scheme}://bucket/prefix")
         prefix = parts.path.strip("/")
         if scheme == "s3":
-            return S3Store(bucket, prefix, url, workers=workers)
-        return GcsStore(bucket, prefix, url)
+            return S3Store(bucket, prefix, url, workers=workers, policy=policy)
+        return GcsStore(bucket, prefix, url, policy=policy)
     if scheme in ("http", "https"):
-        return HttpStore(url)
+        return HttpStore(url, policy=policy)
     raise InputError(
         f"unsupported store URL {url!r}: use s3://, gs://, file://, a path, or http(s)://"
     )
