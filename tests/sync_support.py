@@ -81,9 +81,17 @@ def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 
 @contextlib.contextmanager
 def http_server(directory: Path, delay: float = 0.0):
     """A real HTTP server process on loopback serving ``directory``; yields its base URL."""
+    with script_server(SLOW_SERVER, str(directory), str(delay)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def script_server(script: str, *args: str):
+    """A Python server script run as its own process on a free loopback port (its first
+    argument); yields its base URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", SLOW_SERVER, str(port), str(directory), str(delay)],
+        [sys.executable, "-c", script, str(port), *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -3,10 +3,7 @@ total deadline) and the per-request timeout, against real servers on loopback.""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,8 +11,7 @@ import pytest
 
 from iconctl.sync.snapshot import create_snapshot
 from iconctl.sync.store import open_store
-from tests.conftest import free_port
-from tests.sync_support import chain_tree, make_data_dir, wait_port
+from tests.sync_support import chain_tree, make_data_dir, script_server
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -53,22 +49,6 @@ while True:
 """
 
 
-@contextlib.contextmanager
-def _server(script: str, *args: str):
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script, str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture
 def published(tmp_path: Path) -> tuple[Path, Path]:
     node = make_data_dir(tmp_path / "node", tables=4)
@@ -80,7 +60,7 @@ def published(tmp_path: Path) -> tuple[Path, Path]:
 def test_restore_rides_out_a_3_second_outage(published, tmp_path: Path, iconctl):
     node, store = published
     target = tmp_path / "t"
-    with _server(FLAKY_SERVER, str(store), "3") as base:
+    with script_server(FLAKY_SERVER, str(store), "3") as base:
         started = time.monotonic()
         res = iconctl("sync", "restore", "--store", base, "--data-dir", str(target), "--json")
         took = time.monotonic() - started
@@ -91,7 +71,7 @@ def test_restore_rides_out_a_3_second_outage(published, tmp_path: Path, iconctl)
 
 
 def test_a_store_that_never_answers_fails_within_the_timeout(tmp_path: Path, iconctl):
-    with _server(SILENT_SERVER) as base:
+    with script_server(SILENT_SERVER) as base:
         started = time.monotonic()
         res = iconctl(
             "sync", "restore", "--store", base, "--data-dir", str(tmp_path / "t"),
@@ -112,7 +92,7 @@ def test_a_store_that_never_answers_fails_within_the_timeout(tmp_path: Path, ico
     ],
 )
 def test_every_reading_command_takes_a_timeout(args, code, iconctl):
-    with _server(SILENT_SERVER) as base:
+    with script_server(SILENT_SERVER) as base:
         started = time.monotonic()
         res = iconctl("sync", *args, "--store", base, "--timeout", "0.5")
         took = time.monotonic() - started
