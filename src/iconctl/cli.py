@@ -829,9 +829,12 @@ def statuspage(
             sys.stdout.write(json.dumps({**result.to_json(), "url": url}, default=str) + "\n")
             sys.stdout.flush()
             return
-        for region in result.regions:
+        from iconctl.console import printable
+
+        for region in result.regions:  # the agents' words: never markup, controls escaped
             reason = f" ({region['reason']})" if region["reason"] else ""
-            out.print(f"{region['name']}: {region['status']}{reason}", markup=False)
+            line = printable(f"{region['name']}: {region['status']}{reason}")
+            out.print(line, markup=False)
         out.print(f"status page: {result.overall}, written to {result.out_dir}/", markup=False)
         if url:
             out.print(f"serving {url} (Alertmanager webhook: {url}alertmanager)", markup=False)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import time
 import urllib.error
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
@@ -48,6 +47,7 @@ class Result:
     block_age_s: float | None = None
     lag_blocks: int | None = None
     agent_ready: bool | None = None
+    detail: str = ""  # for operators: the probe's own findings, escaped
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -110,31 +110,63 @@ def _probe_one(target: Target, now: float) -> Result:
         result.status, result.reason = "operational", ""
     except urllib.error.HTTPError as exc:
         result.reason = f"HTTP {exc.code}"
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except probes.InvalidAnswer as exc:
+        result.reason = "invalid answer"
+        result.detail = f"invalid answer: {probes.short_reason(exc)}"
+    except OSError as exc:
         result.reason = f"not answering: {probes.short_reason(exc)}"[:120].lower()
     if target.agent:
-        try:
-            code, body = probes.get_text(target.agent + "/readyz", TIMEOUT_S)
-            result.agent_ready = code == 200
-            if code != 200 and result.status == "operational":
-                result.status = "degraded"
-                result.reason = body.strip()[:120] or f"agent: HTTP {code}"
-            code, metrics = probes.get_text(target.agent + "/metrics", TIMEOUT_S)
-            lag = probes.gauges(metrics).get("icon_node_lag_blocks") if code == 200 else None
-            if lag is not None:  # polls are not simultaneous: a node may look "ahead"
-                result.lag_blocks = max(0, int(lag))
-        except (OSError, ValueError) as exc:
-            result.agent_ready = None
-            if result.status == "operational":
-                result.reason = f"agent unreachable ({probes.short_reason(exc)})"[:120]
+        _ask_agent(target.agent, result)
     return result
+
+
+def _ask_agent(agent: str, result: Result) -> None:
+    """The agent's verdict and gauges. Its answers are untrusted: an impossible number or a
+    non-HTTP answer makes an operational region degraded ("cannot be confirmed"), and its
+    words are kept for operators only after escaping."""
+    try:
+        code, body = probes.get_text(agent + "/readyz", TIMEOUT_S)
+        result.agent_ready = code == 200
+        if code != 200:
+            result.detail = f"agent: {probes.agent_reason(body) or f'HTTP {code}'}"
+            if result.status == "operational":
+                result.status = "degraded"
+                result.reason = probes.agent_reason(body)[:120] or f"agent: HTTP {code}"
+        code, metrics = probes.get_text(agent + "/metrics", TIMEOUT_S)
+        lag = probes.agent_gauges(metrics).get("icon_node_lag_blocks") if code == 200 else None
+        if lag is not None:  # polls are not simultaneous: a node may look "ahead"
+            result.lag_blocks = max(0, int(lag))
+    except probes.InvalidAnswer as exc:
+        result.agent_ready = None
+        result.detail = f"agent answer unusable: {probes.short_reason(exc)}"
+        if result.status == "operational":
+            result.status, result.reason = "degraded", "health cannot be confirmed"
+    except OSError as exc:
+        result.agent_ready = None
+        result.detail = f"agent unreachable ({probes.short_reason(exc)})"
+        if result.status == "operational":
+            result.reason = result.detail[:120]
+
+
+def _failed(target: Target, exc: Exception) -> Result:
+    """A probe that ran out of time or failed in a way nobody foresaw: the region says so
+    (the rest of the page is built as usual)."""
+    if isinstance(exc, TimeoutError):
+        return Result(target.name, target.endpoint, "down", "no answer in time",
+                      detail=probes.short_reason(exc))  # fmt: skip
+    return Result(target.name, target.endpoint, "degraded", "health cannot be confirmed",
+                  detail=f"probe failed: {probes.short_reason(exc)}")  # fmt: skip
 
 
 def probe(targets: list[Target], rules: Rules, now: float | None = None) -> list[Result]:
     """Probe every target in parallel, then judge lag against the best height seen."""
     now = time.time() if now is None else now
-    with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
-        results = list(pool.map(lambda t: _probe_one(t, now), targets))
+    # an endpoint and two agent requests, each bounded by TIMEOUT_S
+    answers = probes.parallel(lambda t: _probe_one(t, now), targets, deadline_s=3 * TIMEOUT_S + 1)
+    results = [
+        answer if isinstance(answer, Result) else _failed(target, answer)
+        for target, answer in zip(targets, answers, strict=True)
+    ]
     best = max((r.height for r in results if r.height is not None), default=None)
     for result in results:
         if result.height is not None and result.lag_blocks is None and best is not None:

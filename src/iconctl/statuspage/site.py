@@ -90,9 +90,11 @@ def build(
     now: float | None = None,
     results: list[Result] | None = None,
     record: bool = True,
+    notice: str = "",
 ) -> BuildResult:
     """Write the site from ``results`` (probing first when none are given); ``record`` adds
-    them to the uptime history (off when only re-rendering, e.g. after a webhook)."""
+    them to the uptime history (off when only re-rendering, e.g. after a webhook); ``notice``
+    is a line shown above the regions (e.g. that the latest check failed)."""
     _prepare(out_dir)
     now = time.time() if now is None else now
     if results is None:
@@ -125,6 +127,7 @@ def build(
             incidents=incidents,
             updated=updated,
             rules=rules,
+            notice=notice,
         )
     )
     status = {
@@ -132,6 +135,7 @@ def build(
         "overall": overall,
         "regions": regions,
         "incidents": incidents,
+        "notice": notice,
     }
     write_atomic(out_dir / "status.json", json.dumps(status, indent=1, sort_keys=True) + "\n")
     write_atomic(out_dir / "index.html", page)
