@@ -806,7 +806,11 @@ def statuspage(
     ] = None,
     agent: Annotated[
         list[str] | None,
-        typer.Option("--agent", help="NAME=URL of the agent serving NAME (repeatable)."),
+        typer.Option(
+            "--agent",
+            help="[NAME=]URL of a node's health agent: joins the endpoint named NAME, or "
+            "watches the region alone (repeatable).",
+        ),
     ] = None,
     serve: Annotated[
         bool,
@@ -833,7 +837,8 @@ def statuspage(
 
         for region in result.regions:  # the agents' words: never markup, controls escaped
             reason = f" ({region['reason']})" if region["reason"] else ""
-            line = printable(f"{region['name']}: {region['status']}{reason}")
+            detail = f" {region['detail']}" if region["detail"] else ""
+            line = printable(f"{region['name']}: {region['status']}{reason}{detail}")
             out.print(line, markup=False)
         out.print(f"status page: {result.overall}, written to {result.out_dir}/", markup=False)
         if url:

@@ -34,6 +34,7 @@ GAUGE_BOUNDS = {
     "icon_node_block_height": (0.0, float(MAX_HEIGHT)),
     "icon_node_lag_blocks": (-float(MAX_HEIGHT), float(MAX_HEIGHT)),
     "icon_node_last_block_age_seconds": (-3600.0, 100 * 365 * 86_400.0),  # clocks differ
+    "icon_agent_draining": (0.0, 1.0),
 }
 _CHUNK = 64 * 1024
 
