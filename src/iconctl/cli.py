@@ -875,6 +875,10 @@ def loadtest(
         float | None,
         typer.Option("--max-error-rate", help="Fail when the failed share exceeds this (0-1)."),
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write an HTML report with latency charts to FILE."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Load-test an endpoint with Locust and the ICON method mix; exit 7 if a threshold breaks."""
@@ -890,6 +894,7 @@ def loadtest(
             duration_s=duration,
             ramp_s=ramp,
             thresholds=Thresholds(p95_ms=p95_ms, max_error_rate=max_error_rate),
+            html=html,
         )
     )
     if json_out:
@@ -897,6 +902,8 @@ def loadtest(
     else:
         for line in summary_lines(report):
             out.print(line, markup=False)
+        if html is not None:
+            out.print(f"report: {html}", markup=False)
     if report.breaches:
         for breach in report.breaches:
             err.print(f"error: threshold broken: {breach}", markup=False)
