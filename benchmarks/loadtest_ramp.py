@@ -47,8 +47,10 @@ def main() -> None:
                 capture_output=True, text=True, env=env,
             )  # fmt: skip
             report = json.loads(proc.stdout)
+            sustained = report["sustained_rps"]  # null when no window could be measured
             print(
-                f"{users:>5}  {report['requests']:>8}  {report['sustained_rps']:>11.1f}  "
+                f"{users:>5}  {report['requests']:>8}  "
+                f"{'-' if sustained is None else f'{sustained:.1f}':>11}  "
                 f"{report['mean_rps']:>6.1f}  {report['p50_ms']:>5.0f}  {report['p95_ms']:>5.0f}  "
                 f"{report['p99_ms']:>5.0f}  {report['error_rate']:.2%}"
             )

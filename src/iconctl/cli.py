@@ -853,7 +853,11 @@ def statuspage(
     ] = None,
     agent: Annotated[
         list[str] | None,
-        typer.Option("--agent", help="NAME=URL of the agent serving NAME (repeatable)."),
+        typer.Option(
+            "--agent",
+            help="[NAME=]URL of a node's health agent: joins the endpoint named NAME, or "
+            "watches the region alone (repeatable).",
+        ),
     ] = None,
     serve: Annotated[
         bool,
@@ -879,9 +883,13 @@ def statuspage(
             sys.stdout.write(json.dumps({**result.to_json(), "url": url}, default=str) + "\n")
             sys.stdout.flush()
             return
-        for region in result.regions:
+        from iconctl.console import printable
+
+        for region in result.regions:  # the agents' words: never markup, controls escaped
             reason = f" ({region['reason']})" if region["reason"] else ""
-            out.print(f"{region['name']}: {region['status']}{reason}", markup=False)
+            detail = f" {region['detail']}" if region["detail"] else ""
+            line = printable(f"{region['name']}: {region['status']}{reason}{detail}")
+            out.print(line, markup=False)
         out.print(f"status page: {result.overall}, written to {result.out_dir}/", markup=False)
         if url:
             out.print(f"serving {url} (Alertmanager webhook: {url}alertmanager)", markup=False)
@@ -917,6 +925,10 @@ def loadtest(
         float | None,
         typer.Option("--max-error-rate", help="Fail when the failed share exceeds this (0-1)."),
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write an HTML report with latency charts to FILE."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Load-test an endpoint with Locust and the ICON method mix; exit 7 if a threshold breaks."""
@@ -932,6 +944,7 @@ def loadtest(
             duration_s=duration,
             ramp_s=ramp,
             thresholds=Thresholds(p95_ms=p95_ms, max_error_rate=max_error_rate),
+            html=html,
         )
     )
     if json_out:
@@ -939,6 +952,8 @@ def loadtest(
     else:
         for line in summary_lines(report):
             out.print(line, markup=False)
+        if html is not None:
+            out.print(f"report: {html}", markup=False)
     if report.breaches:
         for breach in report.breaches:
             err.print(f"error: threshold broken: {breach}", markup=False)

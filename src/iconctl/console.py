@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -52,3 +53,22 @@ def print_json(data: Any) -> None:
     _json_printed = True
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
     sys.stdout.flush()
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """Text from the network made safe for a terminal and a log line: control and format
+    characters (escape sequences, OSC 8 links, bells, newlines, bidi overrides) become
+    visible ``\\x1b``-style escapes, and the result is cut to ``limit`` characters.
+
+    Print it with ``markup=False`` (or as a ``rich.text.Text``) so brackets stay brackets."""
+    shown = []
+    for char in text:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            code = ord(char)
+            shown.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            shown.append(char)
+    result = "".join(shown)
+    if limit is not None and len(result) > limit:
+        result = result[: limit - 1] + "…"
+    return result

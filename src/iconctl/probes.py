@@ -1,21 +1,59 @@
 """The HTTP probes `iconctl status` and the status page share.
 
-A node's last block through its JSON-RPC endpoint, and an agent's readiness and gauges. Each
-call is bounded by a timeout and a body size, and raises ``OSError`` (including
-``urllib.error.URLError``), ``ValueError`` or ``KeyError`` for an answer it cannot use; the
-callers decide what that means for their report.
+A node's last block through its JSON-RPC endpoint, and an agent's readiness and gauges. Every
+answer is untrusted: each request is bounded in time (``timeout`` for the whole answer) and
+size (``MAX_BODY``), and what comes back is checked before anyone uses it. A failure raises
+``OSError`` (including ``urllib.error.URLError``: the peer did not answer, or answered with an
+HTTP error status) or ``InvalidAnswer`` (it answered with something no node or agent sends:
+not HTTP, not JSON-RPC, non-finite or impossible numbers); the callers decide what either
+means for their report.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import math
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from iconctl.console import printable
 
 MAX_BODY = 1 << 20
+MAX_REASON = 200  # characters of an agent's own words that reports keep
+MAX_HEIGHT = 2**53  # a float gauge holds every integer up to here; no chain comes near it
+MAX_TIME_STAMP = 2**63 - 1  # goloop's time stamps are int64 microseconds
 LAST_BLOCK = {"jsonrpc": "2.0", "method": "icx_getLastBlock", "id": 1}
+# The agent gauges reports use, and the values they can possibly take.
+GAUGE_BOUNDS = {
+    "icon_node_block_height": (0.0, float(MAX_HEIGHT)),
+    "icon_node_lag_blocks": (-float(MAX_HEIGHT), float(MAX_HEIGHT)),
+    "icon_node_last_block_age_seconds": (-3600.0, 100 * 365 * 86_400.0),  # clocks differ
+    "icon_agent_draining": (0.0, 1.0),
+}
+_CHUNK = 64 * 1024
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A probe asks one host: a redirect is that host's answer, never a hop elsewhere."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+class InvalidAnswer(ValueError):  # noqa: N818 - reads as what the peer gave
+    """The peer answered, but with something no healthy node or agent sends."""
 
 
 @dataclass(frozen=True)
@@ -38,38 +76,152 @@ def last_block(url: str, timeout: float) -> LastBlock:
         method="POST",
     )
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-        body = response.read(MAX_BODY)
-    latency_ms = (time.perf_counter() - started) * 1000
-    block = json.loads(body)["result"]
-    return LastBlock(int(block["height"]), int(block["time_stamp"]) / 1e6, latency_ms)
+    status, body = _fetch(request, timeout)
+    if status >= 400:
+        raise urllib.error.HTTPError(url, status, "error status", None, None)  # type: ignore[arg-type]
+    return parse_last_block(body, (time.perf_counter() - started) * 1000)
+
+
+def parse_last_block(body: bytes, latency_ms: float) -> LastBlock:
+    """The block in an ``icx_getLastBlock`` answer, or InvalidAnswer saying what is wrong."""
+    try:
+        answer = json.loads(body)
+    except RecursionError:
+        raise InvalidAnswer("not JSON-RPC: nested too deeply") from None
+    except ValueError:
+        raise InvalidAnswer("not JSON-RPC: not JSON") from None
+    block = answer.get("result") if isinstance(answer, dict) else None
+    if not isinstance(block, dict):
+        error = answer.get("error") if isinstance(answer, dict) else None
+        detail = f" (error {printable(json.dumps(error), 80)})" if error is not None else ""
+        raise InvalidAnswer(f"no block in the answer{detail}")
+    height = _integer(block.get("height"), "height", MAX_HEIGHT)
+    stamp = _integer(block.get("time_stamp"), "time_stamp", MAX_TIME_STAMP)
+    return LastBlock(height, stamp / 1e6, latency_ms)
+
+
+def _integer(value: Any, name: str, highest: int) -> int:
+    if type(value) is not int:  # not bool, not a float, not a string
+        raise InvalidAnswer(f"block {name} {printable(repr(value), 40)} is not an integer")
+    if not 0 <= value <= highest:
+        raise InvalidAnswer(f"block {name} {printable(str(value), 40)} is impossible")
+    return value
 
 
 def get_text(url: str, timeout: float) -> tuple[int, str]:
     """Status and body of a GET; an HTTP error status is an answer, not an exception."""
+    status, body = _fetch(urllib.request.Request(url), timeout)  # noqa: S310
+    return status, body.decode("utf-8", "replace")
+
+
+def _fetch(request: urllib.request.Request, timeout: float) -> tuple[int, bytes]:
+    """One request, its whole answer within ``timeout`` seconds and ``MAX_BODY`` bytes."""
+    deadline = time.monotonic() + timeout
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
-            return response.status, response.read(MAX_BODY).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(MAX_BODY).decode("utf-8", "replace")
+        try:
+            with _OPENER.open(request, timeout=timeout) as response:
+                return response.status, _read(response, deadline)
+        except urllib.error.HTTPError as exc:
+            if request.get_method() != "GET":
+                raise
+            return exc.code, _read(exc, deadline)
+    except OSError:
+        raise
+    except http.client.IncompleteRead:
+        raise ConnectionResetError("answer cut short") from None
+    except http.client.HTTPException as exc:  # a bad status line, endless headers, ...
+        raise InvalidAnswer(f"not an HTTP answer ({type(exc).__name__})") from None
 
 
-def gauges(text: str) -> dict[str, float]:
-    """The unlabelled samples of a Prometheus text exposition, by metric name."""
-    values: dict[str, float] = {}
+def _read(response: Any, deadline: float) -> bytes:
+    """The body, refused above MAX_BODY and cut off at the deadline (a peer that trickles
+    bytes never exceeds the socket timeout between two of them)."""
+    chunks: list[bytes] = []
+    size = 0
+    read = getattr(response, "read1", response.read)
+    while chunk := read(_CHUNK):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise InvalidAnswer(f"answer larger than {MAX_BODY >> 10} KiB")
+        if time.monotonic() > deadline:
+            raise TimeoutError("answer too slow")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _samples(text: str) -> dict[str, str]:
+    """The unlabelled samples of a Prometheus text exposition, by metric name, as written."""
+    values: dict[str, str] = {}
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
         name, _, rest = line.partition(" ")
-        if "{" in name:
+        fields = rest.split()
+        if "{" in name or not fields:
+            continue
+        values[name] = fields[0]
+    return values
+
+
+def gauges(text: str) -> dict[str, float]:
+    """The unlabelled numeric samples of a Prometheus text exposition, by metric name
+    (NaN and infinities included: see ``agent_gauges`` for the checked ones)."""
+    values: dict[str, float] = {}
+    for name, raw in _samples(text).items():
+        try:
+            values[name] = float(raw)
+        except ValueError:
+            continue
+    return values
+
+
+def agent_gauges(text: str) -> dict[str, float]:
+    """The gauges of GAUGE_BOUNDS that an agent's /metrics carries, each checked: a
+    non-finite, unreadable or impossible value is an InvalidAnswer naming the sample."""
+    raw = _samples(text)
+    checked: dict[str, float] = {}
+    for name, (lowest, highest) in GAUGE_BOUNDS.items():
+        if name not in raw:
             continue
         try:
-            value = float(rest.split()[0])
-        except (ValueError, IndexError):
-            continue
-        if value == value:  # NaN means "no value"
-            values[name] = value
-    return values
+            value = float(raw[name])
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and lowest <= value <= highest):
+            raise InvalidAnswer(f"{name} {printable(raw[name], 40)} is not a possible value")
+        checked[name] = value
+    return checked
+
+
+def agent_reason(body: str) -> str:
+    """An agent's own words (a /readyz body), safe to show: bounded, control characters
+    escaped, the ``UNHEALTHY`` prefix dropped."""
+    return printable(body.strip().removeprefix("UNHEALTHY").strip(), MAX_REASON)
+
+
+def parallel(fn: Callable[[T], R], items: list[T], *, deadline_s: float) -> list[R | Exception]:
+    """``fn(item)`` for every item at once, each in its own daemon thread, waiting at most
+    ``deadline_s`` in total. An item whose call raised gives its exception; one still running
+    at the deadline gives TimeoutError, and its thread is left to its socket timeouts (it
+    dies with the process), so no peer can hold the caller past the deadline."""
+    late = TimeoutError(f"no answer within {deadline_s:g} s")
+    results: list[R | Exception] = [late] * len(items)
+
+    def work(index: int, item: T) -> None:
+        try:
+            results[index] = fn(item)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller, who reports it
+            results[index] = exc
+
+    threads = [
+        threading.Thread(target=work, args=(i, item), daemon=True) for i, item in enumerate(items)
+    ]
+    for thread in threads:
+        thread.start()
+    end = time.monotonic() + deadline_s
+    for thread in threads:
+        thread.join(max(0.0, end - time.monotonic()))
+    return list(results)
 
 
 def short_reason(exc: BaseException) -> str:
@@ -78,7 +230,11 @@ def short_reason(exc: BaseException) -> str:
         return f"HTTP {exc.code}"
     if isinstance(exc, urllib.error.URLError):
         reason = exc.reason
-        return getattr(reason, "strerror", None) or str(reason)
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {exc}"
+        text = getattr(reason, "strerror", None) or str(reason)
+    elif isinstance(exc, InvalidAnswer):
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        text = exc.strerror or str(exc) or type(exc).__name__
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return printable(text, MAX_REASON)

@@ -2,17 +2,20 @@
 
 Targets are JSON-RPC endpoints (``icx_getLastBlock``) and health agents (``/readyz`` and
 ``/metrics``), each optionally tagged with its region as ``REGION=URL``. All are probed in
-parallel with a timeout; lag is measured against the best height among the references.
+parallel, each within a deadline. Lag is measured against the best height the references
+corroborate (the agent's rule, so one lying reference cannot mislead it), and every answer is
+untrusted: impossible numbers make an ``invalid`` row, agents' words are shown as plain text.
 """
 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from iconctl import probes
+from iconctl.agent.health import BLOCK_SECONDS, NodeSample, corroborate, height_ceiling
+from iconctl.console import printable
 from iconctl.errors import CheckFailed, InputError
 from iconctl.spec import Spec
 
@@ -38,6 +41,9 @@ class Observation:
     block_age: float | None = None
     latency_ms: float | None = None
     reason: str = ""
+    # endpoints and agents: ready | not ready | down | invalid (an answer no node sends);
+    # references: up | down | invalid | ignored (contradicted, see _corroborated)
+    state: str = "down"
 
 
 @dataclass
@@ -70,20 +76,26 @@ def collect(
     max_lag_blocks: int,
     max_block_age: float,
     timeout: float = 5.0,
+    now: float | None = None,
 ) -> StatusReport:
     refs = [Target("reference", url) for url in references]
     everything = refs + targets
-    with ThreadPoolExecutor(max_workers=min(32, max(1, len(everything)))) as pool:
-        results = list(pool.map(lambda t: _probe(t, timeout), everything))
+    # an agent takes two requests, each bounded by the timeout; a little more for the threads
+    answers = probes.parallel(lambda t: _probe(t, timeout), everything, deadline_s=2 * timeout + 1)
+    results = [
+        answer if isinstance(answer, Observation) else _failed(target, answer)
+        for target, answer in zip(everything, answers, strict=True)
+    ]
     ref_obs, observations = results[: len(refs)], results[len(refs) :]
-    best = max((o.height for o in ref_obs if o.height is not None), default=None)
+    best = _corroborated(ref_obs, observations, max_lag_blocks, time.time() if now is None else now)
     for obs in observations:
         if obs.height is not None and best is not None:
             obs.lag = max(0, best - obs.height)
-        if obs.kind == "endpoint" and obs.up:
+        if obs.kind == "endpoint" and obs.state == "ready":
             too_far = obs.lag is not None and obs.lag > max_lag_blocks
             too_old = obs.block_age is not None and obs.block_age > max_block_age
             obs.ready = not (too_far or too_old)
+            obs.state = "ready" if obs.ready else "not ready"
             obs.reason = (
                 f"{obs.lag} blocks behind" if too_far
                 else f"last block {obs.block_age:.0f}s old" if too_old else ""
@@ -93,6 +105,30 @@ def collect(
         state = regions.get(obs.region, "not ready")
         regions[obs.region] = "ready" if obs.ready or state == "ready" else "not ready"
     return StatusReport(observations, ref_obs, regions)
+
+
+def _corroborated(
+    refs: list[Observation], observations: list[Observation], tolerance: int, now: float
+) -> int | None:
+    """The reference height lag is measured against, by the agent's rule (docs/agent.md):
+    a reference beyond what the chain can have made since the nodes' own last blocks, or one
+    that the other references contradict, is marked ignored and does not count."""
+    heights = {r.url: r.height for r in refs if r.state == "up" and r.height is not None}
+    ceilings = [
+        height_ceiling(
+            NodeSample(True, height=o.height, block_time=now - o.block_age),
+            1 / BLOCK_SECONDS,
+            now,
+        )
+        for o in observations
+        if o.height is not None and o.block_age is not None
+    ]
+    ceiling = max((c for c in ceilings if c is not None), default=None)
+    view = corroborate(heights, ceiling=ceiling, tolerance=tolerance)
+    for ref in refs:
+        if ref.url in view.ignored:
+            ref.state, ref.reason = "ignored", view.ignored[ref.url]
+    return view.height
 
 
 def check(report: StatusReport, spec: Spec | None) -> None:
@@ -113,10 +149,25 @@ def _probe(target: Target, timeout: float) -> Observation:
             _probe_agent(obs, timeout)
         else:
             _probe_rpc(obs, timeout)
-    except (OSError, ValueError, KeyError) as exc:
-        obs.up = False
+    except probes.InvalidAnswer as exc:  # it answered, with something no node sends
+        obs.up, obs.ready, obs.state = True, False, "invalid"
+        obs.height = obs.lag = obs.block_age = None
+        obs.reason = probes.short_reason(exc)
+    except OSError as exc:
+        obs.up, obs.ready, obs.state = False, False, "down"
         obs.reason = probes.short_reason(exc)
     obs.latency_ms = round((time.monotonic() - started) * 1000, 1)
+    return obs
+
+
+def _failed(target: Target, exc: Exception) -> Observation:
+    """A probe that ran out of time, or failed in a way nobody foresaw: a row that says so."""
+    obs = Observation(target.kind, target.url, target.region)
+    if isinstance(exc, TimeoutError):
+        obs.state, obs.reason = "down", probes.short_reason(exc)
+    else:
+        obs.state = "invalid"
+        obs.reason = f"could not judge the answer ({probes.short_reason(exc)})"
     return obs
 
 
@@ -126,32 +177,41 @@ def _probe_rpc(obs: Observation, timeout: float) -> None:
     obs.up = True
     obs.height = block.height
     obs.block_age = block.age()
+    obs.state = "up" if obs.kind == "reference" else "ready"
 
 
 def _probe_agent(obs: Observation, timeout: float) -> None:
     code, text = probes.get_text(obs.url + "/readyz", timeout)
     obs.up = True
     obs.ready = code == 200 and text.strip() == "OK"
-    obs.reason = "" if obs.ready else text.strip().removeprefix("UNHEALTHY").strip()
+    obs.reason = "" if obs.ready else probes.agent_reason(text) or f"HTTP {code}"
     code, text = probes.get_text(obs.url + "/metrics", timeout)
     if code != 200:
-        obs.up, obs.reason = False, f"HTTP {code}"
+        obs.up, obs.ready, obs.state, obs.reason = False, False, "down", f"metrics: HTTP {code}"
         return
-    metrics = probes.gauges(text)
+    metrics = probes.agent_gauges(text)
     if "icon_node_block_height" in metrics:
         obs.height = int(metrics["icon_node_block_height"])
     if "icon_node_last_block_age_seconds" in metrics:
-        obs.block_age = metrics["icon_node_last_block_age_seconds"]
+        obs.block_age = max(0.0, metrics["icon_node_last_block_age_seconds"])
+    if "icon_node_lag_blocks" in metrics:  # the agent's own, against its references
+        obs.lag = max(0, int(metrics["icon_node_lag_blocks"]))
+    obs.state = "ready" if obs.ready else "not ready"
+
+
+STATE_STYLES = {"ready": "green", "up": "green", "not ready": "red", "down": "yellow",
+                "invalid": "red", "ignored": "yellow"}  # fmt: skip
 
 
 def table(report: StatusReport):  # noqa: ANN201 - rich is imported lazily
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     grid = Table(title="status", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
     for column, justify in (("region", "left"), ("kind", "left"), ("target", "left"),
                             ("height", "right"), ("lag", "right"), ("age", "right"),
-                            ("ms", "right"), ("ready", "left")):  # fmt: skip
+                            ("ms", "right"), ("state", "left")):  # fmt: skip
         grid.add_column(
             column, justify=justify, overflow="fold", no_wrap=column in ("region", "kind", "target")
         )
@@ -160,15 +220,13 @@ def table(report: StatusReport):  # noqa: ANN201 - rich is imported lazily
         return "-" if value is None else f"{value:.0f}{unit}"
 
     for obs in report.references + report.observations:
-        if obs.kind == "reference":
-            ready = "[green]up[/]" if obs.up else f"[yellow]down[/] {obs.reason}"
-        elif obs.ready:
-            ready = "[green]ready[/]"
-        else:
-            ready = f"[red]not ready[/] {obs.reason}".rstrip()
+        # Text, never markup: reasons are the agents' words (and URLs the user's)
+        state = Text(obs.state, style=STATE_STYLES.get(obs.state, ""))
+        if obs.reason:
+            state.append(" " + printable(obs.reason, probes.MAX_REASON))
         grid.add_row(
-            obs.region, obs.kind, _short_url(obs.url), cell(obs.height), cell(obs.lag),
-            cell(obs.block_age, "s"), cell(obs.latency_ms), ready,
+            Text(printable(obs.region)), obs.kind, Text(printable(_short_url(obs.url))),
+            cell(obs.height), cell(obs.lag), cell(obs.block_age, "s"), cell(obs.latency_ms), state,
         )  # fmt: skip
     return grid
 

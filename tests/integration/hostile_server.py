@@ -69,3 +69,94 @@ class HugeAnswers:
             finally:
                 with self._lock:
                     self.sent.append(sent)
+
+
+class HostileAgent:
+    """A loopback server playing a node's agent (``/readyz``, ``/metrics``) and its JSON-RPC
+    endpoint (``POST /api/v3``) with whatever a test sets: lies, non-finite numbers, terminal
+    escape sequences, rich markup, or bytes that are not HTTP at all (``raw``)."""
+
+    HEALTHY_METRICS = (
+        "# TYPE icon_node_block_height gauge\n"
+        "icon_node_block_height {height}\n"
+        "icon_node_lag_blocks 0\n"
+        "icon_node_last_block_age_seconds 1.5\n"
+    )
+
+    def __init__(self, *, height: int = 1000) -> None:
+        self.height = height
+        self.readyz: tuple[int, str] = (200, "OK")
+        self.metrics: str = self.HEALTHY_METRICS.format(height=height)
+        self.block: object = None  # the JSON-RPC result; None: a fresh block at `height`
+        self.raw: bytes | None = None  # when set, sent as the whole answer to every request
+        self.requests = 0
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.2)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def healthy(self) -> None:
+        self.readyz = (200, "OK")
+        self.metrics = self.HEALTHY_METRICS.format(height=self.height)
+        self.block = None
+        self.raw = None
+
+    def __enter__(self) -> HostileAgent:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._sock.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        import json
+        import time
+
+        with conn:
+            conn.settimeout(10)
+            try:
+                head = b""
+                while b"\r\n\r\n" not in head and len(head) < 65536:
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    head += data
+                self.requests += 1
+                if self.raw is not None:
+                    conn.sendall(self.raw)
+                    return
+                line = head.split(b"\r\n", 1)[0].decode("latin-1")
+                path = line.split(" ")[1] if line.count(" ") >= 2 else "/"
+                if path == "/readyz":
+                    code, text = self.readyz
+                    body = text.encode()
+                elif path == "/metrics":
+                    code, body = 200, self.metrics.encode()
+                elif path.startswith("/api/v3"):
+                    block = self.block
+                    if block is None:
+                        block = {"height": self.height, "time_stamp": int(time.time() * 1e6)}
+                    answer = {"jsonrpc": "2.0", "id": 1, "result": block}
+                    code, body = 200, json.dumps(answer).encode()
+                else:
+                    code, body = 404, b"not found\n"
+                conn.sendall(
+                    b"HTTP/1.1 %d X\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+                    b"Connection: close\r\n\r\n" % (code, len(body)) + body
+                )
+            except OSError:
+                pass

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+from xml.etree import ElementTree
 
 import pytest
 
@@ -13,6 +15,7 @@ from tests.integration.jsonrpc_standin import StandIn
 pytestmark = pytest.mark.timeout(120)
 
 MIX = {"icx_getLastBlock", "icx_getBalance", "icx_call", "icx_getBlockByHeight"}
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +40,10 @@ def test_a_healthy_endpoint_passes_and_gets_the_whole_method_mix():
     assert report["requests"] > 50 and report["failures"] == 0, report
     assert 0 <= report["p50_ms"] <= report["p95_ms"] <= report["p99_ms"] and report["p99_ms"] > 0
     assert report["sustained_rps"] > 0 and report["sustained_users"] >= 1
+    latency = report["latency"]
+    assert latency["bucket_s"] == 1 and set(latency["methods"]) == MIX | {"batch[3]"}
+    assert sum(row[4] for row in latency["total"]) == report["requests"]
+    assert all(row[1] <= row[2] <= row[3] for row in latency["total"]), latency["total"]
     # the timeline: one row per second from 0, reaching all 4 users, counting every answer
     timeline = report["timeline"]
     assert timeline[0][0] == 0 and len(timeline) >= 3, timeline
@@ -48,6 +55,35 @@ def test_a_healthy_endpoint_passes_and_gets_the_whole_method_mix():
     assert server.methods["icx_getLastBlock"] > report["methods"]["icx_getLastBlock"]["requests"]
 
 
+def test_the_html_report_plots_latency_over_time_and_per_method(tmp_path):
+    html = tmp_path / "reports" / "run.html"
+    with StandIn(delay_s=0.005) as server:
+        result = run_iconctl(
+            "loadtest", "--endpoint", server.url, "--users", "3", "--duration", "4",
+            "--html", str(html),
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # no thresholds given: the run is not said to have passed them
+    assert "thresholds: passed" not in result.stdout
+    assert "thresholds: none given" in result.stdout
+    assert "sustained 0.0/s" not in result.stdout and " 0 users" not in result.stdout
+    assert re.search(r"method\s+requests\s+failed\s+p50 ms\s+p95 ms\s+p99 ms", result.stdout)
+    assert f"report: {html}" in result.stdout
+    page = html.read_text()
+    assert "<script" not in page
+    svgs = [ElementTree.fromstring(svg) for svg in re.findall(r"(?s)<svg\b.*?</svg>", page)]
+    assert len(svgs) == 4
+    over_time = {p.get("data-series"): p for p in svgs[0].iter(f"{SVG}polyline")}
+    assert set(over_time) == {"p50", "p95", "p99"}
+    assert len(over_time["p95"].get("points").split()) >= 3  # one point per second
+    per_method = {c.get("data-name") for c in svgs[1].iter(f"{SVG}circle")}
+    assert per_method == MIX | {"batch[3]"}
+    assert [p.get("data-series") for p in svgs[2].iter(f"{SVG}polyline")] == sorted(
+        MIX | {"batch[3]"}
+    )
+    assert not list(tmp_path.glob("reports/.*.tmp"))
+
+
 def test_a_slow_endpoint_breaks_the_latency_threshold():
     with StandIn(delay_s=0.05) as server:
         result = run_iconctl(
@@ -55,7 +91,7 @@ def test_a_slow_endpoint_breaks_the_latency_threshold():
             "--p95-ms", "20",
         )  # fmt: skip
     assert result.returncode == 7, result.stderr
-    assert "thresholds: BROKEN" in result.stdout
+    assert "thresholds: BROKEN (p95 latency" in result.stdout
     assert "error: threshold broken: p95 latency" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -87,6 +123,7 @@ def test_an_unreachable_endpoint_is_an_input_error(tmp_path):
         (["--endpoint", "localhost:9000"], "not an http(s) URL"),
         (["--endpoint", "http://127.0.0.1:1/api/v3", "--users", "0"], "--users 0"),
         (["--endpoint", "http://127.0.0.1:1/api/v3", "--max-error-rate", "2"], "between 0 and 1"),
+        (["--endpoint", "http://127.0.0.1:1/api/v3", "--html", "."], "--html .: not a file path"),
     ],
 )
 def test_bad_options_exit_3(args, message):

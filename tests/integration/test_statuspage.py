@@ -67,6 +67,9 @@ def test_build_reports_each_region_and_keeps_history(fleet, tmp_path):
     assert 70 <= regions["eu-central-1"]["lag_blocks"] <= 90
     assert regions["asia-northeast1"]["status"] == "down"
     assert report["overall"] == "degraded"
+    assert [r["hours"][-1] for r in report["regions"]] == ["operational", "degraded", "down"]
+    assert regions["eu-central-1"]["degraded_24h"] == 1.0
+    assert regions["eu-central-1"]["uptime_24h"] == 0.0  # degraded is not up
     status = json.loads((out / "status.json").read_text())
     assert status["overall"] == "degraded"
     second = run_iconctl("statuspage", *fleet, "--out", str(out), "--json")
@@ -107,10 +110,18 @@ def test_a_phone_visitor_sees_status_incidents_and_escaped_alert_text(fleet, tmp
     assert dom.returncode == 0, dom.stderr
     text = _visible_text(dom.stdout)
     assert "Some regions degraded" in text
-    for name, status in [("us-east-1", "operational"), ("eu-central-1", "degraded"),
-                         ("asia-northeast1", "down")]:  # fmt: skip
+    for name, status in [("us-east-1", "Operational"), ("eu-central-1", "Degraded"),
+                         ("asia-northeast1", "Down")]:  # fmt: skip
         assert re.search(rf"{name} {status}\b", text), (name, text)
-    assert re.search(r"eu-central-1 degraded (7\d|8\d|9\d) blocks behind", text), text
+    assert re.search(
+        r"eu-central-1 Degraded Behind the network by (7\d|8\d|9\d) blocks \(about 3 minutes\)"
+        r" Details for operators lag \d+ blocks > 30 ",
+        text,
+    ), text
+    assert re.search(
+        r"asia-northeast1 Down Not responding Details for operators not answering", text
+    )
+    assert "the last 24 hours, one per hour" in text and "No data" in text
     assert "eu-central-1 lags <b>80 blocks</b>" in text  # shown as text ...
     assert "<script>" not in dom.stdout and "<b>80" not in dom.stdout  # ... never as markup
     assert re.search(r"firing · eu-central-1 · warning", text)
@@ -137,12 +148,9 @@ def test_the_receiver_refuses_bad_webhooks_and_serves_only_the_site(fleet, tmp_p
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "give a SPEC or at least one --endpoint"),
+        ([], "give a SPEC, an --endpoint or an --agent"),
         (["--endpoint", "ftp://x/api/v3"], "not an http(s) URL"),
-        (
-            ["--endpoint", "a=http://127.0.0.1:1/api/v3", "--agent", "b=http://127.0.0.1:2"],
-            "NAME one of: a",
-        ),
+        (["--agent", "b=file:///etc/passwd"], "not an http(s) URL"),
         (
             ["--endpoint", "http://127.0.0.1:1/api/v3", "--serve", "--listen", "0.0.0.0:0"],
             "loopback only",
@@ -184,3 +192,32 @@ def test_serve_rebuilds_on_its_timer_and_webhooks_do_not_add_samples(fleet, tmp_
         wait_for(lambda: len(samples()) == 2, timeout=15, message="a timer rebuild")
         status = json.loads(http("GET", page.info["url"] + "status.json")[1])
         assert status["incidents"][0]["title"] == "X"  # the timer keeps the incidents
+
+
+def test_an_agent_alone_is_enough_and_its_verdict_reads_in_plain_words(fleet, tmp_path):
+    # as the README shows it: `statuspage --agent NAME=URL --out site/`, no endpoint
+    good = fleet[1].split("=", 1)[1]
+    lagging = fleet[5].split("=", 1)[1]
+    fast = ("--poll-interval", "0.2", "--reference-interval", "0.2", "--rise", "1", "--fall", "1")
+    with start_agent("--node", lagging, "--reference", good, *fast) as agent:
+        wait_for(lambda: http("GET", agent.info["url"] + "/readyz")[0] == 503, timeout=15)
+        result = run_iconctl("statuspage", "--agent", fleet[3], "--agent",
+                             f"eu-central-1={agent.info['url']}", "--out", str(tmp_path / "site"),
+                             "--json")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        regions = {r["name"]: r for r in json.loads(result.stdout)["regions"]}
+        assert regions["us-east-1"]["status"] == "operational"
+        assert regions["us-east-1"]["endpoint"] is None and regions["us-east-1"]["height"] >= 1000
+        eu = regions["eu-central-1"]
+        assert eu["status"] == "degraded", eu
+        assert re.fullmatch(r"Behind the network by (7\d|8\d|9\d) blocks \(about 3 minutes\)",
+                            eu["reason"]), eu  # fmt: skip
+        assert re.search(r"agent: lag \d+ blocks > 30 \(node \d+, reference \d+\)", eu["detail"])
+        page = (tmp_path / "site" / "index.html").read_text()
+        assert "UNHEALTHY" not in page
+        text = run_iconctl("statuspage", "--agent", f"eu-central-1={agent.info['url']}",
+                           "--out", str(tmp_path / "site"))  # fmt: skip
+        assert text.returncode == 0, text.stderr
+        assert re.search(
+            r"eu-central-1: degraded \(Behind the network .*\) agent: lag", text.stdout
+        )

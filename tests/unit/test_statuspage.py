@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from iconctl.errors import InputError
-from iconctl.statuspage import history, probe
+from iconctl.statuspage import history, probe, site
 from iconctl.statuspage.probe import Result, Rules, Target, targets_from
 from iconctl.statuspage.site import _percent
 
@@ -20,11 +21,50 @@ def _samples(*statuses: str, step: float = 600.0) -> list[dict]:
     ]
 
 
-def test_uptime_counts_answers_within_the_window():
+def test_uptime_counts_operational_only_and_degraded_apart():
     samples = _samples("operational", "down", "degraded", "operational")
-    assert history.uptime(samples, "r", NOW, 86_400) == 0.75
-    assert history.uptime(samples, "r", NOW, 700) == 1.0  # only the last two
-    assert history.uptime(samples, "other", NOW, 86_400) is None
+    assert history.shares(samples, "r", NOW, 86_400) == {
+        "operational": 0.5,
+        "degraded": 0.25,
+        "down": 0.25,
+    }
+    assert history.shares(samples, "r", NOW, 700) == {
+        "operational": 0.5,
+        "degraded": 0.5,
+        "down": 0.0,
+    }  # only the last two
+    assert history.shares(samples, "other", NOW, 86_400) is None
+
+
+def test_the_page_shows_degraded_time_apart_from_uptime(tmp_path):
+    target = Target("r", "u")
+    for i, status in enumerate(["operational", "degraded", "degraded", "operational"]):
+        result = Result("r", "u", status, "", 20.0, 1000, 1.0)
+        built = site.build([target], Rules(), tmp_path, now=NOW + i * 60, results=[result])
+    (region,) = built.regions
+    assert (region["uptime_24h"], region["degraded_24h"]) == (0.5, 0.5)
+    page = (tmp_path / "index.html").read_text()
+    assert re.search(r"<dt>Uptime 24 h · 30 d</dt><dd>50.00% · 50.00%</dd>", page), page
+    assert re.search(r'<dd class="degraded-share">degraded 50.00% · 50.00%</dd>', page), page
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.0004, 0.4996, 0.9996, 0.99999])
+def test_a_sample_taken_just_now_fills_the_newest_hour(tmp_path, fraction):
+    # the history keeps milliseconds; a build at x.9996 s must still see its own sample
+    result = Result("r", "u", "operational", "", 20.0, 1000, 1.0)
+    built = site.build([Target("r", "u")], Rules(), tmp_path, now=NOW + fraction, results=[result])
+    assert built.regions[0]["hours"][-1] == "operational"
+
+
+def test_the_page_has_a_legend_for_the_bars(tmp_path):
+    site.build([Target("r", "u")], Rules(), tmp_path, now=NOW,
+               results=[Result("r", "u", "down", "Not responding")])  # fmt: skip
+    page = (tmp_path / "index.html").read_text()
+    legend = re.search(r'(?s)<div class="key".*?\n</div>', page)
+    assert legend, page
+    for word in ("Operational", "Degraded", "Down", "No data", "one per hour"):
+        assert word in legend.group(0), legend.group(0)
+    assert 'title="' in page.split('class="bars"', 1)[1].split("</div>", 1)[0]
 
 
 def test_hourly_bars_keep_the_worst_status_of_each_hour():
@@ -61,6 +101,14 @@ def test_payloads_without_an_alert_list_are_refused(tmp_path, payload):
         history.record_alerts(tmp_path / "i.json", payload)
 
 
+def test_an_agent_alone_is_a_target():
+    targets, _ = targets_from(None, [], ["us-east-1=http://10.0.1.5:9900/", "http://10.0.2.5:9900"])
+    assert targets == [
+        Target("us-east-1", None, "http://10.0.1.5:9900"),
+        Target("10.0.2.5:9900", None, "http://10.0.2.5:9900"),
+    ]
+
+
 def test_targets_and_agents_by_name():
     targets, rules = targets_from(
         None, ["a=http://127.0.0.1:1/api/v3", "http://h:9000/api/v3"], ["a=http://127.0.0.1:2/"]
@@ -72,24 +120,53 @@ def test_targets_and_agents_by_name():
     assert rules == Rules()
 
 
-def test_judging_lag_age_and_latency(monkeypatch):
+def test_judging_lag_age_and_latency_in_a_visitors_words(monkeypatch):
     answers = {
         "ok": Result("ok", "u", "operational", "", 20.0, 1000, 1.0),
         "behind": Result("behind", "u", "operational", "", 20.0, 950, 1.0),
         "stale": Result("stale", "u", "operational", "", 20.0, 1000, 300.0),
         "slow": Result("slow", "u", "operational", "", 4000.0, 1000, 1.0),
-        "dead": Result("dead", "u", "down", "not answering"),
+        "dead": Result("dead", "u", "down", "Not responding", detail="not answering: refused"),
     }
-    monkeypatch.setattr(probe, "_probe_one", lambda target, now: answers[target.name])
+    monkeypatch.setattr(probe, "_probe_one", lambda target, now, rules: answers[target.name])
     results = probe.probe([Target(n, "u") for n in answers], Rules(30, 60.0), NOW)
-    got = {r.name: (r.status, r.reason) for r in results}
+    got = {r.name: (r.status, r.reason, r.detail) for r in results}
     assert got == {
-        "ok": ("operational", ""),
-        "behind": ("degraded", "50 blocks behind"),
-        "stale": ("degraded", "last block 300s old"),
-        "slow": ("degraded", "slow (4000 ms)"),
-        "dead": ("down", "not answering"),
+        "ok": ("operational", "", ""),
+        "behind": (
+            "degraded",
+            "Behind the network by 50 blocks (about 2 minutes)",
+            "lag 50 blocks > 30",
+        ),
+        "stale": (
+            "degraded",
+            "No new blocks for 5 minutes",
+            "last block 300 s old > 60 s",
+        ),
+        "slow": ("degraded", "Responding slowly (4.0 s)", "latency 4000 ms > 2000 ms"),
+        "dead": ("down", "Not responding", "not answering: refused"),
     }
+
+
+@pytest.mark.parametrize(
+    ("code", "body", "gauges", "reason"),
+    [
+        (503, "UNHEALTHY lag 50 blocks > 30 (node 960, reference 1010)",
+         {"icon_node_lag_blocks": 50.0}, "Behind the network by 50 blocks (about 2 minutes)"),
+        (503, "UNHEALTHY last block 95s old > 60s (height 960)",
+         {"icon_node_last_block_age_seconds": 95.0}, "No new blocks for 2 minutes"),
+        (503, "UNHEALTHY draining", {"icon_agent_draining": 1.0}, "Under planned maintenance"),
+        (503, "UNHEALTHY admin state stopped", {}, "Not serving requests"),
+        (503, "UNHEALTHY node not answering: timed out", {}, "Not serving requests"),
+        (503, "UNHEALTHY recovering: 1/3 good polls (lag 40 blocks > 30)", {}, "Recovering"),
+        (503, "UNHEALTHY something new", {}, "Failing its health check"),
+        (404, "not found", {}, "Failing its health check"),
+    ],
+)  # fmt: skip
+def test_an_agents_verdict_in_a_visitors_words(code, body, gauges, reason):
+    words, detail = probe.agent_words(code, body, gauges, Rules(30, 60.0))
+    assert words == reason
+    assert detail == "agent: " + (body.removeprefix("UNHEALTHY ") if code == 503 else "HTTP 404")
 
 
 @pytest.mark.parametrize(

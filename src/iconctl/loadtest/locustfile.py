@@ -26,16 +26,29 @@ HEADERS = {"Content-Type": "application/json"}
 
 # second (unix time) -> [successes, failures, highest user count seen in that second]
 _seconds: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+# (start of a time bucket, request name) -> {latency rounded as Locust rounds it: count}; the
+# bucket width grows with the run so a long run keeps at most ~120 buckets per name
+BUCKET_S = max(1, int(os.environ.get("ICONCTL_LOADTEST_BUCKET_S", "1")))
+_latency: dict[tuple[int, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
 _state = {"height": START_HEIGHT}
 
 
 @events.request.add_listener
 def _count(request_type, name, response_time, response_length, exception=None, **kw):  # noqa: ANN001, ARG001
-    bucket = _seconds[int(time.time())]
+    now = int(time.time())
+    bucket = _seconds[now]
     bucket[1 if exception else 0] += 1
+    _latency[(now - now % BUCKET_S, name)][_rounded(response_time)] += 1
     runner = getattr(_count, "runner", None)
     if runner is not None:
         bucket[2] = max(bucket[2], runner.user_count)
+
+
+def _rounded(ms: float) -> int:
+    """Two significant digits above 100 ms, as Locust's own percentiles round them."""
+    if ms < 100:
+        return round(ms)
+    return int(round(ms, -1) if ms < 1000 else round(ms, -2))
 
 
 @events.init.add_listener
@@ -69,6 +82,13 @@ def _write_result(environment, **kw):  # noqa: ANN001, ARG001
             key=lambda e: -e["count"],
         )[:20],
         "seconds": [[second, *counts] for second, counts in sorted(_seconds.items())],
+        "latency": {
+            "bucket_s": BUCKET_S,
+            "rows": [
+                [start, name, sorted(counts.items())]
+                for (start, name), counts in sorted(_latency.items())
+            ],
+        },
     }
     tmp = RESULT_FILE + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:

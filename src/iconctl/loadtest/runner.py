@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
 import sys
 import tempfile
@@ -22,7 +23,8 @@ from urllib.parse import urlsplit
 
 from iconctl import process
 from iconctl.errors import InputError, ToolFailed, ToolNotFound
-from iconctl.loadtest.report import Report, Thresholds, analyse
+from iconctl.files import write_atomic
+from iconctl.loadtest.report import Report, Thresholds, analyse, html_report
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 MAX_USERS = 10_000
@@ -37,6 +39,7 @@ class LoadTest:
     duration_s: int = 30
     ramp_s: int | None = None  # default: a third of the duration
     thresholds: Thresholds = Thresholds()
+    html: Path | None = None  # where to write the HTML report
 
     def check(self) -> None:
         parts = urlsplit(self.endpoint)
@@ -55,6 +58,13 @@ class LoadTest:
             raise InputError(f"--p95-ms {t.p95_ms:g}: must be positive")
         if t.max_error_rate is not None and not 0 <= t.max_error_rate <= 1:
             raise InputError(f"--max-error-rate {t.max_error_rate:g}: must be between 0 and 1")
+        if self.html is not None and (self.html.is_dir() or self.html.parent.is_file()):
+            raise InputError(f"--html {self.html}: not a file path")
+
+    @property
+    def latency_bucket_s(self) -> int:
+        """Width of the report's latency time buckets: at most about 120 buckets a run."""
+        return max(1, math.ceil(self.duration_s / 120))
 
     @property
     def spawn_rate(self) -> float:
@@ -92,7 +102,8 @@ def preflight(endpoint: str, attempts: int = 3) -> int:
 
 
 def run(test: LoadTest, *, on_line=None) -> Report:  # noqa: ANN001
-    """Run the load test and return the analysed report (thresholds are judged, not raised)."""
+    """Run the load test and return the analysed report (thresholds are judged, not raised);
+    with ``html`` set, the HTML report is written there too."""
     test.check()
     if importlib.util.find_spec("locust") is None:
         raise ToolNotFound(tool="locust", hint="install it with: pip install 'iconctl[loadtest]'")
@@ -105,6 +116,7 @@ def run(test: LoadTest, *, on_line=None) -> Report:  # noqa: ANN001
             ICONCTL_LOADTEST_ENDPOINT=test.endpoint,
             ICONCTL_LOADTEST_RESULT=str(result_file),
             ICONCTL_LOADTEST_HEIGHT=str(height),
+            ICONCTL_LOADTEST_BUCKET_S=str(test.latency_bucket_s),
         )
         argv = [
             sys.executable, "-m", "locust",
@@ -126,10 +138,13 @@ def run(test: LoadTest, *, on_line=None) -> Report:  # noqa: ANN001
                 step="locust", argv=argv, returncode=result.returncode, tail=result.tail
             )
         raw = json.loads(result_file.read_text(encoding="utf-8"))
-    return analyse(
+    report = analyse(
         raw,
         endpoint=test.endpoint,
         users=test.users,
         duration_s=test.duration_s,
         thresholds=test.thresholds,
     )
+    if test.html is not None:
+        write_atomic(test.html, html_report(report))
+    return report

@@ -48,7 +48,9 @@ def run(
     server = StatusServer(
         out_dir.absolute(), host, port, interval_s=interval_s,
         probe=partial(probe, targets, rules),
-        write=lambda results, record: build_fn(results=results, record=record),
+        write=lambda results, record, notice: build_fn(
+            results=results, record=record, notice=notice
+        ),
     )  # fmt: skip
     if on_ready:
         on_ready(result, server.url)

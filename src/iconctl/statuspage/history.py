@@ -8,6 +8,7 @@ escapes everything it shows.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -32,18 +33,28 @@ def _read(path: Path, default: Any) -> Any:
 
 def append_sample(path: Path, t: float, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     samples = _read(path, [])
-    samples.append({"t": round(t, 3), "s": {r["name"]: r["status"] for r in results}})
+    # milliseconds, rounded down: a sample is never later than the build that shows it
+    samples.append(
+        {"t": math.floor(t * 1000) / 1000, "s": {r["name"]: r["status"] for r in results}}
+    )
     samples = samples[-MAX_SAMPLES:]
     write_atomic(path, json.dumps(samples, separators=(",", ":")))
     return samples
 
 
-def uptime(samples: list[dict[str, Any]], name: str, now: float, window_s: float) -> float | None:
-    """Share of samples in the window where ``name`` answered (operational or degraded)."""
+STATUSES = ("operational", "degraded", "down")
+
+
+def shares(
+    samples: list[dict[str, Any]], name: str, now: float, window_s: float
+) -> dict[str, float] | None:
+    """Share of the samples in the window with each status; the uptime is the operational
+    share alone (degraded time is counted apart, not as up). None when there is no sample."""
     seen = [s["s"][name] for s in samples if now - s["t"] <= window_s and name in s["s"]]
+    seen = [status for status in seen if status in STATUSES]
     if not seen:
         return None
-    return sum(1 for status in seen if status != "down") / len(seen)
+    return {status: seen.count(status) / len(seen) for status in STATUSES}
 
 
 def hourly(samples: list[dict[str, Any]], name: str, now: float, hours: int = 24) -> list[str]:
@@ -52,6 +63,8 @@ def hourly(samples: list[dict[str, Any]], name: str, now: float, hours: int = 24
     bars = ["none"] * hours
     for sample in samples:
         age = now - sample["t"]
+        if -1.0 < age < 0.0:  # taken within the build's own second: it belongs to "now"
+            age = 0.0
         status = sample["s"].get(name)
         if status not in rank or not 0 <= age < hours * 3600:
             continue

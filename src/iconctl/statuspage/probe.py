@@ -1,17 +1,16 @@
 """Probing what a visitor's wallet would use: each region's JSON-RPC endpoint, and its agent.
 
-Every probe is bounded by a timeout and runs in parallel, so one dead region cannot hold the
-page back. A region is *operational* when it answers and is in sync, *degraded* when it
-answers but lags, has a stale last block, is slow or its agent reports it unready, and
-*down* when it does not answer.
+Every probe is bounded in time and size and runs in parallel, so one dead or hostile region
+cannot hold the page back. A region is *operational* when it answers and is in sync,
+*degraded* when it answers but lags, has a stale last block, is slow or its agent reports it
+unready, and *down* when it does not answer. Each result carries a ``reason`` in words a
+visitor understands and a ``detail`` with the probe's own findings, for operators.
 """
 
 from __future__ import annotations
 
 import re
 import time
-import urllib.error
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
@@ -21,13 +20,14 @@ from iconctl.spec import Spec
 
 TIMEOUT_S = 5.0
 SLOW_MS = 2000.0
+BLOCK_SECONDS = 2.0  # ICON's block interval, to say a lag in minutes
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
 @dataclass(frozen=True)
 class Target:
     name: str
-    endpoint: str  # JSON-RPC v3 URL
+    endpoint: str | None  # JSON-RPC v3 URL; None: the agent alone tells
     agent: str | None = None  # the agent's base URL (/readyz, /metrics)
 
 
@@ -40,14 +40,15 @@ class Rules:
 @dataclass
 class Result:
     name: str
-    endpoint: str
+    endpoint: str | None
     status: str  # operational | degraded | down
-    reason: str
+    reason: str  # for visitors: "Behind the network by 50 blocks (about 2 minutes)"
     latency_ms: float | None = None
     height: int | None = None
     block_age_s: float | None = None
     lag_blocks: int | None = None
     agent_ready: bool | None = None
+    detail: str = ""  # for operators: the probe's own findings, escaped
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -74,7 +75,8 @@ def targets_from(
     spec: Spec | None, endpoints: list[str], agents: list[str]
 ) -> tuple[list[Target], Rules]:
     """The targets: the spec's regions (their own hostnames) and each --endpoint [NAME=]URL;
-    --agent NAME=URL attaches an agent to the target of that name."""
+    --agent [NAME=]URL attaches an agent to the target of that name, or is a target of its own
+    (the agent alone tells the region's state, as for `iconctl status`)."""
     from iconctl.render.common import region_hostname
 
     found: dict[str, Target] = {}
@@ -88,64 +90,148 @@ def targets_from(
         found[name] = Target(name, url)
     for value in agents:
         name, url = _named(value, "--agent")
-        if name is None or name not in found:
-            known = ", ".join(sorted(found)) or "none"
-            raise InputError(f"--agent {value!r}: expected NAME=URL with NAME one of: {known}")
-        found[name] = Target(name, found[name].endpoint, url.rstrip("/"))
+        name = name or urlsplit(url).netloc
+        endpoint = found[name].endpoint if name in found else None
+        found[name] = Target(name, endpoint, url.rstrip("/"))
     if not found:
-        raise InputError("nothing to watch: give a SPEC or at least one --endpoint URL")
+        raise InputError("nothing to watch: give a SPEC, an --endpoint or an --agent")
     rules = Rules()
     if spec is not None:
         rules = Rules(spec.health.max_lag_blocks, float(spec.health.max_block_age_seconds))
     return list(found.values()), rules
 
 
-def _probe_one(target: Target, now: float) -> Result:
-    result = Result(target.name, target.endpoint, "down", "no answer")
-    try:
-        block = probes.last_block(target.endpoint, TIMEOUT_S)
-        result.latency_ms = round(block.latency_ms, 1)
-        result.height = block.height
-        result.block_age_s = round(block.age(now), 1)
-        result.status, result.reason = "operational", ""
-    except urllib.error.HTTPError as exc:
-        result.reason = f"HTTP {exc.code}"
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        result.reason = f"not answering: {probes.short_reason(exc)}"[:120].lower()
-    if target.agent:
+def _probe_one(target: Target, now: float, rules: Rules) -> Result:
+    result = Result(target.name, target.endpoint, "down", "Not responding")
+    if target.endpoint is not None:
         try:
-            code, body = probes.get_text(target.agent + "/readyz", TIMEOUT_S)
-            result.agent_ready = code == 200
-            if code != 200 and result.status == "operational":
-                result.status = "degraded"
-                result.reason = body.strip()[:120] or f"agent: HTTP {code}"
-            code, metrics = probes.get_text(target.agent + "/metrics", TIMEOUT_S)
-            lag = probes.gauges(metrics).get("icon_node_lag_blocks") if code == 200 else None
-            if lag is not None:  # polls are not simultaneous: a node may look "ahead"
-                result.lag_blocks = max(0, int(lag))
-        except (OSError, ValueError) as exc:
-            result.agent_ready = None
-            if result.status == "operational":
-                result.reason = f"agent unreachable ({probes.short_reason(exc)})"[:120]
+            block = probes.last_block(target.endpoint, TIMEOUT_S)
+            result.latency_ms = round(block.latency_ms, 1)
+            result.height = block.height
+            result.block_age_s = round(block.age(now), 1)
+            result.status, result.reason = "operational", ""
+        except probes.InvalidAnswer as exc:
+            result.reason = "Not responding correctly"
+            result.detail = f"invalid answer: {probes.short_reason(exc)}"
+        except OSError as exc:
+            result.detail = f"not answering: {probes.short_reason(exc)}"
+    if target.agent:
+        _ask_agent(target, result, now, rules)
     return result
+
+
+def _ask_agent(target: Target, result: Result, now: float, rules: Rules) -> None:
+    """The agent's verdict and gauges. Its answers are untrusted: an impossible number or a
+    non-HTTP answer makes an operational region degraded ("cannot be confirmed"), and its
+    words reach only ``detail``, escaped and bounded."""
+    alone = target.endpoint is None
+    try:
+        code, body = probes.get_text(f"{target.agent}/readyz", TIMEOUT_S)
+        metrics_code, metrics = probes.get_text(f"{target.agent}/metrics", TIMEOUT_S)
+        gauges = probes.agent_gauges(metrics) if metrics_code == 200 else {}
+    except probes.InvalidAnswer as exc:
+        result.agent_ready = None
+        result.detail = _join(result.detail, f"agent answer unusable: {probes.short_reason(exc)}")
+        if alone or result.status == "operational":
+            result.status, result.reason = "degraded", "Health cannot be confirmed"
+        return
+    except OSError as exc:
+        result.agent_ready = None
+        result.detail = _join(result.detail, f"agent unreachable: {probes.short_reason(exc)}")
+        return  # alone: stays down; else the endpoint's own answer decides
+    result.agent_ready = code == 200
+    if "icon_node_lag_blocks" in gauges:  # polls are not simultaneous: a node may look "ahead"
+        result.lag_blocks = max(0, int(gauges["icon_node_lag_blocks"]))
+    if alone:
+        result.status, result.reason = "operational", ""
+        if "icon_node_block_height" in gauges:
+            result.height = int(gauges["icon_node_block_height"])
+        if "icon_node_last_block_age_seconds" in gauges:
+            result.block_age_s = round(max(0.0, gauges["icon_node_last_block_age_seconds"]), 1)
+    if code != 200:
+        words, detail = agent_words(code, body, gauges, rules)
+        result.detail = _join(result.detail, detail)
+        if result.status == "operational":
+            result.status, result.reason = "degraded", words
+
+
+def agent_words(code: int, body: str, gauges: dict[str, float], rules: Rules) -> tuple[str, str]:
+    """An agent's "not ready" in a visitor's words, and in its own (escaped) for operators."""
+    said = probes.agent_reason(body) if code == 503 else f"HTTP {code}"
+    detail = f"agent: {said}"
+    lag = gauges.get("icon_node_lag_blocks")
+    age = gauges.get("icon_node_last_block_age_seconds")
+    if code != 503:
+        return "Failing its health check", detail
+    if gauges.get("icon_agent_draining") == 1:
+        return "Under planned maintenance", detail
+    if lag is not None and lag > rules.max_lag_blocks:
+        return _behind(int(lag)), detail
+    if age is not None and age > rules.max_block_age_s:
+        return _stalled(age), detail
+    if said.startswith(("starting", "recovering")):
+        return "Recovering", detail
+    if said.startswith(("admin state", "node not answering")):
+        return "Not serving requests", detail
+    return "Failing its health check", detail
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def _behind(blocks: int) -> str:
+    return f"Behind the network by {blocks} blocks (about {_minutes(blocks * BLOCK_SECONDS)})"
+
+
+def _stalled(age_s: float) -> str:
+    return f"No new blocks for {_minutes(age_s)}"
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _failed(target: Target, exc: Exception) -> Result:
+    """A probe that ran out of time or failed in a way nobody foresaw: the region says so
+    (the rest of the page is built as usual)."""
+    if isinstance(exc, TimeoutError):
+        return Result(target.name, target.endpoint, "down", "Not responding",
+                      detail=probes.short_reason(exc))  # fmt: skip
+    return Result(target.name, target.endpoint, "degraded", "Health cannot be confirmed",
+                  detail=f"probe failed: {probes.short_reason(exc)}")  # fmt: skip
 
 
 def probe(targets: list[Target], rules: Rules, now: float | None = None) -> list[Result]:
     """Probe every target in parallel, then judge lag against the best height seen."""
     now = time.time() if now is None else now
-    with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
-        results = list(pool.map(lambda t: _probe_one(t, now), targets))
+    # an endpoint and two agent requests, each bounded by TIMEOUT_S
+    answers = probes.parallel(
+        lambda t: _probe_one(t, now, rules), targets, deadline_s=3 * TIMEOUT_S + 1
+    )
+    results = [
+        answer if isinstance(answer, Result) else _failed(target, answer)
+        for target, answer in zip(targets, answers, strict=True)
+    ]
     best = max((r.height for r in results if r.height is not None), default=None)
     for result in results:
         if result.height is not None and result.lag_blocks is None and best is not None:
             result.lag_blocks = best - result.height
         if result.status != "operational":
             continue
-        if result.lag_blocks is not None and result.lag_blocks > rules.max_lag_blocks:
-            result.status, result.reason = "degraded", f"{result.lag_blocks} blocks behind"
-        elif result.block_age_s is not None and result.block_age_s > rules.max_block_age_s:
+        lag, age, latency = result.lag_blocks, result.block_age_s, result.latency_ms
+        if lag is not None and lag > rules.max_lag_blocks:
+            result.status, result.reason = "degraded", _behind(lag)
+            finding = f"lag {lag} blocks > {rules.max_lag_blocks}"
+        elif age is not None and age > rules.max_block_age_s:
+            result.status, result.reason = "degraded", _stalled(age)
+            finding = f"last block {age:.0f} s old > {rules.max_block_age_s:g} s"
+        elif latency is not None and latency > SLOW_MS:
             result.status = "degraded"
-            result.reason = f"last block {result.block_age_s:.0f}s old"
-        elif result.latency_ms is not None and result.latency_ms > SLOW_MS:
-            result.status, result.reason = "degraded", f"slow ({result.latency_ms:.0f} ms)"
+            result.reason = f"Responding slowly ({latency / 1000:.1f} s)"
+            finding = f"latency {latency:.0f} ms > {SLOW_MS:.0f} ms"
+        else:
+            continue
+        result.detail = _join(finding, result.detail)
     return results

@@ -12,11 +12,13 @@ import json
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from iconctl.errors import IconctlError, InputError
+from iconctl.console import printable
+from iconctl.errors import InputError
 from iconctl.statuspage import history
 from iconctl.statuspage.probe import Result
 from iconctl.statuspage.site import INCIDENTS_FILE, last_results
@@ -42,11 +44,12 @@ def check_loopback(host: str) -> None:
 class StatusServer:
     def __init__(
         self, out_dir: Path, host: str, port: int, *, probe: Callable[[], list[Result]],
-        write: Callable[[list[Result] | None, bool], object], interval_s: float,
+        write: Callable[[list[Result] | None, bool, str], object], interval_s: float,
     ) -> None:  # fmt: skip
         self.out_dir = out_dir
         self.probe = probe  # slow (network): never under the lock
-        self.write = write  # write(results, record): fast, under the lock
+        self.write = write  # write(results, record, notice): fast, under the lock
+        self.failing = False
         self.interval_s = interval_s
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -98,7 +101,7 @@ class StatusServer:
                     payload = json.loads(self.rfile.read(length))
                     with owner.lock:
                         count = history.record_alerts(owner.out_dir / INCIDENTS_FILE, payload)
-                        owner.write(last_results(owner.out_dir), False)
+                        owner.write(last_results(owner.out_dir), False, "")
                 except (ValueError, InputError) as exc:
                     self._send(400, f"bad webhook: {exc}\n".encode())
                     return
@@ -114,12 +117,29 @@ class StatusServer:
 
     def _timer(self) -> None:
         while not self.stopping.wait(self.interval_s):
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        """Probe and rewrite the site. Nothing one probe or one rebuild does may end the loop:
+        a failure is logged in one line and said on the page, over the last good figures."""
+        try:
+            results = self.probe()
+            with self.lock:
+                self.write(results, True, "")
+            self.failing = False
+        except Exception as exc:  # noqa: BLE001 - the loop outlives any one bad rebuild
+            reason = printable(str(exc) or type(exc).__name__, 200)
+            log.warning("rebuild failed (the page keeps the last figures): %s", reason)
+            self.failing = True
+            notice = (
+                f"The latest check failed at {time.strftime('%H:%M UTC', time.gmtime())}; "
+                "the figures below are from the check before."
+            )
             try:
-                results = self.probe()
                 with self.lock:
-                    self.write(results, True)
-            except IconctlError as exc:  # keep serving the last good page
-                log.warning("rebuild failed: %s", exc)
+                    self.write(last_results(self.out_dir), False, notice)
+            except Exception as again:  # noqa: BLE001 - e.g. the disk is full: log, go on
+                log.warning("could not mark the page stale: %s", printable(str(again), 200))
 
     def serve(self) -> None:
         """Serve until SIGINT or SIGTERM."""

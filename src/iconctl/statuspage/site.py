@@ -53,6 +53,26 @@ def _overall(results: list[Result], incidents: list[dict[str, Any]]) -> str:
     return "operational"
 
 
+STATUS_WORDS = {
+    "operational": "Operational",
+    "degraded": "Degraded",
+    "down": "Down",
+    "none": "No data",
+}
+
+
+def _hour_labels(now: float, hours: int) -> list[str]:
+    """What each hourly bar covers, oldest first: "06:41–07:41 UTC"."""
+
+    def clock(t: float) -> str:
+        return datetime.fromtimestamp(t, UTC).strftime("%H:%M")
+
+    return [
+        f"{clock(now - (hours - i) * 3600)}–{clock(now - (hours - 1 - i) * 3600)} UTC"
+        for i in range(hours)
+    ]
+
+
 def _percent(value: float | None) -> str:
     if value is None:
         return "–"
@@ -90,9 +110,11 @@ def build(
     now: float | None = None,
     results: list[Result] | None = None,
     record: bool = True,
+    notice: str = "",
 ) -> BuildResult:
     """Write the site from ``results`` (probing first when none are given); ``record`` adds
-    them to the uptime history (off when only re-rendering, e.g. after a webhook)."""
+    them to the uptime history (off when only re-rendering, e.g. after a webhook); ``notice``
+    is a line shown above the regions (e.g. that the latest check failed)."""
     _prepare(out_dir)
     now = time.time() if now is None else now
     if results is None:
@@ -104,11 +126,15 @@ def build(
     incidents = history.incidents(out_dir / INCIDENTS_FILE, now)
     regions = []
     for result in results:
+        day = history.shares(samples, result.name, now, 86_400) or {}
+        month = history.shares(samples, result.name, now, 30 * 86_400) or {}
         regions.append(
             {
                 **result.to_json(),
-                "uptime_24h": history.uptime(samples, result.name, now, 86_400),
-                "uptime_30d": history.uptime(samples, result.name, now, 30 * 86_400),
+                "uptime_24h": day.get("operational"),  # operational only
+                "uptime_30d": month.get("operational"),
+                "degraded_24h": day.get("degraded"),
+                "degraded_30d": month.get("degraded"),
                 "hours": history.hourly(samples, result.name, now),
             }
         )
@@ -125,6 +151,9 @@ def build(
             incidents=incidents,
             updated=updated,
             rules=rules,
+            notice=notice,
+            hour_labels=_hour_labels(now, 24),
+            words=STATUS_WORDS,
         )
     )
     status = {
@@ -132,6 +161,7 @@ def build(
         "overall": overall,
         "regions": regions,
         "incidents": incidents,
+        "notice": notice,
     }
     write_atomic(out_dir / "status.json", json.dumps(status, indent=1, sort_keys=True) + "\n")
     write_atomic(out_dir / "index.html", page)
