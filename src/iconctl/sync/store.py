@@ -111,6 +111,11 @@ class TooLarge(IconctlError):
         super().__init__(f"object {key} has {size} bytes, more than expected")
 
 
+def certificate_refused(exc: BaseException) -> bool:
+    """A TLS certificate the client does not trust: asking again cannot help."""
+    return isinstance(exc, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
 class StoreError(ToolFailed):
     """The store answered with an error (network, permission, server)."""
 
@@ -424,6 +429,8 @@ class S3Store(Store):
         return StoreError(op, key, f"{type(exc).__name__}: {exc}")
 
     def _transient(self, exc: BaseException) -> bool:
+        if certificate_refused(exc):
+            return False
         if isinstance(exc, self._client_error):
             response = getattr(exc, "response", {})
             status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -569,7 +576,8 @@ class GcsStore(Store):
         code = getattr(exc, "code", None)
         if isinstance(code, int):
             return code >= 500 or code == 429
-        return isinstance(exc, OSError)  # requests' connection errors and timeouts
+        # requests' connection errors and timeouts, not an untrusted certificate
+        return isinstance(exc, OSError) and not certificate_refused(exc)
 
     def _call(self, op: str, key: str, fn: Callable[[], T]) -> T:
         try:
@@ -728,6 +736,8 @@ class HttpStore(Store):
                 result = once()
             except (OSError, http.client.HTTPException) as exc:
                 self._drop_raw()
+                if certificate_refused(exc):  # permanent: no retry
+                    raise StoreError("get", key, f"{type(exc).__name__}: {exc}") from None
                 state["fresh"] = True  # the next attempt starts on new connections
                 # a kernel receive timeout (SO_RCVTIMEO) surfaces as EAGAIN
                 timed_out = isinstance(exc, TimeoutError | BlockingIOError)
