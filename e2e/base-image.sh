@@ -14,7 +14,7 @@ cache="${E2E_CACHE:-$(cd "$(dirname "$0")/.." && pwd)/.cache/e2e}"
 docker="${DOCKER:-docker}"
 # python3-venv: the iconctl image installs into a venv; python3 also serves Ansible targets.
 packages="ca-certificates,python3,python3-venv,python3-apt,sudo,iproute2,procps"
-key="$(printf '%s' "bookworm:$packages:policy-rc.d" | sha256sum | cut -c1-12)"
+key="$(printf '%s' "bookworm:$packages:policy-rc.d:root-0755" | sha256sum | cut -c1-12)"
 tarball="$cache/debian-bookworm-$key.tar"
 
 if "$docker" image inspect "$tag" >/dev/null 2>&1; then
@@ -43,6 +43,8 @@ if [ ! -s "$tarball" ]; then
   trap 'rm -rf "$root" "$tarball.tmp"' EXIT
   debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >"$cache/debootstrap.log" 2>&1 \
     || { tail -20 "$cache/debootstrap.log" >&2; exit 5; }
+  # mktemp made the directory 0700: as the image's / that would lock out every other user.
+  chmod 0755 "$root"
   # What a container image leaves out: package lists and caches, which apt fetches again.
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
   # Packages installed in an image build must not start their services (nginx would bind

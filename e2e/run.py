@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import ssl
 import subprocess
@@ -59,6 +60,8 @@ PORTS = {
     "roles": {"rpc": 59000, "p2p": 57100, "agent": 59900, "http": 58080},
 }
 MOTO_PORT = 15000
+# Containers cannot raise their open-files limit past the engine's own hard limit.
+NOFILE_LIMIT = min(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
 
 
 class StageFailed(Exception):
@@ -263,6 +266,7 @@ def stack_env(name: str, **extra: str) -> dict[str, str]:
         "ICON_AGENT_PORT": str(ports["agent"]),
         # the simulator never falls behind a reference: the agent judges its own progress
         "ICON_REFERENCES": "",
+        "ICON_NOFILE_LIMIT": str(NOFILE_LIMIT),
     }
     if "http" in ports:
         env["ICON_EDGE_HTTP_PORT"] = str(ports["http"])
@@ -638,6 +642,7 @@ def stage_roles_first(run: Run) -> None:
     # The stack's third-party images by their variables, as an operator's own fragment.
     (env_d / "90-local-images.env").write_text(
         f"ICON_EDGE_IMAGE={EDGE_IMAGE}\nICON_EDGE_HTTP_PORT={PORTS['roles']['http']}\n"
+        f"ICON_NOFILE_LIMIT={NOFILE_LIMIT}\n"
     )
     run.dock("rm", "-f", TARGET, check=False)
     # A Debian 12 host without systemd: unprivileged, the engine's socket and the stack's
