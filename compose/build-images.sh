@@ -43,7 +43,17 @@ fi
 context="${ICONCTL_IMAGE_CONTEXT:-$root/.cache/images}"
 rm -rf "$context/wheels"
 mkdir -p "$context/wheels"
-"$python" -m pip wheel --quiet --wheel-dir "$context/wheels" "$root" >&2
+# The wheel is built from the files git sees (tracked, or new and not ignored), never from
+# caches that tools leave in the tree (ansible-lint's .ansible/ holds broken links).
+source="$root"
+if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  source="$context/source"
+  rm -rf "$source"
+  mkdir -p "$source"
+  (cd "$root" && git ls-files -z --cached --others --exclude-standard \
+    | tar --null -T - --ignore-failed-read -cf -) | tar -C "$source" -xf -
+fi
+"$python" -m pip wheel --quiet --wheel-dir "$context/wheels" "$source" >&2
 wheel="$(cd "$context/wheels" && ls iconctl-*.whl)"
 version="$(printf '%s' "$wheel" | cut -d- -f2)"
 

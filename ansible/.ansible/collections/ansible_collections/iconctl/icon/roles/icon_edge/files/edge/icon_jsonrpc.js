@@ -1,1 +1,0 @@
-../../../../../edge/icon_jsonrpc.js
