@@ -431,6 +431,12 @@ def _iconctl(run: Run, *args: str, **kw) -> subprocess.CompletedProcess:
     return run.sh([Path(sys.executable).parent / "iconctl", *args], **kw)
 
 
+def _instant(stamp: str) -> tuple[str, int]:
+    """Docker's RFC 3339 times trim trailing zeros of the fraction: compare them as numbers."""
+    seconds, _, fraction = stamp.rstrip("Z").partition(".")
+    return seconds, int(fraction.ljust(9, "0")[:9] or 0)
+
+
 def _check_restored(
     run: Run, project: str, agent_port: int, rpc_port: int, min_height: int
 ) -> None:
@@ -439,7 +445,7 @@ def _check_restored(
     if restore["Status"] != "exited" or restore["ExitCode"] != 0:
         raise StageFailed(f"{project}: restore {restore['Status']} ({restore['ExitCode']})")
     node = run.container(project, "node")["State"]
-    if not restore["FinishedAt"] <= node["StartedAt"]:
+    if not _instant(restore["FinishedAt"]) <= _instant(node["StartedAt"]):
         raise StageFailed(f"{project}: the node started before the restore finished")
     height = last_height(f"http://127.0.0.1:{rpc_port}/api/v3")
     if height < min_height:
@@ -557,11 +563,13 @@ def stage_status(run: Run) -> None:
         raise StageFailed(f"iconctl status exited {result.returncode}")
     report = json.loads(result.stdout)
     run.write(json.dumps(report, indent=2) + "\n")
-    text = json.dumps(report)
-    if '"ready": false' in text:
-        raise StageFailed("iconctl status shows a node that is not ready")
-    if text.count('"ready": true') < len(PORTS) - 1:
-        raise StageFailed("iconctl status does not show every node ready")
+    stacks = [name for name in PORTS if name != "roles"]
+    if report["regions"] != dict.fromkeys(stacks, "ready"):
+        raise StageFailed(f"iconctl status: {report['regions']}")
+    agents = [t for t in report["targets"] if t["kind"] == "agent"]
+    not_ready = [t["region"] for t in agents if not t["ready"]]
+    if len(agents) != len(stacks) or not_ready:
+        raise StageFailed(f"iconctl status: agents not ready in {not_ready}")
 
 
 # roles -------------------------------------------------------------------------------------------
@@ -708,7 +716,7 @@ def stage_packer(run: Run) -> None:
         [
             "packer",
             "build",
-            "-only=docker.icon-node",
+            "-only=icon-node.docker.icon-node",
             "-var",
             "image_name=icon-node-e2e",
             "-var",
@@ -722,9 +730,8 @@ def stage_packer(run: Run) -> None:
             "-var",
             f"manifest_path={manifest}",
             "-var",
-            'ansible_extra_arguments=["--extra-vars", "icon_node_manage_docker=false '
-            "icon_node_systemd=false icon_agent_systemd=false icon_agent_manage_service=false "
-            'ansible_python_interpreter=/usr/bin/python3"]',
+            'ansible_extra_arguments=["--extra-vars", '
+            '"ansible_python_interpreter=/usr/bin/python3"]',
             ROOT / "packer",
         ],
         env={"PACKER_NO_COLOR": "1", "CHECKPOINT_DISABLE": "1"},
@@ -741,6 +748,7 @@ def stage_packer(run: Run) -> None:
             "--entrypoint",
             "ls",
             image,
+            "-a",
             "/opt/icon/compose",
             "/etc/systemd/system",
         ).stdout
