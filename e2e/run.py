@@ -80,7 +80,8 @@ class Run:
         self.env.setdefault("DOCKER", "docker")
         self.docker = shutil.which(self.env["DOCKER"], path=self.env["PATH"]) or "docker"
         self.compose_bin = shutil.which("docker-compose", path=self.env["PATH"])
-        self.projects: list[str] = []
+        # compose project -> the files and environment it was started with (for `down`)
+        self.projects: dict[str, tuple[list, dict[str, str]]] = {}
         self.snapshot_height: int | None = None
 
     # processes ------------------------------------------------------------------------------
@@ -186,8 +187,7 @@ class Run:
     ) -> subprocess.CompletedProcess:
         if self.compose_bin is None:
             raise StageFailed("docker-compose is not installed (apt-get install docker-compose)")
-        if project not in self.projects:
-            self.projects.append(project)
+        self.projects.setdefault(project, (files, env))
         paths = [str(f if isinstance(f, Path) else COMPOSE_DIR / f) for f in files]
         full_env = {
             "COMPOSE_PROJECT_NAME": project,
@@ -584,7 +584,7 @@ def _roles_vars() -> dict:
         "ansible_python_interpreter": "/usr/bin/python3",
         "icon_node_image": SIM_IMAGE,
         "icon_node_iconctl_image": ICONCTL_IMAGE,
-        "icon_node_compose_files": ["compose.yaml", "compose.agent.yaml", "compose.edge.yaml"],
+        "icon_node_compose_files": ["compose.yaml", "asg", "agent", "edge"],
         "icon_node_project_name": f"{PREFIX}roles",
         "icon_node_rpc_port": ports["rpc"],
         "icon_node_p2p_port": ports["p2p"],
@@ -670,6 +670,9 @@ def stage_roles_first(run: Run) -> None:
         "sleep",
         "infinity",
     )
+    # The base image was made minutes ago with its package lists removed; apt's cache then
+    # looks fresh to the role (cache_valid_time). A booted VM's image is older than that.
+    run.dock("exec", TARGET, "touch", "-d", "@0", "/var/lib/apt/lists")
     recap = _recap(_playbook(run).stdout)
     if recap.get("failed") or recap.get("unreachable") or not recap.get("changed"):
         raise StageFailed(f"first run: {recap}")
@@ -693,12 +696,9 @@ def _verify_units(run: Run) -> None:
     for unit in ("icon-stack.service", "icon-data-disk.service", "icon-drain.service"):
         run.dock("cp", f"{TARGET}:/etc/systemd/system/{unit}", str(units / unit))
     result = run.sh([analyze, "verify", "--man=no", *sorted(units.glob("*.service"))], check=False)
-    # Only the unit files' own errors count: the commands they name live in the target.
-    problems = [
-        line
-        for line in (result.stdout + result.stderr).splitlines()
-        if units.name in line and "is not executable" not in line and "No such file" not in line
-    ]
+    # Only the unit files' own errors count: the scripts they run live in the target.
+    output = (result.stdout + result.stderr).splitlines()
+    problems = [line for line in output if line.strip() and "is not executable" not in line]
     if problems:
         raise StageFailed("systemd-analyze verify: " + " | ".join(problems[:3]))
 
@@ -772,11 +772,11 @@ def stage_packer(run: Run) -> None:
 
 
 def teardown(run: Run, *, check: bool) -> None:
-    for project in run.projects:
+    for project, (files, env) in list(run.projects.items()):
         run.compose(
             project,
-            ["compose.yaml"],
-            {"ICON_NODE_IMAGE": SIM_IMAGE},
+            files,
+            env,
             "down",
             "--volumes",
             "--remove-orphans",
