@@ -55,7 +55,8 @@ SIM_START_HEIGHT = 1000  # the simulator's first block on an empty data director
 PORTS = {
     "single": {"rpc": 19000, "p2p": 17100, "agent": 19900, "http": 18080, "https": 18443},
     "asg": {"rpc": 29000, "p2p": 27100, "agent": 29900, "http": 28080},
-    "source": {"rpc": 39000, "p2p": 37100, "agent": 39900},
+    # the source of truth serves no traffic: no flavour file publishes its agent
+    "source": {"rpc": 39000, "p2p": 37100},
     "fresh": {"rpc": 49000, "p2p": 47100, "agent": 49900},
     "roles": {"rpc": 59000, "p2p": 57100, "agent": 59900, "http": 58080},
 }
@@ -252,6 +253,7 @@ def ready(port: int) -> bool:
 def stack_env(name: str, **extra: str) -> dict[str, str]:
     ports = PORTS[name]
     data = ART / name
+    shutil.rmtree(data, ignore_errors=True)  # every run starts from empty data directories
     (data / "data").mkdir(parents=True, exist_ok=True)
     (data / "textfile").mkdir(parents=True, exist_ok=True)
     env = {
@@ -263,11 +265,12 @@ def stack_env(name: str, **extra: str) -> dict[str, str]:
         "ICON_TEXTFILE_DIR": str(data / "textfile"),
         "ICON_RPC_PORT": str(ports["rpc"]),
         "ICON_P2P_PORT": str(ports["p2p"]),
-        "ICON_AGENT_PORT": str(ports["agent"]),
         # the simulator never falls behind a reference: the agent judges its own progress
         "ICON_REFERENCES": "",
         "ICON_NOFILE_LIMIT": str(NOFILE_LIMIT),
     }
+    if "agent" in ports:
+        env["ICON_AGENT_PORT"] = str(ports["agent"])
     if "http" in ports:
         env["ICON_EDGE_HTTP_PORT"] = str(ports["http"])
     if "https" in ports:
@@ -421,9 +424,23 @@ def _store_env() -> dict[str, str]:
 
 
 def _up_with_store(run: Run, project: str, files: list, env: dict[str, str]) -> None:
-    """`up` with moto on the project's network before any service starts."""
-    run.compose(project, files, env, "up", "--no-start")
-    run.dock("network", "connect", "--alias", "s3", f"{project}_default", MOTO)
+    """`up` with moto already on the project's network, before any service starts.
+
+    The network is made here as compose would make it (compose 1.29's `up --no-start` waits
+    forever for a service_completed_successfully dependency it does not start).
+    """
+    network = f"{project}_default"
+    if not run.dock("network", "ls", "-q", "--filter", f"name=^{network}$").stdout.strip():
+        run.dock(
+            "network",
+            "create",
+            "--label",
+            "com.docker.compose.network=default",
+            "--label",
+            f"com.docker.compose.project={project}",
+            network,
+        )
+    run.dock("network", "connect", "--alias", "s3", network, MOTO)
     run.compose(project, files, env, "up", "-d")
 
 
@@ -519,7 +536,8 @@ def stage_source_restore(run: Run) -> None:
     ]
     _up_with_store(run, f"{PREFIX}source", files, stack_env("source", ICON_STORE_URL=store))
     ports = PORTS["source"]
-    wait_for("the source's agent readiness", lambda: ready(ports["agent"]), 120)
+    source_rpc = f"http://127.0.0.1:{ports['rpc']}/api/v3"
+    wait_for("the source node", lambda: last_height(source_rpc) >= SIM_START_HEIGHT, 120)
 
     def published() -> bool:
         listing = _iconctl(
@@ -535,7 +553,9 @@ def stage_source_restore(run: Run) -> None:
     )[-1]
     run.write(f"snapshot {snapshot} taken with the source at <= {source_height}\n")
     files = [
+        # a new autoscaled node: restores, then serves behind the load balancer
         "compose.yaml",
+        "compose.asg.yaml",
         "compose.restore.yaml",
         "compose.agent.yaml",
         E2E_DIR / "compose.restore-store.yaml",
@@ -552,12 +572,9 @@ def stage_status(run: Run) -> None:
     for name, ports in PORTS.items():
         if name == "roles":
             continue
-        args += [
-            "--endpoint",
-            f"{name}=http://127.0.0.1:{ports['rpc']}/api/v3",
-            "--agent",
-            f"{name}=http://127.0.0.1:{ports['agent']}",
-        ]
+        args += ["--endpoint", f"{name}=http://127.0.0.1:{ports['rpc']}/api/v3"]
+        if "agent" in ports:
+            args += ["--agent", f"{name}=http://127.0.0.1:{ports['agent']}"]
     result = _iconctl(run, "status", *args, "--json", check=False)
     if result.returncode != 0:
         raise StageFailed(f"iconctl status exited {result.returncode}")
@@ -566,10 +583,9 @@ def stage_status(run: Run) -> None:
     stacks = [name for name in PORTS if name != "roles"]
     if report["regions"] != dict.fromkeys(stacks, "ready"):
         raise StageFailed(f"iconctl status: {report['regions']}")
-    agents = [t for t in report["targets"] if t["kind"] == "agent"]
-    not_ready = [t["region"] for t in agents if not t["ready"]]
-    if len(agents) != len(stacks) or not_ready:
-        raise StageFailed(f"iconctl status: agents not ready in {not_ready}")
+    not_ready = [f"{t['kind']} {t['region']}" for t in report["targets"] if not t["ready"]]
+    if len(report["targets"]) != len(args) // 2 or not_ready:
+        raise StageFailed(f"iconctl status: not ready: {not_ready}")
 
 
 # roles -------------------------------------------------------------------------------------------
@@ -771,35 +787,40 @@ def stage_packer(run: Run) -> None:
         run.dock("rmi", "-f", image, check=False)
 
 
+def diagnose(run: Run) -> None:
+    """What the stacks looked like when a stage failed, into the stage's log."""
+    for project, (files, env) in run.projects.items():
+        for args in (("ps", "-a"), ("logs", "--tail", "40")):
+            try:
+                run.compose(project, files, env, *args, timeout=60)
+            except StageFailed as exc:
+                run.write(f"{exc}\n")
+
+
 def teardown(run: Run, *, check: bool) -> None:
+    # moto first: while it sits on a stack's network, compose cannot remove that network
+    run.dock("rm", "-f", MOTO, TARGET, check=False)
+    errors = []
     for project, (files, env) in list(run.projects.items()):
-        run.compose(
-            project,
-            files,
-            env,
-            "down",
-            "--volumes",
-            "--remove-orphans",
-            "--timeout",
-            "20",
-        )
-    # the roles' stack was started by compose inside the target; its project is known
-    env_file = ROLES_DIR / "opt" / "icon" / "compose"
-    if env_file.is_dir():
-        run.sh(
-            [
-                run.compose_bin or "docker-compose",
-                "down",
-                "--volumes",
-                "--remove-orphans",
-                "--timeout",
-                "20",
-            ],
-            cwd=env_file,
+        try:
+            run.compose(
+                project, files, env, "down", "--volumes", "--remove-orphans", "--timeout", "20"
+            )
+        except StageFailed as exc:
+            errors.append(str(exc))
+    # the roles' stack was started by compose inside the target, from this directory
+    roles_compose = ROLES_DIR / "opt" / "icon" / "compose"
+    if (roles_compose / ".env").is_file() and run.compose_bin:
+        result = run.sh(
+            [run.compose_bin, "down", "--volumes", "--remove-orphans", "--timeout", "20"],
+            cwd=roles_compose,
             check=False,
         )
-    run.dock("rm", "-f", MOTO, TARGET, check=False)
+        if result.returncode != 0:
+            errors.append("the roles' stack did not go down")
     run.dock("network", "rm", f"{PREFIX}store", check=False)
+    if errors and check:
+        raise StageFailed("; ".join(errors))
     if not check:
         return
     left = run.dock("ps", "-a", "--format", "{{.Names}}").stdout.split()
@@ -872,6 +893,7 @@ def main() -> int:
                     stage(run)
                 except StageFailed as exc:
                     print(f"FAIL: {name}: {exc}", flush=True)
+                    diagnose(run)
                 except Exception as exc:  # a bug in a stage is a failed stage, not a crash
                     log.write(f"{type(exc).__name__}: {exc}\n")
                     print(f"FAIL: {name}: {type(exc).__name__}: {exc}", flush=True)
