@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test venv tools goldens docs tf-lock
+.PHONY: demo test e2e venv tools goldens docs tf-lock
 
 TOOLS  := .tools
 # The tools' venvs come first on PATH so tests find checkov, ansible-playbook and ansible-lint.
@@ -31,8 +31,13 @@ demo: venv
 	$(BIN)/iconctl demo
 
 test: venv tools
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks e2e
 	PATH="$(TOOLS_PATH)$$PATH" $(BIN)/python -m pytest
+
+# The node stack on a real Docker engine (started here if none runs; root needed):
+# images, compose stacks, roles, packer (docs/development.md).
+e2e: venv tools
+	PATH="$(TOOLS_PATH)$$PATH" $(BIN)/python e2e/run.py
 
 goldens: venv
 	ICONCTL_UPDATE_GOLDENS=1 $(BIN)/python -m pytest tests/unit/test_render.py -q

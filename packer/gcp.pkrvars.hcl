@@ -1,6 +1,7 @@
 # Example values for a GCP image; `iconctl render` writes the real ones per region.
 image_name    = "icon-api-icon-node-mainnet"
-node_image    = "iconloop/icon2-node:v1.4.2"
+node_image    = "iconloop/icon2-node:v1.4.4"
+iconctl_image = "ghcr.io/icon-community/iconctl:0.1.0"
 instance_type = "n2-standard-2"
 project_id    = "my-icon-project"
 zone          = "asia-northeast1-a"

@@ -64,3 +64,13 @@ source "googlecompute" "icon-node" {
   enable_vtpm                 = true
   enable_integrity_monitoring = true
 }
+
+# A local build on a Docker engine (tests; machines without a cloud account): the same roles
+# applied to a Debian 12 container, committed as a container image. Host network: the engine
+# may run without a default bridge, and apt needs the package archive.
+source "docker" "icon-node" {
+  image       = var.docker_base_image
+  pull        = false
+  commit      = true
+  run_command = ["-d", "-i", "-t", "--network", "host", "--name", "packer-${var.image_name}", "--entrypoint=/bin/sh", "--", "{{.Image}}"]
+}

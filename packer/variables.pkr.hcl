@@ -13,7 +13,7 @@ variable "image_name" {
 
 variable "node_image" {
   type        = string
-  description = "The icon2-node container image pulled into the image, e.g. iconloop/icon2-node:v1.4.2."
+  description = "The icon2-node container image pulled into the image, e.g. iconloop/icon2-node:v1.4.4."
 }
 
 variable "instance_type" {
@@ -23,8 +23,20 @@ variable "instance_type" {
 
 variable "iconctl_image" {
   type        = string
-  default     = "iconctl:latest"
-  description = "Image of the iconctl sidecars (agent, restore, snapshot) pulled into the image."
+  description = "Image of the iconctl sidecars (agent, restore, snapshot) pulled into the image: the spec's node.iconctl_image."
+}
+
+variable "ansible_extra_arguments" {
+  type        = list(string)
+  default     = []
+  description = "More ansible-playbook arguments, e.g. [\"--extra-vars\", \"icon_node_docker_source=docker\"]."
+}
+
+# Docker (local builds)
+variable "docker_base_image" {
+  type        = string
+  default     = "debian:12"
+  description = "Debian 12 image the docker source starts from."
 }
 
 variable "manifest_path" {
@@ -42,20 +54,20 @@ variable "region" {
 
 variable "source_ami_owner" {
   type        = string
-  default     = "099720109477"
-  description = "Owner of the base AMI (Canonical)."
+  default     = "136693071363"
+  description = "Owner of the base AMI (Debian's official images)."
 }
 
 variable "source_ami_name" {
   type        = string
-  default     = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"
-  description = "Name pattern of the base AMI (Ubuntu 24.04: Docker and the compose v2 plugin are distribution packages); the newest match is used."
+  default     = "debian-12-amd64-*"
+  description = "Name pattern of the base AMI (Debian 12, what the region stacks boot); the newest match is used."
 }
 
 variable "aws_ssh_username" {
   type        = string
-  default     = "ubuntu"
-  description = "Login user of the base AMI."
+  default     = "admin"
+  description = "Login user of the base AMI (admin on Debian's images)."
 }
 
 # GCP
@@ -73,12 +85,12 @@ variable "zone" {
 
 variable "source_image_family" {
   type        = string
-  default     = "ubuntu-2404-lts-amd64"
-  description = "Family of the GCE base image."
+  default     = "debian-12"
+  description = "Family of the GCE base image (Debian 12)."
 }
 
 variable "source_image_project" {
   type        = string
-  default     = "ubuntu-os-cloud"
+  default     = "debian-cloud"
   description = "Project owning the GCE base image family."
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -355,3 +356,57 @@ def test_shell_scripts_pass_shellcheck(tmp_path, role, template, overrides):
     result = subprocess.run([tools["shellcheck"], "-s", "sh", str(script)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout
+
+
+def test_roles_ship_every_file_they_install():
+    """The roles read compose/, logging/ and edge/ from their own files/, never from a checkout."""
+    shipped = ANSIBLE / "roles" / "icon_node" / "files" / "compose"
+    expected = {p.name for p in cf.COMPOSE_DIR.glob("compose*.yaml")}
+    assert {p.name for p in shipped.glob("compose*.yaml")} == expected
+    for path in shipped.glob("*"):
+        assert path.resolve() == (cf.COMPOSE_DIR / path.name).resolve(), path
+    for role in ROLES:
+        text = "".join(p.read_text() for p in (ANSIBLE / "roles" / role).rglob("*.yml"))
+        assert "../../.." not in text, role
+
+
+def test_collection_builds_with_the_files_inside(tmp_path):
+    """ansible-galaxy stores the linked files as regular files: installable without a checkout."""
+    import tarfile
+
+    tools = need_tool("ansible-galaxy")
+    result = subprocess.run([tools["ansible-galaxy"], "collection", "build", str(ANSIBLE),
+                             "--output-path", str(tmp_path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Skipping" not in result.stdout + result.stderr
+    (archive,) = tmp_path.glob("iconctl-icon-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    for name in ("roles/icon_node/files/compose/compose.yaml",
+                 "roles/icon_node/files/logging/vector.yaml",
+                 "roles/icon_edge/files/edge/nginx.conf.j2", "meta/runtime.yml"):
+        assert members[name].isfile(), name
+
+
+def test_declared_platforms_are_what_the_project_boots():
+    """Terraform boots Debian 12 and Packer builds on it: the roles declare exactly that."""
+    for role in ROLES:
+        meta = yaml.safe_load((ANSIBLE / "roles" / role / "meta" / "main.yml").read_text())
+        assert meta["galaxy_info"]["platforms"] == [{"name": "Debian", "versions": ["bookworm"]}]
+    variables = (ROOT / "packer" / "variables.pkr.hcl").read_text()
+    assert "debian-12" in variables and "ubuntu" not in variables.lower()
+
+
+def test_default_docker_packages_exist_on_debian_12():
+    """The default source installs what Debian 12 ships (no compose v2 package there)."""
+    role = ANSIBLE / "roles" / "icon_node"
+    vars_ = yaml.safe_load((role / "vars" / "main.yml").read_text())
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text())
+    assert defaults["icon_node_docker_source"] == "debian"
+    assert vars_["_icon_node_docker_packages"]["debian"] == ["docker.io", "docker-compose"]
+    apt_cache = shutil.which("apt-cache")
+    if apt_cache:  # on a Debian 12 machine: the packages resolve
+        for package in vars_["_icon_node_docker_packages"]["debian"]:
+            result = subprocess.run([apt_cache, "show", package], capture_output=True, text=True)
+            assert result.returncode == 0 and "Package: " + package in result.stdout, package

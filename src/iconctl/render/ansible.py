@@ -41,6 +41,7 @@ def extravars(spec: Spec, region: Region) -> dict[str, Any]:
     store = store_url(spec, region)
     return {
         "icon_node_image": spec.node.image,
+        "icon_node_iconctl_image": spec.node.iconctl_image,
         "icon_node_network": spec.network,
         "icon_node_rpc_port": spec.node.rpc_port,
         "icon_node_p2p_port": spec.node.p2p_port,

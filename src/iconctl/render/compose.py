@@ -59,6 +59,7 @@ def env_values(spec: Spec, region: Region, compose_files: list[str]) -> dict[str
         "COMPOSE_FILE": ":".join(compose_files),
         "COMPOSE_PROJECT_NAME": spec.name,
         "ICON_NODE_IMAGE": spec.node.image,
+        "ICON_ICONCTL_IMAGE": spec.node.iconctl_image,
         "ICON_SERVICE": SERVICE_NAMES[spec.network],
         "ICON_RPC_PORT": str(spec.node.rpc_port),
         "ICON_P2P_PORT": str(spec.node.p2p_port),

@@ -92,7 +92,7 @@ def kustomization(spec: Spec, region: Region) -> dict[str, Any]:
         "labels": [{"pairs": _labels(spec, region), "includeSelectors": False}],
         "images": [
             image_entry(BASE_NODE_IMAGE, spec.node.image),
-            image_entry(BASE_ICONCTL_IMAGE, region.k8s.iconctl_image),
+            image_entry(BASE_ICONCTL_IMAGE, region.k8s.iconctl_image or spec.node.iconctl_image),
         ],
         "patches": [{"path": f"patches/{name}.yaml"} for name in patch_names],
     }

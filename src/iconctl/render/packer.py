@@ -22,6 +22,7 @@ def variables(spec: Spec, region: Region) -> dict[str, Any]:
     common: dict[str, Any] = {
         "image_name": f"{spec.name}-icon-node-{spec.network}",
         "node_image": spec.node.image,
+        "iconctl_image": spec.node.iconctl_image,
         "instance_type": BUILD_INSTANCE[region.cloud],
     }
     if region.cloud == "aws":

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from iconctl import __version__
 from iconctl.spec.regions import check_instance_type, check_region
 
 NETWORKS = ("mainnet", "lisbon", "berlin")
@@ -126,6 +127,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
 
+# Where released iconctl images are published (docs/node-configuration.md, "Images"); the tag
+# is the package's version, so a spec's default always names the image of this release.
+ICONCTL_IMAGE = f"ghcr.io/icon-community/iconctl:{__version__}"
+
+
 class Node(_Model):
     """The goloop node every region runs (icon2-node image)."""
 
@@ -153,6 +159,12 @@ class Node(_Model):
     seeds: tuple[str, ...] = Field(
         (),
         description="Seed peers as host:port. Empty: the image's defaults for the network.",
+    )
+    iconctl_image: ImageRef = Field(
+        ICONCTL_IMAGE,
+        description="Container image with iconctl for the node's sidecars (health agent, "
+        "restore, snapshot) on VMs, in the baked image and on Kubernetes. Default: the image "
+        "released with this iconctl version.",
     )
 
     @model_validator(mode="after")
@@ -218,9 +230,11 @@ class Kubernetes(_Model):
         description="cert-manager ClusterIssuer for the ingress certificate. Absent: TLS ends "
         "in front of the cluster (e.g. at the geo load balancer).",
     )
-    iconctl_image: ImageRef = Field(
-        "ghcr.io/icon-community/iconctl:0.1.0",
-        description="Image with iconctl, for the restore init container and the agent sidecar.",
+    iconctl_image: ImageRef | None = Field(
+        None,
+        description="Image with iconctl for this cluster's restore init container and agent "
+        "sidecar, e.g. from a registry mirror the cluster pulls from. Absent: "
+        "node.iconctl_image.",
     )
     node_identity: str | None = Field(
         None,

@@ -1,0 +1,1 @@
+../../../../../edge/icon_jsonrpc.js

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Builds the iconctl image and the node simulator image from this checkout, versioned with the
+# package: <registry>/iconctl:<version> and <registry>/iconctl-sim:<version>. The wheel and its
+# dependencies are built on this host (its pip and package index), so the image build itself
+# needs no index; the base image is a build argument.
+#
+#   compose/build-images.sh [--base-image IMAGE] [--registry NAME] [--stand-ins] [--push]
+#
+#   --base-image  Debian 12 image with python3 + python3-venv (default python:3.11-slim-bookworm;
+#                 e2e/base-image.sh makes one with debootstrap where no registry is reachable)
+#   --registry    image name prefix (default ghcr.io/icon-community, the spec's default)
+#   --stand-ins   also build Debian-package equivalents of the third-party images the stack
+#                 uses (nginx with njs, certbot, node exporter) as iconctl-local/<name>:<version>,
+#                 to set through ICON_EDGE_IMAGE, ICON_CERTBOT_IMAGE, ICON_NODE_EXPORTER_IMAGE
+#   --push        push the iconctl and simulator images (release workflow)
+#
+# Prints the built image names, one per line, on stdout.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+docker="${DOCKER:-docker}"
+python="${PYTHON:-python3}"
+base_image="python:3.11-slim-bookworm"
+registry="ghcr.io/icon-community"
+stand_ins=0
+push=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --base-image) base_image="$2"; shift 2 ;;
+    --registry) registry="${2%/}"; shift 2 ;;
+    --stand-ins) stand_ins=1; shift ;;
+    --push) push=1; shift ;;
+    *) echo "build-images: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+# The wheels are built for this host's Python: it must be the image's (Debian 12: 3.11).
+if [ "$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "3.11" ]; then
+  echo "build-images: $python is not Python 3.11 (the Debian 12 image's); set PYTHON" >&2
+  exit 2
+fi
+
+context="${ICONCTL_IMAGE_CONTEXT:-$root/.cache/images}"
+rm -rf "$context/wheels"
+mkdir -p "$context/wheels"
+# The wheel is built from the files git sees (tracked, or new and not ignored), never from
+# caches that tools leave in the tree (ansible-lint's .ansible/ holds broken links).
+source="$root"
+if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  source="$context/source"
+  rm -rf "$source"
+  mkdir -p "$source"
+  (cd "$root" && git ls-files -z --cached --others --exclude-standard \
+    | tar --null -T - --ignore-failed-read -cf -) | tar -C "$source" -xf -
+fi
+"$python" -m pip wheel --quiet --wheel-dir "$context/wheels" "$source" >&2
+wheel="$(cd "$context/wheels" && ls iconctl-*.whl)"
+version="$(printf '%s' "$wheel" | cut -d- -f2)"
+
+build() {  # build TAG DOCKERFILE [docker build args...]
+  local tag="$1" file="$2"
+  shift 2
+  "$docker" build --quiet --network host -f "$file" -t "$tag" "$@" "$context" >&2
+  echo "$tag"
+}
+
+build "$registry/iconctl:$version" "$root/compose/iconctl.Dockerfile" --target iconctl \
+  --build-arg BASE_IMAGE="$base_image" --build-arg ICONCTL_VERSION="$version"
+build "$registry/iconctl-sim:$version" "$root/compose/iconctl.Dockerfile" --target sim \
+  --build-arg BASE_IMAGE="$base_image" --build-arg ICONCTL_VERSION="$version"
+if [ "$stand_ins" = 1 ]; then
+  for name in edge certbot node-exporter; do
+    build "iconctl-local/$name:$version" "$root/compose/local-images/$name.Dockerfile" \
+      --build-arg BASE_IMAGE="$base_image"
+  done
+fi
+if [ "$push" = 1 ]; then
+  "$docker" push "$registry/iconctl:$version" >&2
+  "$docker" push "$registry/iconctl-sim:$version" >&2
+fi

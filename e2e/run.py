@@ -1,0 +1,920 @@
+"""The node stack end to end on a real Docker engine: `make e2e`.
+
+Builds the images, runs the compose stacks with the simulator image as the node, applies the
+Ansible roles to a Debian 12 container twice, builds the Packer image through the docker
+builder, and tears everything down. One line per stage (`ok: NAME (SECONDS s)` or
+`FAIL: NAME: REASON`), then `e2e: N/M stages passed`; exit 1 if a stage failed. Each stage's
+commands and output go to test-artifacts/e2e/<stage>.log.
+
+Starts dockerd (vfs storage, no iptables, no default bridge) when no engine answers, and
+stops it again at the end unless --keep-engine is given. docs/development.md has the details.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ART = ROOT / "test-artifacts" / "e2e"
+CACHE = ROOT / ".cache" / "e2e"
+COMPOSE_DIR = ROOT / "compose"
+E2E_DIR = ROOT / "e2e"
+TOOLS_BIN = [ROOT / ".tools" / "ansible" / "bin"]
+
+sys.path.insert(0, str(ROOT / "src"))
+from iconctl import __version__ as VERSION  # noqa: E402
+from iconctl.sim.datadir import DataDir  # noqa: E402
+from iconctl.spec.model import ICONCTL_IMAGE  # noqa: E402
+
+REGISTRY = ICONCTL_IMAGE.rsplit("/", 1)[0]
+BASE_IMAGE = "iconctl-local/debian:12"
+SIM_IMAGE = f"{REGISTRY}/iconctl-sim:{VERSION}"
+EDGE_IMAGE = f"iconctl-local/edge:{VERSION}"
+CERTBOT_IMAGE = f"iconctl-local/certbot:{VERSION}"
+MOTO_IMAGE = f"iconctl-local/moto:{VERSION}"
+PREFIX = "e2e-"  # every compose project and container of the run
+MOTO = "e2e-moto"
+TARGET = "e2e-roles-target"
+BUCKET = "e2e-snapshots"
+SIM_START_HEIGHT = 1000  # the simulator's first block on an empty data directory
+
+# Host ports, one block per stack so that all of them run at once (the status stage sees all).
+PORTS = {
+    "single": {"rpc": 19000, "p2p": 17100, "agent": 19900, "http": 18080, "https": 18443},
+    "asg": {"rpc": 29000, "p2p": 27100, "agent": 29900, "http": 28080},
+    # the source of truth serves no traffic: no flavour file publishes its agent
+    "source": {"rpc": 39000, "p2p": 37100},
+    "fresh": {"rpc": 49000, "p2p": 47100, "agent": 49900},
+    "roles": {"rpc": 59000, "p2p": 57100, "agent": 59900, "http": 58080},
+}
+MOTO_PORT = 15000
+# Containers cannot raise their open-files limit past the engine's own hard limit.
+NOFILE_LIMIT = min(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+
+
+class StageFailed(Exception):
+    pass
+
+
+class Run:
+    """What the stages share: the log of the current stage, the tools, the engine."""
+
+    def __init__(self, keep_engine: bool) -> None:
+        self.keep_engine = keep_engine
+        self.log = None
+        self.started_engine: subprocess.Popen | None = None
+        self.env = dict(os.environ)
+        self.env["PATH"] = os.pathsep.join([*map(str, TOOLS_BIN), self.env.get("PATH", "")])
+        self.env.setdefault("DOCKER", "docker")
+        self.docker = shutil.which(self.env["DOCKER"], path=self.env["PATH"]) or "docker"
+        self.compose_bin = shutil.which("docker-compose", path=self.env["PATH"])
+        # compose project -> the files and environment it was started with (for `down`)
+        self.projects: dict[str, tuple[list, dict[str, str]]] = {}
+        self.snapshot_height: int | None = None
+
+    # processes ------------------------------------------------------------------------------
+    def sh(
+        self,
+        argv: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float = 600,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess:
+        self.write(f"$ {' '.join(map(str, argv))}\n")
+        try:
+            result = subprocess.run(
+                [str(a) for a in argv],
+                cwd=cwd or ROOT,
+                env={**self.env, **(env or {})},
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+            )
+        except FileNotFoundError:
+            raise StageFailed(f"{argv[0]} is not installed") from None
+        except subprocess.TimeoutExpired:
+            raise StageFailed(
+                f"{Path(str(argv[0])).name} did not finish in {timeout:.0f} s"
+            ) from None
+        self.write(result.stdout + result.stderr + f"[exit {result.returncode}]\n")
+        if check and result.returncode != 0:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+            raise StageFailed(
+                f"{Path(str(argv[0])).name} exited {result.returncode}: " + " | ".join(tail)
+            )
+        return result
+
+    def write(self, text: str) -> None:
+        if self.log is not None:
+            self.log.write(text)
+            self.log.flush()
+
+    def dock(self, *args: str, **kw) -> subprocess.CompletedProcess:
+        return self.sh([self.docker, *args], **kw)
+
+    # the engine -----------------------------------------------------------------------------
+    def engine_up(self) -> bool:
+        probe = subprocess.run(
+            [self.docker, "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            text=True,
+            env=self.env,
+        )
+        return probe.returncode == 0
+
+    def ensure_engine(self) -> None:
+        if self.engine_up():
+            return
+        dockerd = shutil.which("dockerd", path=self.env["PATH"] + ":/usr/sbin:/sbin")
+        if dockerd is None:
+            raise StageFailed(
+                "no Docker engine answers and dockerd is not installed "
+                "(apt-get install docker.io docker-compose)"
+            )
+        ART.mkdir(parents=True, exist_ok=True)
+        log = open(ART / "dockerd.log", "a")  # noqa: SIM115 - lives as long as dockerd
+        # No systemd, no iptables and no default bridge here: compose's own networks work.
+        self.started_engine = subprocess.Popen(
+            [dockerd, "--storage-driver=vfs", "--iptables=false", "--bridge=none"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.started_engine.poll() is not None:
+                raise StageFailed(
+                    f"dockerd exited {self.started_engine.returncode} (see {ART / 'dockerd.log'})"
+                )
+            if self.engine_up():
+                return
+            time.sleep(1)
+        raise StageFailed("dockerd did not answer within 60 s")
+
+    def stop_engine(self) -> None:
+        if self.started_engine is None or self.keep_engine:
+            return
+        self.started_engine.terminate()
+        try:
+            self.started_engine.wait(60)
+        except subprocess.TimeoutExpired:
+            self.started_engine.kill()
+
+    # compose --------------------------------------------------------------------------------
+    def compose(
+        self,
+        project: str,
+        files: list[str | Path],
+        env: dict[str, str],
+        *args: str,
+        timeout: float = 300,
+    ) -> subprocess.CompletedProcess:
+        if self.compose_bin is None:
+            raise StageFailed("docker-compose is not installed (apt-get install docker-compose)")
+        self.projects.setdefault(project, (files, env))
+        paths = [str(f if isinstance(f, Path) else COMPOSE_DIR / f) for f in files]
+        full_env = {
+            "COMPOSE_PROJECT_NAME": project,
+            "COMPOSE_FILE": ":".join(paths),
+            "COMPOSE_PATH_SEPARATOR": ":",
+            **env,
+        }
+        return self.sh([self.compose_bin, *args], env=full_env, cwd=COMPOSE_DIR, timeout=timeout)
+
+    def container(self, project: str, service: str) -> dict:
+        out = self.dock(
+            "ps",
+            "-aq",
+            "--filter",
+            f"label=com.docker.compose.project={project}",
+            "--filter",
+            f"label=com.docker.compose.service={service}",
+        ).stdout.split()
+        if not out:
+            raise StageFailed(f"{project}: no {service} container")
+        return json.loads(self.dock("inspect", out[0]).stdout)[0]
+
+
+# HTTP helpers ----------------------------------------------------------------------------------
+def http(url: str, *, body: dict | None = None, timeout: float = 5.0) -> tuple[int, bytes]:
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 - ours
+    context = ssl._create_unverified_context() if url.startswith("https") else None  # noqa: S323 - our self-signed edge
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
+            return response.status, response.read(1 << 20)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(1 << 20)
+
+
+def last_height(url: str) -> int:
+    status, body = http(url, body={"jsonrpc": "2.0", "id": 1, "method": "icx_getLastBlock"})
+    if status != 200:
+        raise StageFailed(f"{url} answered {status}")
+    return int(json.loads(body)["result"]["height"])
+
+
+def wait_for(what: str, probe: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    error = ""
+    while time.monotonic() < deadline:
+        try:
+            if probe():
+                return
+        except (OSError, ValueError, KeyError, StageFailed) as exc:
+            error = f" (last error: {exc})"
+        time.sleep(1)
+    raise StageFailed(f"{what} not within {timeout:.0f} s{error}")
+
+
+def ready(port: int) -> bool:
+    status, body = http(f"http://127.0.0.1:{port}/readyz")
+    return status == 200 and body.strip() == b"OK"
+
+
+def stack_env(name: str, **extra: str) -> dict[str, str]:
+    ports = PORTS[name]
+    data = ART / name
+    shutil.rmtree(data, ignore_errors=True)  # every run starts from empty data directories
+    (data / "data").mkdir(parents=True, exist_ok=True)
+    (data / "textfile").mkdir(parents=True, exist_ok=True)
+    env = {
+        "ICON_NODE_IMAGE": SIM_IMAGE,
+        "ICON_ICONCTL_IMAGE": ICONCTL_IMAGE,
+        "ICON_EDGE_IMAGE": EDGE_IMAGE,
+        "ICON_CERTBOT_IMAGE": CERTBOT_IMAGE,
+        "ICON_DATA_DIR": str(data),
+        "ICON_TEXTFILE_DIR": str(data / "textfile"),
+        "ICON_RPC_PORT": str(ports["rpc"]),
+        "ICON_P2P_PORT": str(ports["p2p"]),
+        # the simulator never falls behind a reference: the agent judges its own progress
+        "ICON_REFERENCES": "",
+        "ICON_NOFILE_LIMIT": str(NOFILE_LIMIT),
+    }
+    if "agent" in ports:
+        env["ICON_AGENT_PORT"] = str(ports["agent"])
+    if "http" in ports:
+        env["ICON_EDGE_HTTP_PORT"] = str(ports["http"])
+    if "https" in ports:
+        env["ICON_EDGE_HTTPS_PORT"] = str(ports["https"])
+    return {**env, **extra}
+
+
+def check_edge(base: str, rpc_port: int) -> None:
+    """The edge serves JSON-RPC from the node and refuses the admin API."""
+    height = last_height(f"{base}/api/v3")
+    if height < SIM_START_HEIGHT:
+        raise StageFailed(f"edge answered height {height}")
+    status, _ = http(f"{base}/admin/chain")
+    if status == 200:
+        raise StageFailed(f"{base}/admin/chain answered 200: the admin API is public")
+    if http(f"http://127.0.0.1:{rpc_port}/admin/chain")[0] != 200:
+        raise StageFailed("the node's own admin API does not answer on loopback")
+
+
+def check_agent_public(run: Run, project: str) -> None:
+    """The agent's port is published on every address (load balancers, monitors, Prometheus)."""
+    bindings = run.container(project, "agent")["HostConfig"]["PortBindings"]["9900/tcp"]
+    hosts = {b.get("HostIp") or "0.0.0.0" for b in bindings}  # noqa: S104 - what we check for
+    if hosts != {"0.0.0.0"}:  # noqa: S104
+        raise StageFailed(f"{project}: the agent is published on {sorted(hosts)} only")
+
+
+# stages -------------------------------------------------------------------------------------------
+def stage_images(run: Run) -> None:
+    run.sh([E2E_DIR / "base-image.sh", BASE_IMAGE], timeout=900)
+    out = run.sh(
+        [COMPOSE_DIR / "build-images.sh", "--base-image", BASE_IMAGE, "--stand-ins"],
+        env={"PYTHON": sys.executable},
+        timeout=1500,
+    ).stdout.split()
+    expected = {ICONCTL_IMAGE, SIM_IMAGE, EDGE_IMAGE, CERTBOT_IMAGE}
+    if not expected <= set(out):
+        raise StageFailed(f"build-images.sh built {out}, expected {sorted(expected)}")
+    if run.dock("image", "inspect", MOTO_IMAGE, check=False).returncode != 0:
+        context = CACHE / "moto"
+        shutil.rmtree(context / "wheels", ignore_errors=True)
+        from importlib.metadata import version
+
+        run.sh(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--wheel-dir",
+                context / "wheels",
+                f"moto[server]=={version('moto')}",
+            ],
+            timeout=600,
+        )
+        run.dock(
+            "build",
+            "--quiet",
+            "--network",
+            "host",
+            "-f",
+            str(E2E_DIR / "images" / "moto.Dockerfile"),
+            "--build-arg",
+            f"BASE_IMAGE={BASE_IMAGE}",
+            "-t",
+            MOTO_IMAGE,
+            str(context),
+            timeout=900,
+        )
+    # the image runs iconctl of this version, unprivileged
+    user = run.dock("image", "inspect", "--format", "{{.Config.User}}", ICONCTL_IMAGE).stdout
+    if user.strip() in ("", "root", "0"):
+        raise StageFailed(f"{ICONCTL_IMAGE} runs as {user.strip() or 'root'}")
+    probe = run.dock(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "python3",
+        ICONCTL_IMAGE,
+        "-c",
+        "import iconctl; print(iconctl.__version__)",
+    )
+    if probe.stdout.strip() != VERSION:
+        raise StageFailed(f"{ICONCTL_IMAGE} holds iconctl {probe.stdout.strip()}")
+
+
+def stage_single(run: Run) -> None:
+    files = ["compose.yaml", "compose.single.yaml", "compose.agent.yaml", "compose.edge.yaml"]
+    env = stack_env(
+        "single",
+        ICON_DOMAIN="node.e2e.invalid",
+        ICON_TLS_EMAIL="ops@e2e.invalid",
+        # no ACME server is reachable here: refused at once, then the self-signed fallback
+        ICON_ACME_SERVER="https://127.0.0.1:9/directory",
+        ICON_TLS_SELF_SIGNED_FALLBACK="true",
+    )
+    run.compose(f"{PREFIX}single", files, env, "up", "-d")
+    ports = PORTS["single"]
+    wait_for("the agent's readiness", lambda: ready(ports["agent"]), 120)
+    base = f"https://127.0.0.1:{ports['https']}"
+    wait_for("the edge over HTTPS", lambda: last_height(f"{base}/api/v3") > 0, 60)
+    check_edge(base, ports["rpc"])
+    check_agent_public(run, f"{PREFIX}single")
+    cert = ssl.get_server_certificate(("127.0.0.1", ports["https"]))
+    if "BEGIN CERTIFICATE" not in cert:
+        raise StageFailed("the edge presented no certificate")
+
+
+def _moto(run: Run) -> None:
+    """moto's S3 API in a container: s3:5000 on the stacks' networks, loopback for the host."""
+    if run.dock("ps", "-q", "--filter", f"name=^{MOTO}$").stdout.strip():
+        return
+    run.dock("rm", "-f", MOTO, check=False)
+    if not run.dock("network", "ls", "-q", "--filter", f"name=^{PREFIX}store$").stdout.strip():
+        run.dock("network", "create", f"{PREFIX}store")
+    run.dock(
+        "run",
+        "-d",
+        "--name",
+        MOTO,
+        "--network",
+        f"{PREFIX}store",
+        "-p",
+        f"127.0.0.1:{MOTO_PORT}:5000",
+        MOTO_IMAGE,
+    )
+    wait_for("moto", lambda: http(f"http://127.0.0.1:{MOTO_PORT}/")[0] == 200, 60)
+    store_env = _store_env()
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=store_env["AWS_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="e2e",
+        aws_secret_access_key="e2e",  # noqa: S106 - moto takes any
+    )
+    s3.create_bucket(Bucket=BUCKET)
+
+
+def _store_env() -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{MOTO_PORT}",
+        "AWS_ACCESS_KEY_ID": "e2e",
+        "AWS_SECRET_ACCESS_KEY": "e2e",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
+def _up_with_store(run: Run, project: str, files: list, env: dict[str, str]) -> None:
+    """`up` with moto already on the project's network, before any service starts.
+
+    The network is made here as compose would make it (compose 1.29's `up --no-start` waits
+    forever for a service_completed_successfully dependency it does not start).
+    """
+    network = f"{project}_default"
+    if not run.dock("network", "ls", "-q", "--filter", f"name=^{network}$").stdout.strip():
+        run.dock(
+            "network",
+            "create",
+            "--label",
+            "com.docker.compose.network=default",
+            "--label",
+            f"com.docker.compose.project={project}",
+            network,
+        )
+    run.dock("network", "connect", "--alias", "s3", network, MOTO)
+    run.compose(project, files, env, "up", "-d")
+
+
+def _iconctl(run: Run, *args: str, **kw) -> subprocess.CompletedProcess:
+    return run.sh([Path(sys.executable).parent / "iconctl", *args], **kw)
+
+
+def _instant(stamp: str) -> tuple[str, int]:
+    """Docker's RFC 3339 times trim trailing zeros of the fraction: compare them as numbers."""
+    seconds, _, fraction = stamp.rstrip("Z").partition(".")
+    return seconds, int(fraction.ljust(9, "0")[:9] or 0)
+
+
+def _check_restored(
+    run: Run, project: str, agent_port: int, rpc_port: int, min_height: int
+) -> None:
+    wait_for(f"{project}'s agent readiness", lambda: ready(agent_port), 180)
+    restore = run.container(project, "restore")["State"]
+    if restore["Status"] != "exited" or restore["ExitCode"] != 0:
+        raise StageFailed(f"{project}: restore {restore['Status']} ({restore['ExitCode']})")
+    node = run.container(project, "node")["State"]
+    if not _instant(restore["FinishedAt"]) <= _instant(node["StartedAt"]):
+        raise StageFailed(f"{project}: the node started before the restore finished")
+    height = last_height(f"http://127.0.0.1:{rpc_port}/api/v3")
+    if height < min_height:
+        raise StageFailed(f"{project}: the node is at {height}, the snapshot held {min_height}")
+
+
+def stage_asg(run: Run) -> None:
+    _moto(run)
+    # A snapshot to boot from: the simulator's data directory, made on this host.
+    seed = ART / "seed"
+    shutil.rmtree(seed, ignore_errors=True)
+    seed.mkdir(parents=True)
+    sim = subprocess.Popen(
+        [
+            Path(sys.executable).parent / "iconctl",
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            seed,
+            "--block-interval",
+            "0.02",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(4)
+    finally:
+        sim.terminate()
+        sim.wait(30)
+    store = f"s3://{BUCKET}/asg"
+    out = _iconctl(
+        run,
+        "sync",
+        "snapshot",
+        "--data-dir",
+        seed / "data",
+        "--store",
+        store,
+        "--json",
+        env=_store_env(),
+    ).stdout
+    run.write(out)
+    seeded = DataDir(seed, cid=1, channel="icon_dex").last_height() or 0
+    files = [
+        "compose.yaml",
+        "compose.asg.yaml",
+        "compose.restore.yaml",
+        "compose.agent.yaml",
+        "compose.edge.yaml",
+        E2E_DIR / "compose.restore-store.yaml",
+    ]
+    project = f"{PREFIX}asg"
+    _up_with_store(run, project, files, stack_env("asg", ICON_STORE_URL=store))
+    ports = PORTS["asg"]
+    _check_restored(run, project, ports["agent"], ports["rpc"], seeded)
+    check_edge(f"http://127.0.0.1:{ports['http']}", ports["rpc"])
+    check_agent_public(run, project)
+
+
+def stage_source_restore(run: Run) -> None:
+    _moto(run)
+    store = f"s3://{BUCKET}/source"
+    files = [
+        "compose.yaml",
+        "compose.source.yaml",
+        "compose.agent.yaml",
+        E2E_DIR / "compose.snapshot-store.yaml",
+    ]
+    _up_with_store(run, f"{PREFIX}source", files, stack_env("source", ICON_STORE_URL=store))
+    ports = PORTS["source"]
+    source_rpc = f"http://127.0.0.1:{ports['rpc']}/api/v3"
+    wait_for("the source node", lambda: last_height(source_rpc) >= SIM_START_HEIGHT, 120)
+
+    def published() -> bool:
+        listing = _iconctl(
+            run, "sync", "list", "--store", store, "--json", env=_store_env(), check=False
+        )
+        return listing.returncode == 0 and len(json.loads(listing.stdout or "[]")) > 0
+
+    wait_for("a snapshot from the source's sidecar", published, 180)
+    # every block the source had served when the snapshot was listed is at most this high
+    source_height = last_height(f"http://127.0.0.1:{ports['rpc']}/api/v3")
+    snapshot = json.loads(
+        _iconctl(run, "sync", "list", "--store", store, "--json", env=_store_env()).stdout
+    )[-1]
+    run.write(f"snapshot {snapshot} taken with the source at <= {source_height}\n")
+    files = [
+        # a new autoscaled node: restores, then serves behind the load balancer
+        "compose.yaml",
+        "compose.asg.yaml",
+        "compose.restore.yaml",
+        "compose.agent.yaml",
+        E2E_DIR / "compose.restore-store.yaml",
+    ]
+    project = f"{PREFIX}fresh"
+    _up_with_store(run, project, files, stack_env("fresh", ICON_STORE_URL=store))
+    fresh = PORTS["fresh"]
+    # restored: well past the height an empty data directory starts at
+    _check_restored(run, project, fresh["agent"], fresh["rpc"], SIM_START_HEIGHT + 10)
+
+
+def stage_status(run: Run) -> None:
+    args = []
+    for name, ports in PORTS.items():
+        if name == "roles":
+            continue
+        args += ["--endpoint", f"{name}=http://127.0.0.1:{ports['rpc']}/api/v3"]
+        if "agent" in ports:
+            args += ["--agent", f"{name}=http://127.0.0.1:{ports['agent']}"]
+    result = _iconctl(run, "status", *args, "--json", check=False)
+    if result.returncode != 0:
+        raise StageFailed(f"iconctl status exited {result.returncode}")
+    report = json.loads(result.stdout)
+    run.write(json.dumps(report, indent=2) + "\n")
+    stacks = [name for name in PORTS if name != "roles"]
+    if report["regions"] != dict.fromkeys(stacks, "ready"):
+        raise StageFailed(f"iconctl status: {report['regions']}")
+    not_ready = [f"{t['kind']} {t['region']}" for t in report["targets"] if not t["ready"]]
+    if len(report["targets"]) != len(args) // 2 or not_ready:
+        raise StageFailed(f"iconctl status: not ready: {not_ready}")
+
+
+# roles -------------------------------------------------------------------------------------------
+ROLES_DIR = ART / "roles"
+
+
+def _roles_vars() -> dict:
+    stack = ROLES_DIR / "opt" / "icon"
+    ports = PORTS["roles"]
+    return {
+        "ansible_connection": "community.docker.docker",
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "icon_node_image": SIM_IMAGE,
+        "icon_node_iconctl_image": ICONCTL_IMAGE,
+        "icon_node_compose_files": ["compose.yaml", "asg", "agent", "edge"],
+        "icon_node_project_name": f"{PREFIX}roles",
+        "icon_node_rpc_port": ports["rpc"],
+        "icon_node_p2p_port": ports["p2p"],
+        "icon_node_stack_dir": str(stack),
+        "icon_node_data_dir": str(ROLES_DIR / "var" / "lib" / "icon"),
+        "icon_node_textfile_dir": str(ROLES_DIR / "textfile"),
+        "icon_node_systemd": False,
+        "icon_agent_systemd": False,
+        "icon_agent_stack_dir": str(stack),
+        "icon_agent_listen": f"0.0.0.0:{ports['agent']}",
+        "icon_agent_references": [],
+        "icon_edge_stack_dir": str(stack),
+        "icon_source_stack_dir": str(stack),
+    }
+
+
+def _playbook(run: Run) -> subprocess.CompletedProcess:
+    inventory = ART / "roles-inventory.yml"
+    inventory.write_text(
+        json.dumps(
+            {
+                "all": {
+                    "children": {
+                        "icon_nodes": {"hosts": {TARGET: None}},
+                        "icon_source": {"hosts": {}},
+                    }
+                }
+            }
+        )
+    )
+    extra = ART / "roles-vars.json"
+    extra.write_text(json.dumps(_roles_vars()))
+    return run.sh(
+        [
+            "ansible-playbook",
+            "-i",
+            inventory,
+            "-e",
+            f"@{extra}",
+            ROOT / "ansible" / "playbooks" / "site.yml",
+        ],
+        env={
+            "ANSIBLE_CONFIG": str(ROOT / "ansible" / "ansible.cfg"),
+            "ANSIBLE_ROLES_PATH": str(ROOT / "ansible" / "roles"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+        },
+        timeout=900,
+    )
+
+
+def _recap(output: str) -> dict[str, int]:
+    match = re.search(rf"^{re.escape(TARGET)}\s*:\s*(.*)$", output, re.MULTILINE)
+    if not match:
+        raise StageFailed("no play recap for the target")
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+
+
+def stage_roles_first(run: Run) -> None:
+    shutil.rmtree(ROLES_DIR, ignore_errors=True)
+    env_d = ROLES_DIR / "opt" / "icon" / "compose" / "env.d"
+    env_d.mkdir(parents=True)
+    # The stack's third-party images by their variables, as an operator's own fragment.
+    (env_d / "90-local-images.env").write_text(
+        f"ICON_EDGE_IMAGE={EDGE_IMAGE}\nICON_EDGE_HTTP_PORT={PORTS['roles']['http']}\n"
+        f"ICON_NOFILE_LIMIT={NOFILE_LIMIT}\n"
+    )
+    run.dock("rm", "-f", TARGET, check=False)
+    # A Debian 12 host without systemd: unprivileged, the engine's socket and the stack's
+    # directory (same path inside and out, so the engine finds the bind-mounted files).
+    run.dock(
+        "run",
+        "-d",
+        "--name",
+        TARGET,
+        "--network",
+        "host",
+        "-v",
+        "/var/run/docker.sock:/var/run/docker.sock",
+        "-v",
+        f"{ROLES_DIR}:{ROLES_DIR}",
+        BASE_IMAGE,
+        "sleep",
+        "infinity",
+    )
+    # The base image was made minutes ago with its package lists removed; apt's cache then
+    # looks fresh to the role (cache_valid_time). A booted VM's image is older than that.
+    run.dock("exec", TARGET, "touch", "-d", "@0", "/var/lib/apt/lists")
+    recap = _recap(_playbook(run).stdout)
+    if recap.get("failed") or recap.get("unreachable") or not recap.get("changed"):
+        raise StageFailed(f"first run: {recap}")
+    ports = PORTS["roles"]
+    wait_for("the roles' stack agent readiness", lambda: ready(ports["agent"]), 120)
+    check_edge(f"http://127.0.0.1:{ports['http']}", ports["rpc"])
+    # Debian's compose 1.29 through `docker compose`, as the units and the user data call it
+    run.dock("exec", TARGET, "docker", "compose", "version")
+    _verify_units(run)
+
+
+def _verify_units(run: Run) -> None:
+    """The units a host without systemd cannot run are still checked by systemd itself."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        run.write("systemd-analyze not installed: units not verified\n")
+        return
+    units = ART / "units"
+    shutil.rmtree(units, ignore_errors=True)
+    units.mkdir()
+    for unit in ("icon-stack.service", "icon-data-disk.service", "icon-drain.service"):
+        run.dock("cp", f"{TARGET}:/etc/systemd/system/{unit}", str(units / unit))
+    result = run.sh([analyze, "verify", "--man=no", *sorted(units.glob("*.service"))], check=False)
+    # Only the unit files' own errors count: the scripts they run live in the target.
+    output = (result.stdout + result.stderr).splitlines()
+    problems = [line for line in output if line.strip() and "is not executable" not in line]
+    if problems:
+        raise StageFailed("systemd-analyze verify: " + " | ".join(problems[:3]))
+
+
+def stage_roles_second(run: Run) -> None:
+    recap = _recap(_playbook(run).stdout)
+    if recap.get("failed") or recap.get("unreachable") or recap.get("changed"):
+        raise StageFailed(f"second run is not idempotent: {recap}")
+
+
+def stage_packer(run: Run) -> None:
+    manifest = ART / "packer-manifest.json"
+    manifest.unlink(missing_ok=True)
+    run.sh(
+        [
+            "packer",
+            "build",
+            "-only=icon-node.docker.icon-node",
+            "-var",
+            "image_name=icon-node-e2e",
+            "-var",
+            f"node_image={SIM_IMAGE}",
+            "-var",
+            f"iconctl_image={ICONCTL_IMAGE}",
+            "-var",
+            "instance_type=local",
+            "-var",
+            f"docker_base_image={BASE_IMAGE}",
+            "-var",
+            f"manifest_path={manifest}",
+            "-var",
+            'ansible_extra_arguments=["--extra-vars", '
+            '"ansible_python_interpreter=/usr/bin/python3"]',
+            ROOT / "packer",
+        ],
+        env={"PACKER_NO_COLOR": "1", "CHECKPOINT_DISABLE": "1"},
+        timeout=1200,
+    )
+    builds = json.loads(manifest.read_text())["builds"]
+    image = builds[-1]["artifact_id"]
+    try:
+        listing = run.dock(
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "ls",
+            image,
+            "-a",
+            "/opt/icon/compose",
+            "/etc/systemd/system",
+        ).stdout
+        for expected in ("compose.yaml", ".env", "icon-stack.service"):
+            if expected not in listing:
+                raise StageFailed(f"the packer image has no {expected}")
+        env = run.dock(
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "cat",
+            image,
+            "/opt/icon/compose/.env",
+        ).stdout
+        if f"ICON_ICONCTL_IMAGE={ICONCTL_IMAGE}" not in env:
+            raise StageFailed("the packer image's .env does not name the iconctl image")
+    finally:
+        run.dock("rmi", "-f", image, check=False)
+
+
+def diagnose(run: Run) -> None:
+    """What the stacks looked like when a stage failed, into the stage's log."""
+    for project, (files, env) in run.projects.items():
+        for args in (("ps", "-a"), ("logs", "--tail", "40")):
+            try:
+                run.compose(project, files, env, *args, timeout=60)
+            except StageFailed as exc:
+                run.write(f"{exc}\n")
+
+
+def teardown(run: Run, *, check: bool) -> None:
+    # moto first: while it sits on a stack's network, compose cannot remove that network
+    run.dock("rm", "-f", MOTO, TARGET, check=False)
+    errors = []
+    for project, (files, env) in list(run.projects.items()):
+        try:
+            run.compose(
+                project, files, env, "down", "--volumes", "--remove-orphans", "--timeout", "20"
+            )
+        except StageFailed as exc:
+            errors.append(str(exc))
+    # the roles' stack was started by compose inside the target, from this directory
+    roles_compose = ROLES_DIR / "opt" / "icon" / "compose"
+    if (roles_compose / ".env").is_file() and run.compose_bin:
+        result = run.sh(
+            [run.compose_bin, "down", "--volumes", "--remove-orphans", "--timeout", "20"],
+            cwd=roles_compose,
+            check=False,
+        )
+        if result.returncode != 0:
+            errors.append("the roles' stack did not go down")
+    run.dock("network", "rm", f"{PREFIX}store", check=False)
+    if errors and check:
+        raise StageFailed("; ".join(errors))
+    if not check:
+        return
+    left = run.dock("ps", "-a", "--format", "{{.Names}}").stdout.split()
+    left = [name for name in left if name.startswith(PREFIX) or name.startswith("packer")]
+    networks = [
+        n
+        for n in run.dock("network", "ls", "--format", "{{.Name}}").stdout.split()
+        if n.startswith(PREFIX)
+    ]
+    volumes = [
+        v
+        for v in run.dock("volume", "ls", "--format", "{{.Name}}").stdout.split()
+        if v.startswith(PREFIX.replace("-", ""))
+    ]
+    if left or networks or volumes:
+        raise StageFailed(f"left behind: containers {left}, networks {networks}, volumes {volumes}")
+
+
+STAGES: list[tuple[str, Callable[[Run], None], tuple[str, ...]]] = [
+    ("images", stage_images, ()),
+    ("single stack", stage_single, ("images",)),
+    ("asg stack", stage_asg, ("images",)),
+    ("source snapshot, fresh node restores it", stage_source_restore, ("images",)),
+    ("status shows every node ready", stage_status, ("images",)),
+    ("roles first run", stage_roles_first, ("images",)),
+    ("roles second run unchanged", stage_roles_second, ("roles first run",)),
+    ("packer build (docker builder)", stage_packer, ("images",)),
+    ("tear-down leaves nothing running", lambda run: teardown(run, check=True), ()),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--keep-engine", action="store_true", help="leave a dockerd this run started running"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only stages whose name starts with this (repeatable)",
+    )
+    options = parser.parse_args()
+    ART.mkdir(parents=True, exist_ok=True)
+    run = Run(options.keep_engine)
+    started = time.monotonic()
+    passed: list[str] = []
+    selected = [
+        s for s in STAGES if not options.only or any(s[0].startswith(o) for o in options.only)
+    ]
+    try:
+        try:
+            run.ensure_engine()
+            engine_error = ""
+        except StageFailed as exc:
+            engine_error = str(exc)
+        for name, stage, needs in selected:
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+            t0 = time.monotonic()
+            with open(ART / f"{slug}.log", "w") as log:
+                run.log = log
+                try:
+                    if engine_error:
+                        raise StageFailed(f"no Docker engine: {engine_error}")
+                    missing = [
+                        n for n in needs if n not in passed and any(s[0] == n for s in selected)
+                    ]
+                    if missing:
+                        raise StageFailed(f"needs {', '.join(missing)}")
+                    stage(run)
+                except StageFailed as exc:
+                    print(f"FAIL: {name}: {exc}", flush=True)
+                    diagnose(run)
+                except Exception as exc:  # a bug in a stage is a failed stage, not a crash
+                    log.write(f"{type(exc).__name__}: {exc}\n")
+                    print(f"FAIL: {name}: {type(exc).__name__}: {exc}", flush=True)
+                else:
+                    passed.append(name)
+                    print(f"ok: {name} ({time.monotonic() - t0:.0f} s)", flush=True)
+                finally:
+                    run.log = None
+    finally:
+        if not engine_error and run.engine_up():
+            with open(ART / "cleanup.log", "w") as log:
+                run.log = log
+                try:
+                    teardown(run, check=False)
+                except StageFailed as exc:
+                    log.write(f"{exc}\n")
+        run.stop_engine()
+    total = len(selected)
+    print(f"e2e: {len(passed)}/{total} stages passed in {time.monotonic() - started:.0f} s")
+    return 0 if len(passed) == total else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
