@@ -11,12 +11,10 @@ import threading
 CHUNK = b" " * (1 << 20)
 
 
-class HugeAnswers:
-    def __init__(self, size: int, *, declare_length: bool) -> None:
-        self.size = size
-        self.declare_length = declare_length
-        self.sent: list[int] = []  # bytes of body written per answer
-        self._lock = threading.Lock()
+class _LoopbackServer:
+    """A threaded server on a free loopback port: one thread per connection runs _answer."""
+
+    def __init__(self) -> None:
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.settimeout(0.2)
         self.port = self._sock.getsockname()[1]
@@ -24,7 +22,7 @@ class HugeAnswers:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self) -> HugeAnswers:
+    def __enter__(self):  # noqa: ANN204
         self._thread.start()
         return self
 
@@ -43,17 +41,36 @@ class HugeAnswers:
                 return
             threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
 
+    @staticmethod
+    def _read_head(conn: socket.socket) -> bytes | None:
+        """The request's head (64 KiB at most), or None when the client hung up first."""
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 65536:
+            data = conn.recv(4096)
+            if not data:
+                return None
+            head += data
+        return head
+
+    def _answer(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class HugeAnswers(_LoopbackServer):
+    def __init__(self, size: int, *, declare_length: bool) -> None:
+        self.size = size
+        self.declare_length = declare_length
+        self.sent: list[int] = []  # bytes of body written per answer
+        self._lock = threading.Lock()
+        super().__init__()
+
     def _answer(self, conn: socket.socket) -> None:
         sent = 0
         with conn:
             conn.settimeout(10)
             try:
-                head = b""
-                while b"\r\n\r\n" not in head and len(head) < 65536:
-                    data = conn.recv(4096)
-                    if not data:
-                        return
-                    head += data
+                if self._read_head(conn) is None:
+                    return
                 length = b"Content-Length: %d\r\n" % self.size if self.declare_length else b""
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -71,7 +88,7 @@ class HugeAnswers:
                     self.sent.append(sent)
 
 
-class HostileAgent:
+class HostileAgent(_LoopbackServer):
     """A loopback server playing a node's agent (``/readyz``, ``/metrics``) and its JSON-RPC
     endpoint (``POST /api/v3``) with whatever a test sets: lies, non-finite numbers, terminal
     escape sequences, rich markup, or bytes that are not HTTP at all (``raw``)."""
@@ -90,37 +107,13 @@ class HostileAgent:
         self.block: object = None  # the JSON-RPC result; None: a fresh block at `height`
         self.raw: bytes | None = None  # when set, sent as the whole answer to every request
         self.requests = 0
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.2)
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
+        super().__init__()
 
     def healthy(self) -> None:
         self.readyz = (200, "OK")
         self.metrics = self.HEALTHY_METRICS.format(height=self.height)
         self.block = None
         self.raw = None
-
-    def __enter__(self) -> HostileAgent:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._sock.close()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
 
     def _answer(self, conn: socket.socket) -> None:
         import json
@@ -129,12 +122,9 @@ class HostileAgent:
         with conn:
             conn.settimeout(10)
             try:
-                head = b""
-                while b"\r\n\r\n" not in head and len(head) < 65536:
-                    data = conn.recv(4096)
-                    if not data:
-                        return
-                    head += data
+                head = self._read_head(conn)
+                if head is None:
+                    return
                 self.requests += 1
                 if self.raw is not None:
                     conn.sendall(self.raw)
