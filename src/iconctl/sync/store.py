@@ -38,6 +38,11 @@ LOCAL_WORKERS = 8
 T = TypeVar("T")
 
 
+def certificate_refused(exc: BaseException) -> bool:
+    """A TLS certificate the client does not trust: asking again cannot help."""
+    return isinstance(exc, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How every network store (s3, gs, http) rides out a failing store: each request times out
@@ -71,7 +76,8 @@ class RetryPolicy:
             try:
                 return attempt()
             except Exception as exc:
-                if not retryable(exc):
+                # an untrusted certificate never passes by waiting, whatever the store says
+                if certificate_refused(exc) or not retryable(exc):
                     raise
                 n += 1
                 pause = self.delay(n)
@@ -109,11 +115,6 @@ class TooLarge(IconctlError):
         self.key = key
         self.size = size
         super().__init__(f"object {key} has {size} bytes, more than expected")
-
-
-def certificate_refused(exc: BaseException) -> bool:
-    """A TLS certificate the client does not trust: asking again cannot help."""
-    return isinstance(exc, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 class StoreError(ToolFailed):
@@ -429,8 +430,6 @@ class S3Store(Store):
         return StoreError(op, key, f"{type(exc).__name__}: {exc}")
 
     def _transient(self, exc: BaseException) -> bool:
-        if certificate_refused(exc):
-            return False
         if isinstance(exc, self._client_error):
             response = getattr(exc, "response", {})
             status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -576,8 +575,7 @@ class GcsStore(Store):
         code = getattr(exc, "code", None)
         if isinstance(code, int):
             return code >= 500 or code == 429
-        # requests' connection errors and timeouts, not an untrusted certificate
-        return isinstance(exc, OSError) and not certificate_refused(exc)
+        return isinstance(exc, OSError)  # requests' connection errors and timeouts
 
     def _call(self, op: str, key: str, fn: Callable[[], T]) -> T:
         try:
