@@ -186,6 +186,8 @@ def _rehearse(folder: Path, env: dict[str, str]) -> tuple[str, str]:
     """plan, apply and destroy the single-node example's AWS region against the local AWS
     API; (stage name, what happened). Skipped, with the reason, when Terraform or the
     hashicorp/aws provider is missing."""
+    import boto3
+
     from iconctl.pipeline import Pipeline
     from iconctl.rehearsal import TERRAFORM_VARIABLES, provider_mirror, terraform_cli_config
 
@@ -200,8 +202,6 @@ def _rehearse(folder: Path, env: dict[str, str]) -> tuple[str, str]:
     spec_path = folder / "iconctl.yaml"
     spec_path.write_text(example_text("single-node"))
     spec = parse_spec(spec_path.read_text(), filename=str(spec_path))
-    import boto3
-
     aws = {"endpoint_url": env["AWS_ENDPOINT_URL"], "region_name": "us-east-2",
            "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
            "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"]}  # fmt: skip
@@ -219,18 +219,20 @@ def _rehearse(folder: Path, env: dict[str, str]) -> tuple[str, str]:
             )
         raise failure
     ec2 = boto3.client("ec2", **aws)
-    running = [
-        i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
-        if i["State"]["Name"] == "running"
-    ]  # fmt: skip
+
+    def instances(states: set[str]) -> list[str]:
+        reservations = ec2.describe_instances()["Reservations"]
+        return [
+            i["InstanceId"] for r in reservations for i in r["Instances"]
+            if i["State"]["Name"] in states
+        ]  # fmt: skip
+
+    running = instances({"running"})
     destroyed = pipeline.destroy(lambda _: True)
     failure = destroyed.failure()
     if failure is not None:
         raise failure
-    left = [
-        i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
-        if i["State"]["Name"] != "terminated"
-    ]  # fmt: skip
+    left = instances({"pending", "running", "stopping", "stopped", "shutting-down"})
     vpcs = [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]]
     if left or vpcs:
         raise IconctlError(f"demo: destroy left {len(left)} instances and {len(vpcs)} VPCs")
