@@ -53,7 +53,8 @@ def _open(title: str, height: int = HEIGHT) -> list[str]:
 
 def _legend(items: list[tuple[str, str, bool]], y: float = 14) -> list[str]:
     """Swatches left to right along the top: (name, colour, dashed)."""
-    out, x = [], LEFT
+    out: list[str] = []
+    x = float(LEFT)
     for name, color, dashed in items:
         dash = ' stroke-dasharray="5 3"' if dashed else ""
         out.append(

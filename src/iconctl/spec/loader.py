@@ -16,6 +16,7 @@ from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from iconctl.errors import SpecError, SpecProblem
 from iconctl.spec.model import FieldError, Spec
@@ -118,8 +119,8 @@ def _parse_yaml(text: str, filename: str) -> tuple[Any, dict[Loc, int]]:
     try:
         return loader.construct_document(root), lines
     except yaml.MarkedYAMLError as exc:  # an unknown !tag, a bad !!timestamp
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise fail(line, f"YAML error: {exc.problem}") from None
+        at = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise fail(at, f"YAML error: {exc.problem}") from None
     finally:
         loader.dispose()
 
@@ -179,7 +180,7 @@ def _walk(node: yaml.Node, loc: Loc, fail) -> Iterator[tuple[Loc, int]]:  # noqa
             yield from _walk(item, (*loc, index), fail)
 
 
-def _problem(filename: str, lines: dict[Loc, int], error: dict[str, Any]) -> SpecProblem:
+def _problem(filename: str, lines: dict[Loc, int], error: ErrorDetails) -> SpecProblem:
     loc: Loc = tuple(error["loc"])
     kind = error["type"]
     cause = (error.get("ctx") or {}).get("error")
@@ -257,5 +258,4 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _unique(problems: list[SpecProblem]) -> list[SpecProblem]:
-    seen: set[SpecProblem] = set()
-    return [p for p in problems if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(problems))

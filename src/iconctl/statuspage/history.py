@@ -74,6 +74,10 @@ def hourly(samples: list[dict[str, Any]], name: str, now: float, hours: int = 24
     return bars
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _text(value: Any) -> str:
     return str(value)[:MAX_TEXT] if isinstance(value, (str, int, float)) else ""
 
@@ -92,8 +96,8 @@ def record_alerts(path: Path, payload: Any, now: float | None = None) -> int:
     for alert in alerts:
         if not isinstance(alert, dict):
             continue
-        labels = alert.get("labels") if isinstance(alert.get("labels"), dict) else {}
-        notes = alert.get("annotations") if isinstance(alert.get("annotations"), dict) else {}
+        labels = _mapping(alert.get("labels"))
+        notes = _mapping(alert.get("annotations"))
         key = _text(alert.get("fingerprint")) or json.dumps(labels, sort_keys=True)[:MAX_TEXT]
         status = "resolved" if alert.get("status") == "resolved" else "firing"
         incident = incidents.get(key, {"id": key, "started": _text(alert.get("startsAt"))})

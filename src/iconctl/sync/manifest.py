@@ -58,7 +58,7 @@ def new_snapshot_id(now: datetime | None = None) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%S')}.{now.microsecond // 1000:03d}Z-{secrets.token_hex(4)}"
 
 
-def check_snapshot_id(value: str) -> str:
+def check_snapshot_id(value: object) -> str:
     if not isinstance(value, str) or not _ID.fullmatch(value):
         raise IntegrityError(
             f"invalid snapshot id {value!r} (expected YYYYMMDDTHHMMSS.mmmZ-xxxxxxxx)"
@@ -490,7 +490,7 @@ def _parse(raw: bytes, expect_id: str | None, keep: str) -> Manifest:
         raise IntegrityError("manifest dirs and files must be arrays")
     if deferred is not None:
         raise deferred
-    source = header.get("source") if isinstance(header.get("source"), dict) else {}
+    source = header["source"] if isinstance(header.get("source"), dict) else {}
     entries.check_nesting()
     manifest = Manifest(snapshot_id, created, chunk_size, entries.dirs, entries.files, source)
     if keep != "files":
