@@ -15,7 +15,9 @@ references (for example compose secrets with ``environment: NAME``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,29 @@ REGIONAL_RULES = ("recording.yml",)
 GLOBAL_RULES = ("alerts.yml", "fleet.yml")
 
 
+@dataclass(frozen=True)
+class Timing:
+    """How often Prometheus scrapes and evaluates and how Alertmanager groups.
+
+    The defaults are what a deployment runs (docs/monitoring.md). Tests that deliver an
+    alert for real shorten every interval so that an alert fires and resolves in seconds;
+    ``alert_for`` then replaces every rule's ``for:`` duration.
+    """
+
+    regional_scrape: str = "15s"
+    global_scrape: str = "30s"
+    evaluation: str = "30s"  # the Prometheus' evaluation_interval and the rule groups' interval
+    federate_timeout: str = "20s"  # must stay below global_scrape
+    discovery_refresh: str = "30s"  # file discovery re-reads its files this often
+    group_wait: str = "30s"
+    group_interval: str = "5m"
+    repeat_interval: str = "4h"
+    alert_for: str | None = None  # None: each rule keeps its own ``for:``
+
+
+PRODUCTION = Timing()
+
+
 def monitoring_dir() -> Path:
     """Where the shipped rules, templates and dashboards are: the repo or the wheel."""
     checkout = Path(__file__).resolve().parents[3] / "monitoring"
@@ -77,7 +102,7 @@ def monitoring_dir() -> Path:
     raise InputError("the monitoring/ data directory is missing from this installation")
 
 
-def files(spec: Any) -> dict[str, str]:
+def files(spec: Any, timing: Timing = PRODUCTION) -> dict[str, str]:
     """Every monitoring file for ``spec``, keyed by path relative to the output directory.
 
     Global files go under ``global/``, each region's Prometheus under ``<region>/``.
@@ -89,20 +114,21 @@ def files(spec: Any) -> dict[str, str]:
     regions = list(getattr(spec, "regions", None) or [])
     source = monitoring_dir()
 
-    out["global/prometheus/prometheus.yml"] = _dump(global_prometheus(spec), spec)
+    out["global/prometheus/prometheus.yml"] = _dump(global_prometheus(spec, timing), spec)
     for name in GLOBAL_RULES:
-        text = _read(source / "prometheus" / "rules" / name)
-        out[f"global/prometheus/rules/{name}"] = _tuned(name, text, spec)
+        out[f"global/prometheus/rules/{name}"] = rules(spec, name, timing)
     for region in regions:
         out[f"global/prometheus/federation/{region.name}.json"] = _json(
             federation_targets(spec, region)
         )
         base = f"{region.name}/prometheus"
-        out[f"{base}/prometheus.yml"] = _dump(regional_prometheus(spec, region), spec)
+        out[f"{base}/prometheus.yml"] = _dump(
+            regional_prometheus(spec, region, timing=timing), spec
+        )
         for name in REGIONAL_RULES:
-            out[f"{base}/rules/{name}"] = _read(source / "prometheus" / "rules" / name)
+            out[f"{base}/rules/{name}"] = rules(spec, name, timing)
 
-    out["global/alertmanager/alertmanager.yml"] = _dump(alertmanager(spec), spec)
+    out["global/alertmanager/alertmanager.yml"] = _dump(alertmanager(spec, timing), spec)
     out["global/alertmanager/secret-files.json"] = _json(secret_files(spec))
     for template in sorted((source / "alertmanager" / "templates").glob("*.tmpl")):
         out[f"global/alertmanager/templates/{template.name}"] = _read(template)
@@ -136,24 +162,31 @@ def _tunables(spec: Any) -> list[tuple[str, str, str]]:
     ]
 
 
-def _tuned(name: str, text: str, spec: Any) -> str:
+def rules(spec: Any, name: str, timing: Timing = PRODUCTION) -> str:
+    """One shipped rule file (``recording.yml``, ``alerts.yml``, ``fleet.yml``) as rendered
+    for ``spec``: thresholds from the spec, intervals from ``timing``."""
+    text = _read(monitoring_dir() / "prometheus" / "rules" / name)
     for file, shipped, wanted in _tunables(spec):
         if file != name:
             continue
         if text.count(shipped) != 1:
             raise IconctlError(f"monitoring/prometheus/rules/{name} no longer holds {shipped!r}")
         text = text.replace(shipped, wanted)
+    # Group intervals follow the evaluation interval; the shipped files say 30s (PRODUCTION).
+    text = re.sub(r"(?m)^(    interval: )\S+$", rf"\g<1>{timing.evaluation}", text)
+    if timing.alert_for is not None:
+        text = re.sub(r"(?m)^(        for: )\S+$", rf"\g<1>{timing.alert_for}", text)
     return text
 
 
 # --- Prometheus --------------------------------------------------------------------------
 
 
-def global_prometheus(spec: Any) -> dict[str, Any]:
+def global_prometheus(spec: Any, timing: Timing = PRODUCTION) -> dict[str, Any]:
     return {
         "global": {
-            "scrape_interval": "30s",
-            "evaluation_interval": "30s",
+            "scrape_interval": timing.global_scrape,
+            "evaluation_interval": timing.evaluation,
             "external_labels": {"deployment": spec.name, "prometheus": "global"},
         },
         "rule_files": ["rules/*.yml"],
@@ -166,8 +199,8 @@ def global_prometheus(spec: Any) -> dict[str, Any]:
                 "honor_labels": True,
                 "metrics_path": "/federate",
                 "params": {"match[]": list(FEDERATE_MATCH)},
-                "scrape_interval": "30s",
-                "scrape_timeout": "20s",
+                "scrape_interval": timing.global_scrape,
+                "scrape_timeout": timing.federate_timeout,
                 # One file per region, rewritten by the deployment with the regional
                 # Prometheus' private address; Prometheus reloads it on change.
                 "file_sd_configs": [{"files": ["federation/*.json"]}],
@@ -201,7 +234,9 @@ def scrape_targets(spec: Any) -> list[tuple[str, int, str]]:
     ]
 
 
-def regional_prometheus(spec: Any, region: Any, *, discovery: str = "cloud") -> dict[str, Any]:
+def regional_prometheus(
+    spec: Any, region: Any, *, discovery: str = "cloud", timing: Timing = PRODUCTION
+) -> dict[str, Any]:
     """A region's Prometheus. ``discovery="file"`` swaps the cloud discovery for file-based
     discovery (``targets/<job>.json``) with the same labels: for machines without a cloud
     API (the local demo, tests). Each file entry carries the target's address and an
@@ -210,7 +245,7 @@ def regional_prometheus(spec: Any, region: Any, *, discovery: str = "cloud") -> 
     jobs = []
     for job, port, path in scrape_targets(spec):
         if discovery == "file":
-            sd = _file_discovery(region, job)
+            sd = _file_discovery(region, job, timing)
         elif discovery == "cloud":
             sd = _discovery(spec, region, port)
         else:
@@ -224,8 +259,8 @@ def regional_prometheus(spec: Any, region: Any, *, discovery: str = "cloud") -> 
     )
     return {
         "global": {
-            "scrape_interval": "15s",
-            "evaluation_interval": "30s",
+            "scrape_interval": timing.regional_scrape,
+            "evaluation_interval": timing.evaluation,
             "external_labels": {
                 "deployment": spec.name,
                 "region": region.name,
@@ -254,9 +289,28 @@ def _role(source_label: str) -> list[dict[str, Any]]:
     ]
 
 
-def _file_discovery(region: Any, job: str) -> dict[str, Any]:
+def file_targets(role: str, addresses: dict[str, str]) -> list[dict[str, Any]]:
+    """The content of one ``targets/<job>.json`` for file discovery: instance -> HOST:PORT.
+
+    The labels are the ones ``_file_discovery`` relabels into role and instance, as the cloud
+    discovery does from tags.
+    """
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r} ({' or '.join(ROLES)})")
+    return [
+        {
+            "targets": [address],
+            "labels": {"__meta_iconctl_instance": instance, "__meta_iconctl_role": role},
+        }
+        for instance, address in sorted(addresses.items())
+    ]
+
+
+def _file_discovery(region: Any, job: str, timing: Timing) -> dict[str, Any]:
     return {
-        "file_sd_configs": [{"files": [f"targets/{job}.json"], "refresh_interval": "30s"}],
+        "file_sd_configs": [
+            {"files": [f"targets/{job}.json"], "refresh_interval": timing.discovery_refresh}
+        ],
         "relabel_configs": [
             *_role("__meta_iconctl_role"),
             {
@@ -406,7 +460,7 @@ def secret_files(spec: Any) -> list[dict[str, str]]:
     return entries
 
 
-def alertmanager(spec: Any) -> dict[str, Any]:
+def alertmanager(spec: Any, timing: Timing = PRODUCTION) -> dict[str, Any]:
     """Warnings to Slack; critical alerts to Slack and Telegram (whichever are configured)."""
     alerts = _alerts(spec)
     slack = []
@@ -454,9 +508,9 @@ def alertmanager(spec: Any) -> dict[str, Any]:
         "route": {
             "receiver": default,
             "group_by": ["alertname", "region"],
-            "group_wait": "30s",
-            "group_interval": "5m",
-            "repeat_interval": "4h",
+            "group_wait": timing.group_wait,
+            "group_interval": timing.group_interval,
+            "repeat_interval": timing.repeat_interval,
             "routes": routes,
         },
         "inhibit_rules": [
