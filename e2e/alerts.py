@@ -635,7 +635,8 @@ def problems(outcome: Outcome) -> list[str]:
            and "Runbook: docs/alerts.md, `IconNodeLagging`" in m.text)  # fmt: skip
     expect(slack, "Slack resolved message for IconNodeLagging",
            lambda m: m.title == f"[RESOLVED] IconNodeLagging in {REGION}"
-           and "*RESOLVED* " in m.text and bool(LAG_SUMMARY.search(m.text)))  # fmt: skip
+           and "*RESOLVED* was: " in m.text and bool(LAG_SUMMARY.search(m.text))
+           and " to " in m.text)  # fmt: skip
     expect(slack, "Slack message for the critical IconRegionNoReadyNode",
            lambda m: m.title == f"[FIRING:1] IconRegionNoReadyNode in {REGION}"
            and f"*CRITICAL* Region {REGION} has no ready node" in m.text)  # fmt: skip
@@ -650,7 +651,10 @@ def problems(outcome: Outcome) -> list[str]:
     expect(
         telegram,
         "Telegram resolved message for IconRegionNoReadyNode",
-        lambda m: m.text.startswith(f"✅ <b>RESOLVED</b> IconRegionNoReadyNode in {REGION}"),
+        lambda m: (
+            m.text.startswith(f"✅ <b>RESOLVED</b> IconRegionNoReadyNode in {REGION}")
+            and f"<b>resolved</b> was: Region {REGION} has no ready node" in m.text
+        ),
     )
     if any("IconNodeLagging" in m.text for m in telegram):
         found.append("a warning (IconNodeLagging) reached Telegram, which pages only critical")

@@ -40,6 +40,7 @@ def test_the_expected_files(rendered):
         "global/prometheus/rules/fleet.yml",
         "global/alertmanager/alertmanager.yml",
         "global/alertmanager/secret-files.json",
+        "global/alertmanager/templates/common.tmpl",
         "global/alertmanager/templates/slack.tmpl",
         "global/alertmanager/templates/telegram.tmpl",
         "global/grafana/dashboards/overview.json",
