@@ -142,8 +142,8 @@ class Receiver:
 
     @property
     def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     @property
     def slack_url(self) -> str:
@@ -291,7 +291,7 @@ class Processes:
 
     def __init__(self, logs: Path) -> None:
         self.logs = logs
-        self.procs: list[subprocess.Popen[str]] = []
+        self.procs: list[tuple[str, subprocess.Popen[str]]] = []
 
     def start(self, name: str, argv: list[str], *, ready_line: bool = False) -> dict[str, Any]:
         log = (self.logs / f"{name}.log").open("w")
@@ -305,7 +305,7 @@ class Processes:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         log.close()
-        self.procs.append(proc)
+        self.procs.append((name, proc))
         if not ready_line:
             return {}
         assert proc.stdout is not None
@@ -322,16 +322,16 @@ class Processes:
         return " | ".join(text.strip().splitlines()[-lines:])
 
     def check_alive(self) -> None:
-        for proc in self.procs:
+        for name, proc in self.procs:
             if proc.poll() is not None:
-                raise AlertFlowError(f"{proc.args[0]} exited {proc.returncode}")
+                raise AlertFlowError(f"{name} exited {proc.returncode}: {self.tail(name)}")
 
     def stop(self) -> None:
-        for proc in self.procs:
+        for _name, proc in self.procs:
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
+        for _name, proc in self.procs:
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
