@@ -48,6 +48,11 @@ def test_the_expected_files(rendered):
         "global/grafana/provisioning/dashboards/iconctl.yml",
         "global/elasticsearch/remote-clusters.json",
         "global/kibana/data-views.json",
+        "global/elastalert/config.yaml",
+        "global/elastalert/secret-env.json",
+        "global/elastalert/rules/edge-5xx-burst.yaml",
+        "global/elastalert/rules/method-error-spike.yaml",
+        "global/elastalert/rules/node-error-spike.yaml",
     }
     for region in ("us-east-1", "eu-central-1", "asia-northeast1"):
         expected |= {

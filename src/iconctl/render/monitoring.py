@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from iconctl import log_indices
 from iconctl.errors import IconctlError, InputError
 from iconctl.render.common import HEADER
 from iconctl.render.terraform import AGENT_PORT
@@ -93,13 +95,22 @@ PRODUCTION = Timing()
 
 def monitoring_dir() -> Path:
     """Where the shipped rules, templates and dashboards are: the repo or the wheel."""
-    checkout = Path(__file__).resolve().parents[3] / "monitoring"
+    return _data_dir("monitoring")
+
+
+def logging_dir() -> Path:
+    """Where the shipped log shipper, ElastAlert rules and Kibana export are."""
+    return _data_dir("logging")
+
+
+def _data_dir(name: str) -> Path:
+    checkout = Path(__file__).resolve().parents[3] / name
     if checkout.is_dir():
         return checkout
-    packaged = Path(__file__).resolve().parents[1] / "_data" / "monitoring"
+    packaged = Path(__file__).resolve().parents[1] / "_data" / name
     if packaged.is_dir():
         return packaged
-    raise InputError("the monitoring/ data directory is missing from this installation")
+    raise InputError(f"the {name}/ data directory is missing from this installation")
 
 
 def files(spec: Any, timing: Timing = PRODUCTION) -> dict[str, str]:
@@ -134,6 +145,8 @@ def files(spec: Any, timing: Timing = PRODUCTION) -> dict[str, str]:
         out[f"global/alertmanager/templates/{template.name}"] = _read(template)
 
     out.update(_grafana(spec, regions))
+    if getattr(spec, "logging", None) is not None:
+        out.update(_elastalert(spec))
     return dict(sorted(out.items()))
 
 
@@ -594,7 +607,7 @@ def _grafana(spec: Any, regions: Iterable[Any]) -> dict[str, str]:
 # --- logs: Elasticsearch cross-cluster search and a Kibana view over every region -------
 
 ELASTICSEARCH_TRANSPORT_PORT = 9300
-LOG_INDICES = ("icon-edge-*", "icon-node-*")
+ELASTALERT_PASSWORD_ENV = "ES_PASSWORD"  # noqa: S105 - the variable ElastAlert reads, no value
 
 
 def remote_clusters(spec: Any) -> dict[str, Any]:
@@ -619,13 +632,13 @@ def remote_clusters(spec: Any) -> dict[str, Any]:
 def kibana_data_views(spec: Any) -> list[dict[str, Any]]:
     """Bodies for Kibana's ``POST /api/data_views/data_view``: local plus every remote."""
     views = []
-    for pattern, name in zip(LOG_INDICES, ("edge requests", "node logs"), strict=True):
+    for index in log_indices.INDICES:
         views.append(
             {
                 "data_view": {
-                    "id": f"{spec.name}-{pattern.split('-')[1]}-all-regions",
-                    "name": f"{spec.name}: {name}, all regions",
-                    "title": f"{pattern},*:{pattern}",
+                    "id": f"{spec.name}-{index.key}-all-regions",
+                    "name": f"{spec.name}: {index.title}, all regions",
+                    "title": index.all_regions,
                     "timeFieldName": "@timestamp",
                 },
                 "override": True,
@@ -634,11 +647,68 @@ def kibana_data_views(spec: Any) -> list[dict[str, Any]]:
     return views
 
 
+def elastalert_config(spec: Any) -> dict[str, Any]:
+    """ElastAlert's global configuration, on the Elasticsearch the spec names.
+
+    ElastAlert runs on the global monitoring host, beside the master Elasticsearch cluster's
+    client and the fleet's Alertmanager; the password comes from ``ES_PASSWORD`` in its
+    environment (``global/elastalert/secret-env.json`` names the spec reference).
+    """
+    config = yaml.safe_load(_read(logging_dir() / "elastalert" / "config.yaml"))
+    url = urllib.parse.urlsplit(spec.logging.elasticsearch_url)
+    config["es_host"] = url.hostname
+    config["es_port"] = url.port or 443
+    config["use_ssl"] = url.scheme == "https"
+    config["verify_certs"] = True
+    config["es_username"] = spec.logging.elasticsearch_user
+    prefix = url.path.strip("/")
+    if prefix:
+        config["es_url_prefix"] = prefix
+    else:
+        config.pop("es_url_prefix", None)
+    return dict(config)
+
+
+def elastalert_rule(name: str, text: str) -> dict[str, Any]:
+    """A shipped rule as the global ElastAlert runs it: over every region's index (the master
+    cluster searches the regions as remote clusters), alerting the Alertmanager beside it."""
+    rule = yaml.safe_load(text)
+    if not isinstance(rule, dict) or "index" not in rule:
+        raise IconctlError(f"logging/elastalert/rules/{name} has no index")
+    try:
+        index = log_indices.by_pattern(rule["index"])
+    except InputError as exc:
+        raise IconctlError(f"logging/elastalert/rules/{name}: {exc}") from None
+    rule["index"] = index.all_regions
+    rule["alertmanager_hosts"] = [f"http://127.0.0.1:{ALERTMANAGER_PORT}"]
+    return dict(rule)
+
+
 def _logs(spec: Any) -> dict[str, str]:
     return {
         "global/elasticsearch/remote-clusters.json": _json(remote_clusters(spec)),
         "global/kibana/data-views.json": _json(kibana_data_views(spec)),
     }
+
+
+def _elastalert(spec: Any) -> dict[str, str]:
+    """ElastAlert's files: only with Alertmanager, the one way its rules alert."""
+    out = {
+        "global/elastalert/config.yaml": _dump(elastalert_config(spec), spec),
+        "global/elastalert/secret-env.json": _json(
+            [
+                {
+                    "env": ELASTALERT_PASSWORD_ENV,
+                    "ref": spec.logging.elasticsearch_password,
+                    "field": "logging.elasticsearch_password",
+                }
+            ]
+        ),
+    }
+    for path in sorted((logging_dir() / "elastalert" / "rules").glob("*.yaml")):
+        rule = elastalert_rule(path.name, _read(path))
+        out[f"global/elastalert/rules/{path.name}"] = _dump(rule, spec)
+    return out
 
 
 # --- output ------------------------------------------------------------------------------
