@@ -439,7 +439,11 @@ class Outcome:
 
 
 def _alert_state(base: str, name: str) -> str:
-    rows = _get_json(f"{base}/api/v1/alerts")["data"]["alerts"]
+    """For a failure message: the alert's state in Prometheus, never an exception."""
+    try:
+        rows = _get_json(f"{base}/api/v1/alerts")["data"]["alerts"]
+    except (OSError, ValueError, KeyError) as exc:
+        return f"unknown ({exc})"
     states = {row["state"] for row in rows if row["labels"].get("alertname") == name}
     return "firing" if "firing" in states else ("pending" if states else "inactive")
 
