@@ -35,6 +35,8 @@ E2E_DIR = ROOT / "e2e"
 TOOLS_BIN = [ROOT / ".tools" / "ansible" / "bin"]
 
 sys.path.insert(0, str(ROOT / "src"))
+from alerts import stage_alerts  # noqa: E402 (e2e/alerts.py: no Docker engine used)
+
 from iconctl import __version__ as VERSION  # noqa: E402
 from iconctl.sim.datadir import DataDir  # noqa: E402
 from iconctl.spec.model import ICONCTL_IMAGE  # noqa: E402
@@ -848,6 +850,7 @@ STAGES: list[tuple[str, Callable[[Run], None], tuple[str, ...]]] = [
     ("roles first run", stage_roles_first, ("images",)),
     ("roles second run unchanged", stage_roles_second, ("roles first run",)),
     ("packer build (docker builder)", stage_packer, ("images",)),
+    ("alerts delivered to Slack and Telegram", lambda run: stage_alerts(run, ART, StageFailed), ()),
     ("tear-down leaves nothing running", lambda run: teardown(run, check=True), ()),
 ]
 

@@ -16,10 +16,8 @@ from tests.conftest import EXAMPLES, need_tool
 pytestmark = pytest.mark.timeout(120)
 
 
-
 def _amtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["amtool", *map(str, args)], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(["amtool", *map(str, args)], capture_output=True, text=True, timeout=60)
 
 
 def _amtool_version() -> tuple[int, int]:
@@ -48,8 +46,11 @@ def config_dir(tmp_path_factory) -> Path:
     config = out / "global" / "alertmanager" / "alertmanager.yml"
     assert "bot_token_file: /run/secrets/telegram_bot_token" in config.read_text()
     if _amtool_version() < (0, 26):
-        config.write_text(config.read_text().replace(
-            "bot_token_file: /run/secrets/telegram_bot_token", "bot_token: placeholder"))
+        config.write_text(
+            config.read_text().replace(
+                "bot_token_file: /run/secrets/telegram_bot_token", "bot_token: placeholder"
+            )
+        )
     return config.parent
 
 
@@ -76,24 +77,37 @@ def test_check_config_parses_the_templates(config_dir, tmp_path):
 @pytest.mark.parametrize(
     ("labels", "receivers"),
     [
-        (["alertname=IconRegionNoReadyNode", "severity=critical", "region=us-east-1"],
-         "critical"),
+        (["alertname=IconRegionNoReadyNode", "severity=critical", "region=us-east-1"], "critical"),
         (["alertname=IconNodeLagging", "severity=warning", "region=eu-central-1"], "slack"),
         (["alertname=Unknown"], "slack"),
     ],
 )
 def test_routes(config_dir, labels, receivers):
-    result = _amtool("config", "routes", "test", "--config.file",
-                     config_dir / "alertmanager.yml", f"--verify.receivers={receivers}", *labels)
+    result = _amtool(
+        "config",
+        "routes",
+        "test",
+        "--config.file",
+        config_dir / "alertmanager.yml",
+        f"--verify.receivers={receivers}",
+        *labels,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == receivers
 
 
 def test_a_wrong_route_expectation_fails(config_dir):
     """The route test can fail: a warning never reaches Telegram."""
-    result = _amtool("config", "routes", "test", "--config.file",
-                     config_dir / "alertmanager.yml", "--verify.receivers=critical",
-                     "alertname=IconNodeLagging", "severity=warning")
+    result = _amtool(
+        "config",
+        "routes",
+        "test",
+        "--config.file",
+        config_dir / "alertmanager.yml",
+        "--verify.receivers=critical",
+        "alertname=IconNodeLagging",
+        "severity=warning",
+    )
     assert result.returncode != 0
 
 
@@ -105,29 +119,48 @@ def test_a_broken_config_is_rejected(tmp_path):
 
 
 ALERT_DATA = {
-    "receiver": "critical", "status": "firing", "externalURL": "http://127.0.0.1:9093",
+    "receiver": "critical",
+    "status": "firing",
+    "externalURL": "http://127.0.0.1:9093",
     "groupLabels": {"alertname": "IconRegionNoReadyNode", "region": "us-east-1"},
-    "commonLabels": {"alertname": "IconRegionNoReadyNode", "region": "us-east-1",
-                     "severity": "critical"},
+    "commonLabels": {
+        "alertname": "IconRegionNoReadyNode",
+        "region": "us-east-1",
+        "severity": "critical",
+    },
     "commonAnnotations": {},
-    "alerts": [{
-        "status": "firing",
-        "labels": {"alertname": "IconRegionNoReadyNode", "region": "us-east-1",
-                   "severity": "critical", "instance": "i-0<script>"},
-        "annotations": {"summary": "Region us-east-1 has no ready node & <b>more</b>",
-                        "description": "Every node fails readiness."},
-        "startsAt": "2026-11-24T06:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
-        "generatorURL": "", "fingerprint": "1",
-    }],
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {
+                "alertname": "IconRegionNoReadyNode",
+                "region": "us-east-1",
+                "severity": "critical",
+                "instance": "i-0<script>",
+            },
+            "annotations": {
+                "summary": "Region us-east-1 has no ready node & <b>more</b>",
+                "description": "Every node fails readiness.",
+            },
+            "startsAt": "2026-11-24T06:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "",
+            "fingerprint": "1",
+        }
+    ],
 }
 
 
 def _render(config_dir: Path, tmp_path: Path, name: str) -> str:
     data = tmp_path / "data.json"
     data.write_text(json.dumps(ALERT_DATA))
-    result = _amtool("template", "render", f"--template.glob={config_dir}/templates/*.tmpl",
-                     f'--template.text={{{{ template "{name}" . }}}}',
-                     f"--template.data={data}")
+    result = _amtool(
+        "template",
+        "render",
+        f"--template.glob={config_dir}/templates/*.tmpl",
+        f'--template.text={{{{ template "{name}" . }}}}',
+        f"--template.data={data}",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -141,8 +174,56 @@ def test_telegram_message_escapes_html(config_dir, tmp_path):
 
 def test_slack_messages(config_dir, tmp_path):
     assert _render(config_dir, tmp_path, "iconctl.slack.title").strip() == (
-        "[FIRING:1] IconRegionNoReadyNode in us-east-1")
+        "[FIRING:1] IconRegionNoReadyNode in us-east-1"
+    )
     text = _render(config_dir, tmp_path, "iconctl.slack.text")
     assert "*CRITICAL* Region us-east-1 has no ready node" in text
     assert "`IconRegionNoReadyNode`" in text
     assert _render(config_dir, tmp_path, "iconctl.slack.color").strip() == "danger"
+
+
+RESOLVED_DATA = {
+    **ALERT_DATA,
+    "status": "resolved",
+    "alerts": [
+        {
+            **ALERT_DATA["alerts"][0],
+            "status": "resolved",
+            "labels": {
+                "alertname": "IconNodeLagging",
+                "region": "us-east-1",
+                "severity": "warning",
+                "instance": "node-1",
+            },
+            "annotations": {"summary": "Node node-1 in us-east-1 is 55 blocks behind"},
+            "endsAt": "2026-11-24T06:07:00Z",
+        }
+    ],
+}
+
+
+def _render_resolved(config_dir: Path, tmp_path: Path, name: str) -> str:
+    data = tmp_path / "resolved.json"
+    data.write_text(json.dumps(RESOLVED_DATA))
+    result = _amtool(
+        "template",
+        "render",
+        f"--template.glob={config_dir}/templates/*.tmpl",
+        f'--template.text={{{{ template "{name}" . }}}}',
+        f"--template.data={data}",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_a_resolved_message_does_not_read_as_a_current_problem(config_dir, tmp_path):
+    """The summary holds the value when the alert last fired ("55 blocks behind"): a resolved
+    message quotes it as the past, with when the problem began and ended."""
+    slack = _render_resolved(config_dir, tmp_path, "iconctl.slack.text")
+    assert "*RESOLVED* was: Node node-1 in us-east-1 is 55 blocks behind" in slack
+    assert "from 2026-11-24 06:00 to 06:07 UTC" in slack
+    assert "since" not in slack
+    telegram = _render_resolved(config_dir, tmp_path, "iconctl.telegram.message")
+    assert "• <b>resolved</b> was: Node node-1 in us-east-1 is 55 blocks behind" in telegram
+    assert "from 2026-11-24 06:00 to 06:07 UTC" in telegram
+    assert "since" not in telegram

@@ -32,11 +32,22 @@ from tests.conftest import EXAMPLES, free_port, need_tool, run_iconctl
 pytestmark = pytest.mark.timeout(180)
 
 REGION = "us-east-1"
-FAST = {"scrape_interval": "1s", "evaluation_interval": "1s"}
+# Every interval of the render at 1 s (rule `for:` durations stay: the test reads pending alerts).
+FAST = monitoring.Timing(
+    regional_scrape="1s",
+    global_scrape="1s",
+    evaluation="1s",
+    federate_timeout="900ms",
+    discovery_refresh="1s",
+)
 # goloop names the simulator always exports (failure counters appear only after a failure).
 GOLOOP_CORE = {
-    "goloop_consensus_height", "goloop_consensus_round", "goloop_jsonrpc_call_cnt",
-    "goloop_jsonrpc_retrieve_cnt", "goloop_network_recv_cnt", "goloop_network_send_cnt",
+    "goloop_consensus_height",
+    "goloop_consensus_round",
+    "goloop_jsonrpc_call_cnt",
+    "goloop_jsonrpc_retrieve_cnt",
+    "goloop_network_recv_cnt",
+    "goloop_network_send_cnt",
     "goloop_txpool_add_cnt",
 }
 
@@ -50,8 +61,13 @@ class Processes:
 
     def start(self, name: str, argv: list[str], *, ready_line: bool = False) -> dict | None:
         log = (self.logs / f"{name}.log").open("w")
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE if ready_line else log,
-                                stderr=log, text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE if ready_line else log,
+            stderr=log,
+            text=True,
+            start_new_session=True,
+        )
         self.procs.append(proc)
         if not ready_line:
             return None
@@ -109,9 +125,16 @@ def _prometheus(procs: Processes, name: str, directory: Path, config: dict) -> s
         if job["job_name"] == "prometheus":
             job["static_configs"] = [{"targets": [f"127.0.0.1:{port}"]}]
     (directory / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    procs.start(name, ["prometheus", f"--config.file={directory / 'prometheus.yml'}",
-                       f"--storage.tsdb.path={directory / 'data'}",
-                       f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"])
+    procs.start(
+        name,
+        [
+            "prometheus",
+            f"--config.file={directory / 'prometheus.yml'}",
+            f"--storage.tsdb.path={directory / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ],
+    )
     base = f"http://127.0.0.1:{port}"
 
     def ready():
@@ -120,10 +143,6 @@ def _prometheus(procs: Processes, name: str, directory: Path, config: dict) -> s
 
     _eventually(ready, timeout=30)
     return base
-
-
-def _fast_rules(text: str) -> str:
-    return text.replace("interval: 30s", "interval: 1s")
 
 
 @pytest.fixture(scope="module")
@@ -136,51 +155,71 @@ def fleet(tmp_path_factory):
     procs = Processes(work)
     try:
         common = ["--block-interval", "0.5"]
-        ref = procs.start("ref", _iconctl("sim", "--listen", f"127.0.0.1:{free_port()}",
-                                          *common, "--json"), ready_line=True)
+        ref = procs.start(
+            "ref",
+            _iconctl("sim", "--listen", f"127.0.0.1:{free_port()}", *common, "--json"),
+            ready_line=True,
+        )
         nodes = {
-            "node-a": [],                  # in sync with the reference
-            "node-b": ["--lag", "200"],    # 200 blocks behind: not ready
+            "node-a": [],  # in sync with the reference
+            "node-b": ["--lag", "200"],  # 200 blocks behind: not ready
         }
         sims, agents = {}, {}
         for name, extra in nodes.items():
-            sims[name] = procs.start(name, _iconctl(
-                "sim", "--listen", f"127.0.0.1:{free_port()}", *common, *extra, "--json"),
-                ready_line=True)
-            agents[name] = procs.start(f"agent-{name}", _iconctl(
-                "agent", "--node", sims[name]["url"], "--reference", ref["url"],
-                "--listen", f"127.0.0.1:{free_port()}", "--poll-interval", "0.5",
-                "--reference-interval", "0.5", "--rise", "1", "--fall", "1", "--json"),
-                ready_line=True)
+            sims[name] = procs.start(
+                name,
+                _iconctl("sim", "--listen", f"127.0.0.1:{free_port()}", *common, *extra, "--json"),
+                ready_line=True,
+            )
+            agents[name] = procs.start(
+                f"agent-{name}",
+                _iconctl(
+                    "agent",
+                    "--node",
+                    sims[name]["url"],
+                    "--reference",
+                    ref["url"],
+                    "--listen",
+                    f"127.0.0.1:{free_port()}",
+                    "--poll-interval",
+                    "0.5",
+                    "--reference-interval",
+                    "0.5",
+                    "--rise",
+                    "1",
+                    "--fall",
+                    "1",
+                    "--json",
+                ),
+                ready_line=True,
+            )
 
         spec = load_spec(EXAMPLES / "multi-region.yaml")
         region = next(r for r in spec.regions if r.name == REGION)
-        source = monitoring.monitoring_dir() / "prometheus" / "rules"
 
         # The regional Prometheus: rendered config, file discovery listing the processes.
         regional_dir = work / "regional"
         (regional_dir / "targets").mkdir(parents=True)
         (regional_dir / "rules").mkdir()
         (regional_dir / "rules" / "recording.yml").write_text(
-            _fast_rules((source / "recording.yml").read_text()))
+            monitoring.rules(spec, "recording.yml", FAST)
+        )
 
         def hostport(url: str) -> str:
             return urllib.parse.urlsplit(url).netloc
 
+        agent_addresses = {n: hostport(agents[n]["url"]) for n in nodes}
         targets = {
-            "icon-agent": [{"targets": [hostport(agents[n]["url"])],
-                            "labels": {"__meta_iconctl_instance": n,
-                                       "__meta_iconctl_role": "node"}} for n in nodes],
-            "goloop": [{"targets": [hostport(agents[n]["url"])],  # the agent relays it
-                        "labels": {"__meta_iconctl_instance": n,
-                                   "__meta_iconctl_role": "node"}} for n in nodes],
+            "icon-agent": monitoring.file_targets("node", agent_addresses),
+            "goloop": monitoring.file_targets("node", agent_addresses),  # the agent relays it
             "node": [],
             "icon-edge": [],
         }
         for job, entries in targets.items():
             (regional_dir / "targets" / f"{job}.json").write_text(json.dumps(entries))
-        regional_config = monitoring.regional_prometheus(spec, region, discovery="file")
-        regional_config["global"].update(FAST)
+        regional_config = monitoring.regional_prometheus(
+            spec, region, discovery="file", timing=FAST
+        )
         regional = _prometheus(procs, "prometheus-regional", regional_dir, regional_config)
 
         # The global Prometheus: rendered federation config and the shipped alert rules.
@@ -188,20 +227,15 @@ def fleet(tmp_path_factory):
         (global_dir / "federation").mkdir(parents=True)
         (global_dir / "rules").mkdir()
         for name in monitoring.GLOBAL_RULES:
-            (global_dir / "rules" / name).write_text(_fast_rules((source / name).read_text()))
+            (global_dir / "rules" / name).write_text(monitoring.rules(spec, name, FAST))
         federation = monitoring.federation_targets(spec, region)
         federation[0]["targets"] = [regional.removeprefix("http://")]
         (global_dir / "federation" / f"{REGION}.json").write_text(json.dumps(federation))
-        global_config = monitoring.global_prometheus(spec)
-        global_config["global"].update(FAST)
+        global_config = monitoring.global_prometheus(spec, FAST)
         global_config.pop("alerting")  # no Alertmanager here; alerts are read from ALERTS
-        for job in global_config["scrape_configs"]:
-            job.pop("scrape_interval", None)
-            job.pop("scrape_timeout", None)
         global_base = _prometheus(procs, "prometheus-global", global_dir, global_config)
 
-        yield {"regional": regional, "global": global_base, "nodes": list(nodes),
-               "logs": work}
+        yield {"regional": regional, "global": global_base, "nodes": list(nodes), "logs": work}
     finally:
         procs.stop()
 
@@ -212,7 +246,8 @@ def test_every_target_is_up_with_the_discovery_labels(fleet):
         scraped = [t for t in active if t["labels"]["job"] in ("icon-agent", "goloop")]
         assert len(scraped) == 4, scraped
         assert all(t["health"] == "up" for t in scraped), [
-            (t["labels"], t["health"], t["lastError"]) for t in scraped]
+            (t["labels"], t["health"], t["lastError"]) for t in scraped
+        ]
         return scraped
 
     scraped = _eventually(targets_up)
@@ -244,8 +279,11 @@ def test_agent_and_goloop_export_what_the_catalogue_promises(fleet):
 
 def test_series_of_the_agent_and_goloop_join_on_instance(fleet):
     def joined():
-        rows = _query(fleet["regional"], "icon_node_up * on (region, instance) group_left () "
-                      "max by (region, instance) (goloop_consensus_height) > 0")
+        rows = _query(
+            fleet["regional"],
+            "icon_node_up * on (region, instance) group_left () "
+            "max by (region, instance) (goloop_consensus_height) > 0",
+        )
         assert {r["metric"]["instance"] for r in rows} == set(fleet["nodes"])
         return True
 
@@ -265,7 +303,8 @@ def test_readiness_and_region_health_in_the_regional_prometheus(fleet):
         ready = _query(fleet["regional"], "region:icon_nodes_ready:sum")
         count = _query(fleet["regional"], "region:icon_nodes:count")
         assert [(r["metric"], r["value"][1]) for r in ready] == [
-            ({"__name__": "region:icon_nodes_ready:sum", "region": REGION, "cloud": "aws"}, "1")]
+            ({"__name__": "region:icon_nodes_ready:sum", "region": REGION, "cloud": "aws"}, "1")
+        ]
         assert count[0]["value"][1] == "2"
         return True
 
@@ -302,8 +341,12 @@ def test_region_dashboard_panels_show_data(fleet):
     from iconctl import dashboards
     from tests.promql_support import selectors
 
-    present = {row["metric"]["__name__"] for row in _query(
-        fleet["regional"], 'count by (__name__) ({__name__=~"icon_.+|goloop_.+"})')}
+    present = {
+        row["metric"]["__name__"]
+        for row in _query(
+            fleet["regional"], 'count by (__name__) ({__name__=~"icon_.+|goloop_.+"})'
+        )
+    }
     checked = []
     for title, expr in dashboards.queries(dashboards.region_dashboard()):
         promql = expr.replace("$__rate_interval", "30s").replace("$region", REGION)

@@ -73,8 +73,9 @@ def test_the_committed_json_is_what_the_code_generates():
         )
 
 
-@pytest.mark.parametrize(("dashboard", "title", "expr"), PANEL_QUERIES,
-                         ids=[f"{d}:{t}" for d, t, _ in PANEL_QUERIES])
+@pytest.mark.parametrize(
+    ("dashboard", "title", "expr"), PANEL_QUERIES, ids=[f"{d}:{t}" for d, t, _ in PANEL_QUERIES]
+)
 def test_every_panel_query_parses_and_uses_known_metrics(dashboard, title, expr):
     selectors = _selectors(_grafana_to_promql(expr))
     assert selectors, f"{title}: no series selected"
@@ -114,10 +115,16 @@ def test_every_rule_uses_known_metrics():
 
 def test_alerts_use_only_series_the_global_prometheus_has():
     alerts = yaml.safe_load((RULES_DIR / "alerts.yml").read_text())
-    patterns = [re.compile(re.search(r'__name__(=~|=)"([^"]+)"', m).group(2))
-                for m in render_monitoring.FEDERATE_MATCH]
-    fleet = {r["record"] for g in yaml.safe_load((RULES_DIR / "fleet.yml").read_text())["groups"]
-             for r in g["rules"] if "record" in r}
+    patterns = [
+        re.compile(re.search(r'__name__(=~|=)"([^"]+)"', m).group(2))
+        for m in render_monitoring.FEDERATE_MATCH
+    ]
+    fleet = {
+        r["record"]
+        for g in yaml.safe_load((RULES_DIR / "fleet.yml").read_text())["groups"]
+        for r in g["rules"]
+        if "record" in r
+    }
     for group in alerts["groups"]:
         for rule in group["rules"]:
             for name, _ in _selectors(rule["expr"]):
@@ -151,13 +158,77 @@ def test_every_panel_query_passes_promtool(tmp_path):
     ]
     path = tmp_path / "panels.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "panels", "rules": rules}]}))
-    result = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        ["promtool", "check", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(rules)} rules found" in result.stdout
 
-    path.write_text(yaml.safe_dump({"groups": [{"name": "bad", "rules": [
-        {"record": "dashboard:check:bad", "expr": "sum(rate(up[5m])"}]}]}))
-    bad = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True,
-                         text=True, timeout=60)
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "groups": [
+                    {
+                        "name": "bad",
+                        "rules": [{"record": "dashboard:check:bad", "expr": "sum(rate(up[5m])"}],
+                    }
+                ]
+            }
+        )
+    )
+    bad = subprocess.run(
+        ["promtool", "check", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert bad.returncode != 0
+
+
+def test_every_panel_is_a_typed_sdk_object():
+    """Built with grafana-foundation-sdk: each panel of each row is one of its panel builders,
+    each query its Prometheus query builder."""
+    from grafana_foundation_sdk.builders import stat, timeseries
+    from grafana_foundation_sdk.models.prometheus import Dataquery
+
+    for sections in (dashboards._region_panels(), dashboards._overview_panels()):
+        for _row, panels in sections:
+            for panel in panels:
+                assert isinstance(panel, timeseries.Panel | stat.Panel), panel
+                built = panel.build()
+                assert built.targets, built.title
+                assert all(isinstance(t, Dataquery) for t in built.targets), built.title
+    with pytest.raises(ValueError, match="unknown panel kind 'pie'"):
+        dashboards.panel("x", [], kind="pie")
+
+
+def _variables(dashboard: dict) -> dict[str, dict]:
+    return {v["name"]: v for v in dashboard["templating"]["list"]}
+
+
+@pytest.mark.parametrize("name", ["overview", "region"])
+def test_every_panel_and_query_reads_the_datasource_variable(name):
+    dashboard = DASHBOARDS[name]
+    ref = {"type": "prometheus", "uid": "${datasource}"}
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    assert panels
+    for panel in panels:
+        assert panel["datasource"] == ref, panel["title"]
+        for target in panel["targets"]:
+            assert target["datasource"] == ref, panel["title"]
+    variable = _variables(dashboard)["datasource"]
+    assert (variable["type"], variable["query"]) == ("datasource", "prometheus")
+
+
+def test_the_region_dashboard_keeps_its_variables_and_presets_them():
+    generic = _variables(dashboards.region_dashboard())
+    assert list(generic) == ["datasource", "region"]
+    region = generic["region"]
+    assert region["type"] == "query"
+    assert region["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+    assert region["query"]["query"] == "label_values(icon_node_up, region)"
+    assert "current" not in region and "current" not in generic["datasource"]
+    preset = dashboards.region_dashboard(region="eu-central-1", datasource="prometheus-eu")
+    variables = _variables(preset)
+    assert variables["region"]["current"] == {"text": "eu-central-1", "value": "eu-central-1"}
+    assert variables["datasource"]["current"] == {"text": "prometheus-eu", "value": "prometheus-eu"}
+    assert preset["uid"] == "iconctl-region-eu-central-1"
+    overview = _variables(DASHBOARDS["overview"])
+    assert overview["datasource"]["current"]["value"] == "prometheus-global"

@@ -40,6 +40,7 @@ def test_the_expected_files(rendered):
         "global/prometheus/rules/fleet.yml",
         "global/alertmanager/alertmanager.yml",
         "global/alertmanager/secret-files.json",
+        "global/alertmanager/templates/common.tmpl",
         "global/alertmanager/templates/slack.tmpl",
         "global/alertmanager/templates/telegram.tmpl",
         "global/grafana/dashboards/overview.json",
@@ -47,6 +48,11 @@ def test_the_expected_files(rendered):
         "global/grafana/provisioning/dashboards/iconctl.yml",
         "global/elasticsearch/remote-clusters.json",
         "global/kibana/data-views.json",
+        "global/elastalert/config.yaml",
+        "global/elastalert/secret-env.json",
+        "global/elastalert/rules/edge-5xx-burst.yaml",
+        "global/elastalert/rules/method-error-spike.yaml",
+        "global/elastalert/rules/node-error-spike.yaml",
     }
     for region in ("us-east-1", "eu-central-1", "asia-northeast1"):
         expected |= {
@@ -74,10 +80,16 @@ def test_no_secret_values_only_references(rendered, monkeypatch):
         assert "SECRET-" not in content
     secrets = json.loads(rendered["global/alertmanager/secret-files.json"])
     assert secrets == [
-        {"path": "/run/secrets/slack_webhook_url", "ref": "env:SLACK_WEBHOOK_URL",
-         "field": "monitoring.alerts.slack_webhook"},
-        {"path": "/run/secrets/telegram_bot_token", "ref": "env:TELEGRAM_BOT_TOKEN",
-         "field": "monitoring.alerts.telegram_bot_token"},
+        {
+            "path": "/run/secrets/slack_webhook_url",
+            "ref": "env:SLACK_WEBHOOK_URL",
+            "field": "monitoring.alerts.slack_webhook",
+        },
+        {
+            "path": "/run/secrets/telegram_bot_token",
+            "ref": "env:TELEGRAM_BOT_TOKEN",
+            "field": "monitoring.alerts.telegram_bot_token",
+        },
     ]
 
 
@@ -89,7 +101,8 @@ def test_alertmanager_routes_critical_to_telegram_and_slack(rendered):
     ]
     receivers = {r["name"]: r for r in config["receivers"]}
     assert receivers["slack"]["slack_configs"][0]["api_url_file"] == (
-        "/run/secrets/slack_webhook_url")
+        "/run/secrets/slack_webhook_url"
+    )
     telegram = receivers["critical"]["telegram_configs"][0]
     assert telegram["bot_token_file"] == "/run/secrets/telegram_bot_token"
     assert telegram["chat_id"] == -1001234567890
@@ -97,8 +110,11 @@ def test_alertmanager_routes_critical_to_telegram_and_slack(rendered):
 
 
 def test_slack_only_and_no_receivers():
-    slack_only = monitoring.alertmanager(spec_from(
-        monitoring__alerts__telegram_bot_token=None, monitoring__alerts__telegram_chat_id=None))
+    slack_only = monitoring.alertmanager(
+        spec_from(
+            monitoring__alerts__telegram_bot_token=None, monitoring__alerts__telegram_chat_id=None
+        )
+    )
     assert [r["name"] for r in slack_only["receivers"]] == ["slack"]
     assert slack_only["route"]["routes"] == []
     telegram_only = monitoring.alertmanager(spec_from(monitoring__alerts__slack_webhook=None))
@@ -129,7 +145,8 @@ def test_region_health_threshold_follows_geo_min_ready_nodes():
 
 def test_lag_alert_threshold_follows_health_max_lag_blocks():
     alerts = monitoring.files(spec_from(health__max_lag_blocks=50))[
-        "global/prometheus/rules/alerts.yml"]
+        "global/prometheus/rules/alerts.yml"
+    ]
     assert "expr: icon_node_lag_blocks > 50\n" in alerts
     assert "by more than 50 blocks." in alerts
     assert "> 30" not in alerts.split("IconNodeLagging")[1].split("alert:")[0]
@@ -155,8 +172,10 @@ def test_discovery_per_cloud_uses_private_addresses_and_sets_labels(rendered):
     assert {"name": "tag:iconctl-name", "values": ["icon-api"]} in sd["filters"]
     assert {"name": "tag:iconctl-role", "values": ["node", "source"]} in sd["filters"]
     assert agent["relabel_configs"][0] == {
-        "source_labels": ["__meta_ec2_tag_iconctl_role"], "regex": "node|source",
-        "action": "keep"}
+        "source_labels": ["__meta_ec2_tag_iconctl_role"],
+        "regex": "node|source",
+        "action": "keep",
+    }
     relabel = {r.get("target_label"): r for r in agent["relabel_configs"]}
     assert relabel["role"]["source_labels"] == ["__meta_ec2_tag_iconctl_role"]
     assert relabel["__address__"]["source_labels"] == ["__meta_ec2_private_ip"]
@@ -173,7 +192,8 @@ def test_discovery_per_cloud_uses_private_addresses_and_sets_labels(rendered):
     zones = [c["zone"] for c in gjobs["icon-agent"]["gce_sd_configs"]]
     assert zones == ["asia-northeast1-a", "asia-northeast1-b", "asia-northeast1-c"]
     assert gjobs["icon-agent"]["gce_sd_configs"][0]["filter"] == (
-        '(labels.iconctl-name = "icon-api") AND (status = "RUNNING")')
+        '(labels.iconctl-name = "icon-api") AND (status = "RUNNING")'
+    )
     grelabel = {r.get("target_label"): r for r in gjobs["icon-agent"]["relabel_configs"]}
     assert grelabel["__address__"]["source_labels"] == ["__meta_gce_private_ip"]
     assert grelabel["role"]["source_labels"] == ["__meta_gce_label_iconctl_role"]
@@ -200,7 +220,8 @@ def test_global_prometheus_federates_every_region(rendered):
     us = json.loads(rendered["global/prometheus/federation/us-east-1.json"])
     assert us[0]["labels"] == {"region": "us-east-1", "cloud": "aws", "flavour": "asg"}
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == [
-        "127.0.0.1:9093"]
+        "127.0.0.1:9093"
+    ]
 
 
 def test_region_dashboards_open_on_their_region(rendered):
@@ -216,8 +237,10 @@ def test_region_dashboards_open_on_their_region(rendered):
 def test_rules_are_copied_unchanged(rendered):
     source = monitoring.monitoring_dir() / "prometheus" / "rules"
     assert rendered["global/prometheus/rules/alerts.yml"] == (source / "alerts.yml").read_text()
-    assert rendered["us-east-1/prometheus/rules/recording.yml"] == (
-        source / "recording.yml").read_text()
+    assert (
+        rendered["us-east-1/prometheus/rules/recording.yml"]
+        == (source / "recording.yml").read_text()
+    )
 
 
 def test_elasticsearch_remote_clusters_and_kibana_views(rendered):
@@ -225,16 +248,91 @@ def test_elasticsearch_remote_clusters_and_kibana_views(rendered):
     remotes = settings["persistent"]["cluster"]["remote"]
     assert sorted(remotes) == ["asia-northeast1", "eu-central-1", "us-east-1"]
     assert remotes["us-east-1"] == {
-        "mode": "proxy", "proxy_address": "elasticsearch.us-east-1.icon-api.internal:9300",
-        "skip_unavailable": True}
+        "mode": "proxy",
+        "proxy_address": "elasticsearch.us-east-1.icon-api.internal:9300",
+        "skip_unavailable": True,
+    }
     views = json.loads(rendered["global/kibana/data-views.json"])
     assert [v["data_view"]["title"] for v in views] == [
-        "icon-edge-*,*:icon-edge-*", "icon-node-*,*:icon-node-*"]
+        "icon-edge-*,*:icon-edge-*",
+        "icon-node-*,*:icon-node-*",
+    ]
 
 
 def test_no_logging_no_elasticsearch_files():
     files = monitoring.files(spec_from("single-node.yaml"))
     assert not [f for f in files if "elasticsearch" in f or "kibana" in f]
     only_logs = monitoring.files(spec_from(monitoring__prometheus=False))
-    assert sorted(only_logs) == ["global/elasticsearch/remote-clusters.json",
-                                 "global/kibana/data-views.json"]
+    assert sorted(only_logs) == [
+        "global/elasticsearch/remote-clusters.json",
+        "global/kibana/data-views.json",
+    ]
+
+
+FAST = monitoring.Timing(
+    regional_scrape="1s",
+    global_scrape="2s",
+    evaluation="3s",
+    federate_timeout="1500ms",
+    discovery_refresh="4s",
+    group_wait="5s",
+    group_interval="6s",
+    repeat_interval="7m",
+    alert_for="8s",
+)
+
+
+def test_production_timing_is_the_default(rendered):
+    assert monitoring.files(spec_from(), timing=monitoring.PRODUCTION) == rendered
+    am = yaml.safe_load(rendered["global/alertmanager/alertmanager.yml"])["route"]
+    assert (am["group_wait"], am["group_interval"], am["repeat_interval"]) == ("30s", "5m", "4h")
+    alerts = rendered["global/prometheus/rules/alerts.yml"]
+    assert "        for: 5m\n" in alerts and "        for: 2m\n" in alerts
+
+
+def test_a_shorter_timing_reaches_every_interval():
+    """What the alert-delivery test relies on: no interval of the render stays long."""
+    files = monitoring.files(spec_from(), timing=FAST)
+    global_config = yaml.safe_load(files["global/prometheus/prometheus.yml"])
+    assert global_config["global"]["scrape_interval"] == "2s"
+    assert global_config["global"]["evaluation_interval"] == "3s"
+    federate = global_config["scrape_configs"][0]
+    assert (federate["scrape_interval"], federate["scrape_timeout"]) == ("2s", "1500ms")
+    regional = yaml.safe_load(files["us-east-1/prometheus/prometheus.yml"])
+    assert regional["global"]["scrape_interval"] == "1s"
+    region = next(r for r in spec_from().regions if r.name == "us-east-1")
+    by_file = monitoring.regional_prometheus(spec_from(), region, discovery="file", timing=FAST)
+    assert by_file["scrape_configs"][0]["file_sd_configs"][0]["refresh_interval"] == "4s"
+    route = yaml.safe_load(files["global/alertmanager/alertmanager.yml"])["route"]
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == (
+        "5s",
+        "6s",
+        "7m",
+    )
+    for name in (
+        "global/prometheus/rules/alerts.yml",
+        "global/prometheus/rules/fleet.yml",
+        "us-east-1/prometheus/rules/recording.yml",
+    ):
+        rules = yaml.safe_load(files[name])
+        for group in rules["groups"]:
+            assert group.get("interval", "3s") == "3s", (name, group["name"])
+            for rule in group["rules"]:
+                assert rule.get("for", "8s") == "8s", (name, rule.get("alert"))
+    # the thresholds from the spec still apply
+    assert "expr: icon_node_lag_blocks > 30\n" in files["global/prometheus/rules/alerts.yml"]
+
+
+def test_file_targets_carry_role_and_instance():
+    assert monitoring.file_targets("node", {"b": "127.0.0.1:2", "a": "127.0.0.1:1"}) == [
+        {
+            "targets": ["127.0.0.1:1"],
+            "labels": {"__meta_iconctl_instance": "a", "__meta_iconctl_role": "node"},
+        },
+        {
+            "targets": ["127.0.0.1:2"],
+            "labels": {"__meta_iconctl_instance": "b", "__meta_iconctl_role": "node"},
+        },
+    ]
+    with pytest.raises(InputError, match="unknown role 'edge'"):
+        monitoring.file_targets("edge", {})

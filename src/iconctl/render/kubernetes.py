@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from iconctl import log_indices
 from iconctl.errors import InputError
 from iconctl.render.common import region_hostname, store_url, to_yaml
 from iconctl.render.terraform import AGENT_PORT
@@ -411,35 +412,94 @@ def prometheus_values(spec: Spec, region: Region) -> dict[str, Any]:
     }
 
 
+# goloop's line: L|YYYYMMDD-HH:MM:SS.micro|node|channel|module|file:line message (the same
+# grammar as logging/vector.yaml's node_parsed, in fluent-bit's Onigmo syntax).
+GOLOOP_LINE = (
+    r"^(?<level>[TDIWEFP])\|(?<time>\d{8}-\d{2}:\d{2}:\d{2}\.\d+)\|(?<node>[^|]*)\|"
+    r"(?<channel>[^|]*)\|(?<module>[^|]*)\|(?<caller>\S+)\s+(?<message>.*)$"
+)
+
+
+def _section(name: str, *settings: tuple[str, str]) -> str:
+    return "\n".join([f"[{name}]", *(f"    {key} {value}" for key, value in settings)])
+
+
 def fluent_bit_values(spec: Spec, region: Region) -> dict[str, Any]:
-    """fluent-bit chart values: node container logs to Elasticsearch, password from a Secret."""
+    """fluent-bit chart values: node container logs to Elasticsearch, password from a Secret.
+
+    The documents look like the ones Vector ships from compose and VM nodes: goloop's line
+    parsed into level (spelt out), channel, module, caller and message, the region added, in
+    the daily node index (iconctl.log_indices) that the ElastAlert rules and Kibana read.
+    """
     assert spec.logging is not None
     host_port = spec.logging.elasticsearch_url.removeprefix("https://").split("/", 1)[0]
     host, _, port = host_port.partition(":")
-    output = "\n".join(
-        [
-            "[OUTPUT]",
-            "    Name es",
-            "    Match kube.*",
-            f"    Host {host}",
-            f"    Port {port or 443}",
-            "    tls On",
-            "    tls.verify On",
-            f"    HTTP_User {spec.logging.elasticsearch_user}",
-            "    HTTP_Passwd ${ELASTICSEARCH_PASSWORD}",
-            f"    Logstash_Format On\n    Logstash_Prefix {spec.name}-{region.name}",
-            "    Suppress_Type_Name On",
-        ]
+    match = ("Match", "kube.*")
+    tail = _section(
+        "INPUT",
+        ("Name", "tail"),
+        ("Path", f"/var/log/containers/icon-node-*_{region.k8s.namespace}_*.log"),
+        ("multiline.parser", "docker, cri"),
+        ("Tag", "kube.*"),
+        ("Mem_Buf_Limit", "50MB"),
     )
-    tail = "\n".join(
-        [
-            "[INPUT]",
-            "    Name tail",
-            f"    Path /var/log/containers/icon-node-*_{region.k8s.namespace}_*.log",
-            "    multiline.parser docker, cri",
-            "    Tag kube.*",
-            "    Mem_Buf_Limit 50MB",
-        ]
+    filters = [
+        _section(
+            "FILTER",
+            ("Name", "parser"),
+            match,
+            ("Key_Name", "log"),
+            ("Parser", "goloop"),
+            ("Reserve_Data", "On"),
+        ),
+        *(
+            _section(
+                "FILTER",
+                ("Name", "modify"),
+                match,
+                ("Condition", f"Key_value_equals level {letter}"),
+                ("Set", f"level {word}"),
+            )
+            for letter, word in log_indices.GOLOOP_LEVELS.items()
+        ),
+        _section(  # a line that is not goloop's (an entrypoint's echo): kept whole
+            "FILTER",
+            ("Name", "modify"),
+            match,
+            ("Condition", "Key_does_not_exist level"),
+            ("Rename", "log message"),
+            ("Add", "level unknown"),
+        ),
+        _section(
+            "FILTER",
+            ("Name", "modify"),
+            match,
+            ("Add", f"region {region.name}"),
+            ("Add", "source goloop"),
+        ),
+    ]
+    output = _section(
+        "OUTPUT",
+        ("Name", "es"),
+        match,
+        ("Host", host),
+        ("Port", port or "443"),
+        ("tls", "On"),
+        ("tls.verify", "On"),
+        ("HTTP_User", spec.logging.elasticsearch_user),
+        ("HTTP_Passwd", "${ELASTICSEARCH_PASSWORD}"),
+        ("Logstash_Format", "On"),
+        ("Logstash_Prefix", log_indices.NODE.prefix),
+        ("Logstash_DateFormat", log_indices.DATE_FORMAT),
+        ("Suppress_Type_Name", "On"),
+    )
+    parser = _section(
+        "PARSER",
+        ("Name", "goloop"),
+        ("Format", "regex"),
+        ("Regex", GOLOOP_LINE),
+        ("Time_Key", "time"),
+        ("Time_Format", "%Y%m%d-%H:%M:%S.%L"),
     )
     return {
         "env": [
@@ -448,5 +508,10 @@ def fluent_bit_values(spec: Spec, region: Region) -> dict[str, Any]:
                 "valueFrom": {"secretKeyRef": {"name": ELASTICSEARCH_SECRET, "key": "password"}},
             }
         ],
-        "config": {"inputs": tail + "\n", "outputs": output + "\n"},
+        "config": {
+            "inputs": tail + "\n",
+            "filters": "\n\n".join(filters) + "\n",
+            "outputs": output + "\n",
+            "customParsers": parser + "\n",
+        },
     }

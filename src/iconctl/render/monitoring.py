@@ -15,12 +15,16 @@ references (for example compose secrets with ``environment: NAME``).
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from iconctl import log_indices
 from iconctl.errors import IconctlError, InputError
 from iconctl.render.common import HEADER
 from iconctl.render.terraform import AGENT_PORT
@@ -66,18 +70,50 @@ REGIONAL_RULES = ("recording.yml",)
 GLOBAL_RULES = ("alerts.yml", "fleet.yml")
 
 
+@dataclass(frozen=True)
+class Timing:
+    """How often Prometheus scrapes and evaluates and how Alertmanager groups.
+
+    The defaults are what a deployment runs (docs/monitoring.md). Tests that deliver an
+    alert for real shorten every interval so that an alert fires and resolves in seconds;
+    ``alert_for`` then replaces every rule's ``for:`` duration.
+    """
+
+    regional_scrape: str = "15s"
+    global_scrape: str = "30s"
+    evaluation: str = "30s"  # the Prometheus' evaluation_interval and the rule groups' interval
+    federate_timeout: str = "20s"  # must stay below global_scrape
+    discovery_refresh: str = "30s"  # file discovery re-reads its files this often
+    group_wait: str = "30s"
+    group_interval: str = "5m"
+    repeat_interval: str = "4h"
+    alert_for: str | None = None  # None: each rule keeps its own ``for:``
+
+
+PRODUCTION = Timing()
+
+
 def monitoring_dir() -> Path:
     """Where the shipped rules, templates and dashboards are: the repo or the wheel."""
-    checkout = Path(__file__).resolve().parents[3] / "monitoring"
+    return _data_dir("monitoring")
+
+
+def logging_dir() -> Path:
+    """Where the shipped log shipper, ElastAlert rules and Kibana export are."""
+    return _data_dir("logging")
+
+
+def _data_dir(name: str) -> Path:
+    checkout = Path(__file__).resolve().parents[3] / name
     if checkout.is_dir():
         return checkout
-    packaged = Path(__file__).resolve().parents[1] / "_data" / "monitoring"
+    packaged = Path(__file__).resolve().parents[1] / "_data" / name
     if packaged.is_dir():
         return packaged
-    raise InputError("the monitoring/ data directory is missing from this installation")
+    raise InputError(f"the {name}/ data directory is missing from this installation")
 
 
-def files(spec: Any) -> dict[str, str]:
+def files(spec: Any, timing: Timing = PRODUCTION) -> dict[str, str]:
     """Every monitoring file for ``spec``, keyed by path relative to the output directory.
 
     Global files go under ``global/``, each region's Prometheus under ``<region>/``.
@@ -89,25 +125,28 @@ def files(spec: Any) -> dict[str, str]:
     regions = list(getattr(spec, "regions", None) or [])
     source = monitoring_dir()
 
-    out["global/prometheus/prometheus.yml"] = _dump(global_prometheus(spec), spec)
+    out["global/prometheus/prometheus.yml"] = _dump(global_prometheus(spec, timing), spec)
     for name in GLOBAL_RULES:
-        text = _read(source / "prometheus" / "rules" / name)
-        out[f"global/prometheus/rules/{name}"] = _tuned(name, text, spec)
+        out[f"global/prometheus/rules/{name}"] = rules(spec, name, timing)
     for region in regions:
         out[f"global/prometheus/federation/{region.name}.json"] = _json(
             federation_targets(spec, region)
         )
         base = f"{region.name}/prometheus"
-        out[f"{base}/prometheus.yml"] = _dump(regional_prometheus(spec, region), spec)
+        out[f"{base}/prometheus.yml"] = _dump(
+            regional_prometheus(spec, region, timing=timing), spec
+        )
         for name in REGIONAL_RULES:
-            out[f"{base}/rules/{name}"] = _read(source / "prometheus" / "rules" / name)
+            out[f"{base}/rules/{name}"] = rules(spec, name, timing)
 
-    out["global/alertmanager/alertmanager.yml"] = _dump(alertmanager(spec), spec)
+    out["global/alertmanager/alertmanager.yml"] = _dump(alertmanager(spec, timing), spec)
     out["global/alertmanager/secret-files.json"] = _json(secret_files(spec))
     for template in sorted((source / "alertmanager" / "templates").glob("*.tmpl")):
         out[f"global/alertmanager/templates/{template.name}"] = _read(template)
 
     out.update(_grafana(spec, regions))
+    if getattr(spec, "logging", None) is not None:
+        out.update(_elastalert(spec))
     return dict(sorted(out.items()))
 
 
@@ -136,24 +175,31 @@ def _tunables(spec: Any) -> list[tuple[str, str, str]]:
     ]
 
 
-def _tuned(name: str, text: str, spec: Any) -> str:
+def rules(spec: Any, name: str, timing: Timing = PRODUCTION) -> str:
+    """One shipped rule file (``recording.yml``, ``alerts.yml``, ``fleet.yml``) as rendered
+    for ``spec``: thresholds from the spec, intervals from ``timing``."""
+    text = _read(monitoring_dir() / "prometheus" / "rules" / name)
     for file, shipped, wanted in _tunables(spec):
         if file != name:
             continue
         if text.count(shipped) != 1:
             raise IconctlError(f"monitoring/prometheus/rules/{name} no longer holds {shipped!r}")
         text = text.replace(shipped, wanted)
+    # Group intervals follow the evaluation interval; the shipped files say 30s (PRODUCTION).
+    text = re.sub(r"(?m)^(    interval: )\S+$", rf"\g<1>{timing.evaluation}", text)
+    if timing.alert_for is not None:
+        text = re.sub(r"(?m)^(        for: )\S+$", rf"\g<1>{timing.alert_for}", text)
     return text
 
 
 # --- Prometheus --------------------------------------------------------------------------
 
 
-def global_prometheus(spec: Any) -> dict[str, Any]:
+def global_prometheus(spec: Any, timing: Timing = PRODUCTION) -> dict[str, Any]:
     return {
         "global": {
-            "scrape_interval": "30s",
-            "evaluation_interval": "30s",
+            "scrape_interval": timing.global_scrape,
+            "evaluation_interval": timing.evaluation,
             "external_labels": {"deployment": spec.name, "prometheus": "global"},
         },
         "rule_files": ["rules/*.yml"],
@@ -166,8 +212,8 @@ def global_prometheus(spec: Any) -> dict[str, Any]:
                 "honor_labels": True,
                 "metrics_path": "/federate",
                 "params": {"match[]": list(FEDERATE_MATCH)},
-                "scrape_interval": "30s",
-                "scrape_timeout": "20s",
+                "scrape_interval": timing.global_scrape,
+                "scrape_timeout": timing.federate_timeout,
                 # One file per region, rewritten by the deployment with the regional
                 # Prometheus' private address; Prometheus reloads it on change.
                 "file_sd_configs": [{"files": ["federation/*.json"]}],
@@ -201,7 +247,9 @@ def scrape_targets(spec: Any) -> list[tuple[str, int, str]]:
     ]
 
 
-def regional_prometheus(spec: Any, region: Any, *, discovery: str = "cloud") -> dict[str, Any]:
+def regional_prometheus(
+    spec: Any, region: Any, *, discovery: str = "cloud", timing: Timing = PRODUCTION
+) -> dict[str, Any]:
     """A region's Prometheus. ``discovery="file"`` swaps the cloud discovery for file-based
     discovery (``targets/<job>.json``) with the same labels: for machines without a cloud
     API (the local demo, tests). Each file entry carries the target's address and an
@@ -210,7 +258,7 @@ def regional_prometheus(spec: Any, region: Any, *, discovery: str = "cloud") -> 
     jobs = []
     for job, port, path in scrape_targets(spec):
         if discovery == "file":
-            sd = _file_discovery(region, job)
+            sd = _file_discovery(region, job, timing)
         elif discovery == "cloud":
             sd = _discovery(spec, region, port)
         else:
@@ -224,8 +272,8 @@ def regional_prometheus(spec: Any, region: Any, *, discovery: str = "cloud") -> 
     )
     return {
         "global": {
-            "scrape_interval": "15s",
-            "evaluation_interval": "30s",
+            "scrape_interval": timing.regional_scrape,
+            "evaluation_interval": timing.evaluation,
             "external_labels": {
                 "deployment": spec.name,
                 "region": region.name,
@@ -254,9 +302,28 @@ def _role(source_label: str) -> list[dict[str, Any]]:
     ]
 
 
-def _file_discovery(region: Any, job: str) -> dict[str, Any]:
+def file_targets(role: str, addresses: dict[str, str]) -> list[dict[str, Any]]:
+    """The content of one ``targets/<job>.json`` for file discovery: instance -> HOST:PORT.
+
+    The labels are the ones ``_file_discovery`` relabels into role and instance, as the cloud
+    discovery does from tags.
+    """
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r} ({' or '.join(ROLES)})")
+    return [
+        {
+            "targets": [address],
+            "labels": {"__meta_iconctl_instance": instance, "__meta_iconctl_role": role},
+        }
+        for instance, address in sorted(addresses.items())
+    ]
+
+
+def _file_discovery(region: Any, job: str, timing: Timing) -> dict[str, Any]:
     return {
-        "file_sd_configs": [{"files": [f"targets/{job}.json"], "refresh_interval": "30s"}],
+        "file_sd_configs": [
+            {"files": [f"targets/{job}.json"], "refresh_interval": timing.discovery_refresh}
+        ],
         "relabel_configs": [
             *_role("__meta_iconctl_role"),
             {
@@ -406,7 +473,7 @@ def secret_files(spec: Any) -> list[dict[str, str]]:
     return entries
 
 
-def alertmanager(spec: Any) -> dict[str, Any]:
+def alertmanager(spec: Any, timing: Timing = PRODUCTION) -> dict[str, Any]:
     """Warnings to Slack; critical alerts to Slack and Telegram (whichever are configured)."""
     alerts = _alerts(spec)
     slack = []
@@ -454,9 +521,9 @@ def alertmanager(spec: Any) -> dict[str, Any]:
         "route": {
             "receiver": default,
             "group_by": ["alertname", "region"],
-            "group_wait": "30s",
-            "group_interval": "5m",
-            "repeat_interval": "4h",
+            "group_wait": timing.group_wait,
+            "group_interval": timing.group_interval,
+            "repeat_interval": timing.repeat_interval,
             "routes": routes,
         },
         "inhibit_rules": [
@@ -540,7 +607,7 @@ def _grafana(spec: Any, regions: Iterable[Any]) -> dict[str, str]:
 # --- logs: Elasticsearch cross-cluster search and a Kibana view over every region -------
 
 ELASTICSEARCH_TRANSPORT_PORT = 9300
-LOG_INDICES = ("icon-edge-*", "icon-node-*")
+ELASTALERT_PASSWORD_ENV = "ES_PASSWORD"  # noqa: S105 - the variable ElastAlert reads, no value
 
 
 def remote_clusters(spec: Any) -> dict[str, Any]:
@@ -565,13 +632,13 @@ def remote_clusters(spec: Any) -> dict[str, Any]:
 def kibana_data_views(spec: Any) -> list[dict[str, Any]]:
     """Bodies for Kibana's ``POST /api/data_views/data_view``: local plus every remote."""
     views = []
-    for pattern, name in zip(LOG_INDICES, ("edge requests", "node logs"), strict=True):
+    for index in log_indices.INDICES:
         views.append(
             {
                 "data_view": {
-                    "id": f"{spec.name}-{pattern.split('-')[1]}-all-regions",
-                    "name": f"{spec.name}: {name}, all regions",
-                    "title": f"{pattern},*:{pattern}",
+                    "id": f"{spec.name}-{index.key}-all-regions",
+                    "name": f"{spec.name}: {index.title}, all regions",
+                    "title": index.all_regions,
                     "timeFieldName": "@timestamp",
                 },
                 "override": True,
@@ -580,11 +647,68 @@ def kibana_data_views(spec: Any) -> list[dict[str, Any]]:
     return views
 
 
+def elastalert_config(spec: Any) -> dict[str, Any]:
+    """ElastAlert's global configuration, on the Elasticsearch the spec names.
+
+    ElastAlert runs on the global monitoring host, beside the master Elasticsearch cluster's
+    client and the fleet's Alertmanager; the password comes from ``ES_PASSWORD`` in its
+    environment (``global/elastalert/secret-env.json`` names the spec reference).
+    """
+    config = yaml.safe_load(_read(logging_dir() / "elastalert" / "config.yaml"))
+    url = urllib.parse.urlsplit(spec.logging.elasticsearch_url)
+    config["es_host"] = url.hostname
+    config["es_port"] = url.port or 443
+    config["use_ssl"] = url.scheme == "https"
+    config["verify_certs"] = True
+    config["es_username"] = spec.logging.elasticsearch_user
+    prefix = url.path.strip("/")
+    if prefix:
+        config["es_url_prefix"] = prefix
+    else:
+        config.pop("es_url_prefix", None)
+    return dict(config)
+
+
+def elastalert_rule(name: str, text: str) -> dict[str, Any]:
+    """A shipped rule as the global ElastAlert runs it: over every region's index (the master
+    cluster searches the regions as remote clusters), alerting the Alertmanager beside it."""
+    rule = yaml.safe_load(text)
+    if not isinstance(rule, dict) or "index" not in rule:
+        raise IconctlError(f"logging/elastalert/rules/{name} has no index")
+    try:
+        index = log_indices.by_pattern(rule["index"])
+    except InputError as exc:
+        raise IconctlError(f"logging/elastalert/rules/{name}: {exc}") from None
+    rule["index"] = index.all_regions
+    rule["alertmanager_hosts"] = [f"http://127.0.0.1:{ALERTMANAGER_PORT}"]
+    return dict(rule)
+
+
 def _logs(spec: Any) -> dict[str, str]:
     return {
         "global/elasticsearch/remote-clusters.json": _json(remote_clusters(spec)),
         "global/kibana/data-views.json": _json(kibana_data_views(spec)),
     }
+
+
+def _elastalert(spec: Any) -> dict[str, str]:
+    """ElastAlert's files: only with Alertmanager, the one way its rules alert."""
+    out = {
+        "global/elastalert/config.yaml": _dump(elastalert_config(spec), spec),
+        "global/elastalert/secret-env.json": _json(
+            [
+                {
+                    "env": ELASTALERT_PASSWORD_ENV,
+                    "ref": spec.logging.elasticsearch_password,
+                    "field": "logging.elasticsearch_password",
+                }
+            ]
+        ),
+    }
+    for path in sorted((logging_dir() / "elastalert" / "rules").glob("*.yaml")):
+        rule = elastalert_rule(path.name, _read(path))
+        out[f"global/elastalert/rules/{path.name}"] = _dump(rule, spec)
+    return out
 
 
 # --- output ------------------------------------------------------------------------------
