@@ -1,6 +1,6 @@
 """Kubernetes inputs: a kustomize overlay per k8s region over the shipped base.
 
-The base (kubernetes/base/ in the repository, iconctl/_data/kubernetes/base/ in a wheel)
+The base (kubernetes/base/ among the shipped assets, see iconctl/assets.py)
 holds the objects and their logic and is copied verbatim into the output, so the rendered
 tree builds on its own; an overlay only sets what the spec decides: namespace, images,
 sizes, storage, hostnames, readiness rules, the snapshot store, and which namespaces may
@@ -11,10 +11,9 @@ Elasticsearch password is read from a Secret at run time.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from iconctl.errors import InputError
+from iconctl.assets import asset_dir
 from iconctl.render.common import region_hostname, store_url, to_yaml
 from iconctl.render.terraform import AGENT_PORT
 from iconctl.spec import SERVICE_NAMES, Region, Spec
@@ -31,20 +30,11 @@ IDENTITY_ENDPOINTS = ("169.254.169.254/32", "169.254.169.252/32", "169.254.170.2
 ELASTICSEARCH_SECRET = "elasticsearch-credentials"  # noqa: S105 - a Secret's name, key: password
 
 
-def base_dir() -> Path:
-    """Where the shipped kustomize base is: the repository or the wheel."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[3] / BASE_DIR, here.parents[1] / "_data" / BASE_DIR):
-        if (candidate / "kustomization.yaml").is_file():
-            return candidate
-    raise InputError("the kubernetes/base directory is missing from this installation")
-
-
 def files(spec: Spec) -> dict[str, str]:
     out: dict[str, str] = {}
     regions = [region for region in spec.regions if region.flavour == "k8s"]
     if regions:
-        source = base_dir()
+        source = asset_dir(BASE_DIR)
         for path in sorted(source.glob("*.yaml")):
             out[f"{BASE_DIR}/{path.name}"] = path.read_text(encoding="utf-8")
     for region in regions:

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from iconctl.assets import asset_dir
 from iconctl.errors import IconctlError, InputError
 from iconctl.render.common import HEADER
 from iconctl.render.terraform import AGENT_PORT
@@ -66,17 +67,6 @@ REGIONAL_RULES = ("recording.yml",)
 GLOBAL_RULES = ("alerts.yml", "fleet.yml")
 
 
-def monitoring_dir() -> Path:
-    """Where the shipped rules, templates and dashboards are: the repo or the wheel."""
-    checkout = Path(__file__).resolve().parents[3] / "monitoring"
-    if checkout.is_dir():
-        return checkout
-    packaged = Path(__file__).resolve().parents[1] / "_data" / "monitoring"
-    if packaged.is_dir():
-        return packaged
-    raise InputError("the monitoring/ data directory is missing from this installation")
-
-
 def files(spec: Any) -> dict[str, str]:
     """Every monitoring file for ``spec``, keyed by path relative to the output directory.
 
@@ -87,7 +77,7 @@ def files(spec: Any) -> dict[str, str]:
     if monitoring is None or not getattr(monitoring, "prometheus", False):
         return out
     regions = list(getattr(spec, "regions", None) or [])
-    source = monitoring_dir()
+    source = asset_dir("monitoring")
 
     out["global/prometheus/prometheus.yml"] = _dump(global_prometheus(spec), spec)
     for name in GLOBAL_RULES:
