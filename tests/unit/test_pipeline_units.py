@@ -14,6 +14,7 @@ import pytest
 
 from iconctl.errors import SpecError
 from iconctl.pipeline import Pipeline
+from iconctl.pipeline.units import VmRegion
 from iconctl.render import render_files
 from iconctl.spec import load_spec, parse_spec
 from tests.conftest import EXAMPLES
@@ -26,7 +27,7 @@ def _pipeline(spec_text: str, tmp_path: Path) -> Pipeline:
 
 
 def _steps(pipeline: Pipeline) -> dict[str, list[str]]:
-    return {unit.name: pipeline._steps(unit) for unit in pipeline.units}
+    return {unit.name: [step.name for step in unit.steps()] for unit in pipeline.units}
 
 
 def test_aws_regions_behind_the_global_lb_get_a_zone_step_first(tmp_path: Path) -> None:
@@ -39,7 +40,8 @@ def test_aws_regions_behind_the_global_lb_get_a_zone_step_first(tmp_path: Path) 
         "global": ["infra"],
     }
     zone = next(u for u in pipeline.units if u.name == "us-east-1")
-    assert (zone.zone_stack, zone.zone_dir) == ("aws-region-zone", "us-east-1/zone")
+    assert isinstance(zone, VmRegion) and zone.zone is not None
+    assert (zone.zone.name, zone.zone.rendered) == ("aws-region-zone", "us-east-1/zone")
     build = pipeline.ws.build
     tfvars = json.loads((build / "us-east-1" / "zone" / "terraform.tfvars.json").read_text())
     assert (tfvars["domain"], tfvars["zone"]) == ("us-east-1.api.example.org", "example.org")
@@ -111,11 +113,11 @@ def test_the_global_stack_gets_the_regions_records(tmp_path: Path) -> None:
         pipeline.ws.record(key, {"fingerprint": "-", "at": "-",
                                  "outputs": {"terraform_outputs": reported}})  # fmt: skip
     glob = next(u for u in pipeline.units if u.name == "global")
-    assert pipeline._inputs_from_regions(glob) == {
+    assert glob.runtime_inputs() == {
         "region_records": {"asia-northeast1.api.example.org": record}
     }
     region = next(u for u in pipeline.units if u.name == "asia-northeast1")
-    assert pipeline._inputs_from_regions(region) == {}
+    assert region.runtime_inputs() == {}
 
 
 def test_deployment_json_names_the_zone_stack() -> None:

@@ -184,11 +184,14 @@ def deployment_json(spec: Spec) -> str:
 
 
 def deployment(spec: Spec) -> dict[str, Any]:
+    """Every unit with its kind (the class that runs it, see pipeline/units.py), stack and
+    rendered folder, in dependency order."""
     units: list[dict[str, Any]] = []
     if spec.state.backend != "local":
         units.append(
             {
                 "unit": "state-backend",
+                "kind": "state-backend",
                 "stack": state_backend_stack(spec),
                 "dir": "global/state-backend",
             }
@@ -196,6 +199,7 @@ def deployment(spec: Spec) -> dict[str, Any]:
     for region in spec.regions:
         unit = {
             "unit": region.name,
+            "kind": "k8s-region" if region.flavour == "k8s" else "vm-region",
             "stack": stack_name(region),
             "dir": region.name,
             "cloud": region.cloud,
@@ -206,5 +210,7 @@ def deployment(spec: Spec) -> dict[str, Any]:
             unit["zone"] = {"stack": ZONE_STACK, "dir": f"{region.name}/zone"}
         units.append(unit)
     if spec.geo is not None:
-        units.append({"unit": "global", "stack": "global-cloudflare", "dir": "global"})
+        units.append(
+            {"unit": "global", "kind": "global", "stack": "global-cloudflare", "dir": "global"}
+        )
     return {"name": spec.name, "network": spec.network, "domain": spec.domain, "units": units}
