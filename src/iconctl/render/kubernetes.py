@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from iconctl.assets import asset_dir
-from iconctl.render.common import region_hostname, store_url, to_yaml
+from iconctl.render.common import region_hostname, region_labels, store_url, to_yaml
 from iconctl.render.terraform import AGENT_PORT
 from iconctl.spec import SERVICE_NAMES, Region, Spec
 
@@ -65,11 +65,7 @@ def image_entry(base_name: str, reference: str) -> dict[str, str]:
 
 
 def _labels(spec: Spec, region: Region) -> dict[str, str]:
-    return {
-        "iconctl.io/deployment": spec.name,
-        "iconctl.io/network": spec.network,
-        "iconctl.io/region": region.name,
-    }
+    return {f"iconctl.io/{key}": value for key, value in region_labels(spec, region).items()}
 
 
 def kustomization(spec: Spec, region: Region) -> dict[str, Any]:

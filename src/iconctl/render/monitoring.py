@@ -244,6 +244,19 @@ def _role(source_label: str) -> list[dict[str, Any]]:
     ]
 
 
+def _target(address_label: str, instance_label: str, port: int) -> list[dict[str, Any]]:
+    """Scrape ``<address>:<port>`` of each discovered machine, named by ``instance_label``."""
+    return [
+        {
+            "source_labels": [address_label],
+            "regex": "(.+)",
+            "target_label": "__address__",
+            "replacement": f"${{1}}:{port}",
+        },
+        {"source_labels": [instance_label], "target_label": "instance"},
+    ]
+
+
 def _file_discovery(region: Any, job: str) -> dict[str, Any]:
     return {
         "file_sd_configs": [{"files": [f"targets/{job}.json"], "refresh_interval": "30s"}],
@@ -291,13 +304,7 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
                     "action": "keep",
                 },
                 *_role("__meta_kubernetes_pod_label_iconctl_role"),
-                {
-                    "source_labels": ["__meta_kubernetes_pod_ip"],
-                    "regex": "(.+)",
-                    "target_label": "__address__",
-                    "replacement": f"${{1}}:{port}",
-                },
-                {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "instance"},
+                *_target("__meta_kubernetes_pod_ip", "__meta_kubernetes_pod_name", port),
                 {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
                 *fixed,
             ],
@@ -318,13 +325,7 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
             ],
             "relabel_configs": [
                 *_role("__meta_ec2_tag_iconctl_role"),
-                {
-                    "source_labels": ["__meta_ec2_private_ip"],
-                    "regex": "(.+)",
-                    "target_label": "__address__",
-                    "replacement": f"${{1}}:{port}",
-                },
-                {"source_labels": ["__meta_ec2_instance_id"], "target_label": "instance"},
+                *_target("__meta_ec2_private_ip", "__meta_ec2_instance_id", port),
                 {"source_labels": ["__meta_ec2_availability_zone"], "target_label": "zone"},
                 *fixed,
             ],
@@ -348,13 +349,7 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
             ],
             "relabel_configs": [
                 *_role("__meta_gce_label_iconctl_role"),
-                {
-                    "source_labels": ["__meta_gce_private_ip"],
-                    "regex": "(.+)",
-                    "target_label": "__address__",
-                    "replacement": f"${{1}}:{port}",
-                },
-                {"source_labels": ["__meta_gce_instance_name"], "target_label": "instance"},
+                *_target("__meta_gce_private_ip", "__meta_gce_instance_name", port),
                 {
                     "source_labels": ["__meta_gce_zone"],
                     "regex": ".*/zones/([^/]+)",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iconctl.render.common import region_hostname, stack_name, to_json, vm_regions
+from iconctl.render.common import region_hostname, region_labels, stack_name, to_json, vm_regions
 from iconctl.spec import Region, Spec
 from iconctl.spec.regions import continent
 
@@ -38,13 +38,8 @@ def files(spec: Spec) -> dict[str, str]:
 
 
 def tags(spec: Spec, region: Region) -> dict[str, str]:
-    return {
-        "iconctl-deployment": spec.name,
-        "iconctl-network": spec.network,
-        "iconctl-region": region.name,
-        "iconctl-flavour": region.flavour,
-        "managed-by": "iconctl",
-    }
+    labels = {f"iconctl-{key}": value for key, value in region_labels(spec, region).items()}
+    return {**labels, "iconctl-flavour": region.flavour, "managed-by": "iconctl"}
 
 
 def delegates_zone(spec: Spec, region: Region) -> bool:
