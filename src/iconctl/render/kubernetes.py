@@ -153,6 +153,11 @@ def _delete(api_version: str, kind: str, name: str) -> dict[str, Any]:
     return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}, "$patch": "delete"}
 
 
+def _object(api_version: str, kind: str, spec: dict[str, Any], name: str = "icon-node") -> dict:
+    """A patch of (or an object beside) the base's ``kind``/``name`` with this ``spec``."""
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+
 def _claim(region: Region) -> dict[str, Any]:
     """The data volume of one pod: the region's size on the storage the spec chose."""
     k8s = region.k8s
@@ -176,11 +181,11 @@ def source_patch(spec: Spec, region: Region) -> dict[str, Any]:
         "ICONCTL_SNAPSHOT_INTERVAL_MINUTES": str(spec.sync.interval_minutes),
         "ICONCTL_SNAPSHOT_KEEP": str(spec.sync.keep),
     }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": "icon-source"},
-        "spec": {
+    return _object(
+        "apps/v1",
+        "StatefulSet",
+        name="icon-source",
+        spec={
             "template": {
                 "spec": {
                     "containers": [
@@ -195,7 +200,7 @@ def source_patch(spec: Spec, region: Region) -> dict[str, Any]:
             },
             "volumeClaimTemplates": [_claim(region)],
         },
-    }
+    )
 
 
 def _node_ports(spec: Spec) -> list[dict[str, Any]]:
@@ -257,16 +262,15 @@ def statefulset_patch(spec: Spec, region: Region) -> dict[str, Any]:
                 ]
             }
         }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": "icon-node"},
-        "spec": {
+    return _object(
+        "apps/v1",
+        "StatefulSet",
+        spec={
             "replicas": region.nodes_min,
             "template": {"spec": pod},
             "volumeClaimTemplates": [_claim(region)],
         },
-    }
+    )
 
 
 def ingress_patch(spec: Spec, region: Region) -> dict[str, Any]:
@@ -291,11 +295,10 @@ def ingress_patch(spec: Spec, region: Region) -> dict[str, Any]:
 
 
 def hpa_patch(region: Region) -> dict[str, Any]:
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": "icon-node"},
-        "spec": {
+    return _object(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        spec={
             "minReplicas": region.nodes_min,
             "maxReplicas": region.nodes_max,
             "metrics": [
@@ -311,7 +314,7 @@ def hpa_patch(region: Region) -> dict[str, Any]:
                 }
             ],
         },
-    }
+    )
 
 
 def networkpolicy_patch(spec: Spec, region: Region) -> dict[str, Any]:
@@ -324,11 +327,10 @@ def networkpolicy_patch(spec: Spec, region: Region) -> dict[str, Any]:
     def tcp(*ports: int) -> list[dict[str, Any]]:
         return [{"port": port, "protocol": "TCP"} for port in ports]
 
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "icon-node"},
-        "spec": {
+    return _object(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        spec={
             "ingress": [
                 {"from": [from_namespace(k8s.ingress_namespace)], "ports": tcp(rpc)},
                 {"from": [from_namespace(k8s.monitoring_namespace)], "ports": tcp(rpc, AGENT_PORT)},
@@ -342,7 +344,7 @@ def networkpolicy_patch(spec: Spec, region: Region) -> dict[str, Any]:
                 },
             ],
         },
-    }
+    )
 
 
 def servicemonitor_patch(region: Region) -> dict[str, Any]:
@@ -364,14 +366,13 @@ def servicemonitor_patch(region: Region) -> dict[str, Any]:
             ],
         }  # fmt: skip
 
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "ServiceMonitor",
-        "metadata": {"name": "icon-node"},
-        "spec": {
+    return _object(
+        "monitoring.coreos.com/v1",
+        "ServiceMonitor",
+        spec={
             "endpoints": [endpoint("agent", "icon-agent", "15s"), endpoint("rpc", "goloop", "30s")]
         },
-    }
+    )
 
 
 def prometheus_values(spec: Spec, region: Region) -> dict[str, Any]:
