@@ -34,7 +34,7 @@ class Pipeline:
         self.spec = spec
         self.ws = Workspace(spec_path)
         self.say = say
-        self.ctx = Context(spec, self.ws, say=say, env=env, configure=configure)
+        self.ctx = Context(spec, self.ws, say=say, configure=configure, base_env=env)
         wanted = list(regions)
         known = [r.name for r in spec.regions]
         unknown = [r for r in wanted if r not in known]

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,36 +61,28 @@ class Workspace:
             write_atomic(self.progress_path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+@dataclass
 class Context:
     """What the units of one invocation share: the spec, the workspace, the shipped assets,
     the tools' environment, the live output, cancellation, and the step each unit runs now."""
 
-    def __init__(
-        self,
-        spec: Spec,
-        ws: Workspace,
-        *,
-        say: Callable[[str], None],
-        env: dict[str, str] | None,
-        configure: bool,
-    ) -> None:
-        self.spec = spec
-        self.ws = ws
-        self.say = say
-        self.configure = configure
-        self.assets = assets_root()
-        self.cancel = threading.Event()
-        self.units: list[Unit] = []  # every unit of this run (the global one reads the regions')
-        # plan: set when the state bucket does not exist yet; the other units' plans need it.
-        self.state_bucket_pending = False
-        # unit -> (step, monotonic start) of the step each unit is running now
-        self.current: dict[str, tuple[str, float]] = {}
-        self._env = env
+    spec: Spec
+    ws: Workspace
+    say: Callable[[str], None]
+    configure: bool  # False: no config steps (a rehearsal, no VM behind the instances)
+    base_env: dict[str, str] | None = None  # None: this process's environment
+    assets: Path = field(default_factory=assets_root)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    units: list[Unit] = field(default_factory=list)  # the global unit reads the regions'
+    # plan: set when the state bucket does not exist yet; the other units' plans need it.
+    state_bucket_pending: bool = False
+    # unit -> (step, monotonic start) of the step each unit is running now
+    current: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def env(self, *, cloudflare: bool = False) -> dict[str, str]:
         """The tools' environment; the Cloudflare token only for the stacks that manage
         Cloudflare records, resolved from its reference at the last moment."""
-        env = dict(self._env if self._env is not None else os.environ)
+        env = dict(self.base_env if self.base_env is not None else os.environ)
         if cloudflare and self.spec.geo is not None:
             from iconctl.secrets import resolve
 

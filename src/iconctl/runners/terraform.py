@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from iconctl import process
 from iconctl.errors import ToolFailed
+from iconctl.runners.tool import ToolRunner
 
 
 @dataclass(frozen=True)
@@ -34,8 +33,14 @@ _PROGRESS = re.compile(
 )
 
 
-class Terraform:
+@dataclass
+class Terraform(ToolRunner):
     """Runs terraform in one working directory (a stack) with its own data directory."""
+
+    tool = "terraform"
+
+    workdir: Path
+    data_dir: Path = field(kw_only=True)
 
     @staticmethod
     def activity(line: str) -> str | None:
@@ -47,57 +52,28 @@ class Terraform:
         elapsed = f" ({match['elapsed']})" if match["elapsed"] else ""
         return f"{verb} {match['address']}{elapsed}"
 
-    def __init__(
-        self,
-        workdir: Path,
-        *,
-        data_dir: Path,
-        step: str,
-        log_path: Path,
-        env: Mapping[str, str] | None = None,
-        on_line: Callable[[str], None] | None = None,
-    ) -> None:
-        self.workdir = workdir
-        self.step = step
-        self.log_path = log_path
-        self.on_line = on_line
-        self.env = {
-            **(env if env is not None else os.environ),
-            "TF_IN_AUTOMATION": "1",
-            "TF_INPUT": "0",
-            "TF_DATA_DIR": str(data_dir),
-        }
+    def tool_env(self) -> dict[str, str]:
+        return {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "TF_DATA_DIR": str(self.data_dir)}
 
-    def _run(self, verb: str, *args: str) -> process.Result:
-        return process.run(
-            ["terraform", f"-chdir={self.workdir}", verb, *args],
-            step=f"{self.step}: terraform {verb}",
-            env=self.env,
-            log_path=self.log_path,
-            on_line=self.on_line,
-        )
+    def _terraform(self, verb: str, *args: str, capture: bool = False) -> process.Result:
+        return self._run(verb, [f"-chdir={self.workdir}", verb, *args], capture=capture)
 
     def init(self, backend_config: list[str]) -> None:
         args = ["-input=false", "-no-color", "-reconfigure"]
         args += [f"-backend-config={item}" for item in backend_config]
-        self._run("init", *args)
+        self._terraform("init", *args)
 
     def plan(self, var_files: list[Path], plan_file: Path, *, destroy: bool = False) -> PlanSummary:
         args = ["-input=false", "-no-color", f"-out={plan_file}"]
         args += [f"-var-file={f}" for f in var_files]
         if destroy:
             args.append("-destroy")
-        self._run("plan", *args)
+        self._terraform("plan", *args)
         return self.show_plan(plan_file)
 
     def show_plan(self, plan_file: Path) -> PlanSummary:
         """Count planned actions from `terraform show -json` (a replace counts as add + destroy)."""
-        result = process.run(
-            ["terraform", f"-chdir={self.workdir}", "show", "-json", "-no-color", str(plan_file)],
-            step=f"{self.step}: terraform show",
-            env=self.env,
-            capture=True,
-        )
+        result = self._terraform("show", "-json", "-no-color", str(plan_file), capture=True)
         try:
             plan = json.loads(result.stdout)
         except json.JSONDecodeError as exc:
@@ -119,16 +95,11 @@ class Terraform:
         return PlanSummary(add=totals[0], change=totals[1], destroy=totals[2], modules=changed)
 
     def apply(self, plan_file: Path) -> None:
-        self._run("apply", "-input=false", "-no-color", str(plan_file))
+        self._terraform("apply", "-input=false", "-no-color", str(plan_file))
 
     def output(self) -> dict[str, object]:
         """Non-sensitive outputs by name; sensitive ones never leave Terraform's state."""
-        result = process.run(
-            ["terraform", f"-chdir={self.workdir}", "output", "-json", "-no-color"],
-            step=f"{self.step}: terraform output",
-            env=self.env,
-            capture=True,
-        )
+        result = self._terraform("output", "-json", "-no-color", capture=True)
         data = json.loads(result.stdout or "{}")
         return {
             name: entry.get("value")
@@ -139,7 +110,7 @@ class Terraform:
     def destroy(self, var_files: list[Path]) -> None:
         args = ["-input=false", "-no-color", "-auto-approve"]
         args += [f"-var-file={f}" for f in var_files]
-        self._run("destroy", *args)
+        self._terraform("destroy", *args)
 
 
 def _top_module(address: str | None) -> str:
