@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from iconctl.files import write_atomic
+
 SCHEMA_VERSION = 39
 R = '{region="$region"}'  # the region filter most region panels use
 RATE = "$__rate_interval"
@@ -675,9 +677,7 @@ def write(directory: Path) -> list[Path]:
     written = []
     for name, dashboard in committed().items():
         path = directory / name
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(to_json(dashboard), encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, to_json(dashboard))
         written.append(path)
     return written
 
