@@ -12,7 +12,7 @@ import urllib.request
 from typing import Any
 
 from iconctl import process
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 
 class Service(process.Service):

@@ -21,9 +21,9 @@ import yaml
 
 from iconctl.rehearsal import DEBIAN_AMI, TERRAFORM_VARIABLES, moto_server_env
 from iconctl.rehearsal import terraform_cli_config as cli_config
-from tests.aws_support import need_aws_provider
-from tests.conftest import EXAMPLES, ROOT, need_module, need_tool, run_iconctl
-from tests.sync_support import moto_process
+from tests.helpers import EXAMPLES, ROOT, need_module, need_tool, run_iconctl
+from tests.helpers.aws import need_aws_provider
+from tests.helpers.sync import moto_process
 
 pytestmark = pytest.mark.timeout(1800)
 

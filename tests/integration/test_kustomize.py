@@ -13,7 +13,7 @@ import yaml
 
 from iconctl.render import render
 from iconctl.spec import parse_spec
-from tests.conftest import need_module, need_tool
+from tests.helpers import need_module, need_tool
 
 pytestmark = pytest.mark.timeout(240)
 

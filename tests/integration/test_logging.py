@@ -13,7 +13,7 @@ import json
 import pytest
 import yaml
 
-from tests.conftest import ROOT, need_module
+from tests.helpers import ROOT, need_module
 from tests.integration import test_edge as edge_tests
 from tests.integration.test_edge import request, rpc
 

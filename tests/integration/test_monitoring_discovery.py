@@ -27,7 +27,7 @@ from iconctl import metric_catalog, process
 from iconctl.assets import asset_dir
 from iconctl.render import monitoring
 from iconctl.spec import load_spec
-from tests.conftest import EXAMPLES, free_port, need_tool
+from tests.helpers import EXAMPLES, free_port, need_tool
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -298,7 +298,7 @@ def test_the_global_prometheus_federates_and_evaluates_alerts(fleet):
 def test_region_dashboard_panels_show_data(fleet):
     """Every region-dashboard query over agent and goloop series returns data here."""
     from iconctl import dashboards
-    from tests.promql_support import selectors
+    from tests.helpers.promql import selectors
 
     present = {row["metric"]["__name__"] for row in _query(
         fleet["regional"], 'count by (__name__) ({__name__=~"icon_.+|goloop_.+"})')}

@@ -1,8 +1,8 @@
 """The Terraform code, checked with Terraform's own tools and checkov.
 
 Offline (always): `terraform fmt` (which also refuses a file that does not parse), module
-layout and documentation, `terraform test` of the provider-less modules (naming, subnet layout, zones,
-geo steering, user data), a real `terraform apply` of the provider-less examples, the
+layout and documentation, `terraform test` of the provider-less modules (naming, subnet
+layout, zones, geo steering, user data), a real `terraform apply` of the provider-less examples, the
 rendered user data's shell scripts checked by `sh -n`, checkov with zero failed checks, and
 the list of resources open to the whole internet.
 
@@ -26,9 +26,9 @@ import pytest
 import yaml
 
 from iconctl.rehearsal import terraform_cli_config as cli_config
-from tests.aws_support import need_aws_provider
-from tests.conftest import ROOT, need_module, need_tool
-from tests.sync_support import moto_process
+from tests.helpers import ROOT, need_module, need_tool
+from tests.helpers.aws import need_aws_provider
+from tests.helpers.sync import moto_process
 
 TERRAFORM = ROOT / "terraform"
 MODULES = sorted(p for p in (TERRAFORM / "modules").iterdir() if p.is_dir())
@@ -442,7 +442,7 @@ def test_aws_stacks_plan_against_moto(tmp_path: Path) -> None:
     boto3 = need_module("boto3")
     from iconctl.render import render_files
     from iconctl.spec import load_spec
-    from tests.conftest import EXAMPLES
+    from tests.helpers import EXAMPLES
 
     mirror = need_aws_provider()
     config = cli_config(mirror, tmp_path).read_text()

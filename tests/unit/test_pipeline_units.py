@@ -23,7 +23,7 @@ from iconctl.pipeline.units import (
 )
 from iconctl.render import render_files
 from iconctl.spec import load_spec, parse_spec
-from tests.conftest import EXAMPLES, ROOT
+from tests.helpers import EXAMPLES, ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "specs"
 

@@ -7,7 +7,7 @@ import yaml
 
 from iconctl.render import ansible, render_files
 from iconctl.spec import load_spec
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 
 def test_rendered_inventory_has_the_groups_and_no_hosts() -> None:

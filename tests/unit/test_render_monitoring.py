@@ -11,7 +11,7 @@ from iconctl.assets import asset_dir
 from iconctl.errors import ExitCode, InputError
 from iconctl.render import monitoring
 from iconctl.spec import Spec, parse_spec
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 
 def spec_from(name: str = "multi-region.yaml", **changes) -> Spec:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from tests.conftest import free_port, need_tool
+from tests.helpers import free_port, need_tool, wait_port
 
 # A tiny HTTP server that serves a directory slowly, to catch a restore in the middle.
 SLOW_SERVER = r"""
@@ -67,17 +65,6 @@ def chain_tree(root: Path) -> dict[str, bytes]:
     return {k: v for k, v in tree(root).items() if k.startswith("data/")}
 
 
-def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on 127.0.0.1:{port}")
-
-
 @contextlib.contextmanager
 def http_server(directory: Path, delay: float = 0.0):
     """A real HTTP server process on loopback serving ``directory``; yields its base URL."""
@@ -96,7 +83,7 @@ def script_server(script: str, *args: str):
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_port(port, proc)
+        wait_port(port, proc=proc)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.kill()
@@ -132,7 +119,7 @@ def moto_process(region: str, server_env: dict[str, str] | None = None):
     }
     saved = {k: os.environ.get(k) for k in env}
     try:
-        wait_port(port, proc)
+        wait_port(port, proc=proc)
         os.environ.update(env)
         yield env, proc
     finally:
@@ -199,7 +186,7 @@ http {{
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_port(port, proc)
+        wait_port(port, proc=proc)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -239,7 +226,7 @@ def https_server(directory: Path, work: Path):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        wait_port(port, proc)
+        wait_port(port, proc=proc)
         yield f"https://127.0.0.1:{port}", cert
     finally:
         proc.kill()
