@@ -30,12 +30,21 @@ class Edge:
 
     def _argv(self, *extra: str) -> list[str]:
         nginx = shutil.which("nginx") or "nginx"
-        return [nginx, "-p", str(self.workdir), "-c", str(self.conf),
-                "-e", str(self.workdir / "logs" / "error.log"), *extra]
+        return [
+            nginx,
+            "-p",
+            str(self.workdir),
+            "-c",
+            str(self.conf),
+            "-e",
+            str(self.workdir / "logs" / "error.log"),
+            *extra,
+        ]
 
     def start(self) -> Edge:
-        self.proc = subprocess.Popen(self._argv("-g", "daemon off;"),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            self._argv("-g", "daemon off;"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         try:
             wait_port(self.port, proc=self.proc, timeout=10)
         except Exception:

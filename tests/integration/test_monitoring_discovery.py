@@ -35,8 +35,12 @@ REGION = "us-east-1"
 FAST = {"scrape_interval": "1s", "evaluation_interval": "1s"}
 # goloop names the simulator always exports (failure counters appear only after a failure).
 GOLOOP_CORE = {
-    "goloop_consensus_height", "goloop_consensus_round", "goloop_jsonrpc_call_cnt",
-    "goloop_jsonrpc_retrieve_cnt", "goloop_network_recv_cnt", "goloop_network_send_cnt",
+    "goloop_consensus_height",
+    "goloop_consensus_round",
+    "goloop_jsonrpc_call_cnt",
+    "goloop_jsonrpc_retrieve_cnt",
+    "goloop_network_recv_cnt",
+    "goloop_network_send_cnt",
     "goloop_txpool_add_cnt",
 }
 
@@ -110,9 +114,16 @@ def _prometheus(procs: Processes, name: str, directory: Path, config: dict) -> s
         if job["job_name"] == "prometheus":
             job["static_configs"] = [{"targets": [f"127.0.0.1:{port}"]}]
     (directory / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    procs.start(name, ["prometheus", f"--config.file={directory / 'prometheus.yml'}",
-                       f"--storage.tsdb.path={directory / 'data'}",
-                       f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"])
+    procs.start(
+        name,
+        [
+            "prometheus",
+            f"--config.file={directory / 'prometheus.yml'}",
+            f"--storage.tsdb.path={directory / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ],
+    )
     base = f"http://127.0.0.1:{port}"
 
     def ready():
@@ -134,22 +145,44 @@ def fleet(tmp_path_factory):
     procs = Processes(work)
     try:
         common = ["--block-interval", "0.5"]
-        ref = procs.start("ref", _iconctl("sim", "--listen", f"127.0.0.1:{free_port()}",
-                                          *common, "--json"), ready_line=True)
+        ref = procs.start(
+            "ref",
+            _iconctl("sim", "--listen", f"127.0.0.1:{free_port()}", *common, "--json"),
+            ready_line=True,
+        )
         nodes = {
-            "node-a": [],                  # in sync with the reference
-            "node-b": ["--lag", "200"],    # 200 blocks behind: not ready
+            "node-a": [],  # in sync with the reference
+            "node-b": ["--lag", "200"],  # 200 blocks behind: not ready
         }
         sims, agents = {}, {}
         for name, extra in nodes.items():
-            sims[name] = procs.start(name, _iconctl(
-                "sim", "--listen", f"127.0.0.1:{free_port()}", *common, *extra, "--json"),
-                ready_line=True)
-            agents[name] = procs.start(f"agent-{name}", _iconctl(
-                "agent", "--node", sims[name]["url"], "--reference", ref["url"],
-                "--listen", f"127.0.0.1:{free_port()}", "--poll-interval", "0.5",
-                "--reference-interval", "0.5", "--rise", "1", "--fall", "1", "--json"),
-                ready_line=True)
+            sims[name] = procs.start(
+                name,
+                _iconctl("sim", "--listen", f"127.0.0.1:{free_port()}", *common, *extra, "--json"),
+                ready_line=True,
+            )
+            agents[name] = procs.start(
+                f"agent-{name}",
+                _iconctl(
+                    "agent",
+                    "--node",
+                    sims[name]["url"],
+                    "--reference",
+                    ref["url"],
+                    "--listen",
+                    f"127.0.0.1:{free_port()}",
+                    "--poll-interval",
+                    "0.5",
+                    "--reference-interval",
+                    "0.5",
+                    "--rise",
+                    "1",
+                    "--fall",
+                    "1",
+                    "--json",
+                ),
+                ready_line=True,
+            )
 
         spec = load_spec(EXAMPLES / "multi-region.yaml")
         region = next(r for r in spec.regions if r.name == REGION)
@@ -160,18 +193,27 @@ def fleet(tmp_path_factory):
         (regional_dir / "targets").mkdir(parents=True)
         (regional_dir / "rules").mkdir()
         (regional_dir / "rules" / "recording.yml").write_text(
-            _fast_rules((source / "recording.yml").read_text()))
+            _fast_rules((source / "recording.yml").read_text())
+        )
 
         def hostport(url: str) -> str:
             return urllib.parse.urlsplit(url).netloc
 
         targets = {
-            "icon-agent": [{"targets": [hostport(agents[n]["url"])],
-                            "labels": {"__meta_iconctl_instance": n,
-                                       "__meta_iconctl_role": "node"}} for n in nodes],
-            "goloop": [{"targets": [hostport(agents[n]["url"])],  # the agent relays it
-                        "labels": {"__meta_iconctl_instance": n,
-                                   "__meta_iconctl_role": "node"}} for n in nodes],
+            "icon-agent": [
+                {
+                    "targets": [hostport(agents[n]["url"])],
+                    "labels": {"__meta_iconctl_instance": n, "__meta_iconctl_role": "node"},
+                }
+                for n in nodes
+            ],
+            "goloop": [
+                {
+                    "targets": [hostport(agents[n]["url"])],  # the agent relays it
+                    "labels": {"__meta_iconctl_instance": n, "__meta_iconctl_role": "node"},
+                }
+                for n in nodes
+            ],
             "node": [],
             "icon-edge": [],
         }
@@ -198,8 +240,7 @@ def fleet(tmp_path_factory):
             job.pop("scrape_timeout", None)
         global_base = _prometheus(procs, "prometheus-global", global_dir, global_config)
 
-        yield {"regional": regional, "global": global_base, "nodes": list(nodes),
-               "logs": work}
+        yield {"regional": regional, "global": global_base, "nodes": list(nodes), "logs": work}
     finally:
         procs.stop()
 
@@ -210,7 +251,8 @@ def test_every_target_is_up_with_the_discovery_labels(fleet):
         scraped = [t for t in active if t["labels"]["job"] in ("icon-agent", "goloop")]
         assert len(scraped) == 4, scraped
         assert all(t["health"] == "up" for t in scraped), [
-            (t["labels"], t["health"], t["lastError"]) for t in scraped]
+            (t["labels"], t["health"], t["lastError"]) for t in scraped
+        ]
         return scraped
 
     scraped = _eventually(targets_up)
@@ -242,8 +284,11 @@ def test_agent_and_goloop_export_what_the_catalogue_promises(fleet):
 
 def test_series_of_the_agent_and_goloop_join_on_instance(fleet):
     def joined():
-        rows = _query(fleet["regional"], "icon_node_up * on (region, instance) group_left () "
-                      "max by (region, instance) (goloop_consensus_height) > 0")
+        rows = _query(
+            fleet["regional"],
+            "icon_node_up * on (region, instance) group_left () "
+            "max by (region, instance) (goloop_consensus_height) > 0",
+        )
         assert {r["metric"]["instance"] for r in rows} == set(fleet["nodes"])
         return True
 
@@ -263,7 +308,8 @@ def test_readiness_and_region_health_in_the_regional_prometheus(fleet):
         ready = _query(fleet["regional"], "region:icon_nodes_ready:sum")
         count = _query(fleet["regional"], "region:icon_nodes:count")
         assert [(r["metric"], r["value"][1]) for r in ready] == [
-            ({"__name__": "region:icon_nodes_ready:sum", "region": REGION, "cloud": "aws"}, "1")]
+            ({"__name__": "region:icon_nodes_ready:sum", "region": REGION, "cloud": "aws"}, "1")
+        ]
         assert count[0]["value"][1] == "2"
         return True
 
@@ -300,8 +346,12 @@ def test_region_dashboard_panels_show_data(fleet):
     from iconctl import dashboards
     from tests.helpers.promql import selectors
 
-    present = {row["metric"]["__name__"] for row in _query(
-        fleet["regional"], 'count by (__name__) ({__name__=~"icon_.+|goloop_.+"})')}
+    present = {
+        row["metric"]["__name__"]
+        for row in _query(
+            fleet["regional"], 'count by (__name__) ({__name__=~"icon_.+|goloop_.+"})'
+        )
+    }
     checked = []
     for title, expr in dashboards.queries(dashboards.region_dashboard()):
         promql = expr.replace("$__rate_interval", "30s").replace("$region", REGION)

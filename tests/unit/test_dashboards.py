@@ -29,7 +29,6 @@ DASHBOARDS = {
 PANEL_QUERIES = panel_queries()
 
 
-
 def _rules() -> list[dict]:
     rules = []
     for path in sorted(RULES_DIR.glob("*.yml")):
@@ -54,8 +53,9 @@ def test_the_committed_json_is_what_the_code_generates():
         )
 
 
-@pytest.mark.parametrize(("dashboard", "title", "expr"), PANEL_QUERIES,
-                         ids=[f"{d}:{t}" for d, t, _ in PANEL_QUERIES])
+@pytest.mark.parametrize(
+    ("dashboard", "title", "expr"), PANEL_QUERIES, ids=[f"{d}:{t}" for d, t, _ in PANEL_QUERIES]
+)
 def test_every_panel_query_parses_and_uses_known_metrics(dashboard, title, expr):
     selectors = _selectors(grafana_to_promql(expr))
     assert selectors, f"{title}: no series selected"
@@ -95,10 +95,16 @@ def test_every_rule_uses_known_metrics():
 
 def test_alerts_use_only_series_the_global_prometheus_has():
     alerts = yaml.safe_load((RULES_DIR / "alerts.yml").read_text())
-    patterns = [re.compile(re.search(r'__name__(=~|=)"([^"]+)"', m).group(2))
-                for m in render_monitoring.FEDERATE_MATCH]
-    fleet = {r["record"] for g in yaml.safe_load((RULES_DIR / "fleet.yml").read_text())["groups"]
-             for r in g["rules"] if "record" in r}
+    patterns = [
+        re.compile(re.search(r'__name__(=~|=)"([^"]+)"', m).group(2))
+        for m in render_monitoring.FEDERATE_MATCH
+    ]
+    fleet = {
+        r["record"]
+        for g in yaml.safe_load((RULES_DIR / "fleet.yml").read_text())["groups"]
+        for r in g["rules"]
+        if "record" in r
+    }
     for group in alerts["groups"]:
         for rule in group["rules"]:
             for name, _ in _selectors(rule["expr"]):
