@@ -189,15 +189,16 @@ class Service:
         self.name = name
         self.log_path = stderr if isinstance(stderr, Path) else None
         self._log: IO[str] | None = None
+        errors: int | IO[Any] | None = None if isinstance(stderr, Path) else stderr
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log = self.log_path.open("w")
+            self._log = errors = self.log_path.open("w")
         self.proc = subprocess.Popen(
             list(argv),
             env=dict(env) if env is not None else None,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=self._log if self._log is not None else stderr,
+            stderr=errors,
             text=True,
             errors="replace",
             start_new_session=True,

@@ -192,7 +192,7 @@ def deployment(spec: Spec) -> dict[str, Any]:
             }
         )
     for region in spec.regions:
-        unit = {
+        unit: dict[str, Any] = {
             "unit": region.name,
             "kind": "k8s-region" if region.flavour == "k8s" else "vm-region",
             "stack": stack_name(region),
