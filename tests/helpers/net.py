@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 
 
 def free_port() -> int:
@@ -27,3 +29,22 @@ def wait_port(port: int, *, proc: subprocess.Popen | None = None, timeout: float
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout:g}s")
+
+
+@contextlib.contextmanager
+def listening(
+    argv: list[str], port: int, *, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """A server process that listens on 127.0.0.1:``port``: started, waited for, yielded,
+    and stopped (SIGTERM, then SIGKILL after 10 s) when the block ends."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        wait_port(port, proc=proc)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import free_port, need_tool, wait_port
+from tests.helpers import free_port, need_tool
+from tests.helpers.net import listening
 
 # A tiny HTTP server that serves a directory slowly, to catch a restore in the middle.
 SLOW_SERVER = r"""
@@ -77,17 +78,8 @@ def script_server(script: str, *args: str):
     """A Python server script run as its own process on a free loopback port (its first
     argument); yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script, str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port, proc=proc)
+    with listening([sys.executable, "-c", script, str(port), *args], port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 @contextlib.contextmanager
@@ -105,12 +97,7 @@ def moto_process(region: str, server_env: dict[str, str] | None = None):
     beside = Path(sys.executable).parent / "moto_server"  # installed with the test extra
     tool = str(beside) if beside.exists() else need_tool("moto_server")["moto_server"]
     port = free_port()
-    proc = subprocess.Popen(
-        [tool, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, **(server_env or {})},
-    )
+    argv = [tool, "-H", "127.0.0.1", "-p", str(port)]
     env = {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -118,18 +105,16 @@ def moto_process(region: str, server_env: dict[str, str] | None = None):
         "AWS_DEFAULT_REGION": region,
     }
     saved = {k: os.environ.get(k) for k in env}
-    try:
-        wait_port(port, proc=proc)
-        os.environ.update(env)
-        yield env, proc
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        proc.kill()
-        proc.wait()
+    with listening(argv, port, env={**os.environ, **(server_env or {})}) as proc:
+        try:
+            os.environ.update(env)
+            yield env, proc
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 def create_bucket(env: dict[str, str], name: str) -> None:
@@ -170,27 +155,10 @@ http {{
   server {{ listen 127.0.0.1:{port}; root {root}; }}
 }}
 """)
-    proc = subprocess.Popen(
-        [
-            nginx,
-            "-p",
-            str(work),
-            "-c",
-            str(conf),
-            "-e",
-            str(work / "error.log"),
-            "-g",
-            "daemon off;",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port, proc=proc)
+    argv = [nginx, "-p", str(work), "-c", str(conf), "-e", str(work / "error.log"),
+            "-g", "daemon off;"]  # fmt: skip
+    with listening(argv, port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 TLS_SERVER = r"""
@@ -221,13 +189,6 @@ def https_server(directory: Path, work: Path):
         check=True, capture_output=True,
     )  # fmt: skip
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", TLS_SERVER, str(port), str(directory), str(cert), str(key)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_port(port, proc=proc)
+    argv = [sys.executable, "-c", TLS_SERVER, str(port), str(directory), str(cert), str(key)]
+    with listening(argv, port):
         yield f"https://127.0.0.1:{port}", cert
-    finally:
-        proc.kill()
-        proc.wait()
