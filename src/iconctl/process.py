@@ -86,6 +86,7 @@ def run(
     cwd: Path | str | None = None,
     log_path: Path | None = None,
     on_line: Callable[[str], None] | None = None,
+    translate: Callable[[str], str | None] | None = None,
     check: bool = True,
     timeout: float | None = None,
     capture: bool = False,
@@ -95,7 +96,8 @@ def run(
     ``env`` replaces the environment when given (callers start from ``os.environ`` on purpose);
     ``log_path`` receives the full combined output. With ``capture`` the standard output is
     returned whole in ``Result.stdout`` (for machine-readable output) and only the standard
-    error is streamed.
+    error is streamed. ``translate`` turns each output line (machine-readable, say) into the
+    text the log, the tail and ``on_line`` get; None drops the line.
     """
     argv = [which(argv[0]), *argv[1:]]
     proc = subprocess.Popen(
@@ -115,7 +117,7 @@ def run(
             stdout, stderr = proc.communicate(timeout=timeout)
             tail = "".join(stderr.splitlines(keepends=True)[-TAIL_LINES:])
         else:
-            stdout, tail = "", _stream(proc, log_path, on_line)
+            stdout, tail = "", _stream(proc, log_path, on_line, translate)
             proc.wait(timeout=timeout)
     except (KeyboardInterrupt, subprocess.TimeoutExpired):
         _stop_group(proc)
@@ -135,13 +137,20 @@ def run(
 
 
 def _stream(
-    proc: subprocess.Popen[str], log_path: Path | None, on_line: Callable[[str], None] | None
+    proc: subprocess.Popen[str],
+    log_path: Path | None,
+    on_line: Callable[[str], None] | None,
+    translate: Callable[[str], str | None] | None = None,
 ) -> str:
     """Copy the child's output line by line to the log and the callback; return its tail."""
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     assert proc.stdout is not None
     with log_path.open("a", encoding="utf-8") if log_path else contextlib.nullcontext() as log:
-        for line in proc.stdout:
+        for raw in proc.stdout:
+            text = translate(raw.rstrip("\n")) if translate else raw
+            if text is None:
+                continue
+            line = text if translate is None else text + "\n"
             tail.append(line)
             if log:
                 log.write(line)

@@ -38,6 +38,25 @@ def test_streams_to_log_and_callback(tmp_path: Path) -> None:
     assert log.read_text().split() in (["one", "two"], ["two", "one"])
 
 
+def test_translate_rewrites_what_the_log_tail_and_callback_get(tmp_path: Path) -> None:
+    seen: list[str] = []
+    log = tmp_path / "out.log"
+    code = (
+        "import sys\nprint('{\"m\": \"one\"}'); print('drop')\n"
+        "print('{\"m\": \"two\"}')\nsys.exit(2)"
+    )
+
+    def translate(line: str) -> str | None:
+        return None if line == "drop" else line.split('"')[3].upper()
+
+    with pytest.raises(ToolFailed) as caught:
+        process.run([sys.executable, "-c", code], step="demo", log_path=log,
+                    on_line=seen.append, translate=translate)  # fmt: skip
+    assert seen == ["ONE", "TWO"]
+    assert log.read_text() == "ONE\nTWO\n"
+    assert caught.value.tail == "ONE\nTWO\n"
+
+
 def test_failure_carries_step_code_and_tail() -> None:
     code = "import sys\nfor i in range(100): print(f'line {i}')\nsys.exit(3)"
     with pytest.raises(ToolFailed) as caught:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from iconctl import process
-from iconctl.errors import ToolFailed
 from iconctl.runners.tool import ToolRunner
 
 
@@ -55,8 +55,15 @@ class Terraform(ToolRunner):
     def tool_env(self) -> dict[str, str]:
         return {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "TF_DATA_DIR": str(self.data_dir)}
 
-    def _terraform(self, verb: str, *args: str, capture: bool = False) -> process.Result:
-        return self._run(verb, [f"-chdir={self.workdir}", verb, *args], capture=capture)
+    def _terraform(
+        self,
+        verb: str,
+        *args: str,
+        capture: bool = False,
+        translate: Callable[[str], str | None] | None = None,
+    ) -> process.Result:
+        argv = [f"-chdir={self.workdir}", verb, *args]
+        return self._run(verb, argv, capture=capture, translate=translate)
 
     def init(self, backend_config: list[str]) -> None:
         args = ["-input=false", "-no-color", "-reconfigure"]
@@ -64,35 +71,15 @@ class Terraform(ToolRunner):
         self._terraform("init", *args)
 
     def plan(self, var_files: list[Path], plan_file: Path, *, destroy: bool = False) -> PlanSummary:
-        args = ["-input=false", "-no-color", f"-out={plan_file}"]
+        """Plan to ``plan_file`` and count its actions from Terraform's machine-readable stream
+        (one process: `terraform show -json` would start every provider again)."""
+        args = ["-input=false", "-no-color", "-json", f"-out={plan_file}"]
         args += [f"-var-file={f}" for f in var_files]
         if destroy:
             args.append("-destroy")
-        self._terraform("plan", *args)
-        return self.show_plan(plan_file)
-
-    def show_plan(self, plan_file: Path) -> PlanSummary:
-        """Count planned actions from `terraform show -json` (a replace counts as add + destroy)."""
-        result = self._terraform("show", "-json", "-no-color", str(plan_file), capture=True)
-        try:
-            plan = json.loads(result.stdout)
-        except json.JSONDecodeError as exc:
-            raise ToolFailed(
-                step=f"{self.step}: terraform show",
-                argv=result.argv,
-                returncode=0,
-                tail=f"unreadable JSON: {exc}",
-            ) from None
-        modules: dict[str, list[int]] = {}
-        for resource in plan.get("resource_changes") or []:
-            actions = set(resource.get("change", {}).get("actions", []))
-            counts = modules.setdefault(_top_module(resource.get("module_address")), [0, 0, 0])
-            counts[0] += "create" in actions
-            counts[1] += "update" in actions
-            counts[2] += "delete" in actions
-        totals = [sum(c[i] for c in modules.values()) for i in range(3)]
-        changed = {name: c for name, c in sorted(modules.items()) if any(c)}
-        return PlanSummary(add=totals[0], change=totals[1], destroy=totals[2], modules=changed)
+        stream = _PlanStream()
+        self._terraform("plan", *args, translate=stream.feed)
+        return stream.summary()
 
     def apply(self, plan_file: Path) -> None:
         self._terraform("apply", "-input=false", "-no-color", str(plan_file))
@@ -111,6 +98,55 @@ class Terraform(ToolRunner):
         args = ["-input=false", "-no-color", "-auto-approve"]
         args += [f"-var-file={f}" for f in var_files]
         self._terraform("destroy", *args)
+
+
+class _PlanStream:
+    """Reads `terraform plan -json` line by line: counts the planned actions per top module and
+    gives back each message as the text Terraform would have printed (diagnostics as their
+    `Error:` blocks, which the failure report quotes)."""
+
+    # a replace counts as add + destroy, as in the human plan
+    _COUNTS = {"create": (1, 0, 0), "update": (0, 1, 0), "delete": (0, 0, 1), "replace": (1, 0, 1)}
+
+    def __init__(self) -> None:
+        self.modules: dict[str, list[int]] = {}
+
+    def feed(self, line: str) -> str | None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return line  # not the machine stream (a crash, a panic): kept as it is
+        if not isinstance(message, dict):
+            return line
+        kind = message.get("type")
+        if kind == "planned_change":
+            change = message.get("change") or {}
+            counts = self._COUNTS.get(change.get("action"))
+            if counts:
+                module = _top_module((change.get("resource") or {}).get("module") or None)
+                total = self.modules.setdefault(module, [0, 0, 0])
+                for index, count in enumerate(counts):
+                    total[index] += count
+        text = str(message.get("@message", ""))
+        if kind == "diagnostic":
+            diagnostic = message.get("diagnostic") or {}
+            severity = "Error" if diagnostic.get("severity") == "error" else "Warning"
+            text = f"{severity}: {diagnostic.get('summary', '')}"
+            detail = str(diagnostic.get("detail") or "")
+            address = diagnostic.get("address")
+            where = diagnostic.get("range") or {}
+            if address:
+                text += f"\n  with {address}"
+            if where.get("filename"):
+                text += f"\n  on {where['filename']} line {(where.get('start') or {}).get('line')}"
+            if detail:
+                text += "\n" + detail
+        return text or None
+
+    def summary(self) -> PlanSummary:
+        changed = {name: c for name, c in sorted(self.modules.items()) if any(c)}
+        totals = [sum(c[i] for c in changed.values()) for i in range(3)]
+        return PlanSummary(add=totals[0], change=totals[1], destroy=totals[2], modules=changed)
 
 
 def _top_module(address: str | None) -> str:

@@ -28,9 +28,17 @@ class ToolRunner:
     def environment(self) -> dict[str, str]:
         return {**(self.env if self.env is not None else os.environ), **self.tool_env()}
 
-    def _run(self, verb: str, args: Sequence[str], *, capture: bool = False) -> process.Result:
-        """``<tool> <args>``: streamed to the log and the live line, or with ``capture`` its
-        standard output returned whole (machine output, kept out of the log)."""
+    def _run(
+        self,
+        verb: str,
+        args: Sequence[str],
+        *,
+        capture: bool = False,
+        translate: Callable[[str], str | None] | None = None,
+    ) -> process.Result:
+        """``<tool> <args>``: streamed to the log and the live line (each line through
+        ``translate`` first, when given), or with ``capture`` its standard output returned
+        whole (machine output, kept out of the log)."""
         return process.run(
             [self.tool, *args],
             step=f"{self.step}: {self.tool} {verb}",
@@ -38,4 +46,5 @@ class ToolRunner:
             log_path=None if capture else self.log_path,
             on_line=None if capture else self.on_line,
             capture=capture,
+            translate=translate,
         )
