@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test e2e venv tools goldens docs tf-lock
+.PHONY: demo test test-unit test-integration test-functional e2e venv tools goldens docs tf-lock
 
 TOOLS  := .tools
 # The tools' venvs come first on PATH so tests find checkov, ansible-playbook and ansible-lint.
@@ -30,9 +30,21 @@ tools: $(TOOLS)/.stamp
 demo: venv
 	$(BIN)/iconctl demo
 
+PYTEST := PATH="$(TOOLS_PATH)$$PATH" $(BIN)/python -m pytest
+
+# Everything (what CI runs). The tiers one by one: tests/README.md.
 test: venv tools
 	$(BIN)/ruff check src tests benchmarks e2e
-	PATH="$(TOOLS_PATH)$$PATH" $(BIN)/python -m pytest
+	$(PYTEST)
+
+test-unit: venv
+	$(BIN)/python -m pytest tests/unit
+
+test-integration: venv tools
+	$(PYTEST) tests/integration
+
+test-functional: venv tools
+	$(PYTEST) tests/functional
 
 # The node stack on a real Docker engine (started here if none runs; root needed):
 # images, compose stacks, roles, packer (docs/development.md).

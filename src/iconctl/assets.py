@@ -1,7 +1,9 @@
-"""Where the infrastructure code lives: terraform/, packer/, ansible/ and compose/.
+"""Where the shipped files live: terraform/, packer/, ansible/, compose/, kubernetes/,
+monitoring/ and the rest of the repository's top-level asset folders.
 
-In a source checkout they are the repository's own directories; in an installed wheel they
-are packaged under iconctl/_data; ICONCTL_ASSETS points elsewhere (tests, forks).
+One root for all of them, found in this order: ICONCTL_ASSETS (tests, forks), the wheel's
+iconctl/_data, then the source checkout the package runs from. Everything that reads a shipped
+file asks ``asset_dir`` for its folder, so every reader sees the same tree.
 """
 
 from __future__ import annotations
@@ -28,3 +30,12 @@ def assets_root() -> Path:
         "cannot find iconctl's terraform/, packer/ and ansible/ directories; "
         "set ICONCTL_ASSETS to a checkout of the iconctl repository"
     )
+
+
+def asset_dir(*parts: str) -> Path:
+    """A shipped folder below the assets root (``asset_dir("kubernetes", "base")``)."""
+    root = assets_root()
+    folder = root.joinpath(*parts)
+    if not folder.is_dir():
+        raise InputError(f"{root}: no {'/'.join(parts)}/ directory in iconctl's assets")
+    return folder

@@ -32,6 +32,8 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as schema
 
+from iconctl.files import write_atomic
+
 R = '{region="$region"}'  # the region filter most region panels use
 RATE = "$__rate_interval"
 # Every panel and query reads the Prometheus the dashboard's `datasource` variable selects.
@@ -655,9 +657,7 @@ def write(directory: Path) -> list[Path]:
     written = []
     for name, dashboard in committed().items():
         path = directory / name
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(to_json(dashboard), encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, to_json(dashboard))
         written.append(path)
     return written
 

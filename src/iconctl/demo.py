@@ -74,40 +74,6 @@ class DemoReport:
         }
 
 
-class Service:
-    """A long-running iconctl command whose first stdout line is a JSON ready message."""
-
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.name = name
-        self._log = log.open("w")
-        self.proc = subprocess.Popen(
-            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
-            text=True, start_new_session=True,
-        )  # fmt: skip
-
-    def ready(self, timeout: float = 20.0) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if line.strip().startswith("{"):
-                return json.loads(line)
-            if self.proc.poll() is not None:
-                break
-        self.stop()
-        raise IconctlError(f"demo: {self.name} did not start; see {self._log.name}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-
-
 def run_demo(
     say: Callable[[str], None] = print, *, keep: Path | None = None, example: str = EXAMPLE
 ) -> DemoReport:
@@ -261,10 +227,12 @@ def _iconctl(*args: str) -> list[str]:
 def _service(stack: contextlib.ExitStack, workdir: Path, env: dict[str, str], name: str,
              *args: str) -> dict[str, Any]:  # fmt: skip
     log = workdir / "logs" / f"{name.replace(' ', '-')}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    service = Service(name, _iconctl(*args, "--json"), env, log)
+    try:
+        service = process.Service(name, _iconctl(*args, "--json"), env=env, stderr=log)
+    except IconctlError as exc:
+        raise IconctlError(f"demo: {exc.message}") from None
     stack.callback(service.stop)
-    return service.ready()
+    return service.info
 
 
 def _agent(stack: contextlib.ExitStack, workdir: Path, env: dict[str, str], name: str,

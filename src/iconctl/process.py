@@ -8,17 +8,21 @@ are kept for the error message, and the whole process group stopped on Ctrl-C.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import select
 import shutil
 import signal
 import subprocess
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
-from iconctl.errors import ToolFailed, ToolNotFound
+from iconctl.errors import IconctlError, ToolFailed, ToolNotFound
 
 # How to get each external tool iconctl drives, shown when one is missing.
 INSTALL_HINTS: dict[str, str] = {
@@ -36,6 +40,8 @@ INSTALL_HINTS: dict[str, str] = {
 }
 
 TAIL_LINES = 40
+# A service's ready line is one JSON object; what comes before it is bounded too.
+READY_LINE_LIMIT = 64 * 1024
 
 # Children still running, so an interrupt in the main thread can stop those that worker
 # threads started (they run in their own sessions and do not see the terminal's Ctrl-C).
@@ -166,3 +172,114 @@ def _stop_group(proc: subprocess.Popen[str], grace: float = 10.0) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+class Service:
+    """A long-running child (``iconctl sim``, ``agent``, ``statuspage`` ... ``--json``) whose
+    first JSON line on stdout says it is ready and where it listens.
+
+    It runs in its own session and is stopped by process group. ``stderr`` is a log file (a
+    path, opened here, or an open file), ``subprocess.PIPE`` (read it once the child has
+    exited) or None (inherited).
+    Waiting for the ready line is bounded in time and in size; a child that exits, stays
+    silent or says something else is stopped and reported with the end of its log.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        stderr: Path | int | IO[Any] | None = None,
+        ready_timeout: float = 20.0,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.log_path = stderr if isinstance(stderr, Path) else None
+        self._log: IO[str] | None = None
+        errors: int | IO[Any] | None = None if isinstance(stderr, Path) else stderr
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = errors = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            list(argv),
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            preexec_fn=preexec_fn,  # noqa: PLW1509 - callers pass it only before any thread
+        )
+        try:
+            self.info: dict[str, Any] = self._ready(ready_timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _ready(self, timeout: float) -> dict[str, Any]:
+        # Raw reads of the pipe: select() sees only what the text wrapper has not buffered.
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        pending = b""
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                if line.strip().startswith(b"{"):
+                    try:
+                        info = json.loads(line)
+                    except ValueError:
+                        raise self._failed(
+                            f"said {line[:200]!r} instead of its ready line"
+                        ) from None
+                    if isinstance(info, dict):
+                        return info
+            if len(pending) > READY_LINE_LIMIT:
+                raise self._failed(f"wrote {READY_LINE_LIMIT} bytes without a ready line")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._failed(f"was not ready within {timeout:g}s")
+            readable, _, _ = select.select([fd], [], [], remaining)
+            if not readable:
+                continue
+            chunk = os.read(fd, READY_LINE_LIMIT)
+            if not chunk:
+                raise self._failed(f"exited with {self.proc.wait()} before it was ready")
+            pending += chunk
+
+    def _failed(self, what: str) -> IconctlError:
+        self.stop()
+        detail = ""
+        if self.log_path is not None:
+            tail = self.log_path.read_text(errors="replace")[-2000:].strip()
+            detail = f"; see {self.log_path}" + (f":\n{tail}" if tail else "")
+        elif self.proc.stderr is not None:
+            detail = ": " + self.proc.stderr.read(1 << 20)[-2000:].strip()
+        return IconctlError(f"{self.name} {what}{detail}")
+
+    def send(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+        """Signal the child's process group, then SIGKILL it after ``timeout``; its exit code."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self._log is not None:
+            self._log.close()
+        return self.proc.returncode
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

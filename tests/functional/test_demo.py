@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from iconctl.rehearsal import provider_mirror
-from tests.conftest import need_module, run_iconctl
+from tests.helpers import need_module, run_iconctl
 
 
 def _without_terraform() -> str:

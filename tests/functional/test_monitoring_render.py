@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import EXAMPLES, need_tool, run_iconctl
+from tests.helpers import EXAMPLES, need_tool, run_iconctl
 
 pytestmark = pytest.mark.timeout(180)
 

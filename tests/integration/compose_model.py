@@ -141,9 +141,5 @@ def interpolate(value, env: dict[str, str]):
 
 
 def find_schema() -> Path:
-    """The Compose specification schema: the shared copy beside the repo, else the fixture."""
-    for candidate in (ROOT.parent / "shared" / "schemas" / "compose-spec.json",
-                      ROOT / "tests" / "fixtures" / "compose-spec.json"):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("compose-spec.json not found")
+    """The Compose specification schema, kept in the repository's fixtures."""
+    return ROOT / "tests" / "fixtures" / "compose-spec.json"

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
+from tests.helpers import wait_port
 from tests.integration.edge_config import loopback_config
-
-
-def wait_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
 class Edge:
@@ -43,14 +30,23 @@ class Edge:
 
     def _argv(self, *extra: str) -> list[str]:
         nginx = shutil.which("nginx") or "nginx"
-        return [nginx, "-p", str(self.workdir), "-c", str(self.conf),
-                "-e", str(self.workdir / "logs" / "error.log"), *extra]
+        return [
+            nginx,
+            "-p",
+            str(self.workdir),
+            "-c",
+            str(self.conf),
+            "-e",
+            str(self.workdir / "logs" / "error.log"),
+            *extra,
+        ]
 
     def start(self) -> Edge:
-        self.proc = subprocess.Popen(self._argv("-g", "daemon off;"),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            self._argv("-g", "daemon off;"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         try:
-            wait_port(self.port, proc=self.proc)
+            wait_port(self.port, proc=self.proc, timeout=10)
         except Exception:
             self.stop()
             raise RuntimeError("nginx did not start:\n" + self.error_log()) from None

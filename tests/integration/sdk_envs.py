@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REQUIRE_TOOLS, need_tool
+from tests.helpers import REQUIRE_TOOLS, need_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK_DIR = Path(__file__).resolve().parent / "sdk"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import signal
 import subprocess
 import sys
 import time
@@ -13,11 +11,12 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from tests.conftest import free_port
+from iconctl import process
+from tests.helpers import free_port
 
 
-class Service:
-    """A running `python -m iconctl <command> ... --json`; the first stdout line is its info."""
+class Service(process.Service):
+    """A running `python -m iconctl <command> ... --json`; ``info`` is its ready line."""
 
     def __init__(
         self,
@@ -28,7 +27,6 @@ class Service:
     ) -> None:
         """``stderr``: a file to write it to (a pipe fills and blocks a chatty process);
         ``max_open_files``: the process's RLIMIT_NOFILE soft limit, as systemd's would be."""
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
         def limit() -> None:
             import resource
@@ -36,46 +34,19 @@ class Service:
             _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
             resource.setrlimit(resource.RLIMIT_NOFILE, (max_open_files, hard))
 
-        self.proc = subprocess.Popen(
+        super().__init__(
+            args[0],
             [sys.executable, "-m", "iconctl", *args, "--json"],
-            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
             stderr=stderr,
-            text=True,
-            env=env,
-            preexec_fn=limit if max_open_files else None,  # noqa: PLW1509 - no threads here
+            ready_timeout=ready_timeout,
+            preexec_fn=limit if max_open_files else None,
         )
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], ready_timeout)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line:
-            self.stop()
-            raise AssertionError(f"{args[0]} did not start: {self.stderr()}")
-        self.info: dict[str, Any] = json.loads(line)
 
     def stderr(self) -> str:
         if self.proc.poll() is None or self.proc.stderr is None:
             return ""
-        assert self.proc.stderr is not None
         return self.proc.stderr.read()
-
-    def send(self, sig: int) -> None:
-        self.proc.send_signal(sig)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def __enter__(self) -> Service:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def start_sim(*args: str) -> Service:

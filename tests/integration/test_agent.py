@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLES, need_tool
+from tests.helpers import EXAMPLES, need_tool
 from tests.integration.simagent import control, http, start_agent, start_sim, wait_for
 
 pytestmark = pytest.mark.timeout(90)

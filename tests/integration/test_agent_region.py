@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers.sync import moto_process
 from tests.integration.simagent import http, start_agent, start_sim, wait_for
-from tests.sync_support import moto_process
 
 pytestmark = pytest.mark.timeout(120)
 

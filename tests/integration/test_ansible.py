@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import ROOT, need_tool
+from tests.helpers import ROOT, need_tool
 from tests.integration import compose_model as cf
 
 pytestmark = pytest.mark.timeout(600)

@@ -21,9 +21,9 @@ import yaml
 
 from iconctl.rehearsal import DEBIAN_AMI, TERRAFORM_VARIABLES, moto_server_env
 from iconctl.rehearsal import terraform_cli_config as cli_config
-from tests.aws_support import need_aws_provider
-from tests.conftest import ROOT, SHARED, need_module, need_tool, run_iconctl
-from tests.sync_support import moto_process
+from tests.helpers import EXAMPLES, ROOT, need_module, need_tool, run_iconctl
+from tests.helpers.aws import need_aws_provider
+from tests.helpers.sync import moto_process
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -55,7 +55,7 @@ class Lab:
         self.record.mkdir()
         assets = folder / "assets"
         assets.mkdir()
-        for name in ("terraform", "packer", "compose", "edge"):
+        for name in ("terraform", "packer", "compose", "edge", "monitoring", "kubernetes"):
             (assets / name).symlink_to(ROOT / name)
         (assets / "ansible").symlink_to(STAND_IN / "ansible")
         self.env = {
@@ -251,7 +251,7 @@ def _buckets(lab: Lab) -> list[str]:
 
 def test_single_node_example_plan_apply_plan_destroy(lab: Lab, tmp_path: Path) -> None:
     spec = tmp_path / "iconctl.yaml"
-    shutil.copy(SHARED / "examples" / "single-node.yaml", spec)
+    shutil.copy(EXAMPLES / "single-node.yaml", spec)
     region = "us-east-2"
     before = set(_buckets(lab))
 
@@ -306,7 +306,7 @@ def test_single_node_example_plan_apply_plan_destroy(lab: Lab, tmp_path: Path) -
 def _autoscaled_spec(folder: Path, image: str) -> Path:
     """The multi-region example's us-east-1 region as a lone region (no Cloudflare provider
     here for the global layer), S3 state, with the image pinned."""
-    data = yaml.safe_load((SHARED / "examples" / "multi-region.yaml").read_text())
+    data = yaml.safe_load((EXAMPLES / "multi-region.yaml").read_text())
     [region] = [r for r in data["regions"] if r["name"] == "us-east-1"]
     region["image_id"] = image
     data["regions"] = [region]

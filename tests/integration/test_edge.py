@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import free_port, need_tool
+from tests.helpers import free_port, need_tool
 from tests.integration import edge_config
 from tests.integration.edge_process import Edge
 

@@ -13,7 +13,7 @@ import yaml
 
 from iconctl.render import render
 from iconctl.spec import parse_spec
-from tests.conftest import need_module, need_tool
+from tests.helpers import need_module, need_tool
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -103,7 +103,7 @@ def test_namespaced_objects_land_in_the_region_namespace(built):
             assert obj["metadata"]["labels"]["iconctl.io/region"] == region
 
 
-def test_pods_restore_then_serve_with_the_agent_as_readiness(built):
+def test_pods_restore_then_serve_with_the_agent_as_readiness(built, request):
     objects = _by_kind(built["us-east-1"])
     pod = objects["StatefulSet/icon-node"]["spec"]["template"]["spec"]
     containers = {c["name"]: c for c in pod["containers"]}
@@ -117,11 +117,15 @@ def test_pods_restore_then_serve_with_the_agent_as_readiness(built):
     # a sub-directory: lost+found of a fresh volume must not make the restore target non-empty
     assert data_mounts and all(m["subPath"] == "goloop-data" for m in data_mounts)
     init = pod.get("initContainers", [])
-    if init:
-        assert init[0]["args"] == [
-            "sync", "restore", "--store", "$(ICONCTL_STORE)", "--data-dir", "/goloop/data"
-        ]  # fmt: skip
-        assert init[0]["env"][0]["value"].startswith("s3://icon-k8s-snapshots-us-east-1/")
+    if request.node.callspec.params["built"] == "no-sync-no-logging":
+        assert init == []  # no snapshot store: nothing to restore from
+        return
+    # With sync on, every pod restores from the region's store before goloop starts.
+    assert [c["name"] for c in init][:1] == ["restore"], init
+    assert init[0]["args"] == [
+        "sync", "restore", "--store", "$(ICONCTL_STORE)", "--data-dir", "/goloop/data"
+    ]  # fmt: skip
+    assert init[0]["env"][0]["value"].startswith("s3://icon-k8s-snapshots-us-east-1/")
 
 
 def test_admin_and_metrics_stay_private(built):

@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.conftest import REQUIRE_TOOLS, free_port, run_iconctl
+from tests.helpers import REQUIRE_TOOLS, free_port, run_iconctl
 from tests.integration.jsonrpc_standin import StandIn
 
 pytestmark = pytest.mark.timeout(120)
@@ -162,7 +162,7 @@ def test_the_simulators_injected_errors_break_the_error_budget():
 @pytest.fixture
 def sim_behind_edge(tmp_path):
     """`iconctl sim` behind the real edge proxy (nginx + njs) on loopback; yields a factory."""
-    from tests.conftest import need_tool
+    from tests.helpers import need_tool
     from tests.integration.edge_process import Edge
     from tests.integration.simagent import start_sim
 

@@ -13,7 +13,7 @@ import json
 import pytest
 import yaml
 
-from tests.conftest import ROOT, need_module
+from tests.helpers import ROOT, need_module
 from tests.integration import test_edge as edge_tests
 from tests.integration.test_edge import request, rpc
 
@@ -25,8 +25,10 @@ FIXTURES = ROOT / "tests" / "fixtures" / "logging"
 upstream = edge_tests.upstream
 edge = edge_tests.edge
 
-ALERT_METRICS = {"icon_edge_requests_total": {"method", "status"},
-                 "icon_edge_request_duration_seconds": {"method"}}
+ALERT_METRICS = {
+    "icon_edge_requests_total": {"method", "status"},
+    "icon_edge_request_duration_seconds": {"method"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -66,14 +68,18 @@ def test_metric_names_are_the_ones_the_alerts_use(vector):
     found = {m["name"]: set(m["tags"]) for m in metrics}
     assert found == ALERT_METRICS
     kinds = {m["name"]: m["type"] for m in metrics}
-    assert kinds == {"icon_edge_requests_total": "counter",
-                     "icon_edge_request_duration_seconds": "histogram"}
+    assert kinds == {
+        "icon_edge_requests_total": "counter",
+        "icon_edge_request_duration_seconds": "histogram",
+    }
 
 
 def test_programs_compile(vector):
-    for name, transform in vector["transforms"].items():
-        if transform["type"] == "remap":
-            _program(vector, name)
+    remaps = [name for name, t in vector["transforms"].items() if t["type"] == "remap"]
+    # The edge's and goloop's parsers at least; each one must compile.
+    assert {"edge_parsed", "node_parsed"} <= set(remaps)
+    for name in remaps:
+        _program(vector, name)
 
 
 def _metric_labels(vector, event) -> dict[str, dict[str, str]]:
@@ -93,8 +99,13 @@ def test_real_edge_log_lines(vector, edge, monkeypatch):
     """Requests through the real nginx edge; its access log parsed by the shipper's program."""
     monkeypatch.setenv("ICON_REGION", "us-east-1")
     request(edge.port, "POST", "/api/v3", rpc("icx_getBalance"), source="127.0.0.9")
-    request(edge.port, "POST", "/api/v3/icon_dex",
-            [rpc("icx_getLastBlock", 1), rpc("icx_call", 2)], source="127.0.0.9")
+    request(
+        edge.port,
+        "POST",
+        "/api/v3/icon_dex",
+        [rpc("icx_getLastBlock", 1), rpc("icx_call", 2)],
+        source="127.0.0.9",
+    )
     request(edge.port, "GET", "/admin/chain", source="127.0.0.9")
     request(edge.port, "POST", "/api/v3", rpc("evil_" + "x" * 80), source="127.0.0.9")
     edge.flush_logs()
@@ -121,28 +132,62 @@ def test_real_edge_log_lines(vector, edge, monkeypatch):
     assert labels[2]["icon_edge_request_duration_seconds"] == {"method": "none"}
 
 
-@pytest.mark.parametrize(("method", "label"), [
-    ("icx_getLastBlock", "icx_getLastBlock"), ("debug_getTrace", "debug_getTrace"),
-    ("btp_getNetworkInfo", "btp_getNetworkInfo"), ("eth_call", "other"),
-    ("icx_" + "a" * 60, "other"), ("websocket", "websocket"),
-])
+@pytest.mark.parametrize(
+    ("method", "label"),
+    [
+        ("icx_getLastBlock", "icx_getLastBlock"),
+        ("debug_getTrace", "debug_getTrace"),
+        ("btp_getNetworkInfo", "btp_getNetworkInfo"),
+        ("eth_call", "other"),
+        ("icx_" + "a" * 60, "other"),
+        ("websocket", "websocket"),
+    ],
+)
 def test_metric_method_labels_are_bounded(vector, method, label):
-    line = json.dumps({"time": "2026-11-24T06:00:00+00:00", "client": "1.2.3.4",
-                       "http_method": "POST", "uri": "/api/v3", "method": method,
-                       "methods": method, "batch": 0, "status": 200, "request_time": 0.002,
-                       "upstream_time": "0.001", "upstream_status": "200", "bytes_in": 10,
-                       "bytes_out": 20, "user_agent": "t", "request_id": "x"})
+    line = json.dumps(
+        {
+            "time": "2026-11-24T06:00:00+00:00",
+            "client": "1.2.3.4",
+            "http_method": "POST",
+            "uri": "/api/v3",
+            "method": method,
+            "methods": method,
+            "batch": 0,
+            "status": 200,
+            "request_time": 0.002,
+            "upstream_time": "0.001",
+            "upstream_status": "200",
+            "bytes_in": 10,
+            "bytes_out": 20,
+            "user_agent": "t",
+            "request_id": "x",
+        }
+    )
     event = _run(_program(vector, "edge_parsed"), {"message": line})
     assert event["method_label"] == label
 
 
 def test_websocket_and_retried_upstream_lines(vector):
     program = _program(vector, "edge_parsed")
-    ws = json.dumps({"time": "2026-11-24T06:00:00+00:00", "client": "1.2.3.4",
-                     "http_method": "GET", "uri": "/api/v3/icon_dex/block", "method": "",
-                     "methods": "", "batch": 0, "status": 101, "request_time": 30.5,
-                     "upstream_time": "30.499", "upstream_status": "101", "bytes_in": 1,
-                     "bytes_out": 2, "user_agent": "", "request_id": "y"})
+    ws = json.dumps(
+        {
+            "time": "2026-11-24T06:00:00+00:00",
+            "client": "1.2.3.4",
+            "http_method": "GET",
+            "uri": "/api/v3/icon_dex/block",
+            "method": "",
+            "methods": "",
+            "batch": 0,
+            "status": 101,
+            "request_time": 30.5,
+            "upstream_time": "30.499",
+            "upstream_status": "101",
+            "bytes_in": 1,
+            "bytes_out": 2,
+            "user_agent": "",
+            "request_id": "y",
+        }
+    )
     event = _run(program, {"message": ws})
     assert event["method"] == "websocket" and event["methods"] == []
     retried = ws.replace('"30.499"', '"0.002, 0.003"')
@@ -164,8 +209,9 @@ def test_goloop_lines(vector, monkeypatch):
     assert commit["level"] == "info" and commit["module"] == "CS"
     assert commit["channel"] == "icon_dex" and commit["caller"] == "consensus.go:421"
     assert commit["message"] == "Commit block height=81234567 round=0"
-    assert commit["@timestamp"] == datetime.datetime(2026, 11, 24, 6, 0, 1, 123456,
-                                                     tzinfo=datetime.UTC)
+    assert commit["@timestamp"] == datetime.datetime(
+        2026, 11, 24, 6, 0, 1, 123456, tzinfo=datetime.UTC
+    )
     assert commit["region"] == "eu-central-1" and commit["source"] == "goloop"
     assert error["level"] == "error"
     assert warn["level"] == "warn" and warn["channel"] == "-"
@@ -177,8 +223,10 @@ def test_goloop_lines(vector, monkeypatch):
 # --- ElastAlert rules -----------------------------------------------------------------------
 
 RULES = sorted((LOGGING / "elastalert" / "rules").glob("*.yaml"))
-REQUIRED = {"frequency": {"num_events", "timeframe"},
-            "spike": {"spike_height", "spike_type", "timeframe"}}
+REQUIRED = {
+    "frequency": {"num_events", "timeframe"},
+    "spike": {"spike_height", "spike_type", "timeframe"},
+}
 
 
 @pytest.mark.parametrize("path", RULES, ids=lambda p: p.stem)
@@ -214,6 +262,7 @@ def test_elastalert_config_has_no_secret():
 
 # --- Kibana saved objects --------------------------------------------------------------------
 
+
 def test_kibana_export():
     lines = (LOGGING / "kibana" / "icon-edge.ndjson").read_text().splitlines()
     objects = [json.loads(line) for line in lines]
@@ -236,8 +285,11 @@ def test_kibana_export():
     refs = {r["name"] for r in dashboards[0]["references"]}
     assert {p["panelRefName"] for p in panels} == refs
     # the status x method visualisation aggregates on fields the shipper writes
-    heat = next(o for o in objects if o["id"] == "icon-edge-status-by-method"
-                and o["type"] == "visualization")
+    heat = next(
+        o
+        for o in objects
+        if o["id"] == "icon-edge-status-by-method" and o["type"] == "visualization"
+    )
     fields = {a["params"].get("field") for a in json.loads(heat["attributes"]["visState"])["aggs"]}
     assert {"method.keyword", "status"} <= fields
 
@@ -254,13 +306,26 @@ def test_cache_metrics_count_only_cached_lines(vector):
     pyvrl = need_module("pyvrl")
     condition = pyvrl.Transform(vector["transforms"]["edge_cached"]["condition"])
     program = _program(vector, "edge_parsed")
-    base = {"time": "2026-12-01T00:00:00+00:00", "client": "127.0.0.1", "http_method": "POST",
-            "uri": "/api/v3", "method": "icx_getBlockByHeight", "methods": "icx_getBlockByHeight",
-            "batch": 0, "status": 200, "request_time": 0.001, "upstream_time": "-",
-            "upstream_status": "", "bytes_in": 80, "bytes_out": 900, "user_agent": "t",
-            "request_id": "r"}
+    base = {
+        "time": "2026-12-01T00:00:00+00:00",
+        "client": "127.0.0.1",
+        "http_method": "POST",
+        "uri": "/api/v3",
+        "method": "icx_getBlockByHeight",
+        "methods": "icx_getBlockByHeight",
+        "batch": 0,
+        "status": 200,
+        "request_time": 0.001,
+        "upstream_time": "-",
+        "upstream_status": "",
+        "bytes_in": 80,
+        "bytes_out": 900,
+        "user_agent": "t",
+        "request_id": "r",
+    }
     hit = _run(program, {"message": json.dumps({**base, "cache": "HIT"})})
     plain = _run(program, {"message": json.dumps({**base, "cache": ""})})
+
     def passes(event):  # the condition on the parsed event (its timestamp aside)
         return condition.remap({k: v for k, v in event.items() if k != "@timestamp"})
 

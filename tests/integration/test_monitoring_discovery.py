@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -24,10 +23,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from iconctl import metric_catalog
+from iconctl import metric_catalog, process
 from iconctl.render import monitoring
 from iconctl.spec import load_spec
-from tests.conftest import EXAMPLES, free_port, need_tool, run_iconctl
+from tests.helpers import EXAMPLES, free_port, need_tool
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -58,26 +57,22 @@ class Processes:
     def __init__(self, logs: Path) -> None:
         self.logs = logs
         self.procs: list[subprocess.Popen] = []
+        self.services: list[process.Service] = []
 
     def start(self, name: str, argv: list[str], *, ready_line: bool = False) -> dict | None:
-        log = (self.logs / f"{name}.log").open("w")
-        proc = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE if ready_line else log,
-            stderr=log,
-            text=True,
-            start_new_session=True,
-        )
-        self.procs.append(proc)
-        if not ready_line:
-            return None
-        readable, _, _ = select.select([proc.stdout], [], [], 30)
-        line = proc.stdout.readline() if readable else ""
-        if not line:
-            pytest.fail(f"{name} did not start: {(self.logs / f'{name}.log').read_text()[-2000:]}")
-        return json.loads(line)
+        log = self.logs / f"{name}.log"
+        if ready_line:
+            service = process.Service(name, argv, stderr=log, ready_timeout=30)
+            self.services.append(service)
+            return service.info
+        with log.open("w") as handle:
+            self.procs.append(subprocess.Popen(argv, stdout=handle, stderr=handle,
+                                               start_new_session=True))  # fmt: skip
+        return None
 
     def stop(self) -> None:
+        for service in self.services:
+            service.stop()
         for proc in self.procs:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -147,10 +142,7 @@ def _prometheus(procs: Processes, name: str, directory: Path, config: dict) -> s
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    need_tool("prometheus")
-    for command in ("sim", "agent"):
-        if run_iconctl(command, "--help").returncode != 0:
-            pytest.skip(f"`iconctl {command}` is not available in this build")
+    need_tool("prometheus")  # sim and agent are iconctl's own: a failure to start fails
     work = tmp_path_factory.mktemp("fleet")
     procs = Processes(work)
     try:
@@ -339,7 +331,7 @@ def test_the_global_prometheus_federates_and_evaluates_alerts(fleet):
 def test_region_dashboard_panels_show_data(fleet):
     """Every region-dashboard query over agent and goloop series returns data here."""
     from iconctl import dashboards
-    from tests.promql_support import selectors
+    from tests.helpers.promql import selectors
 
     present = {
         row["metric"]["__name__"]

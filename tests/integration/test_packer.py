@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import ROOT, need_module, need_tool
+from tests.helpers import ROOT, need_module, need_tool
 
 pytestmark = pytest.mark.timeout(300)
 

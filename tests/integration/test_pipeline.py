@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, need_tool, run_iconctl
-from tests.sync_support import moto_process
+from tests.helpers import free_port, need_tool, run_iconctl
+from tests.helpers.sync import moto_process
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "tests" / "fixtures" / "assets"

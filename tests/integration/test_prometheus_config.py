@@ -9,7 +9,7 @@ import pytest
 
 from iconctl.render import monitoring
 from iconctl.spec import load_spec
-from tests.conftest import EXAMPLES, need_tool
+from tests.helpers import EXAMPLES, need_tool
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, need_tool
+from tests.helpers import ROOT, need_tool
 
 RULES_DIR = ROOT / "monitoring" / "prometheus" / "rules"
 TESTS_DIR = ROOT / "monitoring" / "prometheus" / "tests"

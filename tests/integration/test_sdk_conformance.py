@@ -16,7 +16,7 @@ import pytest
 from coincurve import PrivateKey
 
 from iconctl.sim.ledger import address_of_public_key
-from tests.conftest import free_port, need_tool
+from tests.helpers import free_port, need_tool
 from tests.integration import sdk_envs
 from tests.integration.edge_process import Edge
 from tests.integration.simagent import start_sim

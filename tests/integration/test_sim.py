@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import need_tool
+from tests.helpers import need_tool
 from tests.integration.simagent import control, http, rpc, start_sim, wait_for
 
 pytestmark = pytest.mark.timeout(60)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_iconctl
+from tests.helpers import run_iconctl
 from tests.integration.simagent import start_agent, start_sim, wait_for
 
 pytestmark = pytest.mark.timeout(120)

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.conftest import run_iconctl
+from tests.helpers import run_iconctl
 from tests.integration.hostile_server import HostileAgent
 from tests.integration.simagent import Service, http, wait_for
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port, need_tool, run_iconctl
+from tests.helpers import ROOT, free_port, need_tool, run_iconctl
 from tests.integration.simagent import Service, http, start_agent, start_sim, wait_for
 
 pytestmark = pytest.mark.timeout(120)

@@ -18,7 +18,7 @@ from iconctl.sync.manifest import LATEST_KEY, LOCK_KEY, encode_latest, hash_byte
 from iconctl.sync.restore import MARKER_FILE, PART_PREFIX, STATE_FILE, restore_snapshot
 from iconctl.sync.snapshot import create_snapshot
 from iconctl.sync.store import open_store
-from tests.sync_support import chain_tree, make_data_dir, tree
+from tests.helpers.sync import chain_tree, make_data_dir, tree
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from iconctl.sync.restore import MARKER_FILE, PART_PREFIX, STATE_FILE
-from tests.conftest import need_module
-from tests.sync_support import (
+from tests.helpers import need_module
+from tests.helpers.sync import (
     chain_tree,
     http_server,
     https_server,

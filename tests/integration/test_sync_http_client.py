@@ -19,7 +19,7 @@ from iconctl.sync.manifest import chunk_key
 from iconctl.sync.restore import O_DIRECT, PART_PREFIX, restore_snapshot
 from iconctl.sync.snapshot import create_snapshot
 from iconctl.sync.store import HttpStore, NotFound, RetryPolicy, TooLarge, open_store
-from tests.sync_support import chain_tree, http_server, make_data_dir
+from tests.helpers.sync import chain_tree, http_server, make_data_dir
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -11,7 +11,7 @@ import pytest
 
 from iconctl.sync.snapshot import create_snapshot
 from iconctl.sync.store import open_store
-from tests.sync_support import chain_tree, make_data_dir, script_server
+from tests.helpers.sync import chain_tree, make_data_dir, script_server
 
 pytestmark = pytest.mark.timeout(120)
 

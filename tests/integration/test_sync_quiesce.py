@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sync_support import chain_tree, make_data_dir
+from tests.helpers.sync import chain_tree, make_data_dir
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sync_support import chain_tree, create_bucket, make_data_dir, moto_server
+from tests.helpers.sync import chain_tree, create_bucket, make_data_dir, moto_server
 
 pytestmark = pytest.mark.timeout(180)
 TEN_MS = timedelta(milliseconds=10)

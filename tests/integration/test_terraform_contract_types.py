@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, ROOT, need_tool
+from tests.helpers import EXAMPLES, ROOT, need_tool
 
 STACKS = ROOT / "terraform" / "stacks"
 

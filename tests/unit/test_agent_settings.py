@@ -6,7 +6,7 @@ import pytest
 
 from iconctl.agent.settings import HealthDefaults, health_defaults
 from iconctl.errors import SpecError
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 
 def test_builtin_defaults():

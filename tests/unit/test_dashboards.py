@@ -1,52 +1,32 @@
 """Dashboards and rules only query series that exist, and every query parses.
 
-Two parsers: promql-parser (a port of Prometheus' grammar, which also gives us the AST to
-find every metric name) and, when promtool is on PATH, Prometheus' own parser through
-`promtool check rules` on a generated rule file with one recording rule per panel query.
+promql-parser (a port of Prometheus' grammar) gives the AST to find every metric name;
+Prometheus' own parser (promtool) checks every panel query in
+tests/integration/test_dashboards_promtool.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
 import yaml
 
 from iconctl import dashboards, metric_catalog
 from iconctl.render import monitoring as render_monitoring
-from tests.conftest import ROOT, need_tool
-from tests.promql_support import selectors as _selectors
+from tests.helpers import ROOT
+from tests.helpers.promql import grafana_to_promql, panel_queries
+from tests.helpers.promql import selectors as _selectors
 
 RULES_DIR = ROOT / "monitoring" / "prometheus" / "rules"
 DASHBOARD_DIR = ROOT / "monitoring" / "grafana" / "dashboards"
-
-# Grafana's variables, replaced by values of the same kind before parsing.
-GRAFANA_VARS = {
-    "$__rate_interval": "5m",
-    "$__interval": "1m",
-    "$__range": "1h",
-    "${region}": "us-east-1",
-    "$region": "us-east-1",
-}
 
 DASHBOARDS = {
     "overview": dashboards.overview_dashboard(),
     "region": dashboards.region_dashboard(),
 }
-PANEL_QUERIES = [
-    (name, title, expr)
-    for name, dash in DASHBOARDS.items()
-    for title, expr in dashboards.queries(dash)
-]
-
-
-def _grafana_to_promql(expr: str) -> str:
-    for var, value in GRAFANA_VARS.items():
-        expr = expr.replace(var, value)
-    assert "$" not in expr, f"unknown Grafana variable in {expr!r}"
-    return expr
+PANEL_QUERIES = panel_queries()
 
 
 def _rules() -> list[dict]:
@@ -77,7 +57,7 @@ def test_the_committed_json_is_what_the_code_generates():
     ("dashboard", "title", "expr"), PANEL_QUERIES, ids=[f"{d}:{t}" for d, t, _ in PANEL_QUERIES]
 )
 def test_every_panel_query_parses_and_uses_known_metrics(dashboard, title, expr):
-    selectors = _selectors(_grafana_to_promql(expr))
+    selectors = _selectors(grafana_to_promql(expr))
     assert selectors, f"{title}: no series selected"
     unknown = {name for name, _ in selectors if name not in _known()}
     assert not unknown, f"{dashboard} / {title}: unknown metrics {sorted(unknown)}"
@@ -85,7 +65,7 @@ def test_every_panel_query_parses_and_uses_known_metrics(dashboard, title, expr)
 
 def test_region_dashboard_filters_every_selector_by_region():
     for title, expr in dashboards.queries(DASHBOARDS["region"]):
-        for name, matchers in _selectors(_grafana_to_promql(expr)):
+        for name, matchers in _selectors(grafana_to_promql(expr)):
             assert matchers.get("region", ("", ""))[1] == "us-east-1", f"{title}: {name}"
 
 
@@ -101,7 +81,7 @@ def test_overview_uses_only_series_the_global_prometheus_has():
         for group in yaml.safe_load((RULES_DIR / path).read_text())["groups"]:
             global_only |= {r["record"] for r in group["rules"] if "record" in r}
     for title, expr in dashboards.queries(DASHBOARDS["overview"]):
-        for name, _ in _selectors(_grafana_to_promql(expr)):
+        for name, _ in _selectors(grafana_to_promql(expr)):
             assert name in global_only or any(p.fullmatch(name) for p in patterns), (
                 f"{title}: {name} is neither federated nor recorded on the global Prometheus"
             )
@@ -147,39 +127,6 @@ def test_panels_are_laid_out_on_the_grid():
             pos = panel["gridPos"]
             assert pos["x"] + pos["w"] <= 24, (name, panel["title"])
         json.dumps(dash)  # serialisable
-
-
-def test_every_panel_query_passes_promtool(tmp_path):
-    """Prometheus' own parser: each query becomes a recording rule that promtool checks."""
-    need_tool("promtool")
-    rules = [
-        {"record": f"dashboard:check:{i}", "expr": _grafana_to_promql(expr)}
-        for i, (_, _, expr) in enumerate(PANEL_QUERIES)
-    ]
-    path = tmp_path / "panels.yml"
-    path.write_text(yaml.safe_dump({"groups": [{"name": "panels", "rules": rules}]}))
-    result = subprocess.run(
-        ["promtool", "check", "rules", str(path)], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"SUCCESS: {len(rules)} rules found" in result.stdout
-
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "groups": [
-                    {
-                        "name": "bad",
-                        "rules": [{"record": "dashboard:check:bad", "expr": "sum(rate(up[5m])"}],
-                    }
-                ]
-            }
-        )
-    )
-    bad = subprocess.run(
-        ["promtool", "check", "rules", str(path)], capture_output=True, text=True, timeout=60
-    )
-    assert bad.returncode != 0
 
 
 def test_every_panel_is_a_typed_sdk_object():

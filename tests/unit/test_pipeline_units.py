@@ -12,11 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from iconctl.errors import SpecError
-from iconctl.pipeline import Pipeline
+from iconctl.errors import InputError, SpecError
+from iconctl.pipeline import KINDS, Pipeline
+from iconctl.pipeline.units import (
+    GlobalLayer,
+    K8sRegion,
+    StateBackend,
+    VmRegion,
+    unit_from_deployment,
+)
 from iconctl.render import render_files
 from iconctl.spec import load_spec, parse_spec
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES, ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures" / "specs"
 
 
 def _pipeline(spec_text: str, tmp_path: Path) -> Pipeline:
@@ -26,7 +35,7 @@ def _pipeline(spec_text: str, tmp_path: Path) -> Pipeline:
 
 
 def _steps(pipeline: Pipeline) -> dict[str, list[str]]:
-    return {unit.name: pipeline._steps(unit) for unit in pipeline.units}
+    return {unit.name: [step.name for step in unit.steps()] for unit in pipeline.units}
 
 
 def test_aws_regions_behind_the_global_lb_get_a_zone_step_first(tmp_path: Path) -> None:
@@ -39,7 +48,8 @@ def test_aws_regions_behind_the_global_lb_get_a_zone_step_first(tmp_path: Path) 
         "global": ["infra"],
     }
     zone = next(u for u in pipeline.units if u.name == "us-east-1")
-    assert (zone.zone_stack, zone.zone_dir) == ("aws-region-zone", "us-east-1/zone")
+    assert isinstance(zone, VmRegion) and zone.zone is not None
+    assert (zone.zone.name, zone.zone.rendered) == ("aws-region-zone", "us-east-1/zone")
     build = pipeline.ws.build
     tfvars = json.loads((build / "us-east-1" / "zone" / "terraform.tfvars.json").read_text())
     assert (tfvars["domain"], tfvars["zone"]) == ("us-east-1.api.example.org", "example.org")
@@ -111,11 +121,9 @@ def test_the_global_stack_gets_the_regions_records(tmp_path: Path) -> None:
         pipeline.ws.record(key, {"fingerprint": "-", "at": "-",
                                  "outputs": {"terraform_outputs": reported}})  # fmt: skip
     glob = next(u for u in pipeline.units if u.name == "global")
-    assert pipeline._inputs_from_regions(glob) == {
-        "region_records": {"asia-northeast1.api.example.org": record}
-    }
+    assert glob.runtime_inputs() == {"region_records": {"asia-northeast1.api.example.org": record}}
     region = next(u for u in pipeline.units if u.name == "asia-northeast1")
-    assert pipeline._inputs_from_regions(region) == {}
+    assert region.runtime_inputs() == {}
 
 
 def test_deployment_json_names_the_zone_stack() -> None:
@@ -123,3 +131,23 @@ def test_deployment_json_names_the_zone_stack() -> None:
     units = {u["unit"]: u for u in json.loads(files["deployment.json"])["units"]}
     assert units["us-east-1"]["zone"] == {"stack": "aws-region-zone", "dir": "us-east-1/zone"}
     assert "zone" not in units["asia-northeast1"] and "zone" not in units["global"]
+
+
+def test_every_rendered_kind_has_its_class(tmp_path: Path) -> None:
+    """deployment.json names each unit's kind; the pipeline builds that kind's class."""
+    pipeline = _pipeline((EXAMPLES / "multi-region.yaml").read_text(), tmp_path)
+    assert {u.name: type(u) for u in pipeline.units} == {
+        "state-backend": StateBackend, "us-east-1": VmRegion, "eu-central-1": VmRegion,
+        "asia-northeast1": VmRegion, "global": GlobalLayer,
+    }  # fmt: skip
+    (tmp_path / "k8s").mkdir()
+    k8s = _pipeline((FIXTURES / "kubernetes.yaml").read_text(), tmp_path / "k8s")
+    assert {type(u) for u in k8s.units} == {K8sRegion, GlobalLayer}
+    assert set(KINDS) == {"state-backend", "vm-region", "k8s-region", "global"}
+
+
+def test_an_unknown_kind_is_refused(tmp_path: Path) -> None:
+    pipeline = _pipeline((EXAMPLES / "single-node.yaml").read_text(), tmp_path)
+    entry = {"unit": "x", "kind": "monitoring", "stack": "-", "dir": "x"}
+    with pytest.raises(InputError, match="unknown kind 'monitoring'"):
+        unit_from_deployment(entry, pipeline.ctx)

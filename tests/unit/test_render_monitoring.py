@@ -7,10 +7,11 @@ import json
 import pytest
 import yaml
 
+from iconctl.assets import asset_dir
 from iconctl.errors import ExitCode, InputError
 from iconctl.render import monitoring
 from iconctl.spec import Spec, parse_spec
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 
 def spec_from(name: str = "multi-region.yaml", **changes) -> Spec:
@@ -235,7 +236,7 @@ def test_region_dashboards_open_on_their_region(rendered):
 
 
 def test_rules_are_copied_unchanged(rendered):
-    source = monitoring.monitoring_dir() / "prometheus" / "rules"
+    source = asset_dir("monitoring") / "prometheus" / "rules"
     assert rendered["global/prometheus/rules/alerts.yml"] == (source / "alerts.yml").read_text()
     assert (
         rendered["us-east-1/prometheus/rules/recording.yml"]

@@ -13,7 +13,7 @@ from iconctl.errors import ExitCode, IconctlError
 from iconctl.sync.restore import restore_snapshot
 from iconctl.sync.snapshot import create_snapshot
 from iconctl.sync.store import open_store
-from tests.sync_support import chain_tree, make_data_dir
+from tests.helpers.sync import chain_tree, make_data_dir
 
 # the module, not the function of the same name that iconctl.sync exports
 restore_module = importlib.import_module("iconctl.sync.restore")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, ROOT, need_module
+from tests.helpers import EXAMPLES, ROOT, need_module
 
 STACKS = ROOT / "terraform" / "stacks"
 EXAMPLE_SPECS = ["multi-region", "single-node"]

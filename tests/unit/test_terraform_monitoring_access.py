@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, need_module
+from tests.helpers import ROOT, need_module
 
 MODULES = ROOT / "terraform" / "modules"
 STACKS = ROOT / "terraform" / "stacks"

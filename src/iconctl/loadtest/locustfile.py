@@ -13,8 +13,11 @@ import os
 import random
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from locust import FastHttpUser, constant, events, task
+
+from iconctl.files import write_atomic
 
 ENDPOINT = os.environ["ICONCTL_LOADTEST_ENDPOINT"]
 RESULT_FILE = os.environ["ICONCTL_LOADTEST_RESULT"]
@@ -90,12 +93,7 @@ def _write_result(environment, **kw):  # noqa: ANN001, ARG001
             ],
         },
     }
-    tmp = RESULT_FILE + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(result, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, RESULT_FILE)
+    write_atomic(Path(RESULT_FILE), json.dumps(result))
 
 
 def _request(method: str, params: dict | None = None, rid: int = 1) -> dict:

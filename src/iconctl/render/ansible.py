@@ -1,11 +1,13 @@
 """Ansible inputs: an ansible-runner private_data_dir per region (inventory and extravars).
 
-Hosts are not known until Terraform has run, so the inventory holds the groups and their
-variables; the orchestration adds the hosts from Terraform's outputs.
+Hosts are not known until Terraform has run, so the rendered inventory holds the groups and
+their variables; once Terraform reports the hosts, the orchestration asks ``inventory_file``
+for the same inventory with them (this module owns the inventory's format).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from iconctl.render import compose
@@ -13,28 +15,49 @@ from iconctl.render.common import region_hostname, store_url, to_yaml, vm_region
 from iconctl.render.terraform import AGENT_PORT
 from iconctl.spec import Region, Spec
 
+INVENTORY = "inventory/hosts.yml"  # inside the region's private_data_dir
+GROUPS = ("icon_nodes", "icon_source")
+
 
 def files(spec: Spec) -> dict[str, str]:
     out: dict[str, str] = {}
     for region in vm_regions(spec):
         base = f"{region.name}/ansible"
-        out[f"{base}/inventory/hosts.yml"] = to_yaml(inventory(spec, region))
+        out[f"{base}/{INVENTORY}"] = inventory_file(spec, region)
         out[f"{base}/env/extravars"] = to_yaml(extravars(spec, region))
     return out
 
 
-def inventory(spec: Spec, region: Region) -> dict[str, Any]:
-    return {
-        "all": {
-            "children": {"icon_nodes": {"hosts": {}}, "icon_source": {"hosts": {}}},
-            "vars": {
-                "iconctl_deployment": spec.name,
-                "iconctl_region": region.name,
-                "iconctl_cloud": region.cloud,
-                "iconctl_flavour": region.flavour,
-            },
-        }
+def inventory_file(
+    spec: Spec,
+    region: Region,
+    *,
+    hosts: Mapping[str, Iterable[str] | None] | None = None,
+    extra_vars: Mapping[str, Any] | None = None,
+) -> str:
+    """The region's inventory as YAML; ``hosts`` (group -> addresses) and ``extra_vars`` come
+    from Terraform's ``ansible_hosts`` and ``ansible_vars`` outputs."""
+    return to_yaml(inventory(spec, region, hosts=hosts, extra_vars=extra_vars))
+
+
+def inventory(
+    spec: Spec,
+    region: Region,
+    *,
+    hosts: Mapping[str, Iterable[str] | None] | None = None,
+    extra_vars: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    children: dict[str, dict[str, Any]] = {group: {"hosts": {}} for group in GROUPS}
+    for group, addresses in (hosts or {}).items():
+        children[group] = {"hosts": {str(address): {} for address in addresses or []}}
+    variables: dict[str, Any] = {
+        "iconctl_deployment": spec.name,
+        "iconctl_region": region.name,
+        "iconctl_cloud": region.cloud,
+        "iconctl_flavour": region.flavour,
     }
+    variables.update(extra_vars or {})
+    return {"all": {"children": children, "vars": variables}}
 
 
 def extravars(spec: Spec, region: Region) -> dict[str, Any]:

@@ -45,6 +45,12 @@ def to_hcl(variables: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def region_labels(spec: Spec, region: Region) -> dict[str, str]:
+    """What a region's resources are labelled with, by bare name; each system adds its own
+    key prefix (``iconctl-`` for cloud tags, ``iconctl.io/`` for Kubernetes labels)."""
+    return {"deployment": spec.name, "network": spec.network, "region": region.name}
+
+
 def store_url(spec: Spec, region: Region) -> str | None:
     """Where the region's snapshots live, as a sync store URL."""
     bucket = spec.snapshot_bucket(region)

@@ -1,6 +1,6 @@
 """Kubernetes inputs: a kustomize overlay per k8s region over the shipped base.
 
-The base (kubernetes/base/ in the repository, iconctl/_data/kubernetes/base/ in a wheel)
+The base (kubernetes/base/ among the shipped assets, see iconctl/assets.py)
 holds the objects and their logic and is copied verbatim into the output, so the rendered
 tree builds on its own; an overlay only sets what the spec decides: namespace, images,
 sizes, storage, hostnames, readiness rules, the snapshot store, and which namespaces may
@@ -11,12 +11,11 @@ Elasticsearch password is read from a Secret at run time.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from iconctl import log_indices
-from iconctl.errors import InputError
-from iconctl.render.common import region_hostname, store_url, to_yaml
+from iconctl.assets import asset_dir
+from iconctl.render.common import region_hostname, region_labels, store_url, to_yaml
 from iconctl.render.terraform import AGENT_PORT
 from iconctl.spec import SERVICE_NAMES, Region, Spec
 
@@ -32,20 +31,11 @@ IDENTITY_ENDPOINTS = ("169.254.169.254/32", "169.254.169.252/32", "169.254.170.2
 ELASTICSEARCH_SECRET = "elasticsearch-credentials"  # noqa: S105 - a Secret's name, key: password
 
 
-def base_dir() -> Path:
-    """Where the shipped kustomize base is: the repository or the wheel."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[3] / BASE_DIR, here.parents[1] / "_data" / BASE_DIR):
-        if (candidate / "kustomization.yaml").is_file():
-            return candidate
-    raise InputError("the kubernetes/base directory is missing from this installation")
-
-
 def files(spec: Spec) -> dict[str, str]:
     out: dict[str, str] = {}
     regions = [region for region in spec.regions if region.flavour == "k8s"]
     if regions:
-        source = base_dir()
+        source = asset_dir(BASE_DIR)
         for path in sorted(source.glob("*.yaml")):
             out[f"{BASE_DIR}/{path.name}"] = path.read_text(encoding="utf-8")
     for region in regions:
@@ -76,11 +66,7 @@ def image_entry(base_name: str, reference: str) -> dict[str, str]:
 
 
 def _labels(spec: Spec, region: Region) -> dict[str, str]:
-    return {
-        "iconctl.io/deployment": spec.name,
-        "iconctl.io/network": spec.network,
-        "iconctl.io/region": region.name,
-    }
+    return {f"iconctl.io/{key}": value for key, value in region_labels(spec, region).items()}
 
 
 def kustomization(spec: Spec, region: Region) -> dict[str, Any]:
@@ -168,6 +154,11 @@ def _delete(api_version: str, kind: str, name: str) -> dict[str, Any]:
     return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}, "$patch": "delete"}
 
 
+def _object(api_version: str, kind: str, spec: dict[str, Any], name: str = "icon-node") -> dict:
+    """A patch of (or an object beside) the base's ``kind``/``name`` with this ``spec``."""
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+
 def _claim(region: Region) -> dict[str, Any]:
     """The data volume of one pod: the region's size on the storage the spec chose."""
     k8s = region.k8s
@@ -191,11 +182,11 @@ def source_patch(spec: Spec, region: Region) -> dict[str, Any]:
         "ICONCTL_SNAPSHOT_INTERVAL_MINUTES": str(spec.sync.interval_minutes),
         "ICONCTL_SNAPSHOT_KEEP": str(spec.sync.keep),
     }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": "icon-source"},
-        "spec": {
+    return _object(
+        "apps/v1",
+        "StatefulSet",
+        name="icon-source",
+        spec={
             "template": {
                 "spec": {
                     "containers": [
@@ -210,7 +201,7 @@ def source_patch(spec: Spec, region: Region) -> dict[str, Any]:
             },
             "volumeClaimTemplates": [_claim(region)],
         },
-    }
+    )
 
 
 def _node_ports(spec: Spec) -> list[dict[str, Any]]:
@@ -272,16 +263,15 @@ def statefulset_patch(spec: Spec, region: Region) -> dict[str, Any]:
                 ]
             }
         }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": "icon-node"},
-        "spec": {
+    return _object(
+        "apps/v1",
+        "StatefulSet",
+        spec={
             "replicas": region.nodes_min,
             "template": {"spec": pod},
             "volumeClaimTemplates": [_claim(region)],
         },
-    }
+    )
 
 
 def ingress_patch(spec: Spec, region: Region) -> dict[str, Any]:
@@ -306,11 +296,10 @@ def ingress_patch(spec: Spec, region: Region) -> dict[str, Any]:
 
 
 def hpa_patch(region: Region) -> dict[str, Any]:
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": "icon-node"},
-        "spec": {
+    return _object(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        spec={
             "minReplicas": region.nodes_min,
             "maxReplicas": region.nodes_max,
             "metrics": [
@@ -326,7 +315,7 @@ def hpa_patch(region: Region) -> dict[str, Any]:
                 }
             ],
         },
-    }
+    )
 
 
 def networkpolicy_patch(spec: Spec, region: Region) -> dict[str, Any]:
@@ -339,11 +328,10 @@ def networkpolicy_patch(spec: Spec, region: Region) -> dict[str, Any]:
     def tcp(*ports: int) -> list[dict[str, Any]]:
         return [{"port": port, "protocol": "TCP"} for port in ports]
 
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "icon-node"},
-        "spec": {
+    return _object(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        spec={
             "ingress": [
                 {"from": [from_namespace(k8s.ingress_namespace)], "ports": tcp(rpc)},
                 {"from": [from_namespace(k8s.monitoring_namespace)], "ports": tcp(rpc, AGENT_PORT)},
@@ -357,7 +345,7 @@ def networkpolicy_patch(spec: Spec, region: Region) -> dict[str, Any]:
                 },
             ],
         },
-    }
+    )
 
 
 def servicemonitor_patch(region: Region) -> dict[str, Any]:
@@ -379,14 +367,13 @@ def servicemonitor_patch(region: Region) -> dict[str, Any]:
             ],
         }  # fmt: skip
 
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "ServiceMonitor",
-        "metadata": {"name": "icon-node"},
-        "spec": {
+    return _object(
+        "monitoring.coreos.com/v1",
+        "ServiceMonitor",
+        spec={
             "endpoints": [endpoint("agent", "icon-agent", "15s"), endpoint("rpc", "goloop", "30s")]
         },
-    }
+    )
 
 
 def prometheus_values(spec: Spec, region: Region) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from iconctl import log_indices
+from iconctl.assets import asset_dir
 from iconctl.errors import IconctlError, InputError
 from iconctl.render.common import HEADER
 from iconctl.render.terraform import AGENT_PORT
@@ -93,26 +94,6 @@ class Timing:
 PRODUCTION = Timing()
 
 
-def monitoring_dir() -> Path:
-    """Where the shipped rules, templates and dashboards are: the repo or the wheel."""
-    return _data_dir("monitoring")
-
-
-def logging_dir() -> Path:
-    """Where the shipped log shipper, ElastAlert rules and Kibana export are."""
-    return _data_dir("logging")
-
-
-def _data_dir(name: str) -> Path:
-    checkout = Path(__file__).resolve().parents[3] / name
-    if checkout.is_dir():
-        return checkout
-    packaged = Path(__file__).resolve().parents[1] / "_data" / name
-    if packaged.is_dir():
-        return packaged
-    raise InputError(f"the {name}/ data directory is missing from this installation")
-
-
 def files(spec: Any, timing: Timing = PRODUCTION) -> dict[str, str]:
     """Every monitoring file for ``spec``, keyed by path relative to the output directory.
 
@@ -123,7 +104,7 @@ def files(spec: Any, timing: Timing = PRODUCTION) -> dict[str, str]:
     if monitoring is None or not getattr(monitoring, "prometheus", False):
         return out
     regions = list(getattr(spec, "regions", None) or [])
-    source = monitoring_dir()
+    source = asset_dir("monitoring")
 
     out["global/prometheus/prometheus.yml"] = _dump(global_prometheus(spec, timing), spec)
     for name in GLOBAL_RULES:
@@ -178,7 +159,7 @@ def _tunables(spec: Any) -> list[tuple[str, str, str]]:
 def rules(spec: Any, name: str, timing: Timing = PRODUCTION) -> str:
     """One shipped rule file (``recording.yml``, ``alerts.yml``, ``fleet.yml``) as rendered
     for ``spec``: thresholds from the spec, intervals from ``timing``."""
-    text = _read(monitoring_dir() / "prometheus" / "rules" / name)
+    text = _read(asset_dir("monitoring") / "prometheus" / "rules" / name)
     for file, shipped, wanted in _tunables(spec):
         if file != name:
             continue
@@ -319,6 +300,19 @@ def file_targets(role: str, addresses: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
+def _target(address_label: str, instance_label: str, port: int) -> list[dict[str, Any]]:
+    """Scrape ``<address>:<port>`` of each discovered machine, named by ``instance_label``."""
+    return [
+        {
+            "source_labels": [address_label],
+            "regex": "(.+)",
+            "target_label": "__address__",
+            "replacement": f"${{1}}:{port}",
+        },
+        {"source_labels": [instance_label], "target_label": "instance"},
+    ]
+
+
 def _file_discovery(region: Any, job: str, timing: Timing) -> dict[str, Any]:
     return {
         "file_sd_configs": [
@@ -368,13 +362,7 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
                     "action": "keep",
                 },
                 *_role("__meta_kubernetes_pod_label_iconctl_role"),
-                {
-                    "source_labels": ["__meta_kubernetes_pod_ip"],
-                    "regex": "(.+)",
-                    "target_label": "__address__",
-                    "replacement": f"${{1}}:{port}",
-                },
-                {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "instance"},
+                *_target("__meta_kubernetes_pod_ip", "__meta_kubernetes_pod_name", port),
                 {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
                 *fixed,
             ],
@@ -395,13 +383,7 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
             ],
             "relabel_configs": [
                 *_role("__meta_ec2_tag_iconctl_role"),
-                {
-                    "source_labels": ["__meta_ec2_private_ip"],
-                    "regex": "(.+)",
-                    "target_label": "__address__",
-                    "replacement": f"${{1}}:{port}",
-                },
-                {"source_labels": ["__meta_ec2_instance_id"], "target_label": "instance"},
+                *_target("__meta_ec2_private_ip", "__meta_ec2_instance_id", port),
                 {"source_labels": ["__meta_ec2_availability_zone"], "target_label": "zone"},
                 *fixed,
             ],
@@ -425,13 +407,7 @@ def _discovery(spec: Any, region: Any, port: int) -> dict[str, Any]:
             ],
             "relabel_configs": [
                 *_role("__meta_gce_label_iconctl_role"),
-                {
-                    "source_labels": ["__meta_gce_private_ip"],
-                    "regex": "(.+)",
-                    "target_label": "__address__",
-                    "replacement": f"${{1}}:{port}",
-                },
-                {"source_labels": ["__meta_gce_instance_name"], "target_label": "instance"},
+                *_target("__meta_gce_private_ip", "__meta_gce_instance_name", port),
                 {
                     "source_labels": ["__meta_gce_zone"],
                     "regex": ".*/zones/([^/]+)",
@@ -654,7 +630,7 @@ def elastalert_config(spec: Any) -> dict[str, Any]:
     client and the fleet's Alertmanager; the password comes from ``ES_PASSWORD`` in its
     environment (``global/elastalert/secret-env.json`` names the spec reference).
     """
-    config = yaml.safe_load(_read(logging_dir() / "elastalert" / "config.yaml"))
+    config = yaml.safe_load(_read(asset_dir("logging") / "elastalert" / "config.yaml"))
     url = urllib.parse.urlsplit(spec.logging.elasticsearch_url)
     config["es_host"] = url.hostname
     config["es_port"] = url.port or 443
@@ -705,7 +681,7 @@ def _elastalert(spec: Any) -> dict[str, str]:
             ]
         ),
     }
-    for path in sorted((logging_dir() / "elastalert" / "rules").glob("*.yaml")):
+    for path in sorted((asset_dir("logging") / "elastalert" / "rules").glob("*.yaml")):
         rule = elastalert_rule(path.name, _read(path))
         out[f"global/elastalert/rules/{path.name}"] = _dump(rule, spec)
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iconctl.render.common import region_hostname, stack_name, to_json, vm_regions
+from iconctl.render.common import region_hostname, region_labels, stack_name, to_json, vm_regions
 from iconctl.spec import Region, Spec
 from iconctl.spec.regions import continent
 
@@ -38,13 +38,8 @@ def files(spec: Spec) -> dict[str, str]:
 
 
 def tags(spec: Spec, region: Region) -> dict[str, str]:
-    return {
-        "iconctl-deployment": spec.name,
-        "iconctl-network": spec.network,
-        "iconctl-region": region.name,
-        "iconctl-flavour": region.flavour,
-        "managed-by": "iconctl",
-    }
+    labels = {f"iconctl-{key}": value for key, value in region_labels(spec, region).items()}
+    return {**labels, "iconctl-flavour": region.flavour, "managed-by": "iconctl"}
 
 
 def delegates_zone(spec: Spec, region: Region) -> bool:
@@ -184,18 +179,22 @@ def deployment_json(spec: Spec) -> str:
 
 
 def deployment(spec: Spec) -> dict[str, Any]:
+    """Every unit with its kind (the class that runs it, see pipeline/units.py), stack and
+    rendered folder, in dependency order."""
     units: list[dict[str, Any]] = []
     if spec.state.backend != "local":
         units.append(
             {
                 "unit": "state-backend",
+                "kind": "state-backend",
                 "stack": state_backend_stack(spec),
                 "dir": "global/state-backend",
             }
         )
     for region in spec.regions:
-        unit = {
+        unit: dict[str, Any] = {
             "unit": region.name,
+            "kind": "k8s-region" if region.flavour == "k8s" else "vm-region",
             "stack": stack_name(region),
             "dir": region.name,
             "cloud": region.cloud,
@@ -206,5 +205,7 @@ def deployment(spec: Spec) -> dict[str, Any]:
             unit["zone"] = {"stack": ZONE_STACK, "dir": f"{region.name}/zone"}
         units.append(unit)
     if spec.geo is not None:
-        units.append({"unit": "global", "stack": "global-cloudflare", "dir": "global"})
+        units.append(
+            {"unit": "global", "kind": "global", "stack": "global-cloudflare", "dir": "global"}
+        )
     return {"name": spec.name, "network": spec.network, "domain": spec.domain, "units": units}

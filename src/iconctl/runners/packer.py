@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from iconctl import process
 from iconctl.errors import ToolFailed
+from iconctl.runners.tool import ToolRunner
 
 
-class Packer:
+@dataclass
+class Packer(ToolRunner):
+    tool = "packer"
+
+    template_dir: Path
+
     @staticmethod
     def activity(line: str) -> str | None:
         """What Packer is doing now: its `==> <build>: <step>` lines (None: nothing to show)."""
@@ -20,20 +25,8 @@ class Packer:
         _, _, doing = line[4:].partition(": ")
         return doing.strip() or None
 
-    def __init__(
-        self,
-        template_dir: Path,
-        *,
-        step: str,
-        log_path: Path,
-        env: Mapping[str, str] | None = None,
-        on_line: Callable[[str], None] | None = None,
-    ) -> None:
-        self.template_dir = template_dir
-        self.step = step
-        self.log_path = log_path
-        self.on_line = on_line
-        self.env = {**(env if env is not None else os.environ), "PACKER_NO_COLOR": "1"}
+    def tool_env(self) -> dict[str, str]:
+        return {"PACKER_NO_COLOR": "1"}
 
     def _args(self, var_files: list[Path], variables: Mapping[str, str], only: str | None) -> list:
         args = [f"-var-file={f}" for f in var_files]
@@ -45,12 +38,9 @@ class Packer:
     def validate(
         self, var_files: list[Path], variables: Mapping[str, str], *, only: str | None = None
     ) -> None:
-        process.run(
-            ["packer", "validate", *self._args(var_files, variables, only), str(self.template_dir)],
-            step=f"{self.step}: packer validate",
-            env=self.env,
-            log_path=self.log_path,
-            on_line=self.on_line,
+        self._run(
+            "validate",
+            ["validate", *self._args(var_files, variables, only), str(self.template_dir)],
         )
 
     def build(
@@ -63,13 +53,7 @@ class Packer:
     ) -> str:
         """Build and return the artifact id the manifest post-processor recorded last."""
         argv = ["packer", "build", "-color=false", *self._args(var_files, variables, only)]
-        process.run(
-            [*argv, str(self.template_dir)],
-            step=f"{self.step}: packer build",
-            env=self.env,
-            log_path=self.log_path,
-            on_line=self.on_line,
-        )
+        self._run("build", [*argv[1:], str(self.template_dir)])
         if not manifest.exists():
             # Packer exits 0 when -only matches no build of the template.
             raise ToolFailed(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from iconctl import process
+from iconctl.runners.tool import ToolRunner
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,14 @@ _PROGRESS = re.compile(
 )
 
 
-class Terraform:
+@dataclass
+class Terraform(ToolRunner):
     """Runs terraform in one working directory (a stack) with its own data directory."""
+
+    tool = "terraform"
+
+    workdir: Path
+    data_dir: Path = field(kw_only=True)
 
     @staticmethod
     def activity(line: str) -> str | None:
@@ -46,40 +52,23 @@ class Terraform:
         elapsed = f" ({match['elapsed']})" if match["elapsed"] else ""
         return f"{verb} {match['address']}{elapsed}"
 
-    def __init__(
-        self,
-        workdir: Path,
-        *,
-        data_dir: Path,
-        step: str,
-        log_path: Path,
-        env: Mapping[str, str] | None = None,
-        on_line: Callable[[str], None] | None = None,
-    ) -> None:
-        self.workdir = workdir
-        self.step = step
-        self.log_path = log_path
-        self.on_line = on_line
-        self.env = {
-            **(env if env is not None else os.environ),
-            "TF_IN_AUTOMATION": "1",
-            "TF_INPUT": "0",
-            "TF_DATA_DIR": str(data_dir),
-        }
+    def tool_env(self) -> dict[str, str]:
+        return {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "TF_DATA_DIR": str(self.data_dir)}
 
-    def _run(self, verb: str, *args: str) -> process.Result:
-        return process.run(
-            ["terraform", f"-chdir={self.workdir}", verb, *args],
-            step=f"{self.step}: terraform {verb}",
-            env=self.env,
-            log_path=self.log_path,
-            on_line=self.on_line,
-        )
+    def _terraform(
+        self,
+        verb: str,
+        *args: str,
+        capture: bool = False,
+        translate: Callable[[str], str | None] | None = None,
+    ) -> process.Result:
+        argv = [f"-chdir={self.workdir}", verb, *args]
+        return self._run(verb, argv, capture=capture, translate=translate)
 
     def init(self, backend_config: list[str]) -> None:
         args = ["-input=false", "-no-color", "-reconfigure"]
         args += [f"-backend-config={item}" for item in backend_config]
-        self._run("init", *args)
+        self._terraform("init", *args)
 
     def plan(self, var_files: list[Path], plan_file: Path, *, destroy: bool = False) -> PlanSummary:
         """Plan to ``plan_file`` and count its actions from Terraform's machine-readable stream
@@ -89,27 +78,15 @@ class Terraform:
         if destroy:
             args.append("-destroy")
         stream = _PlanStream()
-        process.run(
-            ["terraform", f"-chdir={self.workdir}", "plan", *args],
-            step=f"{self.step}: terraform plan",
-            env=self.env,
-            log_path=self.log_path,
-            on_line=self.on_line,
-            translate=stream.feed,
-        )
+        self._terraform("plan", *args, translate=stream.feed)
         return stream.summary()
 
     def apply(self, plan_file: Path) -> None:
-        self._run("apply", "-input=false", "-no-color", str(plan_file))
+        self._terraform("apply", "-input=false", "-no-color", str(plan_file))
 
     def output(self) -> dict[str, object]:
         """Non-sensitive outputs by name; sensitive ones never leave Terraform's state."""
-        result = process.run(
-            ["terraform", f"-chdir={self.workdir}", "output", "-json", "-no-color"],
-            step=f"{self.step}: terraform output",
-            env=self.env,
-            capture=True,
-        )
+        result = self._terraform("output", "-json", "-no-color", capture=True)
         data = json.loads(result.stdout or "{}")
         return {
             name: entry.get("value")
@@ -120,7 +97,7 @@ class Terraform:
     def destroy(self, var_files: list[Path]) -> None:
         args = ["-input=false", "-no-color", "-auto-approve"]
         args += [f"-var-file={f}" for f in var_files]
-        self._run("destroy", *args)
+        self._terraform("destroy", *args)
 
 
 class _PlanStream:

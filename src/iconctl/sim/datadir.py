@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import zipfile
 from pathlib import Path
 
+from iconctl.files import write_atomic
 from iconctl.sim.chain import Chain
 
 FLUSH_BLOCKS = 64
@@ -127,9 +127,7 @@ class DataDir:
 
     def _write_sst(self, content: bytes) -> None:
         name = f"{self._number()}.sst"
-        tmp = self.chain_dir / "tmp" / (name + ".tmp")
-        tmp.write_bytes(content)
-        os.replace(tmp, self.db_dir / name)
+        self._replace(self.db_dir / name, content)
         with (self.db_dir / "MANIFEST-000001").open("ab") as manifest:
             manifest.write(f"add {name} {len(content)}\n".encode())
         with (self.db_dir / "LOG").open("ab") as log:
@@ -137,9 +135,8 @@ class DataDir:
         self._replace(self.db_dir / "CURRENT", b"MANIFEST-000001\n")
 
     def _replace(self, path: Path, content: bytes) -> None:
-        tmp = self.chain_dir / "tmp" / (path.name + ".tmp")
-        tmp.write_bytes(content)
-        os.replace(tmp, path)
+        # Scratch files stay in tmp/, as goloop's do: never beside the chain data.
+        write_atomic(path, content, durable=False, scratch=self.chain_dir / "tmp")
 
     def _write_once(self, path: Path, content: bytes) -> None:
         if not path.exists():

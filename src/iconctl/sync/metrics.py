@@ -6,11 +6,11 @@ and outcome and keeps every other series as it was, so one file can serve both o
 
 from __future__ import annotations
 
-import os
 import re
 import time
-import uuid
 from pathlib import Path
+
+from iconctl.files import write_atomic
 
 METRICS = {
     "icon_sync_last_success_timestamp_seconds": "Unix time of the last successful sync operation.",
@@ -61,11 +61,4 @@ def write_metrics(
         for (metric, op), value in sorted(values.items()):
             if metric == name:
                 lines.append(f'{name}{{operation="{op}"}} {value}')
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_atomic(path, "\n".join(lines) + "\n")

@@ -18,13 +18,13 @@ import os
 import stat
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from iconctl.errors import IconctlError, InputError, IntegrityError, from_os_error
+from iconctl.files import write_atomic
 from iconctl.sync.catalog import SnapshotGone, resolve
 from iconctl.sync.manifest import (
     LEGACY_PART_SUFFIX,
@@ -92,18 +92,6 @@ class RestoreResult:
 
     def to_json(self) -> dict:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
-
-
-def _write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        if durable:
-            # On ext4 (data=ordered) this commits every dirty block of the filesystem, so the
-            # restore does it once, at the end, not per file.
-            f.flush()
-            os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _read_json(path: Path) -> dict | None:
@@ -323,12 +311,14 @@ def _restore_into(
     previous = _read_json(data_dir / STATE_FILE)
     result.resumed = bool(previous and previous.get("id") == manifest.id)
     (data_dir / MARKER_FILE).unlink(missing_ok=True)
-    _write_atomic(
+    # durable=False (tests, scratch restores) skips the fsyncs: on ext4 (data=ordered) each one
+    # commits every dirty block of the filesystem.
+    write_atomic(
         data_dir / STATE_FILE,
         json.dumps(
             {"id": manifest.id, "store": store.url, "started": datetime.now(UTC).isoformat()}
         ).encode(),
-        durable,
+        durable=durable,
     )
 
     target = _Target(data_dir)
@@ -346,7 +336,7 @@ def _restore_into(
 
     if durable:
         _sync_filesystem(data_dir)  # everything on disk before the marker says "complete"
-    _write_atomic(
+    write_atomic(
         data_dir / MARKER_FILE,
         json.dumps(
             {
@@ -359,7 +349,7 @@ def _restore_into(
                 "completed": datetime.now(UTC).isoformat(),
             }
         ).encode(),
-        durable,
+        durable=durable,
     )
     (data_dir / STATE_FILE).unlink(missing_ok=True)
 

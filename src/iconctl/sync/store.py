@@ -18,7 +18,6 @@ import ssl
 import struct
 import threading
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 from iconctl.errors import IconctlError, InputError, ToolFailed
+from iconctl.files import write_atomic
 
 # Parallel transfers when --workers is not given. Object stores answer each request after a
 # round trip, so more requests in flight pay off; a directory or a nearby HTTP server is
@@ -238,26 +238,9 @@ class FileStore(Store):
             raise StoreError("get", key, str(exc)) from None
 
     def _write(self, key: str, data: bytes, *, exclusive: bool) -> bool:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            if exclusive:
-                try:
-                    os.link(tmp, path)  # atomic create-if-absent, also on NFS
-                except FileExistsError:
-                    return False
-                finally:
-                    tmp.unlink(missing_ok=True)
-            else:
-                os.replace(tmp, path)
-            return True
+            return write_atomic(self._path(key), data, exclusive=exclusive)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise StoreError("put", key, str(exc)) from None
 
     def put(self, key: str, data: bytes) -> None:

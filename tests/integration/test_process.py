@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from iconctl import process
-from iconctl.errors import ExitCode, ToolFailed, ToolNotFound
+from iconctl.errors import ExitCode, IconctlError, ToolFailed, ToolNotFound
 
 
 def test_missing_tool_names_it_and_how_to_install() -> None:
@@ -74,3 +76,47 @@ def test_capture_keeps_stdout_whole_and_stderr_as_tail() -> None:
 def test_check_false_returns_the_code() -> None:
     result = process.run([sys.executable, "-c", "raise SystemExit(7)"], step="x", check=False)
     assert result.returncode == 7
+
+
+# --- Service: a long-running child with a JSON ready line ---------------------------------------
+
+READY = (
+    "import json, sys, time; {before}"
+    "print(json.dumps({{'url': 'http://127.0.0.1:1'}}), flush=True); time.sleep(60)"
+)
+
+
+def _child(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def test_service_reads_the_ready_line_after_other_output(tmp_path: Path) -> None:
+    code = READY.format(before="print('starting', flush=True); ")
+    with process.Service("sim", _child(code), stderr=tmp_path / "sim.log") as service:
+        assert service.info == {"url": "http://127.0.0.1:1"}
+        assert service.proc.poll() is None
+    assert service.proc.returncode is not None  # stopped on leaving the block
+
+
+def test_service_that_exits_first_is_reported_with_its_log(tmp_path: Path) -> None:
+    code = "import sys; print('bad option --foo', file=sys.stderr); sys.exit(2)"
+    with pytest.raises(IconctlError) as caught:
+        process.Service("agent", _child(code), stderr=tmp_path / "agent.log")
+    message = caught.value.message
+    assert message.startswith("agent exited with 2 before it was ready")
+    assert "bad option --foo" in message and str(tmp_path / "agent.log") in message
+
+
+def test_silent_service_times_out_and_is_stopped() -> None:
+    started = time.monotonic()
+    with pytest.raises(IconctlError, match=r"sim was not ready within 0.5s") as caught:
+        process.Service("sim", _child("import time; time.sleep(60)"), ready_timeout=0.5,
+                        stderr=subprocess.PIPE)  # fmt: skip
+    assert time.monotonic() - started < 10
+    assert "Traceback" not in caught.value.message
+
+
+def test_endless_output_without_a_ready_line_is_bounded() -> None:
+    code = "import sys, time; sys.stdout.write('x' * 200000); sys.stdout.flush(); time.sleep(60)"
+    with pytest.raises(IconctlError, match="without a ready line"):
+        process.Service("sim", _child(code), ready_timeout=20)

@@ -1,8 +1,9 @@
-"""PromQL helpers for the monitoring tests: every vector selector of an expression."""
+"""PromQL helpers for the monitoring tests: every vector selector of an expression, and the
+dashboards' panel queries as plain PromQL."""
 
 from __future__ import annotations
 
-from tests.conftest import need_module
+from tests.helpers import need_module
 
 
 def selectors(expr: str) -> list[tuple[str | None, dict[str, tuple[str, str]]]]:
@@ -34,3 +35,29 @@ def selectors(expr: str) -> list[tuple[str | None, dict[str, tuple[str, str]]]]:
 
     visit(promql.parse(expr))
     return found
+
+
+# Grafana's variables, replaced by values of the same kind before parsing.
+GRAFANA_VARS = {
+    "$__rate_interval": "5m",
+    "$__interval": "1m",
+    "$__range": "1h",
+    "${region}": "us-east-1",
+    "$region": "us-east-1",
+}
+
+
+def grafana_to_promql(expr: str) -> str:
+    for var, value in GRAFANA_VARS.items():
+        expr = expr.replace(var, value)
+    assert "$" not in expr, f"unknown Grafana variable in {expr!r}"
+    return expr
+
+
+def panel_queries() -> list[tuple[str, str, str]]:
+    """(dashboard, panel title, query) of every panel of the generated dashboards."""
+    from iconctl import dashboards
+
+    boards = {"overview": dashboards.overview_dashboard(), "region": dashboards.region_dashboard()}
+    return [(name, title, expr) for name, dash in boards.items()
+            for title, expr in dashboards.queries(dash)]  # fmt: skip

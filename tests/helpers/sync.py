@@ -5,13 +5,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from tests.conftest import free_port, need_tool
+from tests.helpers import free_port, need_tool
+from tests.helpers.net import listening
 
 # A tiny HTTP server that serves a directory slowly, to catch a restore in the middle.
 SLOW_SERVER = r"""
@@ -67,17 +66,6 @@ def chain_tree(root: Path) -> dict[str, bytes]:
     return {k: v for k, v in tree(root).items() if k.startswith("data/")}
 
 
-def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on 127.0.0.1:{port}")
-
-
 @contextlib.contextmanager
 def http_server(directory: Path, delay: float = 0.0):
     """A real HTTP server process on loopback serving ``directory``; yields its base URL."""
@@ -90,17 +78,8 @@ def script_server(script: str, *args: str):
     """A Python server script run as its own process on a free loopback port (its first
     argument); yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script, str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port, proc)
+    with listening([sys.executable, "-c", script, str(port), *args], port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 @contextlib.contextmanager
@@ -118,12 +97,7 @@ def moto_process(region: str, server_env: dict[str, str] | None = None):
     beside = Path(sys.executable).parent / "moto_server"  # installed with the test extra
     tool = str(beside) if beside.exists() else need_tool("moto_server")["moto_server"]
     port = free_port()
-    proc = subprocess.Popen(
-        [tool, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, **(server_env or {})},
-    )
+    argv = [tool, "-H", "127.0.0.1", "-p", str(port)]
     env = {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -131,18 +105,16 @@ def moto_process(region: str, server_env: dict[str, str] | None = None):
         "AWS_DEFAULT_REGION": region,
     }
     saved = {k: os.environ.get(k) for k in env}
-    try:
-        wait_port(port, proc)
-        os.environ.update(env)
-        yield env, proc
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        proc.kill()
-        proc.wait()
+    with listening(argv, port, env={**os.environ, **(server_env or {})}) as proc:
+        try:
+            os.environ.update(env)
+            yield env, proc
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 def create_bucket(env: dict[str, str], name: str) -> None:
@@ -183,27 +155,10 @@ http {{
   server {{ listen 127.0.0.1:{port}; root {root}; }}
 }}
 """)
-    proc = subprocess.Popen(
-        [
-            nginx,
-            "-p",
-            str(work),
-            "-c",
-            str(conf),
-            "-e",
-            str(work / "error.log"),
-            "-g",
-            "daemon off;",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port, proc)
+    argv = [nginx, "-p", str(work), "-c", str(conf), "-e", str(work / "error.log"),
+            "-g", "daemon off;"]  # fmt: skip
+    with listening(argv, port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 TLS_SERVER = r"""
@@ -234,13 +189,6 @@ def https_server(directory: Path, work: Path):
         check=True, capture_output=True,
     )  # fmt: skip
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", TLS_SERVER, str(port), str(directory), str(cert), str(key)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_port(port, proc)
+    argv = [sys.executable, "-c", TLS_SERVER, str(port), str(directory), str(cert), str(key)]
+    with listening(argv, port):
         yield f"https://127.0.0.1:{port}", cert
-    finally:
-        proc.kill()
-        proc.wait()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import need_tool, run_iconctl
+from tests.helpers import need_tool, run_iconctl
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "tests" / "fixtures" / "specs" / "kubernetes.yaml"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from iconctl.rehearsal import provider_mirror
-from tests.conftest import REQUIRE_TOOLS
+from tests.helpers import REQUIRE_TOOLS
 
 
 def need_aws_provider() -> Path:

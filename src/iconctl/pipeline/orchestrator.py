@@ -1,0 +1,155 @@
+"""The Pipeline: preflight, then the units in dependency order, each planned, applied or
+destroyed by its own class (units.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from iconctl import process
+from iconctl.errors import IconctlError, InputError
+from iconctl.pipeline.results import Report, StepResult
+from iconctl.pipeline.units import Unit, unit_from_deployment
+from iconctl.pipeline.workspace import Context, Workspace
+from iconctl.render import render
+from iconctl.render.terraform import deployment
+from iconctl.spec import Spec
+
+
+class Pipeline:
+    def __init__(
+        self,
+        spec: Spec,
+        spec_path: Path,
+        *,
+        regions: Iterable[str] = (),
+        say: Callable[[str], None] = print,
+        env: dict[str, str] | None = None,
+        configure: bool = True,
+    ) -> None:
+        """configure=False leaves out the config steps (a rehearsal on a local AWS API, where
+        no VM stands behind the instances Terraform creates)."""
+        self.spec = spec
+        self.ws = Workspace(spec_path)
+        self.say = say
+        self.ctx = Context(spec, self.ws, say=say, configure=configure, base_env=env)
+        wanted = list(regions)
+        known = [r.name for r in spec.regions]
+        unknown = [r for r in wanted if r not in known]
+        if unknown:
+            raise InputError(
+                f"--region {', '.join(unknown)}: not in the spec (regions: {', '.join(known)})"
+            )
+        units = [unit_from_deployment(entry, self.ctx) for entry in deployment(spec)["units"]]
+        if wanted:  # a region filter limits the run to those regions, nothing global
+            units = [u for u in units if u.name in wanted]
+        self.units: list[Unit] = units
+        self.ctx.units = units
+        render(spec, self.ws.build)
+
+    # -- the three commands -------------------------------------------------------------
+
+    def plan(self) -> Report:
+        self._preflight("plan")
+        report = self._new_report("plan")
+        self._in_order(report, lambda unit, run_dir: unit.plan(run_dir))
+        return report
+
+    def apply(self, confirm: Callable[[list[str]], bool]) -> Report:
+        self._preflight("apply")
+        todo = [f"{u.name}: {', '.join(s.name for s in u.steps())}" for u in self.units]
+        if not confirm(todo):
+            return Report("apply", None, cancelled=True)
+        report = self._new_report("apply")
+        self._in_order(report, lambda unit, run_dir: unit.apply(run_dir))
+        return report
+
+    def destroy(self, confirm: Callable[[str], bool]) -> Report:
+        if self.spec.protect:
+            raise InputError(
+                f"{self.spec.name} is protected (protect: true in the spec); "
+                "set protect: false and run destroy again"
+            )
+        self._preflight("destroy")
+        if not confirm(self.spec.name):
+            return Report("destroy", None, cancelled=True)
+        report = self._new_report("destroy")
+        self._in_order(report, lambda unit, run_dir: unit.destroy(run_dir), self.units[::-1])
+        return report
+
+    def _new_report(self, command: str) -> Report:
+        """A run folder for this invocation, named before anything runs."""
+        run_dir = self.ws.new_run(command)
+        self.say(f"run folder: {run_dir}")
+        return Report(command, run_dir)
+
+    def _preflight(self, command: str) -> None:
+        """Preflight, before anything runs: the tools the run's steps need, the clouds'
+        credentials, and the secret references the run uses (docs/orchestration.md)."""
+        from iconctl import preflight
+
+        tools: set[str] = set()
+        clouds: set[str] = set()
+        secrets: dict[tuple[str, str], None] = {}
+        for unit in self.units:
+            tools |= unit.tools(command)
+            clouds |= unit.clouds()
+            secrets.update(dict.fromkeys(unit.secrets()))
+        env = self.ctx.env()
+        preflight.check_tools(tools, env)
+        preflight.check_secrets(list(secrets))
+        preflight.check_credentials(clouds, env)
+
+    # -- ordering: state backend, regions in parallel, then global (reverse for destroy) ----
+
+    def _in_order(
+        self,
+        report: Report,
+        work: Callable[[Unit, Path], list[StepResult]],
+        units: list[Unit] | None = None,
+    ) -> None:
+        assert report.run_dir is not None
+        units = self.units if units is None else units
+        stages: list[list[Unit]] = []
+        for unit in units:
+            if stages and unit.is_region and stages[-1][0].is_region:
+                stages[-1].append(unit)
+            else:
+                stages.append([unit])
+        for stage in stages:
+            pool = ThreadPoolExecutor(max_workers=len(stage))
+            try:
+                futures = [pool.submit(self._guarded, unit, work, report.run_dir) for unit in stage]
+                for future in futures:
+                    report.steps.extend(future.result())
+            except KeyboardInterrupt:
+                # Workers' children run in their own sessions: stop them, then the threads.
+                self.ctx.cancel.set()
+                process.stop_all()
+                pool.shutdown(wait=True, cancel_futures=True)
+                report.steps.append(StepResult("-", "-", "interrupted"))
+                raise
+            pool.shutdown(wait=True)
+            if not report.ok:
+                break
+
+    def _guarded(
+        self, unit: Unit, work: Callable[[Unit, Path], list[StepResult]], run_dir: Path
+    ) -> list[StepResult]:
+        """Run a unit's work; a failure becomes the failed step's result (said in one short
+        line here, its error printed once at the end of the run)."""
+        started = time.monotonic()
+        try:
+            return work(unit, run_dir)
+        except IconctlError as exc:
+            step, since = self.ctx.current.get(unit.name, ("-", started))
+            elapsed = time.monotonic() - since
+            self.say(f"{unit.name}: [red]{step} failed[/] after {elapsed:.1f}s")
+            return [
+                StepResult(
+                    unit.name, step, "failed", elapsed,
+                    error=exc.message, exit_code=int(exc.exit_code),
+                )
+            ]  # fmt: skip

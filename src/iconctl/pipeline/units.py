@@ -1,0 +1,606 @@
+"""The deployment's units: one class per kind, each knowing its steps and how to plan, apply
+and destroy itself.
+
+deployment.json names every unit's kind; ``KINDS`` maps the kind to its class. A new kind of
+unit is one class here, registered with ``@kind("name")``, plus its entry in the renderer's
+deployment (render/terraform.py ``deployment``).
+
+- ``state-backend``: the bucket every other unit keeps its Terraform state in; its own state
+  lives beside the spec, and destroy keeps it.
+- ``vm-region``: a region of virtual machines: zone (the Route 53 zone delegated from
+  Cloudflare, when it has one), image (Packer, autoscaled flavours without a pinned image),
+  infra (Terraform) and config (Ansible on the hosts Terraform reports).
+- ``k8s-region``: a region on an existing Kubernetes cluster: deploy (kubectl, the overlay).
+- ``global``: the geo layer in front of the regions, fed the records the regions report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from iconctl.errors import ExitCode, IconctlError, InputError
+from iconctl.files import write_atomic
+from iconctl.pipeline.results import StepResult
+from iconctl.pipeline.workspace import Context
+from iconctl.render import ansible as ansible_inputs
+from iconctl.runners.ansible import Ansible
+from iconctl.runners.kubectl import Kubectl
+from iconctl.runners.packer import Packer
+from iconctl.runners.terraform import PlanSummary, Terraform
+from iconctl.spec.model import Region
+
+# packer/sources.json names the template's source that builds each cloud's image.
+PACKER_SOURCES = Path("packer") / "sources.json"
+SITE_PLAYBOOK = Path("ansible") / "playbooks" / "site.yml"
+# Outputs of earlier steps and units that later Terraform runs take as variables: the image
+# the image step built, the Route 53 zone the zone step created (region stacks), and the
+# region hostnames' records the regions report (global stack).
+RUNTIME_VARS = ("image_id", "route53_zone_id", "region_records")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One resumable step of a unit."""
+
+    name: str
+    run: Callable[[Path, dict[str, Any]], dict[str, Any]]  # (run folder, runtime) -> outputs
+    inputs: Callable[[], list[Path]]  # the files its fingerprint covers
+    secret: bool = False  # the fingerprint also covers the Cloudflare token's reference
+
+
+class Unit(ABC):
+    kind: ClassVar[str]
+    # Regions run side by side, after the state backend and before the global layer.
+    is_region: ClassVar[bool] = False
+
+    def __init__(self, entry: dict[str, Any], ctx: Context) -> None:
+        self.name: str = entry["unit"]
+        self.stack: str = entry["stack"]
+        self.dir: str = entry["dir"]
+        self.ctx = ctx
+
+    @abstractmethod
+    def steps(self) -> list[Step]: ...
+
+    @abstractmethod
+    def plan(self, run_dir: Path) -> list[StepResult]: ...
+
+    @abstractmethod
+    def destroy(self, run_dir: Path) -> list[StepResult]: ...
+
+    # -- what preflight checks before anything runs --------------------------------------------
+
+    def tools(self, command: str) -> set[str]:
+        return set()
+
+    def clouds(self) -> set[str]:
+        """The clouds whose credentials the unit's runs use."""
+        return set()
+
+    def secrets(self) -> list[tuple[str, str]]:
+        """(field, reference) of the secrets the unit's runs resolve."""
+        return []
+
+    # -- apply: every step in order, skipping those done with unchanged inputs -----------------
+
+    def apply(self, run_dir: Path) -> list[StepResult]:
+        ctx = self.ctx
+        results: list[StepResult] = []
+        runtime: dict[str, Any] = self.runtime_inputs()
+        for step in self.steps():
+            if ctx.cancel.is_set():
+                break
+            inputs = self.fingerprint(step, runtime)
+            key = f"{self.name}/{step.name}"
+            done = ctx.ws.progress().get(key)
+            if done and done.get("fingerprint") == inputs:
+                ctx.say(f"{self.name}: {step.name} unchanged since {done['at']}, skipped")
+                results.append(StepResult(self.name, step.name, "skipped"))
+                runtime.update(done.get("outputs", {}))
+                continue
+            started = ctx.begin(self.name, step.name)
+            try:
+                outputs = step.run(run_dir, runtime)
+            except IconctlError as exc:
+                elapsed = time.monotonic() - started
+                ctx.say(f"{self.name}: [red]{step.name} failed[/] after {elapsed:.1f}s")
+                results.append(
+                    StepResult(
+                        self.name, step.name, "failed", elapsed,
+                        error=exc.message, exit_code=int(exc.exit_code),
+                    )
+                )  # fmt: skip
+                return results
+            runtime.update(outputs)
+            elapsed = time.monotonic() - started
+            ctx.ws.record(key, {"fingerprint": inputs, "at": _now(), "outputs": outputs})
+            ctx.say(f"{self.name}: [green]{step.name} done[/] in {elapsed:.1f}s")
+            results.append(StepResult(self.name, step.name, "done", elapsed))
+        return results
+
+    def runtime_inputs(self) -> dict[str, Any]:
+        """What the unit takes from other units' recorded outputs."""
+        return {}
+
+    def known_outputs(self) -> dict[str, Any]:
+        """The runtime inputs plus what the unit's own steps recorded last time."""
+        runtime = self.runtime_inputs()
+        progress = self.ctx.ws.progress()
+        for step in self.steps():
+            runtime.update(progress.get(f"{self.name}/{step.name}", {}).get("outputs", {}))
+        return runtime
+
+    def forget(self) -> None:
+        """Drop the unit's recorded steps (after destroy: the next apply runs them all)."""
+        for step in self.steps():
+            self.ctx.ws.record(f"{self.name}/{step.name}", None)
+
+    def fingerprint(self, step: Step, runtime: dict[str, Any]) -> str:
+        digest = hashlib.sha256(step.name.encode())
+        for source in step.inputs():
+            files = [source] if source.is_file() else sorted(p for p in source.rglob("*"))
+            for path in files:
+                if path.is_file() and ".terraform" not in path.parts:
+                    digest.update(str(path.relative_to(source.parent)).encode())
+                    digest.update(path.read_bytes())
+        relevant = {
+            k: v for k, v in runtime.items() if k != "terraform_outputs" or step.name == "config"
+        }
+        digest.update(json.dumps(relevant, sort_keys=True, default=str).encode())
+        if step.secret:
+            geo = self.ctx.spec.geo
+            digest.update(geo.api_token.encode() if geo else b"")
+        return digest.hexdigest()
+
+    def _elapsed(self, started: float) -> float:
+        return time.monotonic() - started
+
+
+KINDS: dict[str, type[Unit]] = {}
+_U = TypeVar("_U", bound=type[Unit])
+
+
+def kind(name: str) -> Callable[[_U], _U]:
+    """Register a unit class for deployment.json's ``kind``."""
+
+    def register(cls: _U) -> _U:
+        cls.kind = name
+        KINDS[name] = cls
+        return cls
+
+    return register
+
+
+def unit_from_deployment(entry: dict[str, Any], ctx: Context) -> Unit:
+    try:
+        cls = KINDS[entry["kind"]]
+    except KeyError:
+        raise InputError(
+            f"deployment unit {entry.get('unit')}: unknown kind {entry.get('kind')!r} "
+            f"(known: {', '.join(sorted(KINDS))})"
+        ) from None
+    return cls(entry, ctx)
+
+
+# -- Terraform units ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One Terraform root a unit runs: its stack, rendered inputs, state and working copy."""
+
+    name: str  # terraform/stacks/<name>
+    rendered: str  # build folder holding terraform.tfvars.json (and backend.hcl)
+    state: str  # the local state file's name, when state is local
+    work: Path  # where its working copy and data dir go
+    step: str  # the step it serves: infra or zone
+    cloudflare: bool = False  # it manages Cloudflare records: the token is in its environment
+    local_state: bool = False  # its state always lives beside the spec
+
+
+class TerraformUnit(Unit):
+    """A unit whose infra step is one Terraform stack."""
+
+    def infra(self) -> Stack:
+        return Stack(
+            self.stack, f"{self.dir}/terraform", self.name, self.ctx.ws.unit_dir(self.name), "infra"
+        )
+
+    def steps(self) -> list[Step]:
+        return [self._stack_step(self.infra(), self._apply_infra)]
+
+    def tools(self, command: str) -> set[str]:
+        return {"terraform"}
+
+    def clouds(self) -> set[str]:
+        state = self.ctx.spec.state
+        return set() if state.backend == "local" else {_state_cloud(state.backend)}
+
+    def plan(self, run_dir: Path) -> list[StepResult]:
+        if self.ctx.state_bucket_pending:
+            return [self._deferred("planned once apply has created the state bucket")]
+        result, _ = self._plan_stack(self.infra(), run_dir, self.known_outputs())
+        return [result]
+
+    def destroy(self, run_dir: Path) -> list[StepResult]:
+        started = self.ctx.begin(self.name, "infra", "destroying ...")
+        self._destroy_stack(run_dir, self.known_outputs())
+        return self._destroyed(started)
+
+    # -- shared by the kinds -------------------------------------------------------------------
+
+    def _stack_step(
+        self, stack: Stack, run: Callable[[Path, dict[str, Any]], dict[str, Any]]
+    ) -> Step:
+        build, assets = self.ctx.ws.build, self.ctx.assets
+        return Step(
+            stack.step,
+            run,
+            lambda: [build / stack.rendered / "terraform.tfvars.json", assets / "terraform"],
+            secret=stack.cloudflare,
+        )
+
+    def _apply_infra(self, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        tf, var_files = self._open(self.infra(), run_dir, runtime, "infra")
+        plan_file = run_dir / f"{self.name}.tfplan"
+        summary = tf.plan(var_files, plan_file)
+        self.ctx.say(f"{self.name}: {_describe(summary)}")
+        tf.apply(plan_file)
+        return {"terraform_outputs": tf.output()}
+
+    def _plan_stack(
+        self, stack: Stack, run_dir: Path, runtime: dict[str, Any]
+    ) -> tuple[StepResult, Terraform]:
+        started = self.ctx.begin(self.name, stack.step, "planning ...")
+        label = "" if stack.step == "infra" else f"{stack.step}: "
+        tf, var_files = self._open(stack, run_dir, runtime, stack.step)
+        plan_name = self.name if stack.step == "infra" else f"{self.name}-{stack.step}"
+        summary = tf.plan(var_files, run_dir / f"{plan_name}.tfplan")
+        self.ctx.say(f"{self.name}: {label}{_describe(summary)}")
+        result = StepResult(
+            self.name, stack.step, "planned", self._elapsed(started), plan=asdict(summary)
+        )
+        return result, tf
+
+    def _destroy_stack(self, run_dir: Path, runtime: dict[str, Any]) -> None:
+        tf, var_files = self._open(self.infra(), run_dir, runtime, "destroy")
+        tf.destroy(var_files)
+
+    def _destroyed(self, started: float) -> list[StepResult]:
+        self.forget()
+        self.ctx.say(f"{self.name}: [green]destroyed[/]")
+        return [StepResult(self.name, "infra", "destroyed", self._elapsed(started))]
+
+    def _deferred(self, note: str, *, said: str | None = None) -> StepResult:
+        """The infra step, planned later (``note`` says when)."""
+        self.ctx.say(f"{self.name}: {said or note}")
+        return StepResult(self.name, "infra", "deferred", note=note)
+
+    def _open(
+        self, stack: Stack, run_dir: Path, runtime: dict[str, Any], log: str
+    ) -> tuple[Terraform, list[Path]]:
+        """A fresh copy of terraform/ for the stack, its backend wired in, initialised, with
+        the var files: the rendered one and the runtime variables."""
+        ctx = self.ctx
+        copy = stack.work / "terraform"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(
+            ctx.assets / "terraform",
+            copy,
+            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"),
+        )
+        root = copy / "stacks" / stack.name
+        if not root.is_dir():
+            raise InputError(f"{self.name}: no Terraform stack {stack.name} in {ctx.assets}")
+        backend, config = self._backend(stack)
+        (root / "iconctl_backend_override.tf").write_text(
+            f'terraform {{\n  backend "{backend}" {{}}\n}}\n'
+        )
+        tf = Terraform(
+            root,
+            data_dir=stack.work / "tfdata",
+            step=f"{self.name} {stack.step}",
+            log_path=run_dir / f"{self.name}-{log}.log",
+            env=ctx.env(cloudflare=stack.cloudflare),
+            on_line=ctx.activity(self.name, stack.step, Terraform.activity),
+        )
+        tf.init(config)
+        var_files = [ctx.ws.build / stack.rendered / "terraform.tfvars.json"]
+        extra = {k: v for k, v in runtime.items() if k in RUNTIME_VARS}
+        if extra:
+            runtime_file = stack.work / "runtime.tfvars.json"
+            write_atomic(runtime_file, json.dumps(extra, indent=2, sort_keys=True) + "\n")
+            var_files.append(runtime_file)
+        return tf, var_files
+
+    def _backend(self, stack: Stack) -> tuple[str, list[str]]:
+        state = self.ctx.spec.state
+        if stack.local_state or state.backend == "local":
+            # The state bucket's own state, and local deployments, live beside the spec.
+            path = self.ctx.ws.state / f"{stack.state}.tfstate"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return "local", [f"path={path}"]
+        return state.backend, [str(self.ctx.ws.build / stack.rendered / "backend.hcl")]
+
+
+@kind("state-backend")
+class StateBackend(TerraformUnit):
+    def infra(self) -> Stack:
+        ws = self.ctx.ws
+        return Stack(
+            self.stack, self.dir, self.name, ws.unit_dir(self.name), "infra", local_state=True
+        )
+
+    def clouds(self) -> set[str]:
+        return {_state_cloud(self.ctx.spec.state.backend)}
+
+    def plan(self, run_dir: Path) -> list[StepResult]:
+        result, tf = self._plan_stack(self.infra(), run_dir, self.known_outputs())
+        if not tf.output().get("bucket"):
+            # Every other unit keeps its state in that bucket: their plans wait for it.
+            self.ctx.state_bucket_pending = True
+        return [result]
+
+    def destroy(self, run_dir: Path) -> list[StepResult]:
+        # The state backend holds everyone's state: it is kept, never destroyed from here.
+        return []
+
+
+@kind("vm-region")
+class VmRegion(TerraformUnit):
+    is_region = True
+
+    def __init__(self, entry: dict[str, Any], ctx: Context) -> None:
+        super().__init__(entry, ctx)
+        self.cloud: str = entry["cloud"]
+        self.flavour: str = entry["flavour"]
+        self.region: Region = next(r for r in ctx.spec.regions if r.name == self.name)
+        zone = entry.get("zone")
+        self.zone = (
+            Stack(zone["stack"], zone["dir"], f"{self.name}-zone",
+                  ctx.ws.unit_dir(self.name) / "zone", "zone", cloudflare=True)
+            if zone else None
+        )  # fmt: skip
+
+    def steps(self) -> list[Step]:
+        build, assets = self.ctx.ws.build, self.ctx.assets
+        steps: list[Step] = []
+        if self.zone is not None:
+            # The zone first: its delegation propagates while Packer builds the image.
+            steps.append(self._stack_step(self.zone, self._apply_zone))
+        if self.flavour == "asg" and self.region.image_id is None:
+            # Autoscaled nodes boot a baked image: built here unless the spec pins one.
+            steps.append(
+                Step(
+                    "image",
+                    self._image,
+                    lambda: [build / self.dir / "packer", assets / "packer", assets / "ansible"],
+                )
+            )
+        steps.append(self._stack_step(self.infra(), self._apply_infra))
+        if self.ctx.configure:
+            steps.append(
+                Step("config", self._config, lambda: [build / self.dir / "ansible",
+                                                      assets / "ansible"])
+            )  # fmt: skip
+        return steps
+
+    def tools(self, command: str) -> set[str]:
+        tools = {"terraform"}
+        if command == "apply":
+            if any(step.name == "image" for step in self.steps()):
+                tools.add("packer")
+            # Autoscaled nodes configure themselves at boot; single nodes are configured here.
+            if self.ctx.configure and self.flavour == "single":
+                tools.add("ansible-playbook")
+        return tools
+
+    def clouds(self) -> set[str]:
+        return super().clouds() | {self.cloud}
+
+    def secrets(self) -> list[tuple[str, str]]:
+        geo = self.ctx.spec.geo
+        return [("geo.api_token", geo.api_token)] if geo and self.zone else []
+
+    def plan(self, run_dir: Path) -> list[StepResult]:
+        if self.ctx.state_bucket_pending:
+            return [self._deferred("planned once apply has created the state bucket")]
+        results: list[StepResult] = []
+        runtime = self.known_outputs()
+        if self.zone is not None:
+            result, zone_tf = self._plan_stack(self.zone, run_dir, {})
+            results.append(result)
+            # The region's plan needs the zone's ID; its state has it once apply created it.
+            zone_id = zone_tf.output().get("zone_id")
+            if not zone_id:
+                note = "planned once apply has created the zone"
+                results.append(self._deferred(note, said=f"infra is {note}"))
+                return results
+            runtime["route53_zone_id"] = zone_id
+        result, _ = self._plan_stack(self.infra(), run_dir, runtime)
+        results.append(result)
+        return results
+
+    def destroy(self, run_dir: Path) -> list[StepResult]:
+        if self.zone is None:
+            return super().destroy(run_dir)
+        started = self.ctx.begin(self.name, "infra", "destroying ...")
+        runtime = self.known_outputs()
+        # The region's stack goes first (its records live in the zone), then the zone and
+        # its delegation; the zone's state says which zone the region used.
+        zone_tf, zone_vars = self._open(self.zone, run_dir, {}, "zone-destroy")
+        zone_id = zone_tf.output().get("zone_id")
+        if zone_id:
+            runtime["route53_zone_id"] = zone_id
+        self._destroy_stack(run_dir, runtime)
+        self.ctx.begin(self.name, "zone", "destroying ...")
+        zone_tf.destroy(zone_vars)
+        return self._destroyed(started)
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def _apply_zone(self, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        assert self.zone is not None
+        tf, var_files = self._open(self.zone, run_dir, {}, "zone")
+        plan_file = run_dir / f"{self.name}-zone.tfplan"
+        summary = tf.plan(var_files, plan_file)
+        self.ctx.say(f"{self.name}: zone: {_describe(summary)}")
+        tf.apply(plan_file)
+        zone_id = tf.output().get("zone_id")
+        if not isinstance(zone_id, str) or not zone_id:
+            raise IconctlError(
+                f"{self.name} zone: stack {self.zone.name} reported no zone_id",
+                exit_code=ExitCode.TOOL_FAILED,
+            )
+        return {"route53_zone_id": zone_id}
+
+    def _image(self, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        ctx = self.ctx
+        manifest = run_dir / f"{self.name}-packer-manifest.json"
+        packer = Packer(
+            ctx.assets / "packer",
+            step=f"{self.name} image",
+            log_path=run_dir / f"{self.name}-image.log",
+            env=ctx.env(),
+            on_line=ctx.activity(self.name, "image", Packer.activity),
+        )
+        var_file = ctx.ws.build / self.dir / "packer" / f"{self.cloud}.pkrvars.hcl"
+        image = packer.build(
+            [var_file],
+            {"manifest_path": str(manifest)},
+            manifest=manifest,
+            only=self._packer_source(),
+        )
+        return {"image_id": image.split(":")[-1]}  # amazon-ebs records "region:ami-..."
+
+    def _packer_source(self) -> str:
+        path = self.ctx.assets / PACKER_SOURCES
+        try:
+            return str(json.loads(path.read_text())[self.cloud])
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(
+                f"{path}: cannot tell which source builds {self.cloud} ({exc})"
+            ) from None
+
+    def _config(self, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        ctx = self.ctx
+        outputs = runtime.get("terraform_outputs") or {}
+        hosts = outputs.get("ansible_hosts") or {}
+        if not isinstance(hosts, dict) or not any(hosts.values()):
+            ctx.say(f"{self.name}: no hosts to configure (nodes configure themselves at boot)")
+            return {}
+        private = ctx.ws.unit_dir(self.name) / "ansible"
+        shutil.rmtree(private, ignore_errors=True)
+        shutil.copytree(ctx.ws.build / self.dir / "ansible", private)
+        inventory = ansible_inputs.inventory_file(
+            ctx.spec, self.region, hosts=hosts, extra_vars=outputs.get("ansible_vars") or {}
+        )
+        write_atomic(private / ansible_inputs.INVENTORY, inventory)
+        ansible = Ansible(
+            private,
+            step=f"{self.name} config",
+            log_path=run_dir / f"{self.name}-config.log",
+            env={"ANSIBLE_ROLES_PATH": str(ctx.assets / "ansible" / "roles")},
+            on_line=lambda line: ctx.say(f"{self.name}: {line}"),
+            cancel=ctx.cancel,
+        )
+        ansible.run(ctx.assets / SITE_PLAYBOOK)
+        return {}
+
+
+@kind("k8s-region")
+class K8sRegion(Unit):
+    is_region = True
+
+    def __init__(self, entry: dict[str, Any], ctx: Context) -> None:
+        super().__init__(entry, ctx)
+        self.region: Region = next(r for r in ctx.spec.regions if r.name == self.name)
+        self.overlay = ctx.ws.build / self.dir / "k8s"
+
+    def steps(self) -> list[Step]:
+        build = self.ctx.ws.build
+        return [Step("deploy", self._deploy, lambda: [self.overlay, build / "kubernetes"])]
+
+    def tools(self, command: str) -> set[str]:
+        return {"kubectl"}
+
+    def plan(self, run_dir: Path) -> list[StepResult]:
+        started = self.ctx.begin(self.name, "deploy", "planning ...")
+        # The overlay is built offline; server-side apply sends every object each time.
+        count = len(self._kubectl(run_dir, "deploy").build(self.overlay))
+        self.ctx.say(f"{self.name}: {count} Kubernetes objects to apply")
+        plan = PlanSummary(change=count, modules={"kubernetes": [0, count, 0]})
+        return [
+            StepResult(self.name, "deploy", "planned", self._elapsed(started), plan=asdict(plan))
+        ]
+
+    def destroy(self, run_dir: Path) -> list[StepResult]:
+        started = self.ctx.begin(self.name, "deploy", "deleting ...")
+        self._kubectl(run_dir, "destroy").delete(self.overlay)
+        self.forget()
+        self.ctx.say(f"{self.name}: [green]deleted[/]")
+        return [StepResult(self.name, "deploy", "destroyed", self._elapsed(started))]
+
+    def _deploy(self, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        self._kubectl(run_dir, "deploy").apply(self.overlay)
+        return {}
+
+    def _kubectl(self, run_dir: Path, log: str) -> Kubectl:
+        kubernetes = self.region.kubernetes
+        return Kubectl(
+            context=kubernetes.context if kubernetes else None,
+            step=f"{self.name} deploy",
+            log_path=run_dir / f"{self.name}-{log}.log",
+            env=self.ctx.env(),
+            on_line=None,
+        )
+
+
+@kind("global")
+class GlobalLayer(TerraformUnit):
+    def infra(self) -> Stack:
+        ws = self.ctx.ws
+        return Stack(
+            self.stack, f"{self.dir}/terraform", self.name, ws.unit_dir(self.name), "infra",
+            cloudflare=True,
+        )  # fmt: skip
+
+    def secrets(self) -> list[tuple[str, str]]:
+        geo = self.ctx.spec.geo
+        return [("geo.api_token", geo.api_token)] if geo else []
+
+    def runtime_inputs(self) -> dict[str, Any]:
+        """The DNS records of region hostnames their own cloud does not publish (a GCP
+        region's `region_record`, an A record to its load balancer), keyed by hostname."""
+        progress = self.ctx.ws.progress()
+        records: dict[str, Any] = {}
+        for region in (u for u in self.ctx.units if u.is_region):
+            outputs = progress.get(f"{region.name}/infra", {}).get("outputs", {})
+            reported = outputs.get("terraform_outputs") or {}
+            record, hostname = reported.get("region_record"), reported.get("hostname")
+            if isinstance(record, dict) and isinstance(hostname, str) and hostname:
+                records[hostname] = record
+        return {"region_records": records}
+
+
+def _state_cloud(backend: str) -> str:
+    return "aws" if backend == "s3" else "gcp"
+
+
+def _describe(summary: PlanSummary) -> str:
+    if not summary.changes:
+        return "no changes"
+    return f"{summary.add} to add, {summary.change} to change, {summary.destroy} to destroy"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
