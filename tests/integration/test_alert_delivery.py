@@ -12,7 +12,7 @@ import json
 import pytest
 
 from e2e import alerts
-from tests.conftest import need_tool
+from tests.helpers import need_tool
 
 pytestmark = pytest.mark.timeout(240)
 

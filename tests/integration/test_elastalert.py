@@ -20,7 +20,7 @@ import yaml
 
 from iconctl.render import monitoring
 from iconctl.spec import load_spec
-from tests.conftest import EXAMPLES, need_tool
+from tests.helpers import EXAMPLES, need_tool
 
 pytestmark = pytest.mark.timeout(300)
 RULES = ("edge-5xx-burst.yaml", "method-error-spike.yaml", "node-error-spike.yaml")

@@ -28,7 +28,8 @@ def test_the_override_decides_for_every_reader(
 ) -> None:
     """The kustomize base comes from ICONCTL_ASSETS like the Terraform stacks do."""
     (tmp_path / "terraform").mkdir()
-    shutil.copytree(ROOT / "monitoring", tmp_path / "monitoring")
+    for shipped in ("monitoring", "logging"):
+        shutil.copytree(ROOT / shipped, tmp_path / shipped)
     base = tmp_path / "kubernetes" / "base"
     shutil.copytree(ROOT / "kubernetes" / "base", base)
     (base / "zz-marker.yaml").write_text("# from the override\n")

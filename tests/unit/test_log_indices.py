@@ -16,7 +16,7 @@ from iconctl import log_indices
 from iconctl.errors import IconctlError
 from iconctl.render import kubernetes, monitoring
 from iconctl.spec import load_spec, parse_spec
-from tests.conftest import EXAMPLES, ROOT
+from tests.helpers import EXAMPLES, ROOT
 
 LOGGING = ROOT / "logging"
 DAY = dt.date(2026, 11, 24)
