@@ -20,6 +20,7 @@ from iconctl.errors import ExitCode, IconctlError, Interrupted, UsageError, from
 
 DEFAULT_SPEC = Path("iconctl.yaml")
 
+
 app = typer.Typer(
     name="iconctl",
     help="Deploy and operate globally distributed ICON JSON-RPC API endpoints from one spec.",
@@ -599,19 +600,14 @@ def agent_command(
     import logging
 
     from iconctl.agent import AgentConfig, run
-    from iconctl.agent.httpserver import parse_hostport
-    from iconctl.agent.settings import health_defaults
 
-    host, port = parse_hostport(listen, option="--listen")
-    defaults = health_defaults(spec)
-    references = list(reference) if reference else list(defaults.references)
-    config = AgentConfig(
+    config = AgentConfig.resolve(
         node=node,
-        references=references,
-        host=host,
-        port=port,
-        max_lag_blocks=max_lag_blocks if max_lag_blocks is not None else defaults.max_lag_blocks,
-        max_block_age=max_block_age if max_block_age is not None else defaults.max_block_age,
+        listen=listen,
+        references=reference,
+        max_lag_blocks=max_lag_blocks,
+        max_block_age_seconds=max_block_age,
+        spec_path=spec,
         poll_interval=poll_interval,
         reference_interval=reference_interval,
         timeout=timeout,
@@ -633,7 +629,8 @@ def agent_command(
                         "node": agent.node_rpc,
                         "references": [r.label for r in agent.references],
                         "max_lag_blocks": config.max_lag_blocks,
-                        "max_block_age": config.max_block_age,
+                        # the option's spelling: this line is read by programs (docs/agent.md)
+                        "max_block_age": config.max_block_age_seconds,
                         "region_source": agent.region_source.label if agent.region_source else None,
                     }
                 )
@@ -806,28 +803,19 @@ def status(
 ) -> None:
     """Height, lag, readiness and latency of every endpoint and node; exit 7 if a region has
     no ready node."""
-    from iconctl.status import check, collect, parse_target, table
+    from iconctl.status import StatusQuery, check, table
 
-    loaded = None
-    if spec is not None or DEFAULT_SPEC.exists():
-        from iconctl.spec import load_spec
-
-        loaded = load_spec(spec or DEFAULT_SPEC)
-    targets = [parse_target("endpoint", e) for e in endpoint or []]
-    targets += [parse_target("agent", a) for a in agent or []]
-    if not targets and loaded is not None:
-        targets = [parse_target("endpoint", f"https://{loaded.domain}/api/v3")]
-    if not targets:
-        raise UsageError("nothing to check: give --endpoint or --agent, or a spec")
-    report = collect(
-        targets,
-        references=list(reference or (loaded.references if loaded else [])),
-        max_lag_blocks=loaded.health.max_lag_blocks if loaded else 30,
-        max_block_age=loaded.health.max_block_age_seconds if loaded else 60,
+    query = StatusQuery.resolve(
+        spec_path=spec,
+        endpoints=endpoint or [],
+        agents=agent or [],
+        references=reference or [],
         timeout=timeout,
+        default_spec=DEFAULT_SPEC,
     )
+    report = query.run()
     try:
-        check(report, loaded)
+        check(report, query.spec)
     finally:
         if json_out:
             print_json(report.to_json())

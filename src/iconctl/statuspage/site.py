@@ -15,8 +15,9 @@ from typing import Any
 
 from iconctl.errors import InputError
 from iconctl.files import write_atomic
+from iconctl.health import Thresholds
 from iconctl.statuspage import history
-from iconctl.statuspage.probe import Result, Rules, Target, probe
+from iconctl.statuspage.probe import Result, Target, probe
 
 HISTORY_FILE = "history.json"
 INCIDENTS_FILE = "incidents.json"
@@ -103,7 +104,7 @@ def _prepare(out_dir: Path) -> None:
 
 def build(
     targets: list[Target],
-    rules: Rules,
+    rules: Thresholds,
     out_dir: Path,
     *,
     title: str = "ICON API status",
