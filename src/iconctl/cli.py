@@ -8,9 +8,10 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 
@@ -19,6 +20,12 @@ from iconctl.console import err, json_printed, out, print_json
 from iconctl.errors import ExitCode, IconctlError, Interrupted, UsageError, from_os_error
 
 DEFAULT_SPEC = Path("iconctl.yaml")
+
+
+class _Reported(Protocol):
+    """A typed result a command prints: ``--json`` shows its ``to_json()``."""
+
+    def to_json(self) -> Mapping[str, object]: ...
 
 
 app = typer.Typer(
@@ -189,11 +196,11 @@ MetricsOpt = Annotated[
 ]
 
 
-def _sync_report(result: dict, as_json: bool, lines: list[str]) -> None:
+def _sync_report(result: _Reported | list[_Reported], as_json: bool, lines: list[str]) -> None:
     from iconctl.console import out, print_json
 
     if as_json:
-        print_json(result)
+        print_json([r.to_json() for r in result] if isinstance(result, list) else result.to_json())
     else:
         for line in lines:
             out.print(line, markup=False)
@@ -231,9 +238,9 @@ def sync_snapshot(
     as_json: JsonOpt = False,
 ) -> None:
     """Checkpoint the data directory (pausing the node briefly) and upload what is new."""
-    from iconctl.sync import snapshot
+    from iconctl.sync import take_snapshot
 
-    r = snapshot(
+    r = take_snapshot(
         data_dir,
         store,
         admin_url=admin_url,
@@ -250,11 +257,11 @@ def sync_snapshot(
         r,
         as_json,
         [
-            f"snapshot {r['id']} published to {r['store']}",
-            f"  {r['files']} files, {r['bytes_scanned']} bytes scanned, "
-            f"{r['bytes_uploaded']} bytes uploaded in {r['chunks_uploaded']} chunks",
-            f"  node paused {r['pause_seconds']:.3f} s ({r['quiesce']}), total "
-            f"{r['duration_seconds']:.2f} s",
+            f"snapshot {r.id} published to {r.store}",
+            f"  {r.files} files, {r.bytes_scanned} bytes scanned, "
+            f"{r.bytes_uploaded} bytes uploaded in {r.chunks_uploaded} chunks",
+            f"  node paused {r.pause_seconds:.3f} s ({r.quiesce}), total "
+            f"{r.duration_seconds:.2f} s",
         ],
     )
 
@@ -282,9 +289,9 @@ def sync_restore(
     as_json: JsonOpt = False,
 ) -> None:
     """Fetch a snapshot in parallel straight into the data directory, verifying every byte."""
-    from iconctl.sync import restore
+    from iconctl.sync import restore_into
 
-    r = restore(
+    r = restore_into(
         store,
         data_dir,
         snapshot_id=snapshot_id,
@@ -295,19 +302,19 @@ def sync_restore(
         show_progress=not as_json,
         timeout=timeout,
     )
-    if r["already_complete"]:
-        lines = [f"{r['data_dir']} already holds the completed restore of snapshot {r['id']}"]
+    if r.already_complete:
+        lines = [f"{r.data_dir} already holds the completed restore of snapshot {r.id}"]
     else:
-        lines = [f"restored snapshot {r['id']} into {r['data_dir']}"]
-        if r["restarted_from"]:
+        lines = [f"restored snapshot {r.id} into {r.data_dir}"]
+        if r.restarted_from:
             lines.append(
-                f"  snapshot {r['restarted_from']}, which an earlier run had started, is no "
-                f"longer in the store (pruned): restored latest ({r['id']}) instead, keeping "
+                f"  snapshot {r.restarted_from}, which an earlier run had started, is no "
+                f"longer in the store (pruned): restored latest ({r.id}) instead, keeping "
                 "what was already on disk and verified"
             )
         lines += [
-            f"  {r['files']} files, {r['bytes_total']} bytes: {r['bytes_fetched']} fetched, "
-            f"{r['bytes_reused']} already on disk, in {r['duration_seconds']:.2f} s",
+            f"  {r.files} files, {r.bytes_total} bytes: {r.bytes_fetched} fetched, "
+            f"{r.bytes_reused} already on disk, in {r.duration_seconds:.2f} s",
         ]
     _sync_report(r, as_json, lines)
 
@@ -320,14 +327,13 @@ def sync_list(store: StoreOpt, timeout: TimeoutOpt = None, as_json: JsonOpt = Fa
     rows = list_store(store, timeout=timeout)
     lines = [f"{'ID':28} {'CREATED':21} {'FILES':>8} {'BYTES':>16}"]
     for row in rows:
-        mark = " latest" if row["latest"] else ("" if row["valid"] else " INVALID")
+        mark = " latest" if row.latest else ("" if row.valid else " INVALID")
         lines.append(
-            f"{row['id']:28} {row['created']:21} {row['files'] or '-':>8} "
-            f"{row['bytes'] or '-':>16}{mark}"
+            f"{row.id:28} {row.created:21} {row.files or '-':>8} {row.bytes or '-':>16}{mark}"
         )
     if not rows:
         lines = [f"no snapshots in {store}"]
-    _sync_report(rows, as_json, lines)  # type: ignore[arg-type]
+    _sync_report(list(rows), as_json, lines)
 
 
 @sync_app.command("verify")
@@ -341,20 +347,14 @@ def sync_verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-hash every chunk of a snapshot in the store; exit 6 if anything is wrong."""
-    from iconctl.errors import IntegrityError
-    from iconctl.sync import verify
+    from iconctl.sync import verify_store
 
-    r = verify(store, snapshot_id, workers=workers, show_progress=not as_json, timeout=timeout)
-    ok = f"snapshot {r['id']}: {r['chunks']} chunks, {r['bytes_verified']} bytes verified"
-    _sync_report(r, as_json, [ok] if r["ok"] else [])
-    if not r["ok"]:
-        shown = r["problems"][:20]
-        more = len(r["problems"]) - len(shown)
-        raise IntegrityError(
-            f"snapshot {r['id']} failed verification ({len(r['problems'])} problems): "
-            + "; ".join(shown)
-            + (f"; and {more} more" if more else "")
-        )
+    r = verify_store(
+        store, snapshot_id, workers=workers, show_progress=not as_json, timeout=timeout
+    )
+    ok = f"snapshot {r.id}: {r.chunks} chunks, {r.bytes_verified} bytes verified"
+    _sync_report(r, as_json, [ok] if r.ok else [])
+    r.check()
 
 
 @sync_app.command("prune")
@@ -371,14 +371,14 @@ def sync_prune(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete all but the newest N snapshots and the chunks only they referenced."""
-    from iconctl.sync import prune
+    from iconctl.sync import prune_store
 
-    r = prune(store, keep, min_age=min_age, timeout=timeout)
+    r = prune_store(store, keep, min_age=min_age, timeout=timeout)
     lines = [
-        f"kept {len(r['kept'])} snapshots, deleted {len(r['deleted'])}; "
-        f"{r['chunks_deleted']} chunks ({r['bytes_freed']} bytes) freed"
+        f"kept {len(r.kept)} snapshots, deleted {len(r.deleted)}; "
+        f"{r.chunks_deleted} chunks ({r.bytes_freed} bytes) freed"
     ]
-    if r["chunks_deferred"]:
+    if r.chunks_deferred:
         lines.append(
             "a snapshot is running: unreferenced chunks will be collected by a later prune"
         )

@@ -2,7 +2,10 @@
 parallel, verifying, resumable restore. See docs/sync-format.md.
 
 The functions here are what the CLI calls: each opens the store, runs one operation with a
-progress bar on stderr (when it is a terminal), and writes the metrics textfile if asked.
+progress bar on stderr (when it is a terminal), writes the metrics textfile if asked, and
+returns a typed result. Their names differ from this package's modules (``snapshot``,
+``restore``, ...): a function named like a submodule is replaced by that module as soon as
+the submodule is imported, and the next call fails.
 """
 
 from __future__ import annotations
@@ -11,9 +14,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from iconctl.errors import IconctlError
 from iconctl.sync.store import DEFAULT_WORKERS
+
+if TYPE_CHECKING:
+    from iconctl.sync.catalog import PruneResult, SnapshotInfo, VerifyResult
+    from iconctl.sync.restore import RestoreResult
+    from iconctl.sync.snapshot import SnapshotResult
+
+__all__ = ["list_store", "prune_store", "restore_into", "take_snapshot", "verify_store"]
 
 
 @contextmanager
@@ -79,7 +90,7 @@ def _metrics(path: Path | None, operation: str, transferred: Callable[[], int]) 
         )
 
 
-def snapshot(
+def take_snapshot(
     data_dir: Path,
     store_url: str,
     *,
@@ -92,12 +103,12 @@ def snapshot(
     metrics_file: Path | None = None,
     show_progress: bool = True,
     timeout: float | None = None,
-) -> dict:
+) -> SnapshotResult:
     from iconctl.sync.quiesce import make_quiescer
     from iconctl.sync.snapshot import create_snapshot
     from iconctl.sync.store import open_store
 
-    holder: dict = {}
+    holder: dict[str, SnapshotResult] = {}
     with _metrics(
         metrics_file, "snapshot", lambda: holder["r"].bytes_uploaded if "r" in holder else 0
     ):
@@ -108,10 +119,10 @@ def snapshot(
             holder["r"] = create_snapshot(
                 data_dir, store, quiescer, workers=workers, lock_wait=lock_wait, progress=progress
             )
-    return holder["r"].to_json()
+    return holder["r"]
 
 
-def restore(
+def restore_into(
     store_url: str,
     data_dir: Path,
     *,
@@ -122,11 +133,11 @@ def restore(
     metrics_file: Path | None = None,
     show_progress: bool = True,
     timeout: float | None = None,
-) -> dict:
+) -> RestoreResult:
     from iconctl.sync.restore import restore_snapshot
     from iconctl.sync.store import open_store
 
-    holder: dict = {}
+    holder: dict[str, RestoreResult] = {}
     with _metrics(
         metrics_file, "restore", lambda: holder["r"].bytes_fetched if "r" in holder else 0
     ):
@@ -142,37 +153,38 @@ def restore(
                 durable=durable,
                 progress=progress,
             )
-    return holder["r"].to_json()
+    return holder["r"]
 
 
-def list_store(store_url: str, *, timeout: float | None = None) -> list[dict]:
+def list_store(store_url: str, *, timeout: float | None = None) -> list[SnapshotInfo]:
     from iconctl.sync.catalog import list_snapshots
     from iconctl.sync.store import open_store
 
     return list_snapshots(open_store(store_url, timeout=timeout))
 
 
-def verify(
+def verify_store(
     store_url: str,
     snapshot_id: str | None,
     *,
     workers: int | None = None,
     show_progress: bool = True,
     timeout: float | None = None,
-) -> dict:
+) -> VerifyResult:
+    """Re-hash every chunk of a snapshot; the result lists what is wrong (``check()`` raises)."""
     from iconctl.sync.catalog import verify_snapshot
     from iconctl.sync.store import open_store
 
     store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
     workers = workers or store.default_workers
     with _progress("verify", show_progress) as progress:
-        return verify_snapshot(store, snapshot_id, workers=workers, progress=progress).to_json()
+        return verify_snapshot(store, snapshot_id, workers=workers, progress=progress)
 
 
-def prune(
+def prune_store(
     store_url: str, keep: int, *, min_age: float = 3600.0, timeout: float | None = None
-) -> dict:
-    from iconctl.sync.catalog import prune as prune_store
+) -> PruneResult:
+    from iconctl.sync.catalog import prune
     from iconctl.sync.store import open_store
 
-    return prune_store(open_store(store_url, timeout=timeout), keep, grace=min_age).to_json()
+    return prune(open_store(store_url, timeout=timeout), keep, grace=min_age)
