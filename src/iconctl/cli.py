@@ -388,18 +388,6 @@ def sync_prune(
 # --- node simulator and health agent ---------------------------------------------------------
 
 
-def _chain_id(value: str, option: str) -> int:
-    from iconctl.errors import InputError
-
-    try:
-        number = int(value, 0)
-    except ValueError:
-        raise InputError(f"{option}: expected a number such as 0x1, got {value!r}") from None
-    if not 0 <= number < 1 << 32:
-        raise InputError(f"{option}: out of range: {value!r}")
-    return number
-
-
 @app.command("sim")
 def sim_command(
     listen: Annotated[str, typer.Option(help="HOST:PORT for the node API (port 0: any free).")] = (
@@ -454,18 +442,8 @@ def sim_command(
     ),
 ) -> None:
     """Run a local ICON node simulator (goloop's JSON-RPC, admin API, metrics, websocket)."""
-    from iconctl.agent.httpserver import is_loopback, parse_hostport
-    from iconctl.errors import InputError
-    from iconctl.sim import Scenario, SimOptions, parse_funds, run
+    from iconctl.sim import Scenario, SimOptions, run
 
-    host, port = parse_hostport(listen, option="--listen")
-    control_host, control_port = None, 0
-    if control_listen is not None:
-        control_host, control_port = parse_hostport(control_listen, option="--control-listen")
-        if not is_loopback(control_host):
-            raise InputError("--control-listen: the control endpoint binds to loopback only")
-    if not channel or "/" in channel:
-        raise InputError(f"--channel: invalid channel name {channel!r}")
     scenario = Scenario(
         block_interval=block_interval,
         stalled=stall,
@@ -477,20 +455,17 @@ def sim_command(
         batch_limit=batch_limit,
         ws_max_sessions=ws_max_sessions,
     )
-    options = SimOptions(
-        host=host,
-        port=port,
-        control_host=control_host,
-        control_port=control_port,
-        start_height=start_height,
-        cid=_chain_id(cid, "--cid"),
-        nid=_chain_id(nid, "--nid"),
+    options = SimOptions.resolve(
+        listen=listen,
+        control_listen=control_listen,
+        cid=cid,
+        nid=nid,
         channel=channel,
+        fund=fund,
+        wait_timeout_ms=wait_timeout_ms,
+        start_height=start_height,
         data_dir=data_dir,
         seed=seed,
-        funds=parse_funds(fund or []),
-        wait_timeout_ms=wait_timeout_ms,
-        max_wait_timeout_ms=max(60_000, wait_timeout_ms),
         debug_api=debug_api,
     )
 
@@ -686,11 +661,9 @@ def _run_pipeline(spec: Path, regions: list[str] | None, json_out: bool, command
             f"Run `iconctl {again}` again to continue from the interrupted step."
         ) from None
     views.clear()
-    if report.cancelled:
-        raise UsageError(f"{command} cancelled at the prompt; nothing was changed")
     if json_out:
         print_json(report.to_json())
-    else:
+    elif not report.cancelled:
         if command == "plan":
             from iconctl.plan_table import plan_table
 
@@ -920,7 +893,6 @@ def loadtest(
     json_out: JsonOpt = False,
 ) -> None:
     """Load-test an endpoint with Locust and the ICON method mix; exit 7 if a threshold breaks."""
-    from iconctl.console import err
     from iconctl.loadtest import LoadTest, Thresholds
     from iconctl.loadtest import run as run_loadtest
     from iconctl.loadtest.report import summary_lines
@@ -942,10 +914,7 @@ def loadtest(
             out.print(line, markup=False)
         if html is not None:
             out.print(f"report: {html}", markup=False)
-    if report.breaches:
-        for breach in report.breaches:
-            err.print(f"error: threshold broken: {breach}", markup=False)
-        raise typer.Exit(ExitCode.CHECK_FAILED)
+    report.check()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,7 +29,7 @@ import yaml
 
 from iconctl import process
 from iconctl.assets import assets_root
-from iconctl.errors import ExitCode, IconctlError, InputError
+from iconctl.errors import ExitCode, IconctlError, InputError, UsageError
 from iconctl.files import write_atomic
 from iconctl.render import render
 from iconctl.render.terraform import deployment
@@ -97,7 +97,10 @@ class Report:
         return all(s.status not in ("failed", "interrupted") for s in self.steps)
 
     def failure(self) -> IconctlError | None:
-        """The first failed step as an error carrying its exit code, or None."""
+        """The first failed step as an error carrying its exit code, or None. A run the
+        operator declined at the prompt is a usage outcome (exit 2): nothing was changed."""
+        if self.cancelled:
+            return UsageError(f"{self.command} cancelled at the prompt; nothing was changed")
         for step in self.steps:
             if step.status == "failed":
                 where = f"{step.unit} {step.step}" if step.step != "-" else step.unit
