@@ -846,10 +846,10 @@ def statuspage(
             return
         from iconctl.console import printable
 
-        for region in result.regions:  # the agents' words: never markup, controls escaped
-            reason = f" ({region['reason']})" if region["reason"] else ""
-            detail = f" {region['detail']}" if region["detail"] else ""
-            line = printable(f"{region['name']}: {region['status']}{reason}{detail}")
+        for region in result.results:  # the agents' words: never markup, controls escaped
+            reason = f" ({region.reason})" if region.reason else ""
+            detail = f" {region.detail}" if region.detail else ""
+            line = printable(f"{region.name}: {region.status}{reason}{detail}")
             out.print(line, markup=False)
         out.print(f"status page: {result.overall}, written to {result.out_dir}/", markup=False)
         if url:
