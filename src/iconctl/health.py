@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -154,6 +153,8 @@ def corroborate(heights: dict[str, int], *, ceiling: int | None, tolerance: int)
        three or more the majority decides; of two that disagree the lower one counts, so one
        outlier can never make nodes unready on its own.
     """
+    import statistics  # here, not at the top: the spec model imports this module for its defaults
+
     tolerance = max(tolerance, MIN_AGREEMENT_BLOCKS)
     ignored: dict[str, str] = {}
     kept = dict(heights)
