@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from iconctl.sync.catalog import PruneResult, SnapshotInfo, VerifyResult
     from iconctl.sync.restore import RestoreResult
     from iconctl.sync.snapshot import SnapshotResult
+    from iconctl.sync.store import Store
 
 __all__ = ["list_store", "prune_store", "restore_into", "take_snapshot", "verify_store"]
 
@@ -63,31 +65,44 @@ def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] 
         yield update
 
 
+@dataclass
+class _Transfer:
+    """What an operation moved, for its metrics; set once it completed (0 when it failed)."""
+
+    bytes: int = 0
+
+
 @contextmanager
-def _metrics(path: Path | None, operation: str, transferred: Callable[[], int]) -> Iterator[None]:
+def _metrics(path: Path | None, operation: str) -> Iterator[_Transfer]:
     from iconctl.sync.metrics import write_metrics
 
     start = time.monotonic()
-    try:
-        yield
-    except (IconctlError, OSError, KeyboardInterrupt):
+    transfer = _Transfer()
+
+    def write(ok: bool) -> None:
         if path is not None:
             write_metrics(
                 path,
                 operation,
-                ok=False,
+                ok=ok,
                 duration=time.monotonic() - start,
-                bytes_transferred=transferred(),
+                bytes_transferred=transfer.bytes,
             )
+
+    try:
+        yield transfer
+    except (IconctlError, OSError, KeyboardInterrupt):
+        write(False)
         raise
-    if path is not None:
-        write_metrics(
-            path,
-            operation,
-            ok=True,
-            duration=time.monotonic() - start,
-            bytes_transferred=transferred(),
-        )
+    write(True)
+
+
+def _open(store_url: str, workers: int | None, timeout: float | None) -> tuple[Store, int]:
+    """The store, and the parallel transfers to use: as given, else the store's default."""
+    from iconctl.sync.store import open_store
+
+    store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
+    return store, workers or store.default_workers
 
 
 def take_snapshot(
@@ -106,20 +121,16 @@ def take_snapshot(
 ) -> SnapshotResult:
     from iconctl.sync.quiesce import make_quiescer
     from iconctl.sync.snapshot import create_snapshot
-    from iconctl.sync.store import open_store
 
-    holder: dict[str, SnapshotResult] = {}
-    with _metrics(
-        metrics_file, "snapshot", lambda: holder["r"].bytes_uploaded if "r" in holder else 0
-    ):
+    with _metrics(metrics_file, "snapshot") as transfer:
         quiescer = make_quiescer(admin_url, chain, stop_cmd, start_cmd)
-        store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
-        workers = workers or store.default_workers
+        store, workers = _open(store_url, workers, timeout)
         with _progress("snapshot", show_progress) as progress:
-            holder["r"] = create_snapshot(
+            result = create_snapshot(
                 data_dir, store, quiescer, workers=workers, lock_wait=lock_wait, progress=progress
             )
-    return holder["r"]
+        transfer.bytes = result.bytes_uploaded
+    return result
 
 
 def restore_into(
@@ -135,16 +146,11 @@ def restore_into(
     timeout: float | None = None,
 ) -> RestoreResult:
     from iconctl.sync.restore import restore_snapshot
-    from iconctl.sync.store import open_store
 
-    holder: dict[str, RestoreResult] = {}
-    with _metrics(
-        metrics_file, "restore", lambda: holder["r"].bytes_fetched if "r" in holder else 0
-    ):
-        store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
-        workers = workers or store.default_workers
+    with _metrics(metrics_file, "restore") as transfer:
+        store, workers = _open(store_url, workers, timeout)
         with _progress("restore", show_progress) as progress:
-            holder["r"] = restore_snapshot(
+            result = restore_snapshot(
                 store,
                 data_dir,
                 snapshot_id,
@@ -153,7 +159,8 @@ def restore_into(
                 durable=durable,
                 progress=progress,
             )
-    return holder["r"]
+        transfer.bytes = result.bytes_fetched
+    return result
 
 
 def list_store(store_url: str, *, timeout: float | None = None) -> list[SnapshotInfo]:
@@ -173,10 +180,8 @@ def verify_store(
 ) -> VerifyResult:
     """Re-hash every chunk of a snapshot; the result lists what is wrong (``check()`` raises)."""
     from iconctl.sync.catalog import verify_snapshot
-    from iconctl.sync.store import open_store
 
-    store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
-    workers = workers or store.default_workers
+    store, workers = _open(store_url, workers, timeout)
     with _progress("verify", show_progress) as progress:
         return verify_snapshot(store, snapshot_id, workers=workers, progress=progress)
 
