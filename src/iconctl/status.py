@@ -264,9 +264,11 @@ def table(report: StatusReport):  # noqa: ANN201 - rich is imported lazily
     for column, justify in (("region", "left"), ("kind", "left"), ("target", "left"),
                             ("height", "right"), ("lag", "right"), ("age", "right"),
                             ("ms", "right"), ("state", "left")):  # fmt: skip
+        # numbers never break; the target and the state (with its reason) fold instead
         grid.add_column(
-            column, justify=justify, overflow="fold", no_wrap=column in ("region", "kind", "target")
-        )
+            column, justify=justify, overflow="fold", no_wrap=column not in ("target", "state"),
+            min_width=16 if column == "state" else None,
+        )  # fmt: skip
 
     def cell(value: float | None, unit: str = "") -> str:
         return "-" if value is None else f"{value:.0f}{unit}"
