@@ -8,16 +8,19 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 
 from iconctl import __version__
 from iconctl.console import err, json_printed, out, print_json
 from iconctl.errors import ExitCode, IconctlError, Interrupted, UsageError, from_os_error
+
+if TYPE_CHECKING:
+    from iconctl.pipeline import Pipeline, Report
 
 DEFAULT_SPEC = Path("iconctl.yaml")
 
@@ -189,7 +192,6 @@ TimeoutOpt = Annotated[
         "may pass are retried with backoff for up to 4 times this long.",
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 MetricsOpt = Annotated[
     Path | None,
     typer.Option("--metrics-file", help="Write node_exporter textfile metrics here (.prom)."),
@@ -635,7 +637,13 @@ AutoApproveOpt = Annotated[
 ]
 
 
-def _run_pipeline(spec: Path, regions: list[str] | None, json_out: bool, command: str, *args):  # noqa: ANN001, ANN002
+def _run_pipeline(
+    spec: Path,
+    regions: list[str] | None,
+    json_out: bool,
+    command: str,
+    run: "Callable[[Pipeline], Report]",
+) -> None:
     """Build the pipeline, run one command inside the live view, print and map the result."""
     from iconctl.console import real
     from iconctl.pipeline import Pipeline
@@ -652,7 +660,7 @@ def _run_pipeline(spec: Path, regions: list[str] | None, json_out: bool, command
     try:
         with PipelineView(console, [u.name for u in pipeline.units]) as view:
             views.append(view)
-            report = getattr(pipeline, command)(*args)
+            report = run(pipeline)
     except KeyboardInterrupt:
         views.clear()
         again = "apply" if command == "apply" else command
@@ -677,7 +685,7 @@ def _run_pipeline(spec: Path, regions: list[str] | None, json_out: bool, command
 @app.command()
 def plan(spec: SpecArg = DEFAULT_SPEC, region: RegionOpt = None, json_out: JsonOpt = False) -> None:
     """Show what apply would change, per region and module; changes nothing."""
-    _run_pipeline(spec, region, json_out, "plan")
+    _run_pipeline(spec, region, json_out, "plan", lambda pipeline: pipeline.plan())
 
 
 @app.command()
@@ -695,7 +703,7 @@ def apply(
         err.print("iconctl will run:", *(f"  {line}" for line in todo), sep="\n")
         return _ask_yes("Apply?")
 
-    _run_pipeline(spec, region, json_out, "apply", confirm)
+    _run_pipeline(spec, region, json_out, "apply", lambda pipeline: pipeline.apply(confirm))
 
 
 @app.command()
@@ -712,7 +720,7 @@ def destroy(
             return True
         return _ask_text(f"Type the deployment name ({name}) to destroy it") == name
 
-    _run_pipeline(spec, region, json_out, "destroy", confirm)
+    _run_pipeline(spec, region, json_out, "destroy", lambda pipeline: pipeline.destroy(confirm))
 
 
 def _ask_yes(question: str) -> bool:
