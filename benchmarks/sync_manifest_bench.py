@@ -43,7 +43,7 @@ store = open_store(store_url)
 if op == "list":
     from iconctl.sync.catalog import list_snapshots
     rows = list_snapshots(store)
-    assert rows[0]["files"] == int(sys.argv[4]), rows
+    assert rows[0].files == int(sys.argv[4]), rows
 elif op == "verify":
     from iconctl.sync.catalog import verify_snapshot
     r = verify_snapshot(store, None, workers=4)

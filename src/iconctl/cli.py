@@ -8,9 +8,10 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 
@@ -18,7 +19,17 @@ from iconctl import __version__
 from iconctl.console import err, json_printed, out, print_json
 from iconctl.errors import ExitCode, IconctlError, Interrupted, UsageError, from_os_error
 
+if TYPE_CHECKING:
+    from iconctl.pipeline import Pipeline, Report
+
 DEFAULT_SPEC = Path("iconctl.yaml")
+
+
+class _Reported(Protocol):
+    """A typed result a command prints: ``--json`` shows its ``to_json()``."""
+
+    def to_json(self) -> Mapping[str, object]: ...
+
 
 app = typer.Typer(
     name="iconctl",
@@ -181,18 +192,17 @@ TimeoutOpt = Annotated[
         "may pass are retried with backoff for up to 4 times this long.",
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 MetricsOpt = Annotated[
     Path | None,
     typer.Option("--metrics-file", help="Write node_exporter textfile metrics here (.prom)."),
 ]
 
 
-def _sync_report(result: dict, as_json: bool, lines: list[str]) -> None:
+def _sync_report(result: _Reported | list[_Reported], as_json: bool, lines: list[str]) -> None:
     from iconctl.console import out, print_json
 
     if as_json:
-        print_json(result)
+        print_json([r.to_json() for r in result] if isinstance(result, list) else result.to_json())
     else:
         for line in lines:
             out.print(line, markup=False)
@@ -230,9 +240,9 @@ def sync_snapshot(
     as_json: JsonOpt = False,
 ) -> None:
     """Checkpoint the data directory (pausing the node briefly) and upload what is new."""
-    from iconctl.sync import snapshot
+    from iconctl.sync import take_snapshot
 
-    r = snapshot(
+    r = take_snapshot(
         data_dir,
         store,
         admin_url=admin_url,
@@ -249,11 +259,11 @@ def sync_snapshot(
         r,
         as_json,
         [
-            f"snapshot {r['id']} published to {r['store']}",
-            f"  {r['files']} files, {r['bytes_scanned']} bytes scanned, "
-            f"{r['bytes_uploaded']} bytes uploaded in {r['chunks_uploaded']} chunks",
-            f"  node paused {r['pause_seconds']:.3f} s ({r['quiesce']}), total "
-            f"{r['duration_seconds']:.2f} s",
+            f"snapshot {r.id} published to {r.store}",
+            f"  {r.files} files, {r.bytes_scanned} bytes scanned, "
+            f"{r.bytes_uploaded} bytes uploaded in {r.chunks_uploaded} chunks",
+            f"  node paused {r.pause_seconds:.3f} s ({r.quiesce}), total "
+            f"{r.duration_seconds:.2f} s",
         ],
     )
 
@@ -281,9 +291,9 @@ def sync_restore(
     as_json: JsonOpt = False,
 ) -> None:
     """Fetch a snapshot in parallel straight into the data directory, verifying every byte."""
-    from iconctl.sync import restore
+    from iconctl.sync import restore_into
 
-    r = restore(
+    r = restore_into(
         store,
         data_dir,
         snapshot_id=snapshot_id,
@@ -294,19 +304,19 @@ def sync_restore(
         show_progress=not as_json,
         timeout=timeout,
     )
-    if r["already_complete"]:
-        lines = [f"{r['data_dir']} already holds the completed restore of snapshot {r['id']}"]
+    if r.already_complete:
+        lines = [f"{r.data_dir} already holds the completed restore of snapshot {r.id}"]
     else:
-        lines = [f"restored snapshot {r['id']} into {r['data_dir']}"]
-        if r["restarted_from"]:
+        lines = [f"restored snapshot {r.id} into {r.data_dir}"]
+        if r.restarted_from:
             lines.append(
-                f"  snapshot {r['restarted_from']}, which an earlier run had started, is no "
-                f"longer in the store (pruned): restored latest ({r['id']}) instead, keeping "
+                f"  snapshot {r.restarted_from}, which an earlier run had started, is no "
+                f"longer in the store (pruned): restored latest ({r.id}) instead, keeping "
                 "what was already on disk and verified"
             )
         lines += [
-            f"  {r['files']} files, {r['bytes_total']} bytes: {r['bytes_fetched']} fetched, "
-            f"{r['bytes_reused']} already on disk, in {r['duration_seconds']:.2f} s",
+            f"  {r.files} files, {r.bytes_total} bytes: {r.bytes_fetched} fetched, "
+            f"{r.bytes_reused} already on disk, in {r.duration_seconds:.2f} s",
         ]
     _sync_report(r, as_json, lines)
 
@@ -319,14 +329,13 @@ def sync_list(store: StoreOpt, timeout: TimeoutOpt = None, as_json: JsonOpt = Fa
     rows = list_store(store, timeout=timeout)
     lines = [f"{'ID':28} {'CREATED':21} {'FILES':>8} {'BYTES':>16}"]
     for row in rows:
-        mark = " latest" if row["latest"] else ("" if row["valid"] else " INVALID")
+        mark = " latest" if row.latest else ("" if row.valid else " INVALID")
         lines.append(
-            f"{row['id']:28} {row['created']:21} {row['files'] or '-':>8} "
-            f"{row['bytes'] or '-':>16}{mark}"
+            f"{row.id:28} {row.created:21} {row.files or '-':>8} {row.bytes or '-':>16}{mark}"
         )
     if not rows:
         lines = [f"no snapshots in {store}"]
-    _sync_report(rows, as_json, lines)  # type: ignore[arg-type]
+    _sync_report(list(rows), as_json, lines)
 
 
 @sync_app.command("verify")
@@ -340,20 +349,14 @@ def sync_verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-hash every chunk of a snapshot in the store; exit 6 if anything is wrong."""
-    from iconctl.errors import IntegrityError
-    from iconctl.sync import verify
+    from iconctl.sync import verify_store
 
-    r = verify(store, snapshot_id, workers=workers, show_progress=not as_json, timeout=timeout)
-    ok = f"snapshot {r['id']}: {r['chunks']} chunks, {r['bytes_verified']} bytes verified"
-    _sync_report(r, as_json, [ok] if r["ok"] else [])
-    if not r["ok"]:
-        shown = r["problems"][:20]
-        more = len(r["problems"]) - len(shown)
-        raise IntegrityError(
-            f"snapshot {r['id']} failed verification ({len(r['problems'])} problems): "
-            + "; ".join(shown)
-            + (f"; and {more} more" if more else "")
-        )
+    r = verify_store(
+        store, snapshot_id, workers=workers, show_progress=not as_json, timeout=timeout
+    )
+    ok = f"snapshot {r.id}: {r.chunks} chunks, {r.bytes_verified} bytes verified"
+    _sync_report(r, as_json, [ok] if r.ok else [])
+    r.check()
 
 
 @sync_app.command("prune")
@@ -370,14 +373,14 @@ def sync_prune(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete all but the newest N snapshots and the chunks only they referenced."""
-    from iconctl.sync import prune
+    from iconctl.sync import prune_store
 
-    r = prune(store, keep, min_age=min_age, timeout=timeout)
+    r = prune_store(store, keep, min_age=min_age, timeout=timeout)
     lines = [
-        f"kept {len(r['kept'])} snapshots, deleted {len(r['deleted'])}; "
-        f"{r['chunks_deleted']} chunks ({r['bytes_freed']} bytes) freed"
+        f"kept {len(r.kept)} snapshots, deleted {len(r.deleted)}; "
+        f"{r.chunks_deleted} chunks ({r.bytes_freed} bytes) freed"
     ]
-    if r["chunks_deferred"]:
+    if r.chunks_deferred:
         lines.append(
             "a snapshot is running: unreferenced chunks will be collected by a later prune"
         )
@@ -385,18 +388,6 @@ def sync_prune(
 
 
 # --- node simulator and health agent ---------------------------------------------------------
-
-
-def _chain_id(value: str, option: str) -> int:
-    from iconctl.errors import InputError
-
-    try:
-        number = int(value, 0)
-    except ValueError:
-        raise InputError(f"{option}: expected a number such as 0x1, got {value!r}") from None
-    if not 0 <= number < 1 << 32:
-        raise InputError(f"{option}: out of range: {value!r}")
-    return number
 
 
 @app.command("sim")
@@ -453,18 +444,8 @@ def sim_command(
     ),
 ) -> None:
     """Run a local ICON node simulator (goloop's JSON-RPC, admin API, metrics, websocket)."""
-    from iconctl.agent.httpserver import is_loopback, parse_hostport
-    from iconctl.errors import InputError
-    from iconctl.sim import Scenario, SimOptions, parse_funds, run
+    from iconctl.sim import Scenario, SimOptions, run
 
-    host, port = parse_hostport(listen, option="--listen")
-    control_host, control_port = None, 0
-    if control_listen is not None:
-        control_host, control_port = parse_hostport(control_listen, option="--control-listen")
-        if not is_loopback(control_host):
-            raise InputError("--control-listen: the control endpoint binds to loopback only")
-    if not channel or "/" in channel:
-        raise InputError(f"--channel: invalid channel name {channel!r}")
     scenario = Scenario(
         block_interval=block_interval,
         stalled=stall,
@@ -476,20 +457,17 @@ def sim_command(
         batch_limit=batch_limit,
         ws_max_sessions=ws_max_sessions,
     )
-    options = SimOptions(
-        host=host,
-        port=port,
-        control_host=control_host,
-        control_port=control_port,
-        start_height=start_height,
-        cid=_chain_id(cid, "--cid"),
-        nid=_chain_id(nid, "--nid"),
+    options = SimOptions.resolve(
+        listen=listen,
+        control_listen=control_listen,
+        cid=cid,
+        nid=nid,
         channel=channel,
+        fund=fund,
+        wait_timeout_ms=wait_timeout_ms,
+        start_height=start_height,
         data_dir=data_dir,
         seed=seed,
-        funds=parse_funds(fund or []),
-        wait_timeout_ms=wait_timeout_ms,
-        max_wait_timeout_ms=max(60_000, wait_timeout_ms),
         debug_api=debug_api,
     )
 
@@ -599,19 +577,14 @@ def agent_command(
     import logging
 
     from iconctl.agent import AgentConfig, run
-    from iconctl.agent.httpserver import parse_hostport
-    from iconctl.agent.settings import health_defaults
 
-    host, port = parse_hostport(listen, option="--listen")
-    defaults = health_defaults(spec)
-    references = list(reference) if reference else list(defaults.references)
-    config = AgentConfig(
+    config = AgentConfig.resolve(
         node=node,
-        references=references,
-        host=host,
-        port=port,
-        max_lag_blocks=max_lag_blocks if max_lag_blocks is not None else defaults.max_lag_blocks,
-        max_block_age=max_block_age if max_block_age is not None else defaults.max_block_age,
+        listen=listen,
+        references=reference,
+        max_lag_blocks=max_lag_blocks,
+        max_block_age_seconds=max_block_age,
+        spec_path=spec,
         poll_interval=poll_interval,
         reference_interval=reference_interval,
         timeout=timeout,
@@ -633,7 +606,8 @@ def agent_command(
                         "node": agent.node_rpc,
                         "references": [r.label for r in agent.references],
                         "max_lag_blocks": config.max_lag_blocks,
-                        "max_block_age": config.max_block_age,
+                        # the option's spelling: this line is read by programs (docs/agent.md)
+                        "max_block_age": config.max_block_age_seconds,
                         "region_source": agent.region_source.label if agent.region_source else None,
                     }
                 )
@@ -663,7 +637,13 @@ AutoApproveOpt = Annotated[
 ]
 
 
-def _run_pipeline(spec: Path, regions: list[str] | None, json_out: bool, command: str, *args):  # noqa: ANN001, ANN002
+def _run_pipeline(
+    spec: Path,
+    regions: list[str] | None,
+    json_out: bool,
+    command: str,
+    run: "Callable[[Pipeline], Report]",
+) -> None:
     """Build the pipeline, run one command inside the live view, print and map the result."""
     from iconctl.console import real
     from iconctl.pipeline import Pipeline
@@ -680,7 +660,7 @@ def _run_pipeline(spec: Path, regions: list[str] | None, json_out: bool, command
     try:
         with PipelineView(console, [u.name for u in pipeline.units]) as view:
             views.append(view)
-            report = getattr(pipeline, command)(*args)
+            report = run(pipeline)
     except KeyboardInterrupt:
         views.clear()
         again = "apply" if command == "apply" else command
@@ -689,11 +669,9 @@ def _run_pipeline(spec: Path, regions: list[str] | None, json_out: bool, command
             f"Run `iconctl {again}` again to continue from the interrupted step."
         ) from None
     views.clear()
-    if report.cancelled:
-        raise UsageError(f"{command} cancelled at the prompt; nothing was changed")
     if json_out:
         print_json(report.to_json())
-    else:
+    elif not report.cancelled:
         if command == "plan":
             from iconctl.plan_table import plan_table
 
@@ -707,7 +685,7 @@ def _run_pipeline(spec: Path, regions: list[str] | None, json_out: bool, command
 @app.command()
 def plan(spec: SpecArg = DEFAULT_SPEC, region: RegionOpt = None, json_out: JsonOpt = False) -> None:
     """Show what apply would change, per region and module; changes nothing."""
-    _run_pipeline(spec, region, json_out, "plan")
+    _run_pipeline(spec, region, json_out, "plan", lambda pipeline: pipeline.plan())
 
 
 @app.command()
@@ -725,7 +703,7 @@ def apply(
         err.print("iconctl will run:", *(f"  {line}" for line in todo), sep="\n")
         return _ask_yes("Apply?")
 
-    _run_pipeline(spec, region, json_out, "apply", confirm)
+    _run_pipeline(spec, region, json_out, "apply", lambda pipeline: pipeline.apply(confirm))
 
 
 @app.command()
@@ -742,7 +720,7 @@ def destroy(
             return True
         return _ask_text(f"Type the deployment name ({name}) to destroy it") == name
 
-    _run_pipeline(spec, region, json_out, "destroy", confirm)
+    _run_pipeline(spec, region, json_out, "destroy", lambda pipeline: pipeline.destroy(confirm))
 
 
 def _ask_yes(question: str) -> bool:
@@ -806,28 +784,19 @@ def status(
 ) -> None:
     """Height, lag, readiness and latency of every endpoint and node; exit 7 if a region has
     no ready node."""
-    from iconctl.status import check, collect, parse_target, table
+    from iconctl.status import StatusQuery, check, table
 
-    loaded = None
-    if spec is not None or DEFAULT_SPEC.exists():
-        from iconctl.spec import load_spec
-
-        loaded = load_spec(spec or DEFAULT_SPEC)
-    targets = [parse_target("endpoint", e) for e in endpoint or []]
-    targets += [parse_target("agent", a) for a in agent or []]
-    if not targets and loaded is not None:
-        targets = [parse_target("endpoint", f"https://{loaded.domain}/api/v3")]
-    if not targets:
-        raise UsageError("nothing to check: give --endpoint or --agent, or a spec")
-    report = collect(
-        targets,
-        references=list(reference or (loaded.references if loaded else [])),
-        max_lag_blocks=loaded.health.max_lag_blocks if loaded else 30,
-        max_block_age=loaded.health.max_block_age_seconds if loaded else 60,
+    query = StatusQuery.resolve(
+        spec_path=spec,
+        endpoints=endpoint or [],
+        agents=agent or [],
+        references=reference or [],
         timeout=timeout,
+        default_spec=DEFAULT_SPEC,
     )
+    report = query.run()
     try:
-        check(report, loaded)
+        check(report, query.spec)
     finally:
         if json_out:
             print_json(report.to_json())
@@ -885,10 +854,10 @@ def statuspage(
             return
         from iconctl.console import printable
 
-        for region in result.regions:  # the agents' words: never markup, controls escaped
-            reason = f" ({region['reason']})" if region["reason"] else ""
-            detail = f" {region['detail']}" if region["detail"] else ""
-            line = printable(f"{region['name']}: {region['status']}{reason}{detail}")
+        for region in result.results:  # the agents' words: never markup, controls escaped
+            reason = f" ({region.reason})" if region.reason else ""
+            detail = f" {region.detail}" if region.detail else ""
+            line = printable(f"{region.name}: {region.status}{reason}{detail}")
             out.print(line, markup=False)
         out.print(f"status page: {result.overall}, written to {result.out_dir}/", markup=False)
         if url:
@@ -932,7 +901,6 @@ def loadtest(
     json_out: JsonOpt = False,
 ) -> None:
     """Load-test an endpoint with Locust and the ICON method mix; exit 7 if a threshold breaks."""
-    from iconctl.console import err
     from iconctl.loadtest import LoadTest, Thresholds
     from iconctl.loadtest import run as run_loadtest
     from iconctl.loadtest.report import summary_lines
@@ -954,10 +922,7 @@ def loadtest(
             out.print(line, markup=False)
         if html is not None:
             out.print(f"report: {html}", markup=False)
-    if report.breaches:
-        for breach in report.breaches:
-            err.print(f"error: threshold broken: {breach}", markup=False)
-        raise typer.Exit(ExitCode.CHECK_FAILED)
+    report.check()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,6 +39,7 @@ from typing import Any
 
 from iconctl import process
 from iconctl.errors import IconctlError, ToolFailed, ToolNotFound
+from iconctl.health import Thresholds
 from iconctl.render import render
 from iconctl.spec import parse_spec
 from iconctl.spec.summary import summary
@@ -133,8 +134,7 @@ def run_demo(
                  Target("endpoint", fresh["url"], REGION),
                  Target("agent", source_agent["url"], REGION),
                  Target("agent", fresh_agent["url"], REGION)],
-                references=[source["url"]], max_lag_blocks=spec.health.max_lag_blocks,
-                max_block_age=spec.health.max_block_age_seconds, timeout=5,
+                references=[source["url"]], limits=Thresholds.from_spec(spec), timeout=5,
             )  # fmt: skip
             check(report.status, None)
             step("status", "every node ready")

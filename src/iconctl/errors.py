@@ -152,6 +152,34 @@ class ToolFailed(IconctlError):
         return {**super().to_json(), "step": self.step, "argv": self.argv, "log": self.log_path}
 
 
+class RemoteFailed(IconctlError):
+    """A remote service failed a request: a node's admin API, a store, an endpoint. Exit 5,
+    like a failed tool (the contract's "an external tool failed"), but described as what it
+    was: the step, the URL or object, the HTTP status when there was one, and what came back
+    (escaped and cut short: it is the peer's text)."""
+
+    exit_code = ExitCode.TOOL_FAILED
+
+    def __init__(self, *, step: str, target: str, detail: str, status: int | None = None) -> None:
+        from iconctl.console import printable
+
+        self.step = step
+        self.target = target
+        self.status = status
+        self.detail = printable(detail, 300)
+        answered = f" answered HTTP {status}" if status is not None else ""
+        said = f": {self.detail}" if self.detail else ""
+        super().__init__(f"{step} failed: {target}{answered}{said}")
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **super().to_json(),
+            "step": self.step,
+            "target": self.target,
+            "status": self.status,
+        }
+
+
 # The first line of what a tool says when it fails: Terraform's and Packer's "Error: ...",
 # Ansible's "fatal: [...]" and "ERROR! ...", Packer's "Build '...' errored".
 _ERROR_START = ("Error:", "Error ", "fatal:", "ERROR!", "ERROR:", "error:")

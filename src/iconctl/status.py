@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from iconctl import probes
-from iconctl.agent.health import BLOCK_SECONDS, NodeSample, corroborate, height_ceiling
 from iconctl.console import printable
-from iconctl.errors import CheckFailed, InputError
+from iconctl.errors import CheckFailed, UsageError
+from iconctl.health import (
+    BLOCK_SECONDS,
+    NodeSample,
+    Thresholds,
+    corroborate,
+    height_ceiling,
+    judge,
+    parse_target,
+)
 from iconctl.spec import Spec
 
 UNTAGGED = "-"
@@ -60,21 +69,67 @@ class StatusReport:
         }
 
 
-def parse_target(kind: str, value: str) -> Target:
-    region, sep, url = value.partition("=")
-    if not sep:
-        region, url = UNTAGGED, value
-    if not url.startswith(("http://", "https://")):
-        raise InputError(f"--{kind} {value}: expected [REGION=]http(s)://host[:port][/path]")
-    return Target(kind, url.rstrip("/"), region or UNTAGGED)
+def target_from(kind: str, value: str) -> Target:
+    """A ``--endpoint`` or ``--agent`` value, ``[REGION=]URL``."""
+    parsed = parse_target(value, f"--{kind}", metavar="REGION")
+    return Target(kind, parsed.url.rstrip("/"), parsed.name or UNTAGGED)
+
+
+@dataclass(frozen=True)
+class StatusQuery:
+    """What `iconctl status` probes, and by which rules: resolved from its options."""
+
+    targets: list[Target]
+    references: list[str]
+    limits: Thresholds
+    spec: Spec | None = None
+    timeout: float = 5.0
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        spec_path: Path | None,
+        endpoints: list[str],
+        agents: list[str],
+        references: list[str],
+        timeout: float = 5.0,
+        default_spec: Path | None = None,
+    ) -> StatusQuery:
+        """The spec (given, or ``default_spec`` when that file exists) supplies the readiness
+        rules, the references and, without targets, its domain's endpoint."""
+        spec = None
+        if spec_path is None and default_spec is not None and default_spec.exists():
+            spec_path = default_spec
+        if spec_path is not None:
+            from iconctl.spec import load_spec
+
+            spec = load_spec(spec_path)
+        targets = [target_from("endpoint", e) for e in endpoints]
+        targets += [target_from("agent", a) for a in agents]
+        if not targets and spec is not None:
+            targets = [target_from("endpoint", f"https://{spec.domain}/api/v3")]
+        if not targets:
+            raise UsageError("nothing to check: give --endpoint or --agent, or a spec")
+        return cls(
+            targets=targets,
+            references=list(references or (spec.references if spec else [])),
+            limits=Thresholds.from_spec(spec),
+            spec=spec,
+            timeout=timeout,
+        )
+
+    def run(self) -> StatusReport:
+        return collect(
+            self.targets, references=self.references, limits=self.limits, timeout=self.timeout
+        )
 
 
 def collect(
     targets: list[Target],
     *,
     references: list[str],
-    max_lag_blocks: int,
-    max_block_age: float,
+    limits: Thresholds,
     timeout: float = 5.0,
     now: float | None = None,
 ) -> StatusReport:
@@ -87,19 +142,16 @@ def collect(
         for target, answer in zip(everything, answers, strict=True)
     ]
     ref_obs, observations = results[: len(refs)], results[len(refs) :]
-    best = _corroborated(ref_obs, observations, max_lag_blocks, time.time() if now is None else now)
+    now = time.time() if now is None else now
+    best = _corroborated(ref_obs, observations, limits.max_lag_blocks, now)
     for obs in observations:
         if obs.height is not None and best is not None:
             obs.lag = max(0, best - obs.height)
         if obs.kind == "endpoint" and obs.state == "ready":
-            too_far = obs.lag is not None and obs.lag > max_lag_blocks
-            too_old = obs.block_age is not None and obs.block_age > max_block_age
-            obs.ready = not (too_far or too_old)
+            sample = NodeSample(True, height=obs.height, block_age=obs.block_age)
+            verdict = judge(sample, best, now, limits)
+            obs.ready, obs.reason = verdict.ok, verdict.reason
             obs.state = "ready" if obs.ready else "not ready"
-            obs.reason = (
-                f"{obs.lag} blocks behind" if too_far
-                else f"last block {obs.block_age:.0f}s old" if too_old else ""
-            )  # fmt: skip
     regions: dict[str, str] = {}
     for obs in observations:
         state = regions.get(obs.region, "not ready")
@@ -116,7 +168,7 @@ def _corroborated(
     heights = {r.url: r.height for r in refs if r.state == "up" and r.height is not None}
     ceilings = [
         height_ceiling(
-            NodeSample(True, height=o.height, block_time=now - o.block_age),
+            NodeSample(True, height=o.height, block_age=o.block_age),
             1 / BLOCK_SECONDS,
             now,
         )
@@ -212,9 +264,11 @@ def table(report: StatusReport):  # noqa: ANN201 - rich is imported lazily
     for column, justify in (("region", "left"), ("kind", "left"), ("target", "left"),
                             ("height", "right"), ("lag", "right"), ("age", "right"),
                             ("ms", "right"), ("state", "left")):  # fmt: skip
+        # numbers never break; the target and the state (with its reason) fold instead
         grid.add_column(
-            column, justify=justify, overflow="fold", no_wrap=column in ("region", "kind", "target")
-        )
+            column, justify=justify, overflow="fold", no_wrap=column not in ("target", "state"),
+            min_width=16 if column == "state" else None,
+        )  # fmt: skip
 
     def cell(value: float | None, unit: str = "") -> str:
         return "-" if value is None else f"{value:.0f}{unit}"

@@ -178,7 +178,8 @@ def test_serve_keeps_rebuilding_when_an_agent_turns_hostile(tmp_path):
 def test_the_serve_loop_outlives_a_rebuild_that_fails_unforeseen_and_says_so(tmp_path, caplog):
     import threading
 
-    from iconctl.statuspage.probe import Result, Rules, Target
+    from iconctl.health import Thresholds
+    from iconctl.statuspage.probe import Result, Target
     from iconctl.statuspage.server import StatusServer
     from iconctl.statuspage.site import build
 
@@ -194,7 +195,7 @@ def test_the_serve_loop_outlives_a_rebuild_that_fails_unforeseen_and_says_so(tmp
         return good
 
     def write(results, record, notice):  # noqa: ANN001
-        return build([target], Rules(), out, results=results, record=record, notice=notice)
+        return build([target], Thresholds(), out, results=results, record=record, notice=notice)
 
     write(good, True, "")
     server = StatusServer(out, "127.0.0.1", 0, probe=probe, write=write, interval_s=0.05)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from iconctl.errors import IconctlError, IntegrityError, ToolFailed
+from iconctl.errors import IconctlError, IntegrityError, RemoteFailed
 from iconctl.sync.manifest import chunk_key
 from iconctl.sync.restore import O_DIRECT, PART_PREFIX, restore_snapshot
 from iconctl.sync.snapshot import create_snapshot
@@ -144,7 +144,7 @@ def test_body_cut_short_is_retried_then_reported():
         conn.sendall(_head(len(BODY)) + BODY[:1000])
         return False
 
-    with scripted(answer) as (server, store), pytest.raises(ToolFailed) as info:
+    with scripted(answer) as (server, store), pytest.raises(RemoteFailed) as info:
         store.get_into("k", bytearray(2 * 1024 * 1024))
     line = info.value.lines()[0]
     assert "closed mid-body" in line and "gave up after" in line
@@ -171,7 +171,7 @@ def test_redirect_is_not_followed_by_either_path():
         conn.sendall(_head(0, status="301 Moved Permanently", extra="Location: /x\r\n"))
         return True
 
-    with scripted(answer) as (_server, store), pytest.raises(ToolFailed) as info:
+    with scripted(answer) as (_server, store), pytest.raises(RemoteFailed) as info:
         store.get_into("k", bytearray(16))
     assert "HTTP 301" in info.value.lines()[0]
 

@@ -139,6 +139,8 @@ def test_admin_api_failure_restarts_nothing_it_did_not_stop(tmp_path: Path, icon
     finally:
         admin.close()
     assert res.returncode == 5 and "goloop admin POST /stop" in res.stderr
+    # what failed is named as a request to a URL, not as a tool that exited
+    assert "/admin/chain/0x9/stop answered HTTP" in res.stderr and "exited" not in res.stderr
     assert admin.calls == [] and not (tmp_path / "store" / "latest.json").exists()
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from iconctl.agent.health import (
-    ChainRate,
-    Hysteresis,
+from iconctl.agent.health import ChainRate, Hysteresis
+from iconctl.health import (
     NodeSample,
     Thresholds,
     Verdict,
@@ -16,7 +15,7 @@ from iconctl.agent.health import (
 )
 
 NOW = 1_800_000_000.0
-LIMITS = Thresholds(max_lag_blocks=30, max_block_age=60)
+LIMITS = Thresholds(max_lag_blocks=30, max_block_age_seconds=60)
 
 
 def node(height=1000, age=2.0, state="started", answered=True, error=""):

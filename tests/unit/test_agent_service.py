@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from iconctl.agent.health import NodeSample
 from iconctl.agent.httpserver import Request, parse_hostport
 from iconctl.agent.service import Agent, AgentConfig, display_url, rpc_url
 from iconctl.errors import InputError
+from iconctl.health import NodeSample
 
 NOW = time.time()
 
@@ -138,7 +138,7 @@ def test_display_url_drops_credentials_and_query():
     ("changes", "message"),
     [
         ({"max_lag_blocks": -1}, "--max-lag-blocks"),
-        ({"max_block_age": 0}, "--max-block-age"),
+        ({"max_block_age_seconds": 0}, "--max-block-age"),
         ({"poll_interval": 0}, "--poll-interval"),
         ({"rise": 0}, "--rise"),
         ({"references": ["http://a/api/v3", "http://a/api/v3"]}, "twice"),

@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from iconctl.errors import InputError
+from iconctl.errors import CheckFailed, ExitCode, InputError
 from iconctl.loadtest import LoadTest, Thresholds, analyse
 from iconctl.loadtest.report import html_report, percentile, summary_lines, sustained_rate
 
@@ -75,6 +75,13 @@ def test_breaches(raw, thresholds, expected):
     assert report.breaches == expected
     assert report.passed is (not expected)
     assert report.to_json()["passed"] is (not expected)
+    if not expected:
+        report.check()  # passed: no error
+        return
+    with pytest.raises(CheckFailed) as caught:  # exit 7, through the error hierarchy
+        report.check()
+    assert caught.value.exit_code == ExitCode.CHECK_FAILED
+    assert caught.value.lines() == [f"threshold broken: {b}" for b in expected]
 
 
 @pytest.mark.parametrize(

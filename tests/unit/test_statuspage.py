@@ -8,8 +8,9 @@ import re
 import pytest
 
 from iconctl.errors import InputError
+from iconctl.health import Thresholds
 from iconctl.statuspage import history, probe, site
-from iconctl.statuspage.probe import Result, Rules, Target, targets_from
+from iconctl.statuspage.probe import Result, Target, targets_from
 from iconctl.statuspage.site import _percent
 
 NOW = 1_800_000_000.0
@@ -40,7 +41,7 @@ def test_the_page_shows_degraded_time_apart_from_uptime(tmp_path):
     target = Target("r", "u")
     for i, status in enumerate(["operational", "degraded", "degraded", "operational"]):
         result = Result("r", "u", status, "", 20.0, 1000, 1.0)
-        built = site.build([target], Rules(), tmp_path, now=NOW + i * 60, results=[result])
+        built = site.build([target], Thresholds(), tmp_path, now=NOW + i * 60, results=[result])
     (region,) = built.regions
     assert (region["uptime_24h"], region["degraded_24h"]) == (0.5, 0.5)
     page = (tmp_path / "index.html").read_text()
@@ -52,12 +53,14 @@ def test_the_page_shows_degraded_time_apart_from_uptime(tmp_path):
 def test_a_sample_taken_just_now_fills_the_newest_hour(tmp_path, fraction):
     # the history keeps milliseconds; a build at x.9996 s must still see its own sample
     result = Result("r", "u", "operational", "", 20.0, 1000, 1.0)
-    built = site.build([Target("r", "u")], Rules(), tmp_path, now=NOW + fraction, results=[result])
+    built = site.build(
+        [Target("r", "u")], Thresholds(), tmp_path, now=NOW + fraction, results=[result]
+    )
     assert built.regions[0]["hours"][-1] == "operational"
 
 
 def test_the_page_has_a_legend_for_the_bars(tmp_path):
-    site.build([Target("r", "u")], Rules(), tmp_path, now=NOW,
+    site.build([Target("r", "u")], Thresholds(), tmp_path, now=NOW,
                results=[Result("r", "u", "down", "Not responding")])  # fmt: skip
     page = (tmp_path / "index.html").read_text()
     legend = re.search(r'(?s)<div class="key".*?\n</div>', page)
@@ -117,7 +120,7 @@ def test_targets_and_agents_by_name():
         Target("a", "http://127.0.0.1:1/api/v3", "http://127.0.0.1:2"),
         Target("h:9000", "http://h:9000/api/v3"),
     ]
-    assert rules == Rules()
+    assert rules == Thresholds()
 
 
 def test_judging_lag_age_and_latency_in_a_visitors_words(monkeypatch):
@@ -129,19 +132,19 @@ def test_judging_lag_age_and_latency_in_a_visitors_words(monkeypatch):
         "dead": Result("dead", "u", "down", "Not responding", detail="not answering: refused"),
     }
     monkeypatch.setattr(probe, "_probe_one", lambda target, now, rules: answers[target.name])
-    results = probe.probe([Target(n, "u") for n in answers], Rules(30, 60.0), NOW)
+    results = probe.probe([Target(n, "u") for n in answers], Thresholds(30, 60.0), NOW)
     got = {r.name: (r.status, r.reason, r.detail) for r in results}
     assert got == {
         "ok": ("operational", "", ""),
         "behind": (
             "degraded",
             "Behind the network by 50 blocks (about 2 minutes)",
-            "lag 50 blocks > 30",
+            "lag 50 blocks > 30 (node 950, reference 1000)",
         ),
         "stale": (
             "degraded",
             "No new blocks for 5 minutes",
-            "last block 300 s old > 60 s",
+            "last block 300s old > 60s (height 1000)",
         ),
         "slow": ("degraded", "Responding slowly (4.0 s)", "latency 4000 ms > 2000 ms"),
         "dead": ("down", "Not responding", "not answering: refused"),
@@ -164,7 +167,7 @@ def test_judging_lag_age_and_latency_in_a_visitors_words(monkeypatch):
     ],
 )  # fmt: skip
 def test_an_agents_verdict_in_a_visitors_words(code, body, gauges, reason):
-    words, detail = probe.agent_words(code, body, gauges, Rules(30, 60.0))
+    words, detail = probe.agent_words(code, body, gauges, Thresholds(30, 60.0))
     assert words == reason
     assert detail == "agent: " + (body.removeprefix("UNHEALTHY ") if code == 503 else "HTTP 404")
 

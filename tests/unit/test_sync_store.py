@@ -290,7 +290,7 @@ def test_list_and_verify_do_not_build_the_whole_manifest_tree(command, tmp_path:
     tracemalloc.start()
     try:
         if command == "list":
-            assert list_snapshots(store)[0]["files"] == 20_000
+            assert list_snapshots(store)[0].files == 20_000
         else:
             assert verify_snapshot(store, None, workers=2).problems == []
         _, peak = tracemalloc.get_traced_memory()

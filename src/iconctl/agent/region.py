@@ -23,8 +23,8 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from iconctl.agent.bodies import MAX_ANSWER_BYTES, AnswerTooLarge, read_bounded
-from iconctl.agent.health import Verdict
 from iconctl.errors import InputError
+from iconctl.health import Verdict
 
 REGION_PATH = "/region/readyz"
 

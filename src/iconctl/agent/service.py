@@ -16,13 +16,19 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from iconctl.agent.bodies import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded
-from iconctl.agent.health import (
-    ChainRate,
-    Hysteresis,
+from iconctl.agent.health import ChainRate, Hysteresis
+from iconctl.agent.httpserver import HTTPServer, Request, response
+from iconctl.agent.metrics import Exposition, Histogram
+from iconctl.agent.region import REGION_PATH, RegionHealth, RegionSource, parse_source
+from iconctl.errors import InputError
+from iconctl.health import (
+    DEFAULT_MAX_BLOCK_AGE_SECONDS,
+    DEFAULT_MAX_LAG_BLOCKS,
     NodeSample,
     ReferenceView,
     Thresholds,
@@ -31,10 +37,6 @@ from iconctl.agent.health import (
     height_ceiling,
     judge,
 )
-from iconctl.agent.httpserver import HTTPServer, Request, response
-from iconctl.agent.metrics import Exposition, Histogram
-from iconctl.agent.region import REGION_PATH, RegionHealth, RegionSource, parse_source
-from iconctl.errors import InputError
 
 log = logging.getLogger("iconctl.agent")
 
@@ -50,8 +52,8 @@ class AgentConfig:
     references: list[str] = field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 9900
-    max_lag_blocks: int = 30
-    max_block_age: float = 60.0
+    max_lag_blocks: int = DEFAULT_MAX_LAG_BLOCKS
+    max_block_age_seconds: float = float(DEFAULT_MAX_BLOCK_AGE_SECONDS)
     poll_interval: float = 2.0
     reference_interval: float = 5.0
     timeout: float = 2.0
@@ -65,10 +67,54 @@ class AgentConfig:
     region_max_stale: float = 60.0
     region_timeout: float = 5.0
 
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        node: str,
+        listen: str,
+        references: list[str] | None = None,
+        max_lag_blocks: int | None = None,
+        max_block_age_seconds: float | None = None,
+        spec_path: Path | None = None,
+        **options: Any,
+    ) -> AgentConfig:
+        """The configuration from command-line options: ``--listen HOST:PORT`` split, and the
+        limits and references not given taken from the spec's health section (``--spec``), else
+        the built-in defaults (no references: the node's own progress decides)."""
+        from iconctl.agent.httpserver import parse_hostport
+
+        host, port = parse_hostport(listen, option="--listen")
+        spec = None
+        if spec_path is not None:
+            from iconctl.spec import load_spec
+
+            spec = load_spec(spec_path)
+        limits = Thresholds.from_spec(spec).with_overrides(
+            max_lag_blocks=max_lag_blocks, max_block_age_seconds=max_block_age_seconds
+        )
+        if not references and spec is not None:
+            references = [str(url) for url in spec.references]
+        config = cls(
+            node=node,
+            references=list(references or []),
+            host=host,
+            port=port,
+            max_lag_blocks=limits.max_lag_blocks,
+            max_block_age_seconds=limits.max_block_age_seconds,
+            **options,
+        )
+        config.validate()
+        return config
+
+    @property
+    def limits(self) -> Thresholds:
+        return Thresholds(self.max_lag_blocks, self.max_block_age_seconds)
+
     def validate(self) -> None:
         if self.max_lag_blocks < 0:
             raise InputError("--max-lag-blocks must be >= 0")
-        if self.max_block_age <= 0:
+        if self.max_block_age_seconds <= 0:
             raise InputError("--max-block-age must be > 0")
         for name in ("poll_interval", "reference_interval", "timeout"):
             if not 0.01 <= getattr(self, name) <= 3600:
@@ -132,7 +178,7 @@ class Agent:
             Reference(rpc_url(u, "--reference"), display_url(rpc_url(u, "x")))
             for u in config.references
         ]
-        self.limits = Thresholds(config.max_lag_blocks, config.max_block_age)
+        self.limits = config.limits
         self.ready = Hysteresis(rise=config.rise, fall=config.fall, name="readiness")
         self.live = Hysteresis(rise=config.rise, fall=config.fall, name="liveness")
         self.sample = NodeSample(answered=False, error="not polled yet")

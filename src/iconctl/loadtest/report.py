@@ -10,6 +10,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from iconctl.errors import CheckFailed
+
 # The window over which a rate counts as "sustained"; shorter runs use their whole length.
 SUSTAIN_SECONDS = 5
 
@@ -68,6 +70,22 @@ class Report:
         data = asdict(self)
         data["passed"] = self.passed
         return data
+
+    def check(self) -> None:
+        """Raise ThresholdsBroken (exit 7) when a threshold was broken."""
+        if self.breaches:
+            raise ThresholdsBroken(breaches=self.breaches)
+
+
+class ThresholdsBroken(CheckFailed):
+    """The load test ran, and broke a threshold: one line per broken threshold."""
+
+    def __init__(self, *, breaches: list[str]) -> None:
+        self.breaches = list(breaches)
+        super().__init__("; ".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [f"threshold broken: {breach}" for breach in self.breaches]
 
 
 def sustained_rate(

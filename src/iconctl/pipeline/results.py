@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from iconctl.errors import ExitCode, IconctlError
+from iconctl.errors import ExitCode, IconctlError, UsageError
 
 
 @dataclass
@@ -33,7 +33,10 @@ class Report:
         return all(s.status not in ("failed", "interrupted") for s in self.steps)
 
     def failure(self) -> IconctlError | None:
-        """The first failed step as an error carrying its exit code, or None."""
+        """The first failed step as an error carrying its exit code, or None. A run the
+        operator declined at the prompt is a usage outcome (exit 2): nothing was changed."""
+        if self.cancelled:
+            return UsageError(f"{self.command} cancelled at the prompt; nothing was changed")
         for step in self.steps:
             if step.status == "failed":
                 where = f"{step.unit} {step.step}" if step.step != "-" else step.unit

@@ -27,6 +27,7 @@ import yaml
 from iconctl import log_indices
 from iconctl.assets import asset_dir
 from iconctl.errors import IconctlError, InputError
+from iconctl.health import DEFAULT_MAX_LAG_BLOCKS
 from iconctl.render.common import HEADER
 from iconctl.render.terraform import AGENT_PORT
 
@@ -135,17 +136,18 @@ def files(spec: Any, timing: Timing = PRODUCTION) -> dict[str, str]:
 # default, spec value). The shipped defaults equal the spec's defaults, so the promtool
 # tests cover the rules as most deployments run them.
 def _tunables(spec: Any) -> list[tuple[str, str, str]]:
-    lag = int(getattr(getattr(spec, "health", None), "max_lag_blocks", 30) or 30)
+    shipped = DEFAULT_MAX_LAG_BLOCKS
+    lag = int(getattr(getattr(spec, "health", None), "max_lag_blocks", shipped) or shipped)
     ready = int(getattr(getattr(spec, "geo", None), "min_ready_nodes", 1) or 1)
     return [
         (
             "alerts.yml",
-            "expr: icon_node_lag_blocks > 30\n",
+            f"expr: icon_node_lag_blocks > {shipped}\n",
             f"expr: icon_node_lag_blocks > {lag}\n",
         ),
         (
             "alerts.yml",
-            "reference by more than 30 blocks.",
+            f"reference by more than {shipped} blocks.",
             f"reference by more than {lag} blocks.",
         ),
         (

@@ -114,6 +114,57 @@ class SimOptions:
     max_wait_timeout_ms: int = 60_000
     debug_api: bool = False  # rpcIncludeDebug: /api/v3d answers only when on
 
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        listen: str,
+        control_listen: str | None = None,
+        cid: str = "0x1",
+        nid: str = "0x1",
+        channel: str = "icon_dex",
+        fund: list[str] | None = None,
+        wait_timeout_ms: int = 5000,
+        **options: Any,
+    ) -> SimOptions:
+        """The options as `iconctl sim` takes them: ``HOST:PORT`` addresses (the control
+        endpoint on loopback only), chain and network ids as numbers such as ``0x1``, and
+        ``ADDRESS=ICX`` genesis balances."""
+        from iconctl.agent.httpserver import is_loopback, parse_hostport
+        from iconctl.sim import parse_funds
+
+        host, port = parse_hostport(listen, option="--listen")
+        control_host, control_port = None, 0
+        if control_listen is not None:
+            control_host, control_port = parse_hostport(control_listen, option="--control-listen")
+            if not is_loopback(control_host):
+                raise InputError("--control-listen: the control endpoint binds to loopback only")
+        if not channel or "/" in channel:
+            raise InputError(f"--channel: invalid channel name {channel!r}")
+        return cls(
+            host=host,
+            port=port,
+            control_host=control_host,
+            control_port=control_port,
+            cid=_chain_id(cid, "--cid"),
+            nid=_chain_id(nid, "--nid"),
+            channel=channel,
+            funds=parse_funds(fund or []),
+            wait_timeout_ms=wait_timeout_ms,
+            max_wait_timeout_ms=max(60_000, wait_timeout_ms),
+            **options,
+        )
+
+
+def _chain_id(value: str, option: str) -> int:
+    try:
+        number = int(value, 0)
+    except ValueError:
+        raise InputError(f"{option}: expected a number such as 0x1, got {value!r}") from None
+    if not 0 <= number < 1 << 32:
+        raise InputError(f"{option}: out of range: {value!r}")
+    return number
+
 
 class Simulator:
     def __init__(self, options: SimOptions, scenario: Scenario) -> None:

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from iconctl import __version__
+from iconctl.health import DEFAULT_MAX_BLOCK_AGE_SECONDS, DEFAULT_MAX_LAG_BLOCKS
 from iconctl.spec.regions import check_instance_type, check_region
 
 NETWORKS = ("mainnet", "lisbon", "berlin")
@@ -408,10 +409,16 @@ class Health(_Model):
     """Readiness rules the agent applies on every node."""
 
     max_lag_blocks: int = Field(
-        30, ge=1, le=10000, description="Ready while within this many blocks of the best reference."
+        DEFAULT_MAX_LAG_BLOCKS,
+        ge=1,
+        le=10000,
+        description="Ready while within this many blocks of the best reference.",
     )
     max_block_age_seconds: int = Field(
-        60, ge=5, le=3600, description="Ready while the node's last block is younger than this."
+        DEFAULT_MAX_BLOCK_AGE_SECONDS,
+        ge=5,
+        le=3600,
+        description="Ready while the node's last block is younger than this.",
     )
     references: tuple[HttpsUrl, ...] | None = Field(
         None,

@@ -9,19 +9,17 @@ visitor understands and a ``detail`` with the probe's own findings, for operator
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from iconctl import probes
 from iconctl.errors import InputError
+from iconctl.health import BLOCK_SECONDS, NodeSample, Thresholds, Verdict, judge, parse_target
 from iconctl.spec import Spec
 
 TIMEOUT_S = 5.0
 SLOW_MS = 2000.0
-BLOCK_SECONDS = 2.0  # ICON's block interval, to say a lag in minutes
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -29,12 +27,6 @@ class Target:
     name: str
     endpoint: str | None  # JSON-RPC v3 URL; None: the agent alone tells
     agent: str | None = None  # the agent's base URL (/readyz, /metrics)
-
-
-@dataclass(frozen=True)
-class Rules:
-    max_lag_blocks: int = 30
-    max_block_age_s: float = 60.0
 
 
 @dataclass
@@ -54,26 +46,9 @@ class Result:
         return asdict(self)
 
 
-def _check_url(value: str, option: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"{option} {value!r}: not an http(s) URL")
-    return value
-
-
-def _named(value: str, option: str) -> tuple[str | None, str]:
-    """``NAME=URL`` or ``URL``."""
-    name, sep, url = value.partition("=")
-    if sep and "://" not in name:
-        if not _NAME.match(name):
-            raise InputError(f"{option} {value!r}: the name must be letters, digits, '.', '-', '_'")
-        return name, _check_url(url, option)
-    return None, _check_url(value, option)
-
-
 def targets_from(
     spec: Spec | None, endpoints: list[str], agents: list[str]
-) -> tuple[list[Target], Rules]:
+) -> tuple[list[Target], Thresholds]:
     """The targets: the spec's regions (their own hostnames) and each --endpoint [NAME=]URL;
     --agent [NAME=]URL attaches an agent to the target of that name, or is a target of its own
     (the agent alone tells the region's state, as for `iconctl status`)."""
@@ -85,23 +60,20 @@ def targets_from(
             url = f"https://{region_hostname(spec, region)}/api/v3"
             found[region.name] = Target(region.name, url)
     for value in endpoints:
-        name, url = _named(value, "--endpoint")
-        name = name or urlsplit(url).netloc
+        parsed = parse_target(value, "--endpoint")
+        name, url = parsed.name or urlsplit(parsed.url).netloc, parsed.url
         found[name] = Target(name, url)
     for value in agents:
-        name, url = _named(value, "--agent")
-        name = name or urlsplit(url).netloc
+        parsed = parse_target(value, "--agent")
+        name, url = parsed.name or urlsplit(parsed.url).netloc, parsed.url
         endpoint = found[name].endpoint if name in found else None
         found[name] = Target(name, endpoint, url.rstrip("/"))
     if not found:
         raise InputError("nothing to watch: give a SPEC, an --endpoint or an --agent")
-    rules = Rules()
-    if spec is not None:
-        rules = Rules(spec.health.max_lag_blocks, float(spec.health.max_block_age_seconds))
-    return list(found.values()), rules
+    return list(found.values()), Thresholds.from_spec(spec)
 
 
-def _probe_one(target: Target, now: float, rules: Rules) -> Result:
+def _probe_one(target: Target, now: float, rules: Thresholds) -> Result:
     result = Result(target.name, target.endpoint, "down", "Not responding")
     if target.endpoint is not None:
         try:
@@ -120,7 +92,7 @@ def _probe_one(target: Target, now: float, rules: Rules) -> Result:
     return result
 
 
-def _ask_agent(target: Target, result: Result, now: float, rules: Rules) -> None:
+def _ask_agent(target: Target, result: Result, now: float, rules: Thresholds) -> None:
     """The agent's verdict and gauges. Its answers are untrusted: an impossible number or a
     non-HTTP answer makes an operational region degraded ("cannot be confirmed"), and its
     words reach only ``detail``, escaped and bounded."""
@@ -155,7 +127,9 @@ def _ask_agent(target: Target, result: Result, now: float, rules: Rules) -> None
             result.status, result.reason = "degraded", words
 
 
-def agent_words(code: int, body: str, gauges: dict[str, float], rules: Rules) -> tuple[str, str]:
+def agent_words(
+    code: int, body: str, gauges: dict[str, float], rules: Thresholds
+) -> tuple[str, str]:
     """An agent's "not ready" in a visitor's words, and in its own (escaped) for operators."""
     said = probes.agent_reason(body) if code == 503 else f"HTTP {code}"
     detail = f"agent: {said}"
@@ -165,9 +139,9 @@ def agent_words(code: int, body: str, gauges: dict[str, float], rules: Rules) ->
         return "Failing its health check", detail
     if gauges.get("icon_agent_draining") == 1:
         return "Under planned maintenance", detail
-    if lag is not None and lag > rules.max_lag_blocks:
+    if lag is not None and rules.too_far(lag):
         return _behind(int(lag)), detail
-    if age is not None and age > rules.max_block_age_s:
+    if age is not None and rules.too_old(age):
         return _stalled(age), detail
     if said.startswith(("starting", "recovering")):
         return "Recovering", detail
@@ -203,7 +177,7 @@ def _failed(target: Target, exc: Exception) -> Result:
                   detail=f"probe failed: {probes.short_reason(exc)}")  # fmt: skip
 
 
-def probe(targets: list[Target], rules: Rules, now: float | None = None) -> list[Result]:
+def probe(targets: list[Target], rules: Thresholds, now: float | None = None) -> list[Result]:
     """Probe every target in parallel, then judge lag against the best height seen."""
     now = time.time() if now is None else now
     # an endpoint and two agent requests, each bounded by TIMEOUT_S
@@ -221,12 +195,13 @@ def probe(targets: list[Target], rules: Rules, now: float | None = None) -> list
         if result.status != "operational":
             continue
         lag, age, latency = result.lag_blocks, result.block_age_s, result.latency_ms
-        if lag is not None and lag > rules.max_lag_blocks:
-            result.status, result.reason = "degraded", _behind(lag)
-            finding = f"lag {lag} blocks > {rules.max_lag_blocks}"
-        elif age is not None and age > rules.max_block_age_s:
-            result.status, result.reason = "degraded", _stalled(age)
-            finding = f"last block {age:.0f} s old > {rules.max_block_age_s:g} s"
+        verdict = _judged(result, now, rules)
+        if not verdict.ok and rules.too_far(lag):
+            result.status, result.reason = "degraded", _behind(lag or 0)
+            finding = verdict.reason
+        elif not verdict.ok:
+            result.status, result.reason = "degraded", _stalled(age or 0.0)
+            finding = verdict.reason
         elif latency is not None and latency > SLOW_MS:
             result.status = "degraded"
             result.reason = f"Responding slowly ({latency / 1000:.1f} s)"
@@ -235,3 +210,13 @@ def probe(targets: list[Target], rules: Rules, now: float | None = None) -> list
             continue
         result.detail = _join(finding, result.detail)
     return results
+
+
+def _judged(result: Result, now: float, rules: Thresholds) -> Verdict:
+    """The shared readiness rule on what the probes found: lag against the best height (or
+    the agent's own lag), and the age of the last block. What was not found is not judged."""
+    if result.height is None or result.block_age_s is None:
+        return Verdict(True)
+    best = None if result.lag_blocks is None else result.height + result.lag_blocks
+    sample = NodeSample(True, height=result.height, block_age=result.block_age_s)
+    return judge(sample, best, now, rules)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from iconctl.errors import InputError
 from iconctl.files import write_atomic
+from iconctl.health import Thresholds
 from iconctl.statuspage import history
-from iconctl.statuspage.probe import Result, Rules, Target, probe
+from iconctl.statuspage.probe import Result, Target, probe
 
 HISTORY_FILE = "history.json"
 INCIDENTS_FILE = "incidents.json"
@@ -32,8 +33,9 @@ HEADLINES = {
 class BuildResult:
     out_dir: Path
     overall: str
-    regions: list[dict[str, Any]]
+    regions: list[dict[str, Any]]  # each region's result with its uptime and hours
     incidents: list[dict[str, Any]]
+    results: list[Result] = field(default_factory=list)  # the same regions' probe results
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,7 +105,7 @@ def _prepare(out_dir: Path) -> None:
 
 def build(
     targets: list[Target],
-    rules: Rules,
+    rules: Thresholds,
     out_dir: Path,
     *,
     title: str = "ICON API status",
@@ -165,7 +167,7 @@ def build(
     }
     write_atomic(out_dir / "status.json", json.dumps(status, indent=1, sort_keys=True) + "\n")
     write_atomic(out_dir / "index.html", page)
-    return BuildResult(out_dir, overall, regions, incidents)
+    return BuildResult(out_dir, overall, regions, incidents, results)
 
 
 def last_results(out_dir: Path) -> list[Result] | None:

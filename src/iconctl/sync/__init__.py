@@ -2,7 +2,10 @@
 parallel, verifying, resumable restore. See docs/sync-format.md.
 
 The functions here are what the CLI calls: each opens the store, runs one operation with a
-progress bar on stderr (when it is a terminal), and writes the metrics textfile if asked.
+progress bar on stderr (when it is a terminal), writes the metrics textfile if asked, and
+returns a typed result. Their names differ from this package's modules (``snapshot``,
+``restore``, ...): a function named like a submodule is replaced by that module as soon as
+the submodule is imported, and the next call fails.
 """
 
 from __future__ import annotations
@@ -10,10 +13,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from iconctl.errors import IconctlError
 from iconctl.sync.store import DEFAULT_WORKERS
+
+if TYPE_CHECKING:
+    from iconctl.sync.catalog import PruneResult, SnapshotInfo, VerifyResult
+    from iconctl.sync.restore import RestoreResult
+    from iconctl.sync.snapshot import SnapshotResult
+    from iconctl.sync.store import Store
+
+__all__ = ["list_store", "prune_store", "restore_into", "take_snapshot", "verify_store"]
 
 
 @contextmanager
@@ -52,34 +65,47 @@ def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] 
         yield update
 
 
+@dataclass
+class _Transfer:
+    """What an operation moved, for its metrics; set once it completed (0 when it failed)."""
+
+    bytes: int = 0
+
+
 @contextmanager
-def _metrics(path: Path | None, operation: str, transferred: Callable[[], int]) -> Iterator[None]:
+def _metrics(path: Path | None, operation: str) -> Iterator[_Transfer]:
     from iconctl.sync.metrics import write_metrics
 
     start = time.monotonic()
-    try:
-        yield
-    except (IconctlError, OSError, KeyboardInterrupt):
+    transfer = _Transfer()
+
+    def write(ok: bool) -> None:
         if path is not None:
             write_metrics(
                 path,
                 operation,
-                ok=False,
+                ok=ok,
                 duration=time.monotonic() - start,
-                bytes_transferred=transferred(),
+                bytes_transferred=transfer.bytes,
             )
+
+    try:
+        yield transfer
+    except (IconctlError, OSError, KeyboardInterrupt):
+        write(False)
         raise
-    if path is not None:
-        write_metrics(
-            path,
-            operation,
-            ok=True,
-            duration=time.monotonic() - start,
-            bytes_transferred=transferred(),
-        )
+    write(True)
 
 
-def snapshot(
+def _open(store_url: str, workers: int | None, timeout: float | None) -> tuple[Store, int]:
+    """The store, and the parallel transfers to use: as given, else the store's default."""
+    from iconctl.sync.store import open_store
+
+    store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
+    return store, workers or store.default_workers
+
+
+def take_snapshot(
     data_dir: Path,
     store_url: str,
     *,
@@ -92,26 +118,22 @@ def snapshot(
     metrics_file: Path | None = None,
     show_progress: bool = True,
     timeout: float | None = None,
-) -> dict:
+) -> SnapshotResult:
     from iconctl.sync.quiesce import make_quiescer
     from iconctl.sync.snapshot import create_snapshot
-    from iconctl.sync.store import open_store
 
-    holder: dict = {}
-    with _metrics(
-        metrics_file, "snapshot", lambda: holder["r"].bytes_uploaded if "r" in holder else 0
-    ):
+    with _metrics(metrics_file, "snapshot") as transfer:
         quiescer = make_quiescer(admin_url, chain, stop_cmd, start_cmd)
-        store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
-        workers = workers or store.default_workers
+        store, workers = _open(store_url, workers, timeout)
         with _progress("snapshot", show_progress) as progress:
-            holder["r"] = create_snapshot(
+            result = create_snapshot(
                 data_dir, store, quiescer, workers=workers, lock_wait=lock_wait, progress=progress
             )
-    return holder["r"].to_json()
+        transfer.bytes = result.bytes_uploaded
+    return result
 
 
-def restore(
+def restore_into(
     store_url: str,
     data_dir: Path,
     *,
@@ -122,18 +144,13 @@ def restore(
     metrics_file: Path | None = None,
     show_progress: bool = True,
     timeout: float | None = None,
-) -> dict:
+) -> RestoreResult:
     from iconctl.sync.restore import restore_snapshot
-    from iconctl.sync.store import open_store
 
-    holder: dict = {}
-    with _metrics(
-        metrics_file, "restore", lambda: holder["r"].bytes_fetched if "r" in holder else 0
-    ):
-        store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
-        workers = workers or store.default_workers
+    with _metrics(metrics_file, "restore") as transfer:
+        store, workers = _open(store_url, workers, timeout)
         with _progress("restore", show_progress) as progress:
-            holder["r"] = restore_snapshot(
+            result = restore_snapshot(
                 store,
                 data_dir,
                 snapshot_id,
@@ -142,37 +159,37 @@ def restore(
                 durable=durable,
                 progress=progress,
             )
-    return holder["r"].to_json()
+        transfer.bytes = result.bytes_fetched
+    return result
 
 
-def list_store(store_url: str, *, timeout: float | None = None) -> list[dict]:
+def list_store(store_url: str, *, timeout: float | None = None) -> list[SnapshotInfo]:
     from iconctl.sync.catalog import list_snapshots
     from iconctl.sync.store import open_store
 
     return list_snapshots(open_store(store_url, timeout=timeout))
 
 
-def verify(
+def verify_store(
     store_url: str,
     snapshot_id: str | None,
     *,
     workers: int | None = None,
     show_progress: bool = True,
     timeout: float | None = None,
-) -> dict:
+) -> VerifyResult:
+    """Re-hash every chunk of a snapshot; the result lists what is wrong (``check()`` raises)."""
     from iconctl.sync.catalog import verify_snapshot
-    from iconctl.sync.store import open_store
 
-    store = open_store(store_url, workers=workers or DEFAULT_WORKERS, timeout=timeout)
-    workers = workers or store.default_workers
+    store, workers = _open(store_url, workers, timeout)
     with _progress("verify", show_progress) as progress:
-        return verify_snapshot(store, snapshot_id, workers=workers, progress=progress).to_json()
+        return verify_snapshot(store, snapshot_id, workers=workers, progress=progress)
 
 
-def prune(
+def prune_store(
     store_url: str, keep: int, *, min_age: float = 3600.0, timeout: float | None = None
-) -> dict:
-    from iconctl.sync.catalog import prune as prune_store
+) -> PruneResult:
+    from iconctl.sync.catalog import prune
     from iconctl.sync.store import open_store
 
-    return prune_store(open_store(store_url, timeout=timeout), keep, grace=min_age).to_json()
+    return prune(open_store(store_url, timeout=timeout), keep, grace=min_age)

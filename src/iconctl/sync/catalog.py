@@ -107,21 +107,37 @@ def snapshot_ids(store: Store) -> list[str]:
     return sorted(ids)
 
 
-def list_snapshots(store: Store) -> list[dict]:
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """One row of `sync list`: a snapshot, whether ``latest`` points at it, and its totals
+    (None, with the reason in ``error``, when its manifest is refused)."""
+
+    id: str
+    latest: bool
+    created: str
+    files: int | None
+    bytes: int | None
+    valid: bool
+    error: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        row = dict(self.__dict__)
+        if self.valid:
+            del row["error"]  # the documented shape: "error" only on an invalid snapshot
+        return row
+
+
+def list_snapshots(store: Store) -> list[SnapshotInfo]:
     pointer = latest_id(store) if not store.read_only else None
     rows = []
     for sid in snapshot_ids(store):
-        row: dict = {"id": sid, "latest": bool(pointer and pointer[0] == sid)}
+        latest = bool(pointer and pointer[0] == sid)
         try:
             m = load_manifest(store, sid, keep="totals")
-            row.update(created=m.created, files=m.total_files, bytes=m.total_bytes, valid=True)
+            row = SnapshotInfo(sid, latest, m.created, m.total_files, m.total_bytes, valid=True)
         except IntegrityError as exc:
-            row.update(
-                created=_created_from_id(sid),
-                files=None,
-                bytes=None,
-                valid=False,
-                error=exc.message,
+            row = SnapshotInfo(
+                sid, latest, _created_from_id(sid), None, None, valid=False, error=exc.message
             )
         rows.append(row)
     return rows
@@ -140,8 +156,24 @@ class VerifyResult:
     bytes_verified: int = 0
     problems: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict:
-        return {**self.__dict__, "ok": not self.problems}
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, object]:
+        return {**self.__dict__, "ok": self.ok}
+
+    def check(self) -> None:
+        """Raise IntegrityError (exit 6) naming the first problems, when there are any."""
+        if self.ok:
+            return
+        shown = self.problems[:20]
+        more = len(self.problems) - len(shown)
+        raise IntegrityError(
+            f"snapshot {self.id} failed verification ({len(self.problems)} problems): "
+            + "; ".join(shown)
+            + (f"; and {more} more" if more else "")
+        )
 
 
 def verify_snapshot(

@@ -10,7 +10,7 @@ import urllib.request
 from abc import ABC, abstractmethod
 
 from iconctl import process
-from iconctl.errors import InputError, ToolFailed
+from iconctl.errors import InputError, RemoteFailed
 
 
 class Quiescer(ABC):
@@ -80,8 +80,8 @@ class AdminQuiesce(Quiescer):
             with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 (http(s) only)
                 chains = json.loads(resp.read())
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise ToolFailed(
-                step="goloop admin GET /chain", argv=["GET", url], returncode=1, tail=str(exc)
+            raise RemoteFailed(
+                step="goloop admin GET /chain", target=url, detail=str(exc)
             ) from None
         ids = (
             [c.get("cid") for c in chains if isinstance(c, dict)]
@@ -101,19 +101,15 @@ class AdminQuiesce(Quiescer):
             with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 (http(s) only)
                 body = resp.read()
         except urllib.error.HTTPError as exc:
-            tail = exc.read(300).decode(errors="replace")
-            raise ToolFailed(
+            raise RemoteFailed(
                 step=f"goloop admin {method} {path or '/'}",
-                argv=[method, url],
-                returncode=exc.code,
-                tail=tail,
+                target=url,
+                status=exc.code,
+                detail=exc.read(300).decode(errors="replace"),
             ) from None
         except (urllib.error.URLError, OSError) as exc:
-            raise ToolFailed(
-                step=f"goloop admin {method} {path or '/'}",
-                argv=[method, url],
-                returncode=1,
-                tail=str(exc),
+            raise RemoteFailed(
+                step=f"goloop admin {method} {path or '/'}", target=url, detail=str(exc)
             ) from None
         try:
             return json.loads(body) if body.strip() else None
@@ -131,11 +127,10 @@ class AdminQuiesce(Quiescer):
             if state == "failed":
                 break
             time.sleep(0.05)
-        raise ToolFailed(
+        raise RemoteFailed(
             step=f"wait for chain {self.chain} to be {'/'.join(sorted(wanted))}",
-            argv=["GET", f"{self.base}/chain/{self.chain}"],
-            returncode=1,
-            tail=f"last state: {state}",
+            target=f"{self.base}/chain/{self.chain}",
+            detail=f"last state: {state}",
         )
 
     def stop(self) -> None:

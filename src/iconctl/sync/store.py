@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
-from iconctl.errors import IconctlError, InputError, ToolFailed
+from iconctl.errors import IconctlError, InputError, RemoteFailed
 from iconctl.files import write_atomic
 
 # Parallel transfers when --workers is not given. Object stores answer each request after a
@@ -117,13 +117,11 @@ class TooLarge(IconctlError):
         super().__init__(f"object {key} has {size} bytes, more than expected")
 
 
-class StoreError(ToolFailed):
+class StoreError(RemoteFailed):
     """The store answered with an error (network, permission, server)."""
 
     def __init__(self, operation: str, key: str, detail: str) -> None:
-        super().__init__(
-            step=f"store {operation} {key}", argv=[operation, key], returncode=1, tail=detail
-        )
+        super().__init__(step=f"store {operation}", target=key, detail=detail)
         self.message = f"store {operation} of {key!r} failed: {detail}"
 
     def lines(self) -> list[str]:
