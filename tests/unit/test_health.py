@@ -9,7 +9,7 @@ from iconctl import health
 from iconctl.errors import InputError
 from iconctl.health import NamedUrl, NodeSample, Thresholds, Verdict, judge, parse_target
 from iconctl.spec import load_spec, parse_spec
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 NOW = 1_800_000_000.0
 

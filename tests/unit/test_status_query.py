@@ -7,7 +7,7 @@ import pytest
 from iconctl.errors import InputError, UsageError
 from iconctl.health import Thresholds
 from iconctl.status import StatusQuery, Target, target_from
-from tests.conftest import EXAMPLES
+from tests.helpers import EXAMPLES
 
 ENDPOINT = "http://127.0.0.1:9000/api/v3"
 AGENT = "http://10.0.1.5:9900"

@@ -13,7 +13,7 @@ from iconctl.errors import IntegrityError
 from iconctl.sync.catalog import PruneResult, SnapshotInfo, VerifyResult
 from iconctl.sync.restore import RestoreResult
 from iconctl.sync.snapshot import SnapshotResult
-from tests.sync_support import chain_tree, make_data_dir
+from tests.helpers.sync import chain_tree, make_data_dir
 
 
 def test_every_entry_point_twice_in_one_process(tmp_path: Path):
