@@ -453,8 +453,8 @@ def sim_command(
     ),
 ) -> None:
     """Run a local ICON node simulator (goloop's JSON-RPC, admin API, metrics, websocket)."""
-    from iconctl.agent.httpserver import is_loopback, parse_hostport
     from iconctl.errors import InputError
+    from iconctl.http.server import is_loopback, parse_hostport
     from iconctl.sim import Scenario, SimOptions, parse_funds, run
 
     host, port = parse_hostport(listen, option="--listen")
@@ -599,8 +599,8 @@ def agent_command(
     import logging
 
     from iconctl.agent import AgentConfig, run
-    from iconctl.agent.httpserver import parse_hostport
     from iconctl.agent.settings import health_defaults
+    from iconctl.http.server import parse_hostport
 
     host, port = parse_hostport(listen, option="--listen")
     defaults = health_defaults(spec)

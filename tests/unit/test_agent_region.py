@@ -10,7 +10,6 @@ import pytest
 from aiohttp import web
 
 from iconctl.agent.health import NodeSample, Verdict
-from iconctl.agent.httpserver import Request
 from iconctl.agent.region import (
     AwsTargetGroup,
     GcpBackendService,
@@ -20,6 +19,7 @@ from iconctl.agent.region import (
 )
 from iconctl.agent.service import Agent, AgentConfig
 from iconctl.errors import InputError
+from iconctl.http.server import Request
 
 ARN = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/icon-rpc/0123456789abcdef"
 READY, UNREADY = Verdict(True), Verdict(False, "lag 40 blocks > 30")

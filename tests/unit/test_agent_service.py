@@ -9,9 +9,9 @@ import time
 import pytest
 
 from iconctl.agent.health import NodeSample
-from iconctl.agent.httpserver import Request, parse_hostport
 from iconctl.agent.service import Agent, AgentConfig, display_url, rpc_url
 from iconctl.errors import InputError
+from iconctl.http.server import Request, parse_hostport
 
 NOW = time.time()
 

@@ -26,8 +26,6 @@ from iconctl.agent.bodies import MAX_ANSWER_BYTES, AnswerTooLarge, read_bounded
 from iconctl.agent.health import Verdict
 from iconctl.errors import InputError
 
-REGION_PATH = "/region/readyz"
-
 
 @dataclass(frozen=True)
 class RegionCount:

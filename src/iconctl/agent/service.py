@@ -31,15 +31,19 @@ from iconctl.agent.health import (
     height_ceiling,
     judge,
 )
-from iconctl.agent.httpserver import HTTPServer, Request, response
 from iconctl.agent.metrics import Exposition, Histogram
-from iconctl.agent.region import REGION_PATH, RegionHealth, RegionSource, parse_source
+from iconctl.agent.region import RegionHealth, RegionSource, parse_source
+from iconctl.endpoints import AGENT_PORT, LIVE_PATH, METRICS_PATH, READY_PATH, REGION_READY_PATH
 from iconctl.errors import InputError
+from iconctl.http.server import HTTPServer, Request, response
 
 log = logging.getLogger("iconctl.agent")
 
 _LAST_BLOCK = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "icx_getLastBlock"}).encode()
 _PROM = "text/plain; version=0.0.4; charset=utf-8"
+# the probe paths as the fast path sees them (raw request targets)
+_READY_TARGET, _LIVE_TARGET = READY_PATH.encode(), LIVE_PATH.encode()
+_REGION_TARGET = REGION_READY_PATH.encode()
 NODE_METRICS_MAX_AGE = 1.0  # seconds a relayed goloop /metrics answer is reused
 _PEER_KINDS = ("friends", "children", "uncles", "nephews", "others")
 
@@ -49,7 +53,7 @@ class AgentConfig:
     node: str
     references: list[str] = field(default_factory=list)
     host: str = "127.0.0.1"
-    port: int = 9900
+    port: int = AGENT_PORT
     max_lag_blocks: int = 30
     max_block_age: float = 60.0
     poll_interval: float = 2.0
@@ -420,28 +424,28 @@ class Agent:
             self._region_get, self._region_head = _probe(*answer)
 
     def _fast_get(self, target: bytes) -> bytes | None:
-        if target == b"/readyz":
-            self.probes["/readyz"] += 1
+        if target == _READY_TARGET:
+            self.probes[READY_PATH] += 1
             return self._ready_get
-        if target == b"/healthz":
-            self.probes["/healthz"] += 1
+        if target == _LIVE_TARGET:
+            self.probes[LIVE_PATH] += 1
             return self._live_get
-        if target == b"/region/readyz" and self.region_source is not None:
-            self.probes[REGION_PATH] += 1
+        if target == _REGION_TARGET and self.region_source is not None:
+            self.probes[REGION_READY_PATH] += 1
             return self._region_get
         return None
 
     def handle(self, req: Request) -> bytes:
         path = req.path
-        if path == "/readyz" or path == "/healthz":
+        if path in (READY_PATH, LIVE_PATH):
             self.probes[path] += 1
-            ready = path == "/readyz"
+            ready = path == READY_PATH
             if req.method == "GET":
                 return self._ready_get if ready else self._live_get
             if req.method == "HEAD":
                 return self._ready_head if ready else self._live_head
             return response(405, "method not allowed\n", headers=(("Allow", "GET, HEAD"),))
-        if path == REGION_PATH:
+        if path == REGION_READY_PATH:
             if self.region_source is None:
                 return response(404, "region health not configured (--region-source)\n")
             self.probes[path] += 1
@@ -450,7 +454,7 @@ class Agent:
             if req.method == "HEAD":
                 return self._region_head
             return response(405, "method not allowed\n", headers=(("Allow", "GET, HEAD"),))
-        if path == "/metrics" and req.method == "GET":
+        if path == METRICS_PATH and req.method == "GET":
             self.probes[path] += 1
             return response(200, self.metrics(time.time()), content_type=_PROM)
         if path == "/node/metrics" and req.method == "GET":

@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from iconctl.endpoints import AGENT_PORT
 from iconctl.errors import InputError
 from iconctl.render.common import region_hostname, store_url, to_yaml
-from iconctl.render.terraform import AGENT_PORT
 from iconctl.spec import SERVICE_NAMES, Region, Spec
 
 # The base is copied to <out>/kubernetes/base/, the overlays to <out>/<region>/k8s/.

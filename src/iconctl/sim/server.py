@@ -11,108 +11,23 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import asdict
 from typing import Any
 
-from iconctl.agent.httpserver import HTTPServer, Request, Result, Upgrade, response
 from iconctl.errors import InputError
+from iconctl.http.server import HTTPServer, Request, Result, Upgrade, response
 from iconctl.sim.chain import Chain
 from iconctl.sim.datadir import DataDir
 from iconctl.sim.ledger import Ledger
 from iconctl.sim.monitor import Monitor
+from iconctl.sim.node import Scenario, SimOptions
 from iconctl.sim.rpc import Context, Dispatcher, injected_failure
 
-STATES = (
-    "created",
-    "initializing",
-    "starting",
-    "started",
-    "stopping",
-    "stopped",
-    "failed",
-    "finished",
-)
 _JSON = "application/json; charset=UTF-8"
 # echo's answers for unknown routes and wrong methods, as goloop's HTTPErrorHandler words them
 _NOT_FOUND = "Not Found <nil>"
 _METHOD_NOT_ALLOWED = "Method Not Allowed <nil>"
 _PROM = "text/plain; version=0.0.4; charset=utf-8"
-
-
-@dataclass
-class Scenario:
-    """What the simulated node does; every field can be changed at run time (POST /scenario)."""
-
-    block_interval: float = 2.0
-    stalled: bool = False
-    lag: int = 0
-    error_rate: float = 0.0
-    latency_ms: float = 0.0
-    admin_state: str = "started"
-    peers: int = 8
-    batch_limit: int = 10
-    ws_max_sessions: int = 10
-
-    def validate(self) -> None:
-        if not 0.001 <= self.block_interval <= 3600:
-            raise InputError("block_interval must be between 0.001 and 3600 seconds")
-        if self.lag < 0:
-            raise InputError("lag must be >= 0 blocks")
-        if not 0.0 <= self.error_rate <= 1.0:
-            raise InputError("error_rate must be between 0 and 1")
-        if not 0.0 <= self.latency_ms <= 60_000:
-            raise InputError("latency_ms must be between 0 and 60000")
-        if self.admin_state not in STATES:
-            raise InputError(f"admin_state must be one of {', '.join(STATES)}")
-        if not 0 <= self.peers <= 1000:
-            raise InputError("peers must be between 0 and 1000")
-        if self.batch_limit < 1 or self.ws_max_sessions < 0:
-            raise InputError("batch_limit must be >= 1 and ws_max_sessions >= 0")
-
-    def update(self, changes: dict[str, Any]) -> None:
-        """Apply a partial update, all or nothing."""
-        known = {f.name: f for f in fields(self)}
-        candidate = Scenario(**asdict(self))
-        for key, value in changes.items():
-            if key not in known:
-                raise InputError(f"unknown scenario field {key!r} (known: {', '.join(known)})")
-            kind = type(getattr(self, key))
-            if kind is bool and not isinstance(value, bool):
-                raise InputError(f"{key} must be true or false")
-            if kind in (int, float) and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
-                raise InputError(f"{key} must be a number")
-            if kind is int and value != int(value):
-                raise InputError(f"{key} must be an integer")
-            if kind is str and not isinstance(value, str):
-                raise InputError(f"{key} must be a string")
-            setattr(candidate, key, kind(value))
-        candidate.validate()
-        for key in changes:
-            setattr(self, key, getattr(candidate, key))
-
-
-@dataclass
-class SimOptions:
-    host: str = "127.0.0.1"
-    port: int = 9000
-    control_host: str | None = None
-    control_port: int = 0
-    start_height: int = 1000
-    cid: int = 1
-    nid: int = 1
-    channel: str = "icon_dex"
-    data_dir: Path | None = None
-    seed: int | None = None
-    # genesis balances in loop (1 ICX = 10**18 loop); every other account starts empty
-    funds: dict[str, int] = field(default_factory=dict)
-    # goloop's chain config defaultWaitTimeout / maxWaitTimeout (ms); 0 turns the
-    # *AndWait and icx_waitTransactionResult methods off, which is goloop's own default
-    wait_timeout_ms: int = 5000
-    max_wait_timeout_ms: int = 60_000
-    debug_api: bool = False  # rpcIncludeDebug: /api/v3d answers only when on
 
 
 class Simulator:
