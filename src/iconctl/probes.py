@@ -1,8 +1,9 @@
 """The HTTP probes `iconctl status` and the status page share.
 
 A node's last block through its JSON-RPC endpoint, and an agent's readiness and gauges. Every
-answer is untrusted: each request is bounded in time (``timeout`` for the whole answer) and
-size (``MAX_BODY``), and what comes back is checked before anyone uses it. A failure raises
+answer is untrusted: each request (``iconctl.http.client``) is bounded in time (``timeout``
+for the whole answer) and size, and what comes back is checked before anyone uses it. A
+failure raises
 ``OSError`` (including ``urllib.error.URLError``: the peer did not answer, or answered with an
 HTTP error status) or ``InvalidAnswer`` (it answered with something no node or agent sends:
 not HTTP, not JSON-RPC, non-finite or impossible numbers); the callers decide what either
@@ -11,20 +12,19 @@ means for their report.
 
 from __future__ import annotations
 
-import http.client
 import json
 import math
 import threading
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from iconctl.console import printable
+from iconctl.http import client
+from iconctl.http.client import InvalidAnswer
 
-MAX_BODY = 1 << 20
 MAX_REASON = 200  # characters of an agent's own words that reports keep
 MAX_HEIGHT = 2**53  # a float gauge holds every integer up to here; no chain comes near it
 MAX_TIME_STAMP = 2**63 - 1  # goloop's time stamps are int64 microseconds
@@ -36,24 +36,9 @@ GAUGE_BOUNDS = {
     "icon_node_last_block_age_seconds": (-3600.0, 100 * 365 * 86_400.0),  # clocks differ
     "icon_agent_draining": (0.0, 1.0),
 }
-_CHUNK = 64 * 1024
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A probe asks one host: a redirect is that host's answer, never a hop elsewhere."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-class InvalidAnswer(ValueError):  # noqa: N818 - reads as what the peer gave
-    """The peer answered, but with something no healthy node or agent sends."""
 
 
 @dataclass(frozen=True)
@@ -69,14 +54,14 @@ class LastBlock:
 
 def last_block(url: str, timeout: float) -> LastBlock:
     """``icx_getLastBlock`` on a JSON-RPC v3 URL (callers check it is http(s))."""
-    request = urllib.request.Request(  # noqa: S310 - callers allow http(s) only
+    started = time.perf_counter()
+    status, body = client.request(
         url,
+        method="POST",
         data=json.dumps(LAST_BLOCK).encode(),
         headers={"Content-Type": "application/json"},
-        method="POST",
+        timeout=timeout,
     )
-    started = time.perf_counter()
-    status, body = _fetch(request, timeout)
     if status >= 400:
         raise urllib.error.HTTPError(url, status, "error status", None, None)  # type: ignore[arg-type]
     return parse_last_block(body, (time.perf_counter() - started) * 1000)
@@ -106,47 +91,6 @@ def _integer(value: Any, name: str, highest: int) -> int:
     if not 0 <= value <= highest:
         raise InvalidAnswer(f"block {name} {printable(str(value), 40)} is impossible")
     return value
-
-
-def get_text(url: str, timeout: float) -> tuple[int, str]:
-    """Status and body of a GET; an HTTP error status is an answer, not an exception."""
-    status, body = _fetch(urllib.request.Request(url), timeout)  # noqa: S310
-    return status, body.decode("utf-8", "replace")
-
-
-def _fetch(request: urllib.request.Request, timeout: float) -> tuple[int, bytes]:
-    """One request, its whole answer within ``timeout`` seconds and ``MAX_BODY`` bytes."""
-    deadline = time.monotonic() + timeout
-    try:
-        try:
-            with _OPENER.open(request, timeout=timeout) as response:
-                return response.status, _read(response, deadline)
-        except urllib.error.HTTPError as exc:
-            if request.get_method() != "GET":
-                raise
-            return exc.code, _read(exc, deadline)
-    except OSError:
-        raise
-    except http.client.IncompleteRead:
-        raise ConnectionResetError("answer cut short") from None
-    except http.client.HTTPException as exc:  # a bad status line, endless headers, ...
-        raise InvalidAnswer(f"not an HTTP answer ({type(exc).__name__})") from None
-
-
-def _read(response: Any, deadline: float) -> bytes:
-    """The body, refused above MAX_BODY and cut off at the deadline (a peer that trickles
-    bytes never exceeds the socket timeout between two of them)."""
-    chunks: list[bytes] = []
-    size = 0
-    read = getattr(response, "read1", response.read)
-    while chunk := read(_CHUNK):
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise InvalidAnswer(f"answer larger than {MAX_BODY >> 10} KiB")
-        if time.monotonic() > deadline:
-            raise TimeoutError("answer too slow")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _samples(text: str) -> dict[str, str]:

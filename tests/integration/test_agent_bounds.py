@@ -63,8 +63,8 @@ def test_a_huge_cloud_api_answer_is_refused_early(monkeypatch, declare_length):
     """The region source's cloud API answers (AWS SDK, GCP over aiohttp) are capped too."""
     import asyncio
 
-    from iconctl.agent.bodies import AnswerTooLarge
     from iconctl.agent.region import AwsTargetGroup, GcpBackendService
+    from iconctl.http.client import AnswerTooLarge
 
     arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/0123456789abcdef"
     with HugeAnswers(256 * MiB, declare_length=declare_length) as api:

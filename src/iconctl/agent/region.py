@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from iconctl.agent.bodies import MAX_ANSWER_BYTES, AnswerTooLarge, read_bounded
 from iconctl.agent.health import Verdict
 from iconctl.errors import InputError
+from iconctl.http.client import MAX_ANSWER_BYTES, AnswerTooLarge, read_bounded
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from iconctl.agent.bodies import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded
 from iconctl.agent.health import (
     ChainRate,
     Hysteresis,
@@ -35,6 +34,7 @@ from iconctl.agent.metrics import Exposition, Histogram
 from iconctl.agent.region import RegionHealth, RegionSource, parse_source
 from iconctl.endpoints import AGENT_PORT, LIVE_PATH, METRICS_PATH, READY_PATH, REGION_READY_PATH
 from iconctl.errors import InputError
+from iconctl.http.client import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded
 from iconctl.http.server import HTTPServer, Request, response
 
 log = logging.getLogger("iconctl.agent")

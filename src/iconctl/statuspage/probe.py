@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from iconctl import probes
 from iconctl.errors import InputError
+from iconctl.http import client
 from iconctl.spec import Spec
 
 TIMEOUT_S = 5.0
@@ -126,8 +127,8 @@ def _ask_agent(target: Target, result: Result, now: float, rules: Rules) -> None
     words reach only ``detail``, escaped and bounded."""
     alone = target.endpoint is None
     try:
-        code, body = probes.get_text(f"{target.agent}/readyz", TIMEOUT_S)
-        metrics_code, metrics = probes.get_text(f"{target.agent}/metrics", TIMEOUT_S)
+        code, body = client.get_text(f"{target.agent}/readyz", TIMEOUT_S)
+        metrics_code, metrics = client.get_text(f"{target.agent}/metrics", TIMEOUT_S)
         gauges = probes.agent_gauges(metrics) if metrics_code == 200 else {}
     except probes.InvalidAnswer as exc:
         result.agent_ready = None

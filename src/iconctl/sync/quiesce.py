@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import shlex
 import time
-import urllib.error
-import urllib.request
 from abc import ABC, abstractmethod
 
 from iconctl import process
 from iconctl.errors import InputError, ToolFailed
+from iconctl.http import client
 
 
 class Quiescer(ABC):
@@ -77,9 +76,11 @@ class AdminQuiesce(Quiescer):
         """With no --chain: the node's one chain, from GET /admin/chain (the usual case)."""
         url = f"{self.base}/chain"
         try:
-            with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 (http(s) only)
-                chains = json.loads(resp.read())
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+            status, body = client.request(url, timeout=30)
+            if status != 200:
+                raise OSError(f"HTTP {status}")
+            chains = json.loads(body)
+        except (OSError, ValueError) as exc:
             raise ToolFailed(
                 step="goloop admin GET /chain", argv=["GET", url], returncode=1, tail=str(exc)
             ) from None
@@ -94,27 +95,24 @@ class AdminQuiesce(Quiescer):
 
     def _call(self, method: str, path: str) -> object:
         url = f"{self.base}/chain/{self.chain}{path}"
-        req = urllib.request.Request(  # noqa: S310 (the URL was checked to be http(s))
-            url, method=method, data=b"" if method == "POST" else None
-        )
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 (http(s) only)
-                body = resp.read()
-        except urllib.error.HTTPError as exc:
-            tail = exc.read(300).decode(errors="replace")
-            raise ToolFailed(
-                step=f"goloop admin {method} {path or '/'}",
-                argv=[method, url],
-                returncode=exc.code,
-                tail=tail,
-            ) from None
-        except (urllib.error.URLError, OSError) as exc:
+            status, body = client.request(
+                url, method=method, data=b"" if method == "POST" else None, timeout=30
+            )
+        except (OSError, ValueError) as exc:
             raise ToolFailed(
                 step=f"goloop admin {method} {path or '/'}",
                 argv=[method, url],
                 returncode=1,
                 tail=str(exc),
             ) from None
+        if not 200 <= status < 300:  # redirects are not followed: an answer like any other
+            raise ToolFailed(
+                step=f"goloop admin {method} {path or '/'}",
+                argv=[method, url],
+                returncode=status,
+                tail=body[:300].decode(errors="replace"),
+            )
         try:
             return json.loads(body) if body.strip() else None
         except ValueError:
