@@ -1,4 +1,4 @@
-"""The http store's HTTP client against a scripted server on loopback (every answer
+"""The http store's own HTTP/1.1 client against a scripted server on loopback (every answer
 shape a static server or CDN may give), and the restore's two ways of writing chunks."""
 
 from __future__ import annotations
@@ -139,6 +139,31 @@ def test_server_closing_keep_alive_connections_is_retried_on_a_new_one():
         assert server.connections >= 3
 
 
+def test_the_retry_policy_is_the_only_retry():
+    """A keep-alive connection the server closed is a failed attempt like any other: with
+    no retries allowed, the request fails instead of being tried again on its own."""
+
+    def answer(conn, path, count):
+        if count == 2:
+            return False  # closes the kept-alive connection without answering
+        conn.sendall(_head(len(BODY)) + BODY)
+        return True
+
+    server = Scripted(answer)
+    try:
+        store = HttpStore(
+            f"http://127.0.0.1:{server.port}/base", policy=RetryPolicy(timeout=5, deadline=0)
+        )
+        buf = bytearray(2 * 1024 * 1024)
+        assert bytes(store.get_into("k", buf)) == BODY
+        with pytest.raises(ToolFailed, match="gave up after"):
+            store.get_into("k", buf)
+        assert server.requests == 2
+        assert bytes(store.get_into("k", buf)) == BODY  # a new connection for the next one
+    finally:
+        server.close()
+
+
 def test_body_cut_short_is_retried_then_reported():
     def answer(conn, path, count):
         conn.sendall(_head(len(BODY)) + BODY[:1000])
@@ -189,16 +214,16 @@ def test_answer_larger_than_the_buffer_is_refused_without_growing_it(chunked):
         assert len(buf) == 4096
 
 
-def test_bad_content_length_is_read_to_the_end_of_the_connection():
+def test_bad_content_length_falls_back_to_the_general_client():
     def answer(conn, path, count):
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\nxyz")
         return False
 
-    # the body is read to the end of the connection, bounded by the buffer; the restore then
-    # checks the size and the hash as for any other answer
+    # http.client reads such a body to the end of the connection; the restore then checks
+    # the size and the hash as for any other answer
     with scripted(answer) as (server, store):
         assert bytes(store.get_into("k", bytearray(16))) == b"xyz"
-        assert server.requests == 1
+        assert server.requests == 2  # the fast path gave up on it at once
 
 
 def _snapshot(tmp_path: Path):

@@ -9,10 +9,13 @@ with one request; parallelism comes from the callers' thread pools, not from mul
 from __future__ import annotations
 
 import contextlib
+import http.client
 import mmap
 import os
 import random
+import socket
 import ssl
+import struct
 import threading
 import time
 import uuid
@@ -656,21 +659,23 @@ class GcsStore(Store):
 # --- read-only HTTP(S) -------------------------------------------------------------------------
 
 
+class _Unusual(Exception):
+    """The fast HTTP path met something it does not handle."""
+
+
 class HttpStore(Store):
     """A store published over HTTP(S): a public bucket, a CDN, nginx in front of a directory.
 
-    urllib3 does the HTTP: a pool of keep-alive connections shared by the restore's threads,
-    bodies read into the caller's buffer. No listing, so restores name the snapshot or follow
-    ``latest``. Redirects are not followed; urllib3's own retries are off, so failures that may
-    pass (timeouts, resets, a body cut short, 5xx, 429) are retried by the RetryPolicy alone.
+    One keep-alive connection per thread (the restore pool's threads), bodies read straight
+    into the caller's buffer; no listing, so restores name the snapshot or follow ``latest``.
+    Failures that may pass (timeouts, resets, a keep-alive connection the server closed, 5xx,
+    429) are retried by the RetryPolicy, and only by it.
     """
 
     read_only = True
     default_workers = LOCAL_WORKERS
 
-    def __init__(
-        self, url: str, policy: RetryPolicy = DEFAULT_POLICY, *, workers: int = DEFAULT_WORKERS
-    ) -> None:
+    def __init__(self, url: str, policy: RetryPolicy = DEFAULT_POLICY) -> None:
         parts = urlsplit(url)
         if not parts.hostname:
             raise InputError(f"invalid store URL {url!r}: no host")
@@ -679,37 +684,61 @@ class HttpStore(Store):
             raise InputError("store URLs must not carry credentials (user:password@)")
         self.url = url
         self.https = parts.scheme == "https"
+        self.host = parts.hostname
+        self.port = parts.port or (443 if self.https else 80)
         self.base = parts.path.rstrip("/")
         self.policy = policy
         self.timeout = policy.timeout
-        import urllib3
+        self._local = threading.local()
+        self._ssl = ssl.create_default_context() if self.https else None
 
-        self._urllib3 = urllib3
-        origin = f"{parts.scheme}://{parts.netloc}"
-        self._origin = origin
-        self._pool = urllib3.PoolManager(
-            num_pools=1,
-            maxsize=max(1, workers),
-            retries=False,
-            timeout=urllib3.Timeout(connect=min(policy.timeout, 10.0), read=policy.timeout),
-            # the system's trust store (and SSL_CERT_FILE), as every other client here
-            ssl_context=ssl.create_default_context() if self.https else None,
-        )
+    def _conn(self, fresh: bool = False) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and not fresh:
+            return conn
+        if conn is not None:
+            conn.close()
+        if self.https:
+            conn = http.client.HTTPSConnection(
+                self.host, self.port, timeout=self.timeout, context=self._ssl
+            )
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        self._local.conn = conn
+        return conn
 
-    def _fetch(
-        self, key: str, buf: bytearray | mmap.mmap | None, limit: int | None
-    ) -> tuple[bytes | None, memoryview | None]:
+    def _fetch(self, key: str, buf: bytearray | mmap.mmap | None, limit: int | None):
         """One object under the retry policy: (bytes, None) without ``buf``, else (None, a
-        view of ``buf``)."""
-        errors = (OSError, self._urllib3.exceptions.HTTPError)
+        view of ``buf``). Connections are replaced after a failed attempt."""
+        state = {"fresh": False}
 
-        def attempt() -> tuple[bytes | None, memoryview | None]:
+        def once():
+            if buf is not None and not self.https:
+                # a keep-alive connection the server closed fails this attempt like any other
+                # failure: the retry policy is the one place that decides to try again
+                try:
+                    view = self._raw_get_into(key, buf)
+                except _Unusual:
+                    self._drop_raw()  # an answer the fast path does not handle: http.client
+                    view = None
+                if view is not None:
+                    return None, view
+            return self._request_once(key, buf, limit, state["fresh"])
+
+        def attempt():
             try:
-                return self._request_once(key, buf, limit)
-            except errors as exc:
+                result = once()
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop_raw()
                 if certificate_refused(exc):  # permanent: no retry
                     raise StoreError("get", key, f"{type(exc).__name__}: {exc}") from None
-                raise Transient(_describe(exc)) from None
+                state["fresh"] = True  # the next attempt starts on new connections
+                # a kernel receive timeout (SO_RCVTIMEO) surfaces as EAGAIN
+                timed_out = isinstance(exc, TimeoutError | BlockingIOError)
+                detail = "timed out" if timed_out else f"{exc}"
+                raise Transient(f"{type(exc).__name__}: {detail}") from None
+            state["fresh"] = False
+            return result
 
         started = time.monotonic()
         try:
@@ -721,51 +750,49 @@ class HttpStore(Store):
             ) from None
 
     def _request_once(
-        self, key: str, buf: bytearray | mmap.mmap | None, limit: int | None
+        self, key: str, buf: bytearray | mmap.mmap | None, limit: int | None, fresh: bool
     ) -> tuple[bytes | None, memoryview | None]:
-        resp = self._pool.request(
-            "GET",
-            f"{self._origin}{self.base}/{quote(key)}",
-            headers={"Accept-Encoding": "identity"},
-            preload_content=False,
-            decode_content=False,
-            redirect=False,
-        )
-        done = False
-        try:
-            if resp.status == 404:
-                done = len(resp.read(65536)) < 65536 and resp.length_remaining in (0, None)
-                raise NotFound(key)
-            if resp.status != 200:
-                body = resp.read(200)
-                if resp.status >= 500 or resp.status == 429:
-                    raise Transient(f"HTTP {resp.status}")
-                raise StoreError("get", key, f"HTTP {resp.status} {body[:200]!r}")
-            cap = len(buf) if buf is not None else limit
-            length = resp.length_remaining  # the Content-Length; None without one
-            if cap is not None and length is not None and length > cap:
-                raise TooLarge(key, length)  # refused on its headers, body never read
-            if buf is None:
-                data = resp.read() if cap is None else resp.read(cap + 1)
-                if cap is not None and len(data) > cap:
-                    raise TooLarge(key, len(data))
-                done = True
-                return data, None
-            view = memoryview(buf)
-            got = 0
-            while got < len(view):
-                n = resp.readinto(view[got:])
-                if not n:
-                    break
-                got += n
-            if got == len(view) and resp.read(1):
-                raise TooLarge(key, got + 1)  # no Content-Length and more than fits
-            done = True
-            return None, view[:got]
-        finally:
-            if not done:
-                resp.close()  # the rest of the body was not read: never reuse the connection
-            resp.release_conn()
+        path = f"{self.base}/{quote(key)}"
+        conn = self._conn(fresh=fresh)
+        conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+        resp = conn.getresponse()
+        if resp.status == 404:
+            resp.read(65536)
+            conn.close()
+            raise NotFound(key)
+        if resp.status != 200:
+            body = resp.read(200)
+            conn.close()  # the rest of the body was not read
+            if resp.status >= 500 or resp.status == 429:
+                raise Transient(f"HTTP {resp.status}")
+            raise StoreError("get", key, f"HTTP {resp.status} {body[:200]!r}")
+        cap = len(buf) if buf is not None else limit
+        length = resp.length
+        if cap is not None and length is not None and length > cap:
+            conn.close()
+            raise TooLarge(key, length)  # refused on its headers, body never read
+        if buf is None:
+            data = resp.read() if cap is None else resp.read(cap + 1)
+            if cap is not None and len(data) > cap:
+                conn.close()
+                raise TooLarge(key, len(data))
+            return data, None
+        if length is None:
+            data = resp.read(len(buf) + 1)
+            if len(data) > len(buf):
+                conn.close()  # the rest of the body was not read
+                raise TooLarge(key, len(data))
+            view = memoryview(buf)[: len(data)]
+            view[:] = data
+            return None, view
+        view = memoryview(buf)[:length]
+        got = 0
+        while got < length:
+            n = resp.readinto(view[got:])
+            if not n:
+                raise http.client.IncompleteRead(bytes(view[:got]), length - got)
+            got += n
+        return None, view
 
     def get(self, key: str, limit: int | None = None) -> bytes:
         data, _ = self._fetch(key, None, limit)
@@ -775,6 +802,89 @@ class HttpStore(Store):
     def get_into(self, key: str, buf: bytearray | mmap.mmap) -> memoryview:
         _, view = self._fetch(key, buf, None)
         assert view is not None
+        return view
+
+    # The fast path for plain HTTP: one request, the headers parsed by hand, then the whole
+    # body received into the caller's buffer with a single MSG_WAITALL recv (the GIL is free
+    # for the entire transfer, and there is no per-16-KiB Python overhead). Anything unusual
+    # falls back to http.client.
+
+    def _drop_raw(self) -> None:
+        sock = getattr(self._local, "sock", None)
+        if sock is not None:
+            sock.close()
+        self._local.sock = None
+
+    def _raw_sock(self) -> socket.socket:
+        sock = getattr(self._local, "sock", None)
+        if sock is None:
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # A blocking socket with kernel-side timeouts: MSG_WAITALL then really receives a
+            # whole chunk in one call (Python's own timeouts make the socket non-blocking and
+            # split every receive into many). A timeout surfaces as an OSError and a retry.
+            sock.settimeout(None)
+            whole = int(self.timeout)
+            timeval = struct.pack("ll", whole, int((self.timeout - whole) * 1_000_000))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+            self._local.sock = sock
+            self._local.head = bytearray(65536)
+        return sock
+
+    def _raw_get_into(self, key: str, buf: bytearray | mmap.mmap) -> memoryview | None:
+        sock = self._raw_sock()
+        host = self.host if self.port == 80 else f"{self.host}:{self.port}"
+        sock.sendall(
+            f"GET {self.base}/{quote(key)} HTTP/1.1\r\nHost: {host}\r\n"
+            "Accept-Encoding: identity\r\n\r\n".encode("latin-1")
+        )
+        head = self._local.head
+        hview = memoryview(head)
+        got = 0
+        end = -1
+        while end < 0:
+            n = sock.recv_into(hview[got:])
+            if n == 0:
+                raise ConnectionResetError("connection closed before an answer")
+            got += n
+            end = head.find(b"\r\n\r\n", 0, got)
+            if end < 0 and got == len(head):
+                raise _Unusual("headers too large")
+        lines = bytes(head[:end]).decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
+            raise _Unusual("not HTTP/1.x")
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip().lower()
+        length = headers.get("content-length")
+        if parts[1] != "200" or length is None or "transfer-encoding" in headers:
+            self._drop_raw()  # the body was not read: this connection cannot be reused
+            return None
+        try:
+            size = int(length)
+        except ValueError:
+            size = -1
+        if size < 0:
+            raise _Unusual("bad Content-Length")
+        if len(buf) < size:
+            self._drop_raw()
+            raise TooLarge(key, size)
+        view = memoryview(buf)[:size]
+        body_start = end + 4
+        if got - body_start > size:
+            raise _Unusual("more bytes than the Content-Length")
+        have = got - body_start
+        view[:have] = hview[body_start : body_start + have]
+        while have < size:
+            n = sock.recv_into(view[have:], size - have, socket.MSG_WAITALL)
+            if n == 0:
+                raise ConnectionResetError("connection closed mid-body")
+            have += n
+        if headers.get("connection") == "close" or parts[0] == "HTTP/1.0":
+            self._drop_raw()
         return view
 
     def put(self, key: str, data: bytes) -> None:
@@ -801,16 +911,6 @@ class HttpStore(Store):
             f"{self.url}: http stores cannot be listed; give --snapshot ID or use the "
             "bucket's s3:// or gs:// URL"
         )
-
-
-def _describe(exc: BaseException) -> str:
-    """What a failed request tells the user: urllib3 wraps the cause, name the cause."""
-    text = str(exc)
-    if "IncompleteRead" in text:
-        return "connection closed mid-body"
-    if isinstance(exc, TimeoutError) or "timed out" in text.lower():
-        return f"{type(exc).__name__}: timed out"
-    return f"{type(exc).__name__}: {text}"
 
 
 # --- URL parsing ---------------------------------------------------------------------------------
@@ -842,7 +942,7 @@ def open_store(url: str, *, workers: int = DEFAULT_WORKERS, timeout: float | Non
             return S3Store(bucket, prefix, url, workers=workers, policy=policy)
         return GcsStore(bucket, prefix, url, policy=policy)
     if scheme in ("http", "https"):
-        return HttpStore(url, policy=policy, workers=workers)
+        return HttpStore(url, policy=policy)
     raise InputError(
         f"unsupported store URL {url!r}: use s3://, gs://, file://, a path, or http(s)://"
     )
