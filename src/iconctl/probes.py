@@ -21,6 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from prometheus_client.utils import floatToGoString
+
+from iconctl import exposition
 from iconctl.console import printable
 from iconctl.http import client
 from iconctl.http.client import InvalidAnswer
@@ -93,46 +96,31 @@ def _integer(value: Any, name: str, highest: int) -> int:
     return value
 
 
-def _samples(text: str) -> dict[str, str]:
-    """The unlabelled samples of a Prometheus text exposition, by metric name, as written."""
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        name, _, rest = line.partition(" ")
-        fields = rest.split()
-        if "{" in name or not fields:
-            continue
-        values[name] = fields[0]
-    return values
-
-
 def gauges(text: str) -> dict[str, float]:
-    """The unlabelled numeric samples of a Prometheus text exposition, by metric name
-    (NaN and infinities included: see ``agent_gauges`` for the checked ones)."""
+    """The unlabelled samples of a Prometheus text exposition, by metric name (NaN and
+    infinities included: see ``agent_gauges`` for the checked ones). Parsed by
+    prometheus_client: a text that is not an exposition is an InvalidAnswer."""
     values: dict[str, float] = {}
-    for name, raw in _samples(text).items():
-        try:
-            values[name] = float(raw)
-        except ValueError:
-            continue
+    try:
+        for name, labels, value in exposition.samples(text):
+            if not labels:
+                values[name] = value
+    except ValueError as exc:
+        raise InvalidAnswer(f"not a Prometheus exposition ({printable(str(exc), 80)})") from None
     return values
 
 
 def agent_gauges(text: str) -> dict[str, float]:
     """The gauges of GAUGE_BOUNDS that an agent's /metrics carries, each checked: a
-    non-finite, unreadable or impossible value is an InvalidAnswer naming the sample."""
-    raw = _samples(text)
+    non-finite or impossible value is an InvalidAnswer naming the sample."""
+    found = gauges(text)
     checked: dict[str, float] = {}
     for name, (lowest, highest) in GAUGE_BOUNDS.items():
-        if name not in raw:
+        if name not in found:
             continue
-        try:
-            value = float(raw[name])
-        except ValueError:
-            value = math.nan
+        value = found[name]
         if not (math.isfinite(value) and lowest <= value <= highest):
-            raise InvalidAnswer(f"{name} {printable(raw[name], 40)} is not a possible value")
+            raise InvalidAnswer(f"{name} {floatToGoString(value)} is not a possible value")
         checked[name] = value
     return checked
 

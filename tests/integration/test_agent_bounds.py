@@ -40,9 +40,9 @@ def test_a_256_mib_answer_does_not_grow_the_agent(declare_length):
         ) as agent:  # fmt: skip
             wait_for(
                 lambda: (m := metrics(agent)).get(
-                    'icon_agent_polls_total{target="node",result="error"}', 0) >= 3
+                    'icon_agent_polls_total{result="error",target="node"}', 0) >= 3
                 and m.get(
-                    f'icon_agent_polls_total{{target="{reference.url}/api/v3",result="error"}}', 0
+                    f'icon_agent_polls_total{{result="error",target="{reference.url}/api/v3"}}', 0
                 ) >= 3,
                 timeout=60,
                 message="three failed polls of the node and of the reference",

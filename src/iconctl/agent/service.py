@@ -30,17 +30,16 @@ from iconctl.agent.health import (
     height_ceiling,
     judge,
 )
-from iconctl.agent.metrics import Exposition, Histogram
 from iconctl.agent.region import RegionHealth, RegionSource, parse_source
 from iconctl.endpoints import AGENT_PORT, LIVE_PATH, METRICS_PATH, READY_PATH, REGION_READY_PATH
 from iconctl.errors import InputError
+from iconctl.exposition import CONTENT_TYPE, Exposition, Histogram
 from iconctl.http.client import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded
 from iconctl.http.server import HTTPServer, Request, response
 
 log = logging.getLogger("iconctl.agent")
 
 _LAST_BLOCK = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "icx_getLastBlock"}).encode()
-_PROM = "text/plain; version=0.0.4; charset=utf-8"
 # the probe paths as the fast path sees them (raw request targets)
 _READY_TARGET, _LIVE_TARGET = READY_PATH.encode(), LIVE_PATH.encode()
 _REGION_TARGET = REGION_READY_PATH.encode()
@@ -456,7 +455,7 @@ class Agent:
             return response(405, "method not allowed\n", headers=(("Allow", "GET, HEAD"),))
         if path == METRICS_PATH and req.method == "GET":
             self.probes[path] += 1
-            return response(200, self.metrics(time.time()), content_type=_PROM)
+            return response(200, self.metrics(time.time()), content_type=CONTENT_TYPE)
         if path == "/node/metrics" and req.method == "GET":
             self.probes[path] += 1
             return self._node_metrics()
@@ -485,7 +484,7 @@ class Agent:
             try:
                 async with self._session.get(self.node_metrics_url) as resp:
                     status = resp.status
-                    kind = resp.headers.get("Content-Type", _PROM)
+                    kind = resp.headers.get("Content-Type", CONTENT_TYPE)
                     body = await read_bounded(resp, MAX_METRICS_BYTES) if status == 200 else b""
             except AnswerTooLarge as exc:
                 answer = response(502, f"node {exc}\n")
@@ -504,54 +503,38 @@ class Agent:
         exp = Exposition()
         exp.family(
             "icon_node_up",
-            "gauge",
-            "1 if the node answered the last poll.",
             [([], 1 if sample.answered else 0)],
         )
         exp.family(
             "icon_node_ready",
-            "gauge",
-            "1 if /readyz answers 200.",
             [([], 1 if (self.ready.ok and not self.draining) else 0)],
         )
         exp.family(
             "icon_node_live",
-            "gauge",
-            "1 if /healthz answers 200.",
             [([], 1 if self.live.ok else 0)],
         )
         exp.family(
             "icon_agent_draining",
-            "gauge",
-            "1 while the drain switch is on.",
             [([], 1 if self.draining else 0)],
         )
         if sample.height is not None:
             exp.family(
                 "icon_node_block_height",
-                "gauge",
-                "Height of the node's last block.",
                 [([], sample.height)],
             )
         if sample.block_time is not None:
             exp.family(
                 "icon_node_last_block_age_seconds",
-                "gauge",
-                "Seconds since the node's last block was made.",
                 [([], max(0.0, round(now - sample.block_time, 3)))],
             )
         best = self.best_reference()
         if best is not None and sample.height is not None:
             exp.family(
                 "icon_node_lag_blocks",
-                "gauge",
-                "Blocks the node is behind the best corroborated reference height.",
                 [([], best - sample.height)],
             )
         exp.family(
             "icon_reference_block_height",
-            "gauge",
-            "Last height of each reference.",
             [
                 ([("reference", r.label)], r.height)
                 for r in self.references
@@ -560,48 +543,34 @@ class Agent:
         )
         exp.family(
             "icon_reference_up",
-            "gauge",
-            "1 if the reference answered its last poll.",
             [([("reference", r.label)], 1 if r.up else 0) for r in self.references],
         )
         exp.family(
             "icon_reference_ignored",
-            "gauge",
-            "1 while the reference's height is left out of the lag: the others or the chain's "
-            "rate contradict it.",
             [([("reference", r.label)], 1 if r.ignored else 0) for r in self.references],
         )
         exp.family(
             "icon_reference_outliers_total",
-            "counter",
-            "Answers of the reference that were ignored as outliers.",
             [([("reference", r.label)], r.outliers) for r in self.references],
         )
         if self.peers is not None:
             exp.family(
                 "icon_node_peers",
-                "gauge",
-                "Peers connected, from /admin/chain/{cid}.",
                 [([], self.peers)],
             )
         if sample.state is not None:
             exp.family(
                 "icon_node_chain_state",
-                "gauge",
-                "The chain state from /admin/chain.",
                 [([("state", sample.state)], 1)],
             )
         if self.region_source is not None:
             self._region_metrics(exp)
         exp.histograms(
             "icon_agent_poll_duration_seconds",
-            "Duration of the agent's polls by target (node, admin, or a reference).",
             [([("target", t)], h) for t, h in self.durations.items()],
         )
         exp.family(
             "icon_agent_polls_total",
-            "counter",
-            "Polls by target and result.",
             [
                 ([("target", t), ("result", r)], n)
                 for (t, r), n in sorted(self.poll_results.items())
@@ -609,14 +578,10 @@ class Agent:
         )
         exp.family(
             "icon_agent_probe_requests_total",
-            "counter",
-            "Requests served by the agent, by path.",
             [([("path", p)], n) for p, n in sorted(self.probes.items())],
         )
         exp.family(
             "icon_agent_ready_transitions_total",
-            "counter",
-            "Readiness changes after hysteresis.",
             [([], self.ready.transitions)],
         )
         return exp.render()
@@ -625,47 +590,33 @@ class Agent:
         region, now = self.region, time.monotonic()
         exp.family(
             "icon_region_ready",
-            "gauge",
-            "1 if /region/readyz answers 200.",
             [([], 1 if self.region_ok else 0)],
         )
         exp.family(
             "icon_region_min_ready_nodes",
-            "gauge",
-            "Ready nodes the region needs to count as healthy.",
             [([], region.min_ready)],
         )
         exp.family(
             "icon_region_source_up",
-            "gauge",
-            "1 if the last read of the region's ready count succeeded.",
             [([], 1 if region.source_up else 0)],
         )
         exp.family(
             "icon_region_fallback",
-            "gauge",
-            "1 while /region/readyz answers from this node's own readiness (no fresh count).",
             [([], 0 if region.fresh(now) else 1)],
         )
         if region.count is not None:
             exp.family(
                 "icon_region_ready_nodes",
-                "gauge",
-                "Ready nodes of the region at the last good read.",
                 [([], region.count.ready)],
             )
             exp.family(
                 "icon_region_nodes",
-                "gauge",
-                "Nodes of the region at the last good read.",
                 [([], region.count.total)],
             )
         age = region.age(now)
         if age is not None:
             exp.family(
                 "icon_region_count_age_seconds",
-                "gauge",
-                "Seconds since the last good read of the region's ready count.",
                 [([], round(age, 3))],
             )
 

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from typing import Any
 
 from iconctl.errors import InputError
+from iconctl.exposition import CONTENT_TYPE, Exposition
 from iconctl.http.server import HTTPServer, Request, Result, Upgrade, response
 from iconctl.sim.chain import Chain
 from iconctl.sim.datadir import DataDir
@@ -27,7 +28,6 @@ _JSON = "application/json; charset=UTF-8"
 # echo's answers for unknown routes and wrong methods, as goloop's HTTPErrorHandler words them
 _NOT_FOUND = "Not Found <nil>"
 _METHOD_NOT_ALLOWED = "Method Not Allowed <nil>"
-_PROM = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Simulator:
@@ -174,7 +174,7 @@ class Simulator:
         if path.startswith("/admin"):
             return self._delayed(self._admin, req)
         if path == "/metrics" and req.method == "GET":
-            return response(200, self.metrics(), content_type=_PROM)
+            return response(200, self.metrics(), content_type=CONTENT_TYPE)
         return response(404, _NOT_FOUND)
 
     def _api(self, req: Request, rest: str, dispatcher: Dispatcher) -> Result | Any:
@@ -334,54 +334,27 @@ class Simulator:
         )
         return view
 
-    def metrics(self) -> str:
-        labels = f'channel="{self.chain.channel}",hostname="{self.hostname}"'
-        out: list[str] = []
-
-        def family(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
-            out.append(f"# HELP goloop_{name} {help_text}")
-            out.append(f"# TYPE goloop_{name} {kind}")
-            for extra, value in samples:
-                out.append(f"goloop_{name}{{{labels}{extra}}} {value:g}")
-
-        family("consensus_height", "gauge", "height", [("", self.height)])
-        family("consensus_round", "gauge", "round", [("", 0)])
-        family(
-            "consensus_height_duration",
-            "gauge",
-            "block_duration",
-            [("", self.last_block_duration_ms)],
+    def metrics(self) -> bytes:
+        base = [("channel", self.chain.channel), ("hostname", self.hostname)]
+        exp = Exposition()
+        exp.family("goloop_consensus_height", [(base, self.height)])
+        exp.family("goloop_consensus_round", [(base, 0)])
+        exp.family("goloop_consensus_height_duration", [(base, self.last_block_duration_ms)])
+        exp.family(
+            "goloop_jsonrpc_retrieve_cnt",
+            [([*base, ("method", m)], n) for m, n in sorted(self.dispatcher.retrieve.items())],
         )
-        family(
-            "jsonrpc_retrieve_cnt",
-            "counter",
-            "jsonrpc retrieve methods",
-            [(f',method="{m}"', n) for m, n in sorted(self.dispatcher.retrieve.items())],
+        exp.family("goloop_jsonrpc_call_cnt", [(base, self.dispatcher.calls)])
+        exp.family(
+            "goloop_jsonrpc_failure_cnt",
+            [([*base, ("method", m)], n) for m, n in sorted(self.dispatcher.failures.items())],
         )
-        family(
-            "jsonrpc_call_cnt", "counter", "jsonrpc icx_call method", [("", self.dispatcher.calls)]
-        )
-        family(
-            "jsonrpc_failure_cnt",
-            "counter",
-            "jsonrpc failures",
-            [(f',method="{m}"', n) for m, n in sorted(self.dispatcher.failures.items())],
-        )
-        produced = self.height - self.chain.base + self.scenario.lag
-        family(
-            "network_recv_cnt",
-            "counter",
-            "recv",
-            [(',dest="0xff0000",protocol="0x0300"', max(0, produced) * self.scenario.peers)],
-        )
-        family(
-            "network_send_cnt",
-            "counter",
-            "send",
-            [(',dest="0xff0000",protocol="0x0300"', max(0, produced))],
-        )
-        family("txpool_add_cnt", "counter", "add transactions", [("", 0)])
-        return "\n".join(out) + "\n"
+        produced = max(0, self.height - self.chain.base + self.scenario.lag)
+        link = [*base, ("dest", "0xff0000"), ("protocol", "0x0300")]
+        exp.family("goloop_network_recv_cnt", [(link, produced * self.scenario.peers)])
+        exp.family("goloop_network_send_cnt", [(link, produced)])
+        exp.family("goloop_txpool_add_cnt", [(base, 0)])
+        return exp.render()
 
     # the control endpoint -----------------------------------------------------------------
     def handle_control(self, req: Request) -> Result | Any:
