@@ -1,5 +1,5 @@
-"""A small HTTP/1.1 server on asyncio's Protocol API, shared by the agent, the simulator and
-the status page.
+"""A small HTTP/1.1 server on asyncio's Protocol API, shared by the agent and the simulator,
+with the loopback check and ``HOST:PORT`` parsing that the CLI and the status page use too.
 
 Why not a framework: load balancer probes must stay cheap under heavy polling, and the
 measurements in docs/agent.md showed a framework's per-request cost, not the work done,
