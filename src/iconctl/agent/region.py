@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from iconctl.agent.health import Verdict
 from iconctl.errors import InputError
-from iconctl.http.client import MAX_ANSWER_BYTES, AnswerTooLarge, read_bounded
+from iconctl.http.client import MAX_ANSWER_BYTES, AnswerTooLarge, read_bounded, session
 
 
 @dataclass(frozen=True)
@@ -204,13 +204,8 @@ class GcpBackendService:
         return token
 
     async def count(self, timeout: float = 5.0) -> RegionCount:
-        import aiohttp
-
         if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=timeout),
-                headers={"User-Agent": "iconctl-agent"},
-            )
+            self._session = session(timeout)
         token = await self._get_token(self._session)
         url = (
             f"{self.api}/compute/v1/projects/{quote(self.project)}/global/backendServices/"

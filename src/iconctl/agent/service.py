@@ -34,7 +34,7 @@ from iconctl.agent.region import RegionHealth, RegionSource, parse_source
 from iconctl.endpoints import AGENT_PORT, LIVE_PATH, METRICS_PATH, READY_PATH, REGION_READY_PATH
 from iconctl.errors import InputError
 from iconctl.exposition import CONTENT_TYPE, Exposition, Histogram
-from iconctl.http.client import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded
+from iconctl.http.client import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded, session
 from iconctl.http.server import HTTPServer, Request, response
 
 log = logging.getLogger("iconctl.agent")
@@ -171,13 +171,7 @@ class Agent:
 
     # life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
-        import aiohttp
-
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.config.timeout),
-            connector=aiohttp.TCPConnector(limit=16, ttl_dns_cache=60),
-            headers={"User-Agent": "iconctl-agent"},
-        )
+        self._session = session(self.config.timeout, connections=16)
         self.port = await self.server.start(self.config.host, self.config.port)
         first = [self._poll_reference(r) for r in self.references]
         if self.region_source is not None:

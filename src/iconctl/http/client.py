@@ -18,6 +18,7 @@ MAX_BODY = 1 << 20  # blocking requests: JSON-RPC answers, /readyz, /metrics, ad
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # the agent: JSON-RPC, admin API and cloud API answers
 MAX_METRICS_BYTES = 8 * 1024 * 1024  # the agent: goloop's /metrics, relayed
 _CHUNK = 64 * 1024
+USER_AGENT = "iconctl-agent"
 
 
 class InvalidAnswer(ValueError):  # noqa: N818 - reads as what the peer gave
@@ -86,6 +87,18 @@ def _read(response: Any, deadline: float, limit: int) -> bytes:
             raise TimeoutError("answer too slow")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def session(timeout: float, *, connections: int = 100) -> Any:
+    """The agent's aiohttp session (create it inside the running loop): ``timeout`` seconds
+    for each whole request, at most ``connections`` open at once, DNS answers kept a minute."""
+    import aiohttp
+
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=timeout),
+        connector=aiohttp.TCPConnector(limit=connections, ttl_dns_cache=60),
+        headers={"User-Agent": USER_AGENT},
+    )
 
 
 async def read_bounded(resp: Any, limit: int = MAX_ANSWER_BYTES) -> bytes:
