@@ -291,11 +291,11 @@ class _Connection(asyncio.Protocol):
                 self.busy = True
                 task = asyncio.ensure_future(result)
                 self.server.tasks.add(task)
-                task.add_done_callback(lambda t, r=request, k=keep_alive: self._done(t, r, k))
+                task.add_done_callback(functools.partial(self._finished, request, keep_alive))
                 return
             self._send(request, result, keep_alive)
 
-    def _done(self, task: asyncio.Future[Any], request: Request, keep_alive: bool) -> None:
+    def _finished(self, request: Request, keep_alive: bool, task: asyncio.Future[Any]) -> None:
         self.server.tasks.discard(task)
         self.busy = False
         self.last = time.monotonic()
