@@ -65,10 +65,14 @@ def wrk(url: str, connections: int, duration: int, script: str | None = None) ->
 
 
 def node_calls(sim_base: str) -> float:
+    from iconctl.exposition import samples
+
     with urllib.request.urlopen(sim_base + "/metrics", timeout=5) as resp:  # noqa: S310
-        for line in resp.read().decode().splitlines():
-            if line.startswith("goloop_jsonrpc_retrieve_cnt{") and "icx_getLastBlock" in line:
-                return float(line.split()[-1])
+        text = resp.read().decode()
+    for name, labels, value in samples(text):
+        retrieve = name.removesuffix("_total") == "goloop_jsonrpc_retrieve_cnt"
+        if retrieve and labels.get("method") == "icx_getLastBlock":
+            return value
     return 0.0
 
 

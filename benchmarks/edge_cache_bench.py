@@ -101,12 +101,12 @@ end
 
 
 def sim_metrics(base: str) -> int:
+    from iconctl.exposition import samples
+
     text = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()  # noqa: S310
-    total = 0
-    for line in text.splitlines():
-        if line.startswith(("goloop_jsonrpc_retrieve_cnt{", "goloop_jsonrpc_call_cnt{")):
-            total += int(float(line.split()[-1]))
-    return total
+    counted = ("goloop_jsonrpc_retrieve_cnt", "goloop_jsonrpc_call_cnt")
+    # the parser names counter samples <family>_total, goloop's _cnt counters included
+    return sum(int(v) for name, _, v in samples(text) if name.removesuffix("_total") in counted)
 
 
 def wrk(port: int, script: Path, connections: int, duration: int, env: dict) -> str:

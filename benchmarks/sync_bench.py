@@ -195,6 +195,7 @@ http {{
 def method_iconctl(
     store_url: str, target: Path, env: dict | None = None, fsync: bool = False
 ) -> tuple:
+    """``iconctl sync restore``; ``env`` may point PYTHONPATH at another checkout's src."""
     argv = [
         sys.executable,
         "-m",
@@ -492,6 +493,13 @@ def main() -> None:
     ap.add_argument("--skip-s3", action="store_true", help="skip moto's S3 server")
     ap.add_argument("--skip-snapshots", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        help="the src/ folder of another checkout (e.g. the previous commit): its http restore "
+        "runs in the same rounds as this one's, labelled 'baseline'",
+    )
     args = ap.parse_args()
 
     for tool in ("nginx", "aria2c", "curl", "zstd", "tar", "zip", "unzip", "sha256sum"):
@@ -576,6 +584,12 @@ def main() -> None:
             "zip download then unzip": lambda t: method_zip(base, t, work),
             "limit: curl --parallel, no verify": lambda t: method_limit(base, rel_files, t, work),
         }
+        if args.baseline_src is not None:
+            old = {**env, "PYTHONPATH": str(args.baseline_src.resolve())}
+            methods["baseline http (no fsync)"] = lambda t: method_iconctl(f"{base}/store", t, old)
+            methods["baseline http (fsync)"] = lambda t: method_iconctl(
+                f"{base}/store", t, old, True
+            )
         if s3_env is not None:
             methods["iconctl s3 (moto)"] = lambda t: method_iconctl("s3://bench/snap", t, s3_env)
         rows: dict = {}

@@ -29,8 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -317,8 +315,9 @@ def _wait_ready(agents: list[str], timeout: float) -> float:
 
 
 def _ready(url: str) -> bool:
+    from iconctl.http import client
+
     try:
-        with urllib.request.urlopen(url + "/readyz", timeout=2) as response:  # noqa: S310
-            return response.status == 200
-    except (OSError, urllib.error.URLError):
+        return client.request(url + "/readyz", timeout=2)[0] == 200
+    except (OSError, ValueError):
         return False

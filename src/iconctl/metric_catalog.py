@@ -1,7 +1,9 @@
 """Every metric name the shipped rules and dashboards may use, and who exports it.
 
 This is the one list: the dashboard and rule tests check every selector against it, so a
-panel cannot quietly depend on a series nothing produces. Names produced by our own
+panel cannot quietly depend on a series nothing produces, and iconctl's own expositions
+(the agent, the sync textfile, the simulator's goloop series) take each name, type and help
+text from it (``exposition.py``), so the two cannot drift apart. Names produced by our own
 recording rules are not listed here; they are read from the rule files themselves.
 """
 
@@ -30,35 +32,93 @@ NODE_EXPORTER = "node_exporter"
 PROMETHEUS = "Prometheus itself (synthetic series)"
 
 _METRICS: tuple[Metric, ...] = (
-    # iconctl agent
-    Metric("icon_node_block_height", "gauge", AGENT, "height of the node's last block"),
-    Metric("icon_node_lag_blocks", "gauge", AGENT, "blocks behind the best corroborated reference"),
-    Metric("icon_node_last_block_age_seconds", "gauge", AGENT, "age of the node's last block"),
-    Metric("icon_node_ready", "gauge", AGENT, "1 when /readyz answers OK"),
-    Metric("icon_reference_block_height", "gauge", AGENT, "height seen at each reference"),
-    Metric("icon_reference_up", "gauge", AGENT, "1 when a reference answered its last poll"),
+    # iconctl agent (its /metrics takes every name, type and help text from here)
+    Metric("icon_node_up", "gauge", AGENT, "1 if the node answered the last poll."),
+    Metric("icon_node_ready", "gauge", AGENT, "1 if /readyz answers 200."),
+    Metric("icon_node_live", "gauge", AGENT, "1 if /healthz answers 200."),
+    Metric("icon_agent_draining", "gauge", AGENT, "1 while the drain switch is on."),
+    Metric("icon_node_block_height", "gauge", AGENT, "Height of the node's last block."),
+    Metric(
+        "icon_node_last_block_age_seconds",
+        "gauge",
+        AGENT,
+        "Seconds since the node's last block was made.",
+    ),
+    Metric(
+        "icon_node_lag_blocks",
+        "gauge",
+        AGENT,
+        "Blocks the node is behind the best corroborated reference height.",
+    ),
+    Metric("icon_reference_block_height", "gauge", AGENT, "Last height of each reference."),
+    Metric("icon_reference_up", "gauge", AGENT, "1 if the reference answered its last poll."),
     Metric(
         "icon_reference_ignored",
         "gauge",
         AGENT,
-        "1 while a reference's height is left out of the lag (it disagrees)",
+        "1 while the reference's height is left out of the lag: the others or the chain's "
+        "rate contradict it.",
     ),
     Metric(
         "icon_reference_outliers_total",
         "counter",
         AGENT,
-        "answers of a reference ignored as outliers",
+        "Answers of the reference that were ignored as outliers.",
     ),
-    Metric("icon_node_chain_state", "gauge", AGENT, "1 for the chain's admin state (label)"),
-    Metric("icon_node_up", "gauge", AGENT, "1 when the node answers JSON-RPC"),
-    Metric("icon_node_peers", "gauge", AGENT, "peers the node is connected to"),
-    Metric("icon_agent_draining", "gauge", AGENT, "1 while the drain switch is on"),
-    Metric("icon_agent_poll_duration_seconds", "histogram", AGENT, "agent poll latency"),
+    Metric("icon_node_peers", "gauge", AGENT, "Peers connected, from /admin/chain/{cid}."),
+    Metric("icon_node_chain_state", "gauge", AGENT, "The chain state from /admin/chain."),
+    Metric(
+        "icon_agent_poll_duration_seconds",
+        "histogram",
+        AGENT,
+        "Duration of the agent's polls by target (node, admin, or a reference).",
+    ),
+    Metric("icon_agent_polls_total", "counter", AGENT, "Polls by target and result."),
+    Metric(
+        "icon_agent_probe_requests_total",
+        "counter",
+        AGENT,
+        "Requests served by the agent, by path.",
+    ),
+    Metric(
+        "icon_agent_ready_transitions_total",
+        "counter",
+        AGENT,
+        "Readiness changes after hysteresis.",
+    ),
+    Metric("icon_region_ready", "gauge", AGENT_REGION, "1 if /region/readyz answers 200."),
+    Metric(
+        "icon_region_min_ready_nodes",
+        "gauge",
+        AGENT_REGION,
+        "Ready nodes the region needs to count as healthy.",
+    ),
+    Metric(
+        "icon_region_source_up",
+        "gauge",
+        AGENT_REGION,
+        "1 if the last read of the region's ready count succeeded.",
+    ),
     Metric(
         "icon_region_fallback",
         "gauge",
         AGENT_REGION,
-        "1 while /region/readyz answers from the node's own readiness",
+        "1 while /region/readyz answers from this node's own readiness (no fresh count).",
+    ),
+    Metric(
+        "icon_region_ready_nodes",
+        "gauge",
+        AGENT_REGION,
+        "Ready nodes of the region at the last good read.",
+    ),
+    Metric(
+        "icon_region_nodes", "gauge", AGENT_REGION, "Nodes of the region at the last good read."
+    ),
+    Metric(
+        "icon_region_count_age_seconds",
+        "gauge",
+        AGENT_REGION,
+        "Seconds since the last good read of the region's ready count.",
     ),
     # goloop (names from goloop's doc/metric.md, prefixed goloop_)
     Metric("goloop_consensus_height", "gauge", GOLOOP, "height of the proposed block"),
@@ -75,10 +135,30 @@ _METRICS: tuple[Metric, ...] = (
     Metric("goloop_jsonrpc_failure_cnt", "counter", GOLOOP, "failed JSON-RPC requests"),
     Metric("goloop_jsonrpc_send_transaction_cnt", "counter", GOLOOP, "icx_sendTransaction"),
     # iconctl sync, through the textfile collector
-    Metric("icon_sync_last_success_timestamp_seconds", "gauge", SYNC, "last success"),
-    Metric("icon_sync_last_failure_timestamp_seconds", "gauge", SYNC, "last failure"),
-    Metric("icon_sync_last_duration_seconds", "gauge", SYNC, "duration of the last run"),
-    Metric("icon_sync_last_bytes_transferred", "gauge", SYNC, "bytes moved by the last run"),
+    Metric(
+        "icon_sync_last_success_timestamp_seconds",
+        "gauge",
+        SYNC,
+        "Unix time of the last successful sync operation.",
+    ),
+    Metric(
+        "icon_sync_last_failure_timestamp_seconds",
+        "gauge",
+        SYNC,
+        "Unix time of the last failed sync operation.",
+    ),
+    Metric(
+        "icon_sync_last_duration_seconds",
+        "gauge",
+        SYNC,
+        "Duration of the last sync operation, in seconds.",
+    ),
+    Metric(
+        "icon_sync_last_bytes_transferred",
+        "gauge",
+        SYNC,
+        "Bytes uploaded or downloaded by the last sync operation.",
+    ),
     # edge
     Metric("icon_edge_requests_total", "counter", EDGE, "requests by JSON-RPC method, status"),
     Metric("icon_edge_request_duration_seconds", "histogram", EDGE, "request latency"),

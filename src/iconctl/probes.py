@@ -1,8 +1,9 @@
 """The HTTP probes `iconctl status` and the status page share.
 
 A node's last block through its JSON-RPC endpoint, and an agent's readiness and gauges. Every
-answer is untrusted: each request is bounded in time (``timeout`` for the whole answer) and
-size (``MAX_BODY``), and what comes back is checked before anyone uses it. A failure raises
+answer is untrusted: each request (``iconctl.http.client``) is bounded in time (``timeout``
+for the whole answer) and size, and what comes back is checked before anyone uses it. A
+failure raises
 ``OSError`` (including ``urllib.error.URLError``: the peer did not answer, or answered with an
 HTTP error status) or ``InvalidAnswer`` (it answered with something no node or agent sends:
 not HTTP, not JSON-RPC, non-finite or impossible numbers); the callers decide what either
@@ -11,20 +12,22 @@ means for their report.
 
 from __future__ import annotations
 
-import http.client
 import json
 import math
 import threading
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from iconctl.console import printable
+from prometheus_client.utils import floatToGoString
 
-MAX_BODY = 1 << 20
+from iconctl import exposition
+from iconctl.console import printable
+from iconctl.http import client
+from iconctl.http.client import InvalidAnswer
+
 MAX_REASON = 200  # characters of an agent's own words that reports keep
 MAX_HEIGHT = 2**53  # a float gauge holds every integer up to here; no chain comes near it
 MAX_TIME_STAMP = 2**63 - 1  # goloop's time stamps are int64 microseconds
@@ -36,24 +39,9 @@ GAUGE_BOUNDS = {
     "icon_node_last_block_age_seconds": (-3600.0, 100 * 365 * 86_400.0),  # clocks differ
     "icon_agent_draining": (0.0, 1.0),
 }
-_CHUNK = 64 * 1024
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A probe asks one host: a redirect is that host's answer, never a hop elsewhere."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-class InvalidAnswer(ValueError):  # noqa: N818 - reads as what the peer gave
-    """The peer answered, but with something no healthy node or agent sends."""
 
 
 @dataclass(frozen=True)
@@ -69,14 +57,14 @@ class LastBlock:
 
 def last_block(url: str, timeout: float) -> LastBlock:
     """``icx_getLastBlock`` on a JSON-RPC v3 URL (callers check it is http(s))."""
-    request = urllib.request.Request(  # noqa: S310 - callers allow http(s) only
+    started = time.perf_counter()
+    status, body = client.request(
         url,
+        method="POST",
         data=json.dumps(LAST_BLOCK).encode(),
         headers={"Content-Type": "application/json"},
-        method="POST",
+        timeout=timeout,
     )
-    started = time.perf_counter()
-    status, body = _fetch(request, timeout)
     if status >= 400:
         raise urllib.error.HTTPError(url, status, "error status", None, None)  # type: ignore[arg-type]
     return parse_last_block(body, (time.perf_counter() - started) * 1000)
@@ -108,87 +96,31 @@ def _integer(value: Any, name: str, highest: int) -> int:
     return value
 
 
-def get_text(url: str, timeout: float) -> tuple[int, str]:
-    """Status and body of a GET; an HTTP error status is an answer, not an exception."""
-    status, body = _fetch(urllib.request.Request(url), timeout)  # noqa: S310
-    return status, body.decode("utf-8", "replace")
-
-
-def _fetch(request: urllib.request.Request, timeout: float) -> tuple[int, bytes]:
-    """One request, its whole answer within ``timeout`` seconds and ``MAX_BODY`` bytes."""
-    deadline = time.monotonic() + timeout
-    try:
-        try:
-            with _OPENER.open(request, timeout=timeout) as response:
-                return response.status, _read(response, deadline)
-        except urllib.error.HTTPError as exc:
-            if request.get_method() != "GET":
-                raise
-            return exc.code, _read(exc, deadline)
-    except OSError:
-        raise
-    except http.client.IncompleteRead:
-        raise ConnectionResetError("answer cut short") from None
-    except http.client.HTTPException as exc:  # a bad status line, endless headers, ...
-        raise InvalidAnswer(f"not an HTTP answer ({type(exc).__name__})") from None
-
-
-def _read(response: Any, deadline: float) -> bytes:
-    """The body, refused above MAX_BODY and cut off at the deadline (a peer that trickles
-    bytes never exceeds the socket timeout between two of them)."""
-    chunks: list[bytes] = []
-    size = 0
-    read = getattr(response, "read1", response.read)
-    while chunk := read(_CHUNK):
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise InvalidAnswer(f"answer larger than {MAX_BODY >> 10} KiB")
-        if time.monotonic() > deadline:
-            raise TimeoutError("answer too slow")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _samples(text: str) -> dict[str, str]:
-    """The unlabelled samples of a Prometheus text exposition, by metric name, as written."""
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        name, _, rest = line.partition(" ")
-        fields = rest.split()
-        if "{" in name or not fields:
-            continue
-        values[name] = fields[0]
-    return values
-
-
 def gauges(text: str) -> dict[str, float]:
-    """The unlabelled numeric samples of a Prometheus text exposition, by metric name
-    (NaN and infinities included: see ``agent_gauges`` for the checked ones)."""
+    """The unlabelled samples of a Prometheus text exposition, by metric name (NaN and
+    infinities included: see ``agent_gauges`` for the checked ones). Parsed by
+    prometheus_client: a text that is not an exposition is an InvalidAnswer."""
     values: dict[str, float] = {}
-    for name, raw in _samples(text).items():
-        try:
-            values[name] = float(raw)
-        except ValueError:
-            continue
+    try:
+        for name, labels, value in exposition.samples(text):
+            if not labels:
+                values[name] = value
+    except ValueError as exc:
+        raise InvalidAnswer(f"not a Prometheus exposition ({printable(str(exc), 80)})") from None
     return values
 
 
 def agent_gauges(text: str) -> dict[str, float]:
     """The gauges of GAUGE_BOUNDS that an agent's /metrics carries, each checked: a
-    non-finite, unreadable or impossible value is an InvalidAnswer naming the sample."""
-    raw = _samples(text)
+    non-finite or impossible value is an InvalidAnswer naming the sample."""
+    found = gauges(text)
     checked: dict[str, float] = {}
     for name, (lowest, highest) in GAUGE_BOUNDS.items():
-        if name not in raw:
+        if name not in found:
             continue
-        try:
-            value = float(raw[name])
-        except ValueError:
-            value = math.nan
+        value = found[name]
         if not (math.isfinite(value) and lowest <= value <= highest):
-            raise InvalidAnswer(f"{name} {printable(raw[name], 40)} is not a possible value")
+            raise InvalidAnswer(f"{name} {floatToGoString(value)} is not a possible value")
         checked[name] = value
     return checked
 

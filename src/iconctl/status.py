@@ -26,6 +26,7 @@ from iconctl.health import (
     judge,
     parse_target,
 )
+from iconctl.http import client
 from iconctl.spec import Spec
 
 UNTAGGED = "-"
@@ -233,11 +234,11 @@ def _probe_rpc(obs: Observation, timeout: float) -> None:
 
 
 def _probe_agent(obs: Observation, timeout: float) -> None:
-    code, text = probes.get_text(obs.url + "/readyz", timeout)
+    code, text = client.get_text(obs.url + "/readyz", timeout)
     obs.up = True
     obs.ready = code == 200 and text.strip() == "OK"
     obs.reason = "" if obs.ready else probes.agent_reason(text) or f"HTTP {code}"
-    code, text = probes.get_text(obs.url + "/metrics", timeout)
+    code, text = client.get_text(obs.url + "/metrics", timeout)
     if code != 200:
         obs.up, obs.ready, obs.state, obs.reason = False, False, "down", f"metrics: HTTP {code}"
         return

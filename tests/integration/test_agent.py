@@ -121,7 +121,7 @@ def test_node_down(node, reference):
         assert wait_probe(agent, 503, path="/healthz").startswith("UNHEALTHY node not answering")
         m = metrics(agent)
         assert m["icon_node_up"] == 0 and m["icon_node_ready"] == 0
-        assert m['icon_agent_polls_total{target="node",result="error"}'] >= 2
+        assert m['icon_agent_polls_total{result="error",target="node"}'] >= 2
 
 
 def test_node_restart_recovers(node):
@@ -171,7 +171,7 @@ def test_flapping_suppressed():
         ):
             name = "icon_agent_ready_transitions_total"
             wait_for(
-                lambda: metrics(jumpy)['icon_agent_polls_total{target="node",result="ok"}'] >= 60,
+                lambda: metrics(jumpy)['icon_agent_polls_total{result="ok",target="node"}'] >= 60,
                 timeout=30,
                 message="60 polls",
             )

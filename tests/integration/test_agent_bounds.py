@@ -40,9 +40,9 @@ def test_a_256_mib_answer_does_not_grow_the_agent(declare_length):
         ) as agent:  # fmt: skip
             wait_for(
                 lambda: (m := metrics(agent)).get(
-                    'icon_agent_polls_total{target="node",result="error"}', 0) >= 3
+                    'icon_agent_polls_total{result="error",target="node"}', 0) >= 3
                 and m.get(
-                    f'icon_agent_polls_total{{target="{reference.url}/api/v3",result="error"}}', 0
+                    f'icon_agent_polls_total{{result="error",target="{reference.url}/api/v3"}}', 0
                 ) >= 3,
                 timeout=60,
                 message="three failed polls of the node and of the reference",
@@ -63,8 +63,8 @@ def test_a_huge_cloud_api_answer_is_refused_early(monkeypatch, declare_length):
     """The region source's cloud API answers (AWS SDK, GCP over aiohttp) are capped too."""
     import asyncio
 
-    from iconctl.agent.bodies import AnswerTooLarge
     from iconctl.agent.region import AwsTargetGroup, GcpBackendService
+    from iconctl.http.client import AnswerTooLarge
 
     arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/0123456789abcdef"
     with HugeAnswers(256 * MiB, declare_length=declare_length) as api:

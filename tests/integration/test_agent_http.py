@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from iconctl.agent.httpserver import HTTPServer, Request, response
+from iconctl.http.server import HTTPServer, Request, response
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -290,6 +290,7 @@ def test_sigterm_and_sigint_exit_cleanly():
     ("args", "code", "message"),
     [
         (["--control-listen", "0.0.0.0:0"], 3, "loopback only"),
+        (["--control-listen", "127.attacker.example:0"], 3, "loopback only"),
         (["--block-interval", "0"], 3, "block_interval"),
         (["--admin-state", "dancing"], 3, "admin_state"),
         (["--listen", "nope"], 3, "--listen"),

@@ -19,9 +19,9 @@ HEALTHY = HostileAgent.HEALTHY_METRICS.format(height=1000)
 IMPOSSIBLE_GAUGES = [
     ("icon_node_lag_blocks 0", "icon_node_lag_blocks +Inf"),
     ("icon_node_lag_blocks 0", "icon_node_lag_blocks NaN"),
-    ("icon_node_lag_blocks 0", "icon_node_lag_blocks 1e300"),
+    ("icon_node_lag_blocks 0", "icon_node_lag_blocks 1e+300"),
     ("icon_node_block_height 1000", "icon_node_block_height +Inf"),
-    ("icon_node_block_height 1000", "icon_node_block_height 1e300"),
+    ("icon_node_block_height 1000", "icon_node_block_height 1e+300"),
     ("icon_node_block_height 1000", "icon_node_block_height -7"),
     ("icon_node_last_block_age_seconds 1.5", "icon_node_last_block_age_seconds -Inf"),
 ]

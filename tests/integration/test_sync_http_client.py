@@ -139,6 +139,31 @@ def test_server_closing_keep_alive_connections_is_retried_on_a_new_one():
         assert server.connections >= 3
 
 
+def test_the_retry_policy_is_the_only_retry():
+    """A keep-alive connection the server closed is a failed attempt like any other: with
+    no retries allowed, the request fails instead of being tried again on its own."""
+
+    def answer(conn, path, count):
+        if count == 2:
+            return False  # closes the kept-alive connection without answering
+        conn.sendall(_head(len(BODY)) + BODY)
+        return True
+
+    server = Scripted(answer)
+    try:
+        store = HttpStore(
+            f"http://127.0.0.1:{server.port}/base", policy=RetryPolicy(timeout=5, deadline=0)
+        )
+        buf = bytearray(2 * 1024 * 1024)
+        assert bytes(store.get_into("k", buf)) == BODY
+        with pytest.raises(RemoteFailed, match="gave up after"):
+            store.get_into("k", buf)
+        assert server.requests == 2
+        assert bytes(store.get_into("k", buf)) == BODY  # a new connection for the next one
+    finally:
+        server.close()
+
+
 def test_body_cut_short_is_retried_then_reported():
     def answer(conn, path, count):
         conn.sendall(_head(len(BODY)) + BODY[:1000])

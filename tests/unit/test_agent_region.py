@@ -9,7 +9,6 @@ import time
 import pytest
 from aiohttp import web
 
-from iconctl.agent.httpserver import Request
 from iconctl.agent.region import (
     AwsTargetGroup,
     GcpBackendService,
@@ -20,6 +19,7 @@ from iconctl.agent.region import (
 from iconctl.agent.service import Agent, AgentConfig
 from iconctl.errors import InputError
 from iconctl.health import NodeSample, Verdict
+from iconctl.http.server import Request
 
 ARN = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/icon-rpc/0123456789abcdef"
 READY, UNREADY = Verdict(True), Verdict(False, "lag 40 blocks > 30")
@@ -171,9 +171,9 @@ def test_endpoint_flips_at_min_ready_and_probes_never_reach_the_source():
     raw = agent.handle(request("HEAD", "/region/readyz"))
     assert raw.endswith(b"\r\n\r\n") and b"Cache-Control: no-store" in raw
     metrics = agent.metrics(time.time()).decode()
-    assert "icon_region_ready 1" in metrics and "icon_region_ready_nodes 2" in metrics
-    assert "icon_region_nodes 3" in metrics and "icon_region_fallback 0" in metrics
-    assert 'icon_agent_polls_total{target="region",result="ok"} 2' in metrics
+    assert "icon_region_ready 1.0" in metrics and "icon_region_ready_nodes 2.0" in metrics
+    assert "icon_region_nodes 3.0" in metrics and "icon_region_fallback 0.0" in metrics
+    assert 'icon_agent_polls_total{result="ok",target="region"} 2.0' in metrics
 
 
 def test_endpoint_falls_back_when_the_source_stays_down():

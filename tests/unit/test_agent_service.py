@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from iconctl.agent.httpserver import Request, parse_hostport
 from iconctl.agent.service import Agent, AgentConfig, display_url, rpc_url
 from iconctl.errors import InputError
 from iconctl.health import NodeSample
+from iconctl.http.server import Request, parse_hostport
 
 NOW = time.time()
 
@@ -88,16 +88,16 @@ def test_metrics_names_and_values(agent):
     status, body = split(agent.handle(request("GET", "/metrics")))
     text = body.decode()
     assert status == 200
-    values = dict(re.findall(r"^(\S+) (\S+)$", text, re.M))
-    assert values["icon_node_block_height"] == "1000"
-    assert values["icon_node_lag_blocks"] == "3"
-    assert values["icon_node_ready"] == "1" and values["icon_node_up"] == "1"
-    assert values["icon_node_peers"] == "7" and values["icon_agent_draining"] == "0"
-    assert values['icon_reference_block_height{reference="https://ref.example/api/v3"}'] == "1003"
+    values = {k: float(v) for k, v in re.findall(r"^(\S+) (\S+)$", text, re.M)}
+    assert values["icon_node_block_height"] == 1000
+    assert values["icon_node_lag_blocks"] == 3
+    assert values["icon_node_ready"] == 1 and values["icon_node_up"] == 1
+    assert values["icon_node_peers"] == 7 and values["icon_agent_draining"] == 0
+    assert values['icon_reference_block_height{reference="https://ref.example/api/v3"}'] == 1003
     assert float(values["icon_node_last_block_age_seconds"]) > 0
     assert "# TYPE icon_agent_poll_duration_seconds histogram" in text
-    assert 'icon_agent_poll_duration_seconds_bucket{target="node",le="+Inf"} 0' in text
-    assert values['icon_agent_probe_requests_total{path="/readyz"}'] == "1"
+    assert values['icon_agent_poll_duration_seconds_bucket{le="+Inf",target="node"}'] == 0
+    assert values['icon_agent_probe_requests_total{path="/readyz"}'] == 1
     for line in text.splitlines():  # every sample line parses as name{labels} value
         assert line.startswith("#") or re.match(r"^[a-z_]+(\{[^}]*\})? [-+0-9.eInfNa]+$", line)
 
@@ -208,9 +208,9 @@ def progress(agent: Agent, height: int = 1000, age: float = 2.0) -> None:
     observe(agent, height=height, block_time=NOW - age)
 
 
-def gauge_values(agent: Agent) -> dict[str, str]:
+def gauge_values(agent: Agent) -> dict[str, float]:
     text = split(agent.handle(request("GET", "/metrics")))[1].decode()
-    return dict(re.findall(r"^(\S+) (\S+)$", text, re.M))
+    return {k: float(v) for k, v in re.findall(r"^(\S+) (\S+)$", text, re.M)}
 
 
 def ref_label(i: int) -> str:
@@ -223,16 +223,16 @@ def test_a_reference_far_from_the_median_is_ignored_and_counted():
     progress(agent)
     assert split(agent.handle(request("GET", "/readyz"))) == (200, b"OK")
     values = gauge_values(agent)
-    assert values["icon_node_lag_blocks"] == "2"
-    assert values[f"icon_reference_ignored{ref_label(1)}"] == "1"
-    assert values[f"icon_reference_ignored{ref_label(0)}"] == "0"
-    assert values[f"icon_reference_outliers_total{ref_label(1)}"] == "1"
-    assert values[f"icon_reference_outliers_total{ref_label(0)}"] == "0"
+    assert values["icon_node_lag_blocks"] == 2
+    assert values[f"icon_reference_ignored{ref_label(1)}"] == 1
+    assert values[f"icon_reference_ignored{ref_label(0)}"] == 0
+    assert values[f"icon_reference_outliers_total{ref_label(1)}"] == 1
+    assert values[f"icon_reference_outliers_total{ref_label(0)}"] == 0
     progress(agent, 1001)  # the same answer is counted once, however often it is judged
-    assert gauge_values(agent)[f"icon_reference_outliers_total{ref_label(1)}"] == "1"
+    assert gauge_values(agent)[f"icon_reference_outliers_total{ref_label(1)}"] == 1
     answer(agent, 1003, LIAR, 1002)
     progress(agent, 1002)
-    assert gauge_values(agent)[f"icon_reference_outliers_total{ref_label(1)}"] == "2"
+    assert gauge_values(agent)[f"icon_reference_outliers_total{ref_label(1)}"] == 2
 
 
 def test_of_two_references_that_disagree_the_lower_decides():
@@ -241,7 +241,7 @@ def test_of_two_references_that_disagree_the_lower_decides():
     observe(agent, height=1000)  # no chain rate known yet: only the references' agreement counts
     status, body = split(agent.handle(request("GET", "/readyz")))
     assert status == 503 and body.startswith(b"UNHEALTHY lag 100 blocks > 30")
-    assert gauge_values(agent)[f"icon_reference_ignored{ref_label(0)}"] == "1"
+    assert gauge_values(agent)[f"icon_reference_ignored{ref_label(0)}"] == 1
     answer(agent, LIAR, 1001)
     observe(agent, height=1000)
     assert split(agent.handle(request("GET", "/readyz"))) == (200, b"OK")
@@ -253,7 +253,7 @@ def test_a_lone_reference_beyond_the_chains_possible_progress_is_ignored():
     progress(agent)  # the node's last block is 2 s old: the tip cannot be 10^9 blocks ahead
     assert split(agent.handle(request("GET", "/readyz"))) == (200, b"OK")
     values = gauge_values(agent)
-    assert values[f"icon_reference_ignored{ref_label(0)}"] == "1"
+    assert values[f"icon_reference_ignored{ref_label(0)}"] == 1
     assert "icon_node_lag_blocks" not in values  # no usable reference: no lag to report
 
 
@@ -263,7 +263,7 @@ def test_a_lone_honest_reference_still_measures_a_lagging_node():
     progress(agent, 1000, age=900)  # 15 min behind at 2 s a block: 450 blocks is possible
     status, body = split(agent.handle(request("GET", "/readyz")))
     assert status == 503 and body.startswith(b"UNHEALTHY lag 400 blocks > 30")
-    assert gauge_values(agent)[f"icon_reference_ignored{ref_label(0)}"] == "0"
+    assert gauge_values(agent)[f"icon_reference_ignored{ref_label(0)}"] == 0
 
 
 def test_references_that_agree_outweigh_the_rate_bound():
@@ -275,8 +275,8 @@ def test_references_that_agree_outweigh_the_rate_bound():
     status, body = split(agent.handle(request("GET", "/readyz")))
     assert status == 503 and body.startswith(b"UNHEALTHY lag 101 blocks > 30"), body
     values = gauge_values(agent)
-    assert values[f"icon_reference_ignored{ref_label(2)}"] == "1"
-    assert values[f"icon_reference_ignored{ref_label(0)}"] == "0"
+    assert values[f"icon_reference_ignored{ref_label(2)}"] == 1
+    assert values[f"icon_reference_ignored{ref_label(0)}"] == 0
 
 
 def test_all_references_down_the_node_progress_decides():

@@ -11,7 +11,7 @@ from iconctl import probes
 from iconctl.console import printable
 
 
-def test_gauges_keep_unlabelled_numeric_samples_only() -> None:
+def test_gauges_keep_unlabelled_samples_only() -> None:
     text = "\n".join([
         "# HELP icon_node_block_height Height of the node's last block.",
         "# TYPE icon_node_block_height gauge",
@@ -19,12 +19,16 @@ def test_gauges_keep_unlabelled_numeric_samples_only() -> None:
         'icon_reference_block_height{reference="a"} 1240',
         "icon_node_lag_blocks NaN",
         "icon_node_last_block_age_seconds 2.5 1700000000000",
-        "broken_line",
-        "not_a_number abc",
     ])  # fmt: skip
     found = probes.gauges(text)
     assert math.isnan(found.pop("icon_node_lag_blocks"))  # parsed; agent_gauges judges it
     assert found == {"icon_node_block_height": 1234.0, "icon_node_last_block_age_seconds": 2.5}
+
+
+@pytest.mark.parametrize("junk", ["broken_line", "not_a_number abc", "x{y=1} 2", "<html>"])
+def test_text_that_is_not_an_exposition_is_an_invalid_answer(junk: str) -> None:
+    with pytest.raises(probes.InvalidAnswer, match="^not a Prometheus exposition"):
+        probes.agent_gauges(f"icon_node_block_height 5\n{junk}\n")
 
 
 def test_agent_gauges_are_checked_against_what_is_possible() -> None:
@@ -33,19 +37,20 @@ def test_agent_gauges_are_checked_against_what_is_possible() -> None:
 
 
 @pytest.mark.parametrize(
-    "sample",
+    ("sample", "message"),
     [
-        "icon_node_lag_blocks +Inf",
-        "icon_node_lag_blocks NaN",
-        "icon_node_lag_blocks 1e300",
-        "icon_node_block_height -1",
-        "icon_node_block_height 1e16",
-        "icon_node_block_height twelve",
-        "icon_node_last_block_age_seconds -Inf",
+        ("icon_node_lag_blocks +Inf", "icon_node_lag_blocks +Inf"),
+        ("icon_node_lag_blocks NaN", "icon_node_lag_blocks NaN"),
+        ("icon_node_lag_blocks 1e300", "icon_node_lag_blocks 1e+300"),
+        ("icon_node_block_height -1", "icon_node_block_height -1.0"),
+        ("icon_node_block_height 1e16", "icon_node_block_height 1e+16"),
+        ("icon_node_last_block_age_seconds -Inf", "icon_node_last_block_age_seconds -Inf"),
     ],
 )
-def test_impossible_agent_gauges_are_invalid_answers(sample: str) -> None:
-    with pytest.raises(probes.InvalidAnswer, match=f"^{re.escape(sample)} is not a possible value"):
+def test_impossible_agent_gauges_are_invalid_answers(sample: str, message: str) -> None:
+    with pytest.raises(
+        probes.InvalidAnswer, match=f"^{re.escape(message)} is not a possible value"
+    ):
         probes.agent_gauges(f"icon_node_block_height 5\n{sample}\n")
 
 

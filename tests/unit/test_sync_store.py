@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from unittest import mock
 
@@ -71,11 +72,13 @@ def test_metrics_keep_other_series(tmp_path: Path):
     write_metrics(path, "restore", ok=False, duration=1.0, bytes_transferred=5, now=200.0)
     write_metrics(path, "snapshot", ok=False, duration=3.0, bytes_transferred=0, now=300.0)
     text = path.read_text()
-    assert 'icon_sync_last_success_timestamp_seconds{operation="snapshot"} 100.000' in text
-    assert 'icon_sync_last_failure_timestamp_seconds{operation="snapshot"} 300.000' in text
-    assert 'icon_sync_last_failure_timestamp_seconds{operation="restore"} 200.000' in text
-    assert 'icon_sync_last_duration_seconds{operation="snapshot"} 3.000' in text
-    assert 'icon_sync_last_bytes_transferred{operation="restore"} 5' in text
+    values = dict(re.findall(r"^(\S+) (\S+)$", text, re.M))
+    assert float(values['icon_sync_last_success_timestamp_seconds{operation="snapshot"}']) == 100
+    assert float(values['icon_sync_last_failure_timestamp_seconds{operation="snapshot"}']) == 300
+    assert float(values['icon_sync_last_failure_timestamp_seconds{operation="restore"}']) == 200
+    assert float(values['icon_sync_last_duration_seconds{operation="snapshot"}']) == 3
+    assert float(values['icon_sync_last_bytes_transferred{operation="restore"}']) == 5
+    assert 'icon_sync_last_success_timestamp_seconds{operation="restore"}' not in values
     assert text.count("# TYPE") == 4 and not list(tmp_path.glob(".*tmp"))
 
 

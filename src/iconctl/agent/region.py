@@ -22,11 +22,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from iconctl.agent.bodies import MAX_ANSWER_BYTES, AnswerTooLarge, read_bounded
 from iconctl.errors import InputError
 from iconctl.health import Verdict
-
-REGION_PATH = "/region/readyz"
+from iconctl.http.client import MAX_ANSWER_BYTES, AnswerTooLarge, read_bounded, session
 
 
 @dataclass(frozen=True)
@@ -206,13 +204,8 @@ class GcpBackendService:
         return token
 
     async def count(self, timeout: float = 5.0) -> RegionCount:
-        import aiohttp
-
         if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=timeout),
-                headers={"User-Agent": "iconctl-agent"},
-            )
+            self._session = session(timeout)
         token = await self._get_token(self._session)
         url = (
             f"{self.api}/compute/v1/projects/{quote(self.project)}/global/backendServices/"

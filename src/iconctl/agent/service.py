@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from iconctl.agent.bodies import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded
 from iconctl.agent.health import ChainRate, Hysteresis
-from iconctl.agent.httpserver import HTTPServer, Request, response
-from iconctl.agent.metrics import Exposition, Histogram
-from iconctl.agent.region import REGION_PATH, RegionHealth, RegionSource, parse_source
+from iconctl.agent.region import RegionHealth, RegionSource, parse_source
+from iconctl.endpoints import AGENT_PORT, LIVE_PATH, METRICS_PATH, READY_PATH, REGION_READY_PATH
 from iconctl.errors import InputError
+from iconctl.exposition import CONTENT_TYPE, Exposition, Histogram
 from iconctl.health import (
     DEFAULT_MAX_BLOCK_AGE_SECONDS,
     DEFAULT_MAX_LAG_BLOCKS,
@@ -37,11 +36,15 @@ from iconctl.health import (
     height_ceiling,
     judge,
 )
+from iconctl.http.client import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded, session
+from iconctl.http.server import HTTPServer, Request, response
 
 log = logging.getLogger("iconctl.agent")
 
 _LAST_BLOCK = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "icx_getLastBlock"}).encode()
-_PROM = "text/plain; version=0.0.4; charset=utf-8"
+# the probe paths as the fast path sees them (raw request targets)
+_READY_TARGET, _LIVE_TARGET = READY_PATH.encode(), LIVE_PATH.encode()
+_REGION_TARGET = REGION_READY_PATH.encode()
 NODE_METRICS_MAX_AGE = 1.0  # seconds a relayed goloop /metrics answer is reused
 _PEER_KINDS = ("friends", "children", "uncles", "nephews", "others")
 
@@ -51,7 +54,7 @@ class AgentConfig:
     node: str
     references: list[str] = field(default_factory=list)
     host: str = "127.0.0.1"
-    port: int = 9900
+    port: int = AGENT_PORT
     max_lag_blocks: int = DEFAULT_MAX_LAG_BLOCKS
     max_block_age_seconds: float = float(DEFAULT_MAX_BLOCK_AGE_SECONDS)
     poll_interval: float = 2.0
@@ -82,7 +85,7 @@ class AgentConfig:
         """The configuration from command-line options: ``--listen HOST:PORT`` split, and the
         limits and references not given taken from the spec's health section (``--spec``), else
         the built-in defaults (no references: the node's own progress decides)."""
-        from iconctl.agent.httpserver import parse_hostport
+        from iconctl.http.server import parse_hostport
 
         host, port = parse_hostport(listen, option="--listen")
         spec = None
@@ -214,13 +217,7 @@ class Agent:
 
     # life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
-        import aiohttp
-
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.config.timeout),
-            connector=aiohttp.TCPConnector(limit=16, ttl_dns_cache=60),
-            headers={"User-Agent": "iconctl-agent"},
-        )
+        self._session = session(self.config.timeout, connections=16)
         self.port = await self.server.start(self.config.host, self.config.port)
         first = [self._poll_reference(r) for r in self.references]
         if self.region_source is not None:
@@ -466,28 +463,28 @@ class Agent:
             self._region_get, self._region_head = _probe(*answer)
 
     def _fast_get(self, target: bytes) -> bytes | None:
-        if target == b"/readyz":
-            self.probes["/readyz"] += 1
+        if target == _READY_TARGET:
+            self.probes[READY_PATH] += 1
             return self._ready_get
-        if target == b"/healthz":
-            self.probes["/healthz"] += 1
+        if target == _LIVE_TARGET:
+            self.probes[LIVE_PATH] += 1
             return self._live_get
-        if target == b"/region/readyz" and self.region_source is not None:
-            self.probes[REGION_PATH] += 1
+        if target == _REGION_TARGET and self.region_source is not None:
+            self.probes[REGION_READY_PATH] += 1
             return self._region_get
         return None
 
     def handle(self, req: Request) -> bytes:
         path = req.path
-        if path == "/readyz" or path == "/healthz":
+        if path in (READY_PATH, LIVE_PATH):
             self.probes[path] += 1
-            ready = path == "/readyz"
+            ready = path == READY_PATH
             if req.method == "GET":
                 return self._ready_get if ready else self._live_get
             if req.method == "HEAD":
                 return self._ready_head if ready else self._live_head
             return response(405, "method not allowed\n", headers=(("Allow", "GET, HEAD"),))
-        if path == REGION_PATH:
+        if path == REGION_READY_PATH:
             if self.region_source is None:
                 return response(404, "region health not configured (--region-source)\n")
             self.probes[path] += 1
@@ -496,9 +493,9 @@ class Agent:
             if req.method == "HEAD":
                 return self._region_head
             return response(405, "method not allowed\n", headers=(("Allow", "GET, HEAD"),))
-        if path == "/metrics" and req.method == "GET":
+        if path == METRICS_PATH and req.method == "GET":
             self.probes[path] += 1
-            return response(200, self.metrics(time.time()), content_type=_PROM)
+            return response(200, self.metrics(time.time()), content_type=CONTENT_TYPE)
         if path == "/node/metrics" and req.method == "GET":
             self.probes[path] += 1
             return self._node_metrics()
@@ -527,7 +524,7 @@ class Agent:
             try:
                 async with self._session.get(self.node_metrics_url) as resp:
                     status = resp.status
-                    kind = resp.headers.get("Content-Type", _PROM)
+                    kind = resp.headers.get("Content-Type", CONTENT_TYPE)
                     body = await read_bounded(resp, MAX_METRICS_BYTES) if status == 200 else b""
             except AnswerTooLarge as exc:
                 answer = response(502, f"node {exc}\n")
@@ -546,54 +543,38 @@ class Agent:
         exp = Exposition()
         exp.family(
             "icon_node_up",
-            "gauge",
-            "1 if the node answered the last poll.",
             [([], 1 if sample.answered else 0)],
         )
         exp.family(
             "icon_node_ready",
-            "gauge",
-            "1 if /readyz answers 200.",
             [([], 1 if (self.ready.ok and not self.draining) else 0)],
         )
         exp.family(
             "icon_node_live",
-            "gauge",
-            "1 if /healthz answers 200.",
             [([], 1 if self.live.ok else 0)],
         )
         exp.family(
             "icon_agent_draining",
-            "gauge",
-            "1 while the drain switch is on.",
             [([], 1 if self.draining else 0)],
         )
         if sample.height is not None:
             exp.family(
                 "icon_node_block_height",
-                "gauge",
-                "Height of the node's last block.",
                 [([], sample.height)],
             )
         if sample.block_time is not None:
             exp.family(
                 "icon_node_last_block_age_seconds",
-                "gauge",
-                "Seconds since the node's last block was made.",
                 [([], max(0.0, round(now - sample.block_time, 3)))],
             )
         best = self.best_reference()
         if best is not None and sample.height is not None:
             exp.family(
                 "icon_node_lag_blocks",
-                "gauge",
-                "Blocks the node is behind the best corroborated reference height.",
                 [([], best - sample.height)],
             )
         exp.family(
             "icon_reference_block_height",
-            "gauge",
-            "Last height of each reference.",
             [
                 ([("reference", r.label)], r.height)
                 for r in self.references
@@ -602,48 +583,34 @@ class Agent:
         )
         exp.family(
             "icon_reference_up",
-            "gauge",
-            "1 if the reference answered its last poll.",
             [([("reference", r.label)], 1 if r.up else 0) for r in self.references],
         )
         exp.family(
             "icon_reference_ignored",
-            "gauge",
-            "1 while the reference's height is left out of the lag: the others or the chain's "
-            "rate contradict it.",
             [([("reference", r.label)], 1 if r.ignored else 0) for r in self.references],
         )
         exp.family(
             "icon_reference_outliers_total",
-            "counter",
-            "Answers of the reference that were ignored as outliers.",
             [([("reference", r.label)], r.outliers) for r in self.references],
         )
         if self.peers is not None:
             exp.family(
                 "icon_node_peers",
-                "gauge",
-                "Peers connected, from /admin/chain/{cid}.",
                 [([], self.peers)],
             )
         if sample.state is not None:
             exp.family(
                 "icon_node_chain_state",
-                "gauge",
-                "The chain state from /admin/chain.",
                 [([("state", sample.state)], 1)],
             )
         if self.region_source is not None:
             self._region_metrics(exp)
         exp.histograms(
             "icon_agent_poll_duration_seconds",
-            "Duration of the agent's polls by target (node, admin, or a reference).",
             [([("target", t)], h) for t, h in self.durations.items()],
         )
         exp.family(
             "icon_agent_polls_total",
-            "counter",
-            "Polls by target and result.",
             [
                 ([("target", t), ("result", r)], n)
                 for (t, r), n in sorted(self.poll_results.items())
@@ -651,14 +618,10 @@ class Agent:
         )
         exp.family(
             "icon_agent_probe_requests_total",
-            "counter",
-            "Requests served by the agent, by path.",
             [([("path", p)], n) for p, n in sorted(self.probes.items())],
         )
         exp.family(
             "icon_agent_ready_transitions_total",
-            "counter",
-            "Readiness changes after hysteresis.",
             [([], self.ready.transitions)],
         )
         return exp.render()
@@ -667,47 +630,33 @@ class Agent:
         region, now = self.region, time.monotonic()
         exp.family(
             "icon_region_ready",
-            "gauge",
-            "1 if /region/readyz answers 200.",
             [([], 1 if self.region_ok else 0)],
         )
         exp.family(
             "icon_region_min_ready_nodes",
-            "gauge",
-            "Ready nodes the region needs to count as healthy.",
             [([], region.min_ready)],
         )
         exp.family(
             "icon_region_source_up",
-            "gauge",
-            "1 if the last read of the region's ready count succeeded.",
             [([], 1 if region.source_up else 0)],
         )
         exp.family(
             "icon_region_fallback",
-            "gauge",
-            "1 while /region/readyz answers from this node's own readiness (no fresh count).",
             [([], 0 if region.fresh(now) else 1)],
         )
         if region.count is not None:
             exp.family(
                 "icon_region_ready_nodes",
-                "gauge",
-                "Ready nodes of the region at the last good read.",
                 [([], region.count.ready)],
             )
             exp.family(
                 "icon_region_nodes",
-                "gauge",
-                "Nodes of the region at the last good read.",
                 [([], region.count.total)],
             )
         age = region.age(now)
         if age is not None:
             exp.family(
                 "icon_region_count_age_seconds",
-                "gauge",
-                "Seconds since the last good read of the region's ready count.",
                 [([], round(age, 3))],
             )
 

@@ -15,8 +15,6 @@ import os
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +22,7 @@ from urllib.parse import urlsplit
 from iconctl import process
 from iconctl.errors import InputError, ToolFailed, ToolNotFound
 from iconctl.files import write_atomic
+from iconctl.http import client
 from iconctl.loadtest.report import Report, Thresholds, analyse, html_report
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -82,12 +81,17 @@ def preflight(endpoint: str, attempts: int = 3) -> int:
     for attempt in range(attempts):
         if attempt:
             time.sleep(0.5)
-        request = urllib.request.Request(  # noqa: S310 - the scheme was checked: http(s) only
-            endpoint, data=body, headers={"Content-Type": "application/json"}, method="POST"
-        )
         try:
-            with urllib.request.urlopen(request, timeout=PREFLIGHT_TIMEOUT_S) as response:  # noqa: S310
-                answer = json.loads(response.read(1_000_000))
+            status, answer_body = client.request(
+                endpoint,
+                method="POST",
+                data=body,
+                headers={"Content-Type": "application/json"},
+                timeout=PREFLIGHT_TIMEOUT_S,
+            )
+            if status != 200:
+                raise OSError(f"HTTP {status}")
+            answer = json.loads(answer_body)
             return int(answer["result"]["height"])
         except ConnectionRefusedError as exc:
             reason = exc

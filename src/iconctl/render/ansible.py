@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from iconctl.endpoints import AGENT_PORT
 from iconctl.render import compose
 from iconctl.render.common import region_hostname, store_url, to_yaml, vm_regions
-from iconctl.render.terraform import AGENT_PORT
 from iconctl.spec import Region, Spec
 
 INVENTORY = "inventory/hosts.yml"  # inside the region's private_data_dir

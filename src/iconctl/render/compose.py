@@ -6,8 +6,8 @@ picks up COMPOSE_FILE and the ICON_* values without any wrapper.
 
 from __future__ import annotations
 
+from iconctl.endpoints import AGENT_PORT
 from iconctl.render.common import HEADER, region_hostname, store_url, vm_regions
-from iconctl.render.terraform import AGENT_PORT
 from iconctl.spec import SERVICE_NAMES, Region, Spec
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from iconctl import log_indices
 from iconctl.assets import asset_dir
+from iconctl.endpoints import AGENT_PORT
 from iconctl.render.common import region_hostname, region_labels, store_url, to_yaml
-from iconctl.render.terraform import AGENT_PORT
 from iconctl.spec import SERVICE_NAMES, Region, Spec
 
 # The base is copied to <out>/kubernetes/base/, the overlays to <out>/<region>/k8s/.

@@ -26,10 +26,10 @@ import yaml
 
 from iconctl import log_indices
 from iconctl.assets import asset_dir
+from iconctl.endpoints import AGENT_PORT, METRICS_PATH
 from iconctl.errors import IconctlError, InputError
 from iconctl.health import DEFAULT_MAX_LAG_BLOCKS
 from iconctl.render.common import HEADER
-from iconctl.render.terraform import AGENT_PORT
 
 NODE_EXPORTER_PORT = 9100
 EDGE_EXPORTER_PORT = 9598
@@ -223,7 +223,7 @@ def scrape_targets(spec: Any) -> list[tuple[str, int, str]]:
     """(job, port, metrics path) for everything a node runs."""
     # goloop's /metrics shares a port with its admin API; the agent relays it instead.
     return [
-        ("icon-agent", AGENT_PORT, "/metrics"),
+        ("icon-agent", AGENT_PORT, METRICS_PATH),
         ("goloop", AGENT_PORT, "/node/metrics"),
         ("node", NODE_EXPORTER_PORT, "/metrics"),
         ("icon-edge", EDGE_EXPORTER_PORT, "/metrics"),

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from iconctl.endpoints import AGENT_PORT, READY_PATH, REGION_READY_PATH
 from iconctl.render.common import region_hostname, region_labels, stack_name, to_json, vm_regions
 from iconctl.spec import Region, Spec
 from iconctl.spec.regions import continent
 
-AGENT_PORT = 9900
-HEALTH_PATH = "/readyz"
-REGION_HEALTH_PATH = "/region/readyz"
 ZONE_STACK = "aws-region-zone"
 
 
@@ -118,8 +116,8 @@ def geo_vars(spec: Spec) -> dict[str, Any]:
         "zone": spec.geo.zone,
         "steering": spec.geo.steering,
         "min_ready_nodes": spec.geo.min_ready_nodes,
-        "monitor_path": HEALTH_PATH,
-        "region_monitor_path": REGION_HEALTH_PATH,
+        "monitor_path": READY_PATH,
+        "region_monitor_path": REGION_READY_PATH,
         "monitor_port": AGENT_PORT,
         "expected_body": "OK",
         "regions": [

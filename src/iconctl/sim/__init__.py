@@ -11,7 +11,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from iconctl.errors import InputError
-from iconctl.sim.server import STATES, Scenario, SimOptions, Simulator, serve
+from iconctl.sim.node import STATES, Scenario, SimOptions
+from iconctl.sim.server import Simulator, serve
 
 __all__ = ["STATES", "Scenario", "SimOptions", "Simulator", "parse_funds", "run"]
 

@@ -18,13 +18,11 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from iconctl.agent.httpserver import WebSocket
+from iconctl.http.websocket import WebSocket
 from iconctl.sim.ledger import decompose_signature, event_value_bytes, log_values
-
-if TYPE_CHECKING:
-    from iconctl.sim.server import Simulator
+from iconctl.sim.node import Node
 
 PARSE_ERROR = -32700
 INVALID_PARAMS = -32602
@@ -132,7 +130,7 @@ def _filters(specs: Any) -> list[EventFilter]:
 class Monitor(WebSocket):
     """One monitor session; ``events`` selects the /event flavour over /block."""
 
-    def __init__(self, sim: Simulator, *, events: bool = False) -> None:
+    def __init__(self, sim: Node, *, events: bool = False) -> None:
         super().__init__()
         self.sim = sim
         self.events = events

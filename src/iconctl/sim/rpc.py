@@ -15,7 +15,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from iconctl.sim import params as P
 from iconctl.sim.chain import Chain, hexint, parse_hexint
@@ -30,9 +30,7 @@ from iconctl.sim.ledger import (
     TxError,
     TxRecord,
 )
-
-if TYPE_CHECKING:
-    from iconctl.sim.server import Simulator
+from iconctl.sim.node import Node
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -159,7 +157,7 @@ Answer = tuple[int, "bytes | None"]
 
 
 class Dispatcher:
-    def __init__(self, sim: Simulator, *, debug: bool = False) -> None:
+    def __init__(self, sim: Node, *, debug: bool = False) -> None:
         self.sim = sim
         self.methods = _DEBUG_METHODS if debug else _METHODS
         self.retrieve: Counter[str] = Counter()

@@ -11,160 +11,23 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import asdict
 from typing import Any
 
-from iconctl.agent.httpserver import HTTPServer, Request, Result, Upgrade, response
 from iconctl.errors import InputError
+from iconctl.exposition import CONTENT_TYPE, Exposition
+from iconctl.http.server import HTTPServer, Request, Result, Upgrade, response
 from iconctl.sim.chain import Chain
 from iconctl.sim.datadir import DataDir
 from iconctl.sim.ledger import Ledger
 from iconctl.sim.monitor import Monitor
+from iconctl.sim.node import Scenario, SimOptions
 from iconctl.sim.rpc import Context, Dispatcher, injected_failure
 
-STATES = (
-    "created",
-    "initializing",
-    "starting",
-    "started",
-    "stopping",
-    "stopped",
-    "failed",
-    "finished",
-)
 _JSON = "application/json; charset=UTF-8"
 # echo's answers for unknown routes and wrong methods, as goloop's HTTPErrorHandler words them
 _NOT_FOUND = "Not Found <nil>"
 _METHOD_NOT_ALLOWED = "Method Not Allowed <nil>"
-_PROM = "text/plain; version=0.0.4; charset=utf-8"
-
-
-@dataclass
-class Scenario:
-    """What the simulated node does; every field can be changed at run time (POST /scenario)."""
-
-    block_interval: float = 2.0
-    stalled: bool = False
-    lag: int = 0
-    error_rate: float = 0.0
-    latency_ms: float = 0.0
-    admin_state: str = "started"
-    peers: int = 8
-    batch_limit: int = 10
-    ws_max_sessions: int = 10
-
-    def validate(self) -> None:
-        if not 0.001 <= self.block_interval <= 3600:
-            raise InputError("block_interval must be between 0.001 and 3600 seconds")
-        if self.lag < 0:
-            raise InputError("lag must be >= 0 blocks")
-        if not 0.0 <= self.error_rate <= 1.0:
-            raise InputError("error_rate must be between 0 and 1")
-        if not 0.0 <= self.latency_ms <= 60_000:
-            raise InputError("latency_ms must be between 0 and 60000")
-        if self.admin_state not in STATES:
-            raise InputError(f"admin_state must be one of {', '.join(STATES)}")
-        if not 0 <= self.peers <= 1000:
-            raise InputError("peers must be between 0 and 1000")
-        if self.batch_limit < 1 or self.ws_max_sessions < 0:
-            raise InputError("batch_limit must be >= 1 and ws_max_sessions >= 0")
-
-    def update(self, changes: dict[str, Any]) -> None:
-        """Apply a partial update, all or nothing."""
-        known = {f.name: f for f in fields(self)}
-        candidate = Scenario(**asdict(self))
-        for key, value in changes.items():
-            if key not in known:
-                raise InputError(f"unknown scenario field {key!r} (known: {', '.join(known)})")
-            kind = type(getattr(self, key))
-            if kind is bool and not isinstance(value, bool):
-                raise InputError(f"{key} must be true or false")
-            if kind in (int, float) and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
-                raise InputError(f"{key} must be a number")
-            if kind is int and value != int(value):
-                raise InputError(f"{key} must be an integer")
-            if kind is str and not isinstance(value, str):
-                raise InputError(f"{key} must be a string")
-            setattr(candidate, key, kind(value))
-        candidate.validate()
-        for key in changes:
-            setattr(self, key, getattr(candidate, key))
-
-
-@dataclass
-class SimOptions:
-    host: str = "127.0.0.1"
-    port: int = 9000
-    control_host: str | None = None
-    control_port: int = 0
-    start_height: int = 1000
-    cid: int = 1
-    nid: int = 1
-    channel: str = "icon_dex"
-    data_dir: Path | None = None
-    seed: int | None = None
-    # genesis balances in loop (1 ICX = 10**18 loop); every other account starts empty
-    funds: dict[str, int] = field(default_factory=dict)
-    # goloop's chain config defaultWaitTimeout / maxWaitTimeout (ms); 0 turns the
-    # *AndWait and icx_waitTransactionResult methods off, which is goloop's own default
-    wait_timeout_ms: int = 5000
-    max_wait_timeout_ms: int = 60_000
-    debug_api: bool = False  # rpcIncludeDebug: /api/v3d answers only when on
-
-    @classmethod
-    def resolve(
-        cls,
-        *,
-        listen: str,
-        control_listen: str | None = None,
-        cid: str = "0x1",
-        nid: str = "0x1",
-        channel: str = "icon_dex",
-        fund: list[str] | None = None,
-        wait_timeout_ms: int = 5000,
-        **options: Any,
-    ) -> SimOptions:
-        """The options as `iconctl sim` takes them: ``HOST:PORT`` addresses (the control
-        endpoint on loopback only), chain and network ids as numbers such as ``0x1``, and
-        ``ADDRESS=ICX`` genesis balances."""
-        from iconctl.agent.httpserver import is_loopback, parse_hostport
-        from iconctl.sim import parse_funds
-
-        host, port = parse_hostport(listen, option="--listen")
-        control_host, control_port = None, 0
-        if control_listen is not None:
-            control_host, control_port = parse_hostport(control_listen, option="--control-listen")
-            if not is_loopback(control_host):
-                raise InputError("--control-listen: the control endpoint binds to loopback only")
-        if not channel or "/" in channel:
-            raise InputError(f"--channel: invalid channel name {channel!r}")
-        return cls(
-            host=host,
-            port=port,
-            control_host=control_host,
-            control_port=control_port,
-            cid=_chain_id(cid, "--cid"),
-            nid=_chain_id(nid, "--nid"),
-            channel=channel,
-            funds=parse_funds(fund or []),
-            wait_timeout_ms=wait_timeout_ms,
-            max_wait_timeout_ms=max(60_000, wait_timeout_ms),
-            **options,
-        )
-
-
-def _chain_id(value: str, option: str) -> int:
-    try:
-        number = int(value, 0)
-    except ValueError:
-        raise InputError(f"{option}: expected a number such as 0x1, got {value!r}") from None
-    if not 0 <= number < 1 << 32:
-        raise InputError(f"{option}: out of range: {value!r}")
-    return number
-
 
 class Simulator:
     def __init__(self, options: SimOptions, scenario: Scenario) -> None:
@@ -310,7 +173,7 @@ class Simulator:
         if path.startswith("/admin"):
             return self._delayed(self._admin, req)
         if path == "/metrics" and req.method == "GET":
-            return response(200, self.metrics(), content_type=_PROM)
+            return response(200, self.metrics(), content_type=CONTENT_TYPE)
         return response(404, _NOT_FOUND)
 
     def _api(self, req: Request, rest: str, dispatcher: Dispatcher) -> Result | Any:
@@ -470,54 +333,27 @@ class Simulator:
         )
         return view
 
-    def metrics(self) -> str:
-        labels = f'channel="{self.chain.channel}",hostname="{self.hostname}"'
-        out: list[str] = []
-
-        def family(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
-            out.append(f"# HELP goloop_{name} {help_text}")
-            out.append(f"# TYPE goloop_{name} {kind}")
-            for extra, value in samples:
-                out.append(f"goloop_{name}{{{labels}{extra}}} {value:g}")
-
-        family("consensus_height", "gauge", "height", [("", self.height)])
-        family("consensus_round", "gauge", "round", [("", 0)])
-        family(
-            "consensus_height_duration",
-            "gauge",
-            "block_duration",
-            [("", self.last_block_duration_ms)],
+    def metrics(self) -> bytes:
+        base = [("channel", self.chain.channel), ("hostname", self.hostname)]
+        exp = Exposition()
+        exp.family("goloop_consensus_height", [(base, self.height)])
+        exp.family("goloop_consensus_round", [(base, 0)])
+        exp.family("goloop_consensus_height_duration", [(base, self.last_block_duration_ms)])
+        exp.family(
+            "goloop_jsonrpc_retrieve_cnt",
+            [([*base, ("method", m)], n) for m, n in sorted(self.dispatcher.retrieve.items())],
         )
-        family(
-            "jsonrpc_retrieve_cnt",
-            "counter",
-            "jsonrpc retrieve methods",
-            [(f',method="{m}"', n) for m, n in sorted(self.dispatcher.retrieve.items())],
+        exp.family("goloop_jsonrpc_call_cnt", [(base, self.dispatcher.calls)])
+        exp.family(
+            "goloop_jsonrpc_failure_cnt",
+            [([*base, ("method", m)], n) for m, n in sorted(self.dispatcher.failures.items())],
         )
-        family(
-            "jsonrpc_call_cnt", "counter", "jsonrpc icx_call method", [("", self.dispatcher.calls)]
-        )
-        family(
-            "jsonrpc_failure_cnt",
-            "counter",
-            "jsonrpc failures",
-            [(f',method="{m}"', n) for m, n in sorted(self.dispatcher.failures.items())],
-        )
-        produced = self.height - self.chain.base + self.scenario.lag
-        family(
-            "network_recv_cnt",
-            "counter",
-            "recv",
-            [(',dest="0xff0000",protocol="0x0300"', max(0, produced) * self.scenario.peers)],
-        )
-        family(
-            "network_send_cnt",
-            "counter",
-            "send",
-            [(',dest="0xff0000",protocol="0x0300"', max(0, produced))],
-        )
-        family("txpool_add_cnt", "counter", "add transactions", [("", 0)])
-        return "\n".join(out) + "\n"
+        produced = max(0, self.height - self.chain.base + self.scenario.lag)
+        link = [*base, ("dest", "0xff0000"), ("protocol", "0x0300")]
+        exp.family("goloop_network_recv_cnt", [(link, produced * self.scenario.peers)])
+        exp.family("goloop_network_send_cnt", [(link, produced)])
+        exp.family("goloop_txpool_add_cnt", [(base, 0)])
+        return exp.render()
 
     # the control endpoint -----------------------------------------------------------------
     def handle_control(self, req: Request) -> Result | Any:

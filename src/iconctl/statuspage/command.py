@@ -32,7 +32,7 @@ def run(
     targets, rules = targets_from(spec, endpoints, agents)
     title = f"{spec.domain} status" if spec is not None else "ICON API status"
     if serve:
-        from iconctl.agent.httpserver import parse_hostport
+        from iconctl.http.server import parse_hostport
         from iconctl.statuspage.server import StatusServer, check_loopback
 
         host, port = parse_hostport(listen, option="--listen")

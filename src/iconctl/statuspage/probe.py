@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from iconctl import probes
 from iconctl.errors import InputError
+from iconctl.http import client
 from iconctl.health import BLOCK_SECONDS, NodeSample, Thresholds, Verdict, judge, parse_target
 from iconctl.spec import Spec
 
@@ -98,8 +99,8 @@ def _ask_agent(target: Target, result: Result, now: float, rules: Thresholds) ->
     words reach only ``detail``, escaped and bounded."""
     alone = target.endpoint is None
     try:
-        code, body = probes.get_text(f"{target.agent}/readyz", TIMEOUT_S)
-        metrics_code, metrics = probes.get_text(f"{target.agent}/metrics", TIMEOUT_S)
+        code, body = client.get_text(f"{target.agent}/readyz", TIMEOUT_S)
+        metrics_code, metrics = client.get_text(f"{target.agent}/metrics", TIMEOUT_S)
         gauges = probes.agent_gauges(metrics) if metrics_code == 200 else {}
     except probes.InvalidAnswer as exc:
         result.agent_ready = None

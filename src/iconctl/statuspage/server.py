@@ -7,7 +7,6 @@ parsed as untrusted input.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import signal
@@ -30,11 +29,9 @@ TYPES = {"index.html": "text/html; charset=utf-8", "status.json": "application/j
 
 
 def check_loopback(host: str) -> None:
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
+    from iconctl.http.server import is_loopback
+
+    if not is_loopback(host):
         raise InputError(
             f"--listen {host}: the status page server binds to loopback only; publish the "
             "--out directory with a web server instead"

@@ -1,36 +1,36 @@
 """node_exporter textfile metrics for snapshot and restore runs.
 
-The alert rules rely on these exact names. Each run updates the series of its own operation
-and outcome and keeps every other series as it was, so one file can serve both operations.
+The alert rules rely on these exact names (the metric catalogue holds them and their help
+texts). Each run updates the series of its own operation and outcome and keeps every other
+series as it was, so one file can serve both operations.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
+from iconctl.exposition import Exposition, samples
 from iconctl.files import write_atomic
 
-METRICS = {
-    "icon_sync_last_success_timestamp_seconds": "Unix time of the last successful sync operation.",
-    "icon_sync_last_failure_timestamp_seconds": "Unix time of the last failed sync operation.",
-    "icon_sync_last_duration_seconds": "Duration of the last sync operation, in seconds.",
-    "icon_sync_last_bytes_transferred": "Bytes uploaded or downloaded by the last sync operation.",
-}
-_LINE = re.compile(r'^(icon_sync_[a-z_]+)\{operation="([a-z]+)"\}\s+(\S+)\s*$')
+NAMES = (
+    "icon_sync_last_success_timestamp_seconds",
+    "icon_sync_last_failure_timestamp_seconds",
+    "icon_sync_last_duration_seconds",
+    "icon_sync_last_bytes_transferred",
+)
 
 
-def _read(path: Path) -> dict[tuple[str, str], str]:
-    values: dict[tuple[str, str], str] = {}
+def _read(path: Path) -> dict[tuple[str, str], float]:
+    """The series of an earlier run, by (name, operation); nothing from an unreadable file."""
+    values: dict[tuple[str, str], float] = {}
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return values
-    for line in text.splitlines():
-        m = _LINE.match(line)
-        if m and m.group(1) in METRICS:
-            values[(m.group(1), m.group(2))] = m.group(3)
+        for name, labels, value in samples(path.read_text(encoding="utf-8")):
+            operation = labels.get("operation")
+            if name in NAMES and operation is not None and operation.isalpha():
+                values[(name, operation)] = value
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
     return values
 
 
@@ -46,19 +46,15 @@ def write_metrics(
     """Update ``operation``'s series in the textfile at ``path`` (atomically: temp + rename)."""
     now = time.time() if now is None else now
     values = _read(path)
-    stamp = (
-        "icon_sync_last_success_timestamp_seconds"
-        if ok
-        else "icon_sync_last_failure_timestamp_seconds"
-    )
-    values[(stamp, operation)] = f"{now:.3f}"
-    values[("icon_sync_last_duration_seconds", operation)] = f"{duration:.3f}"
-    values[("icon_sync_last_bytes_transferred", operation)] = str(int(bytes_transferred))
-    lines = []
-    for name, help_text in METRICS.items():
-        lines.append(f"# HELP {name} {help_text}")
-        lines.append(f"# TYPE {name} gauge")
-        for (metric, op), value in sorted(values.items()):
-            if metric == name:
-                lines.append(f'{name}{{operation="{op}"}} {value}')
-    write_atomic(path, "\n".join(lines) + "\n")
+    stamp = NAMES[0] if ok else NAMES[1]
+    values[(stamp, operation)] = round(now, 3)
+    values[(NAMES[2], operation)] = round(duration, 3)
+    values[(NAMES[3], operation)] = int(bytes_transferred)
+    exp = Exposition()
+    for name in NAMES:
+        exp.family(
+            name,
+            [([("operation", op)], value) for (metric, op), value in sorted(values.items())
+             if metric == name],
+        )  # fmt: skip
+    write_atomic(path, exp.render(), mode=0o644)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import shlex
 import time
-import urllib.error
-import urllib.request
 from abc import ABC, abstractmethod
 
 from iconctl import process
 from iconctl.errors import InputError, RemoteFailed
+from iconctl.http import client
 
 
 class Quiescer(ABC):
@@ -77,9 +76,12 @@ class AdminQuiesce(Quiescer):
         """With no --chain: the node's one chain, from GET /admin/chain (the usual case)."""
         url = f"{self.base}/chain"
         try:
-            with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 (http(s) only)
-                chains = json.loads(resp.read())
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+            status, body = client.request(url, timeout=30)
+            if status != 200:
+                raise RemoteFailed(step="goloop admin GET /chain", target=url, status=status,
+                                   detail=body[:300].decode(errors="replace"))  # fmt: skip
+            chains = json.loads(body)
+        except (OSError, ValueError) as exc:
             raise RemoteFailed(
                 step="goloop admin GET /chain", target=url, detail=str(exc)
             ) from None
@@ -94,23 +96,21 @@ class AdminQuiesce(Quiescer):
 
     def _call(self, method: str, path: str) -> object:
         url = f"{self.base}/chain/{self.chain}{path}"
-        req = urllib.request.Request(  # noqa: S310 (the URL was checked to be http(s))
-            url, method=method, data=b"" if method == "POST" else None
-        )
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 (http(s) only)
-                body = resp.read()
-        except urllib.error.HTTPError as exc:
-            raise RemoteFailed(
-                step=f"goloop admin {method} {path or '/'}",
-                target=url,
-                status=exc.code,
-                detail=exc.read(300).decode(errors="replace"),
-            ) from None
-        except (urllib.error.URLError, OSError) as exc:
+            status, body = client.request(
+                url, method=method, data=b"" if method == "POST" else None, timeout=30
+            )
+        except (OSError, ValueError) as exc:
             raise RemoteFailed(
                 step=f"goloop admin {method} {path or '/'}", target=url, detail=str(exc)
             ) from None
+        if not 200 <= status < 300:  # redirects are not followed: an answer like any other
+            raise RemoteFailed(
+                step=f"goloop admin {method} {path or '/'}",
+                target=url,
+                status=status,
+                detail=body[:300].decode(errors="replace"),
+            )
         try:
             return json.loads(body) if body.strip() else None
         except ValueError:

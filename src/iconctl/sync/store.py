@@ -649,7 +649,8 @@ class HttpStore(Store):
 
     One keep-alive connection per thread (the restore pool's threads), bodies read straight
     into the caller's buffer; no listing, so restores name the snapshot or follow ``latest``.
-    Failures that may pass (timeouts, resets, 5xx, 429) are retried by the RetryPolicy.
+    Failures that may pass (timeouts, resets, a keep-alive connection the server closed, 5xx,
+    429) are retried by the RetryPolicy, and only by it.
     """
 
     read_only = True
@@ -694,14 +695,9 @@ class HttpStore(Store):
 
         def once():
             if buf is not None and not self.https:
-                reused = getattr(self._local, "sock", None) is not None and not state["fresh"]
+                # a keep-alive connection the server closed fails this attempt like any other
+                # failure: the retry policy is the one place that decides to try again
                 try:
-                    view = self._raw_get_into(key, buf)
-                except ConnectionError:
-                    if not reused:
-                        raise
-                    # the server closed an idle keep-alive connection: reconnect at once
-                    self._drop_raw()
                     view = self._raw_get_into(key, buf)
                 except _Unusual:
                     self._drop_raw()  # an answer the fast path does not handle: http.client

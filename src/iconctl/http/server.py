@@ -1,33 +1,46 @@
-"""A small HTTP/1.1 server on asyncio's Protocol API, shared by the agent and the simulator.
+"""A small HTTP/1.1 server on asyncio's Protocol API, shared by the agent and the simulator,
+with the loopback check and ``HOST:PORT`` parsing that the CLI and the status page use too.
 
 Why not a framework: load balancer probes must stay cheap under heavy polling, and the
 measurements in docs/agent.md showed a framework's per-request cost, not the work done,
 set both the throughput and the tail latency. This server does only what the two services
 need: request line, headers, Content-Length bodies, keep-alive, pipelining in order, bounded
-sizes, and a server-side WebSocket upgrade (RFC 6455) for the simulator's block stream.
+sizes, and a server-side WebSocket upgrade (``websocket.py``) for the simulator's block stream.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import functools
-import hashlib
 import inspect
+import ipaddress
 import logging
 import re
 import resource
-import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from iconctl.http import websocket
+from iconctl.http.websocket import Upgrade, WebSocket
+
+__all__ = [
+    "HTTPServer",
+    "Handler",
+    "Request",
+    "Result",
+    "Upgrade",
+    "WebSocket",
+    "is_loopback",
+    "parse_hostport",
+    "response",
+]
+
 MAX_HEADER_BYTES = 16 * 1024
 DEFAULT_MAX_BODY = 1024 * 1024
-MAX_WS_MESSAGE = 64 * 1024
 # Slow clients (slowloris): a request must arrive whole within REQUEST_TIMEOUT of its first
 # byte, and a keep-alive connection may sit idle for IDLE_TIMEOUT; the sweep runs every second.
 REQUEST_TIMEOUT = 10.0
@@ -39,7 +52,6 @@ MAX_CONNECTIONS = 4096
 LOG_EVERY = 60.0  # seconds between two log lines about the same overload
 
 log = logging.getLogger("iconctl.http")
-_WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _CONTENT_LENGTH = re.compile(r"\r\ncontent-length:[ \t]*(\d+)[ \t]*(?:\r\n|$)")
 _HEADER_LINES = re.compile(r"(?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*)*")
 
@@ -92,7 +104,17 @@ class Request:
 
 
 def is_loopback(host: str) -> bool:
-    return host.startswith("127.") or host in ("::1", "::ffff:127.0.0.1", "localhost")
+    """An IP address on the loopback network (IPv4-mapped IPv6 included), or ``localhost``.
+    Any other name is not: ``127.attacker.example`` resolves wherever its owner wants."""
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def response(
@@ -131,53 +153,8 @@ def _header(lower_head: str, name: str) -> str:
     return lower_head[start:] if end < 0 else lower_head[start:end]
 
 
-class WebSocket:
-    """The server side of one upgraded connection. Subclass and override the hooks."""
-
-    def __init__(self) -> None:
-        self._transport: asyncio.Transport | None = None
-        self.closed = False
-
-    # hooks
-    def on_open(self) -> None: ...
-    def on_message(self, text: str) -> None: ...
-    def on_close(self) -> None: ...
-
-    def send_text(self, text: str) -> None:
-        if self.closed or self._transport is None:
-            return
-        self._transport.write(_ws_frame(0x1, text.encode()))
-
-    def close(self, code: int = 1000) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        if self._transport is not None:
-            self._transport.write(_ws_frame(0x8, struct.pack("!H", code)))
-            self._transport.close()
-        self.on_close()
-
-
-@dataclass
-class Upgrade:
-    """Returned by a handler to turn the connection into a WebSocket."""
-
-    socket: WebSocket
-
-
 Result = bytes | Upgrade
 Handler = Callable[[Request], Result | Awaitable[Result]]
-
-
-def _ws_frame(opcode: int, payload: bytes) -> bytes:
-    n = len(payload)
-    if n < 126:
-        header = struct.pack("!BB", 0x80 | opcode, n)
-    elif n < 1 << 16:
-        header = struct.pack("!BBH", 0x80 | opcode, 126, n)
-    else:
-        header = struct.pack("!BBQ", 0x80 | opcode, 127, n)
-    return header + payload
 
 
 _BAD_REQUEST = response(400, "bad request\n", headers=(("Connection", "close"),))
@@ -314,11 +291,11 @@ class _Connection(asyncio.Protocol):
                 self.busy = True
                 task = asyncio.ensure_future(result)
                 self.server.tasks.add(task)
-                task.add_done_callback(lambda t, r=request, k=keep_alive: self._done(t, r, k))
+                task.add_done_callback(functools.partial(self._finished, request, keep_alive))
                 return
             self._send(request, result, keep_alive)
 
-    def _done(self, task: asyncio.Future[Any], request: Request, keep_alive: bool) -> None:
+    def _finished(self, request: Request, keep_alive: bool, task: asyncio.Future[Any]) -> None:
         self.server.tasks.discard(task)
         self.busy = False
         self.last = time.monotonic()
@@ -358,74 +335,21 @@ class _Connection(asyncio.Protocol):
     # WebSocket
     def _upgrade(self, request: Request, socket: WebSocket) -> None:
         assert self.transport is not None
-        key = request.headers.get("sec-websocket-key", "")
-        if (
-            "websocket" not in request.headers.get("upgrade", "").lower()
-            or not key
-            or request.method != "GET"
-        ):
+        handshake = websocket.handshake(request.method, request.headers)
+        if handshake is None:
             self._fail(
                 response(400, "websocket upgrade expected\n", headers=(("Connection", "close"),))
             )
             return
-        accept = base64.b64encode(hashlib.sha1(key.encode() + _WS_GUID).digest()).decode()  # noqa: S324 - fixed by RFC 6455
-        self.transport.write(
-            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + f"Sec-WebSocket-Accept: {accept}\r\n\r\n".encode()
-        )
-        socket._transport = self.transport
+        self.transport.write(handshake)
         self.ws = socket
-        socket.on_open()
+        socket.attach(self.transport)
         if self.buf:
             self._ws_process()
 
     def _ws_process(self) -> None:
-        ws = self.ws
-        assert ws is not None and self.transport is not None
-        while not ws.closed:
-            if len(self.buf) < 2:
-                return
-            b0, b1 = self.buf[0], self.buf[1]
-            fin, opcode, masked, n = b0 & 0x80, b0 & 0x0F, b1 & 0x80, b1 & 0x7F
-            pos = 2
-            if n == 126:
-                if len(self.buf) < 4:
-                    return
-                n = struct.unpack_from("!H", self.buf, 2)[0]
-                pos = 4
-            elif n == 127:
-                if len(self.buf) < 10:
-                    return
-                n = struct.unpack_from("!Q", self.buf, 2)[0]
-                pos = 10
-            if not masked or n > MAX_WS_MESSAGE:  # clients must mask (RFC 6455 5.1)
-                ws.close(1002 if not masked else 1009)
-                return
-            if len(self.buf) < pos + 4 + n:
-                return
-            mask = self.buf[pos : pos + 4]
-            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self.buf[pos + 4 : pos + 4 + n]))
-            del self.buf[: pos + 4 + n]
-            if opcode == 0x8:
-                ws.close()
-                return
-            if opcode == 0x9:
-                self.transport.write(_ws_frame(0xA, payload))
-                continue
-            if opcode == 0xA:
-                continue
-            if opcode in (0x0, 0x1, 0x2):
-                self.ws_fragments += payload
-                if len(self.ws_fragments) > MAX_WS_MESSAGE:
-                    ws.close(1009)
-                    return
-                if fin:
-                    text = bytes(self.ws_fragments).decode("utf-8", errors="replace")
-                    self.ws_fragments.clear()
-                    ws.on_message(text)
-                continue
-            ws.close(1002)
-            return
+        assert self.ws is not None
+        websocket.receive(self.ws, self.buf, self.ws_fragments)
 
 
 class _RateLimitedLog:
