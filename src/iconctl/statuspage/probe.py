@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from iconctl import probes
 from iconctl.errors import InputError
-from iconctl.http import client
 from iconctl.health import BLOCK_SECONDS, NodeSample, Thresholds, Verdict, judge, parse_target
+from iconctl.http import client
 from iconctl.spec import Spec
 
 TIMEOUT_S = 5.0
