@@ -1,0 +1,531 @@
+"""The websocket gateway: many client monitors, a few upstream sessions (docs/edge.md).
+
+Clients speak goloop's monitor protocol to the gateway exactly as to the node. All of them are
+fed from one upstream ``/block`` session that carries the union of their event filters (a
+second one exists only while the filter set changes: make before break), through a bounded
+window of recent blocks that also serves clients resuming from a height below the tip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+
+from iconctl.errors import InputError
+from iconctl.gateway.frames import BlockRecord, filter_key, progress_note
+from iconctl.gateway.metrics import GatewayMetrics
+from iconctl.gateway.upstream import Session, UpstreamError, rpc_call
+from iconctl.sim.monitor import (
+    MAX_FILTERS,
+    MonitorRequest,
+    Refused,
+    check_height,
+    compile_filters,
+    frame,
+    read_request,
+)
+
+log = logging.getLogger("iconctl.gateway")
+
+# Close codes (docs/edge.md lists them with what a client should do).
+CLOSE_GOING_AWAY = 1001  # the gateway stops
+CLOSE_NODE_UNAVAILABLE = 1011  # a replay needed the node and it did not answer
+CLOSE_CAPACITY = 1013  # try again later: the gateway's global limit
+CLOSE_TOO_SLOW = 4008  # the client did not read its messages fast enough
+CLOSE_TOO_FAR_BEHIND = 4016  # the requested height is beyond the replay limit
+CLOSE_PER_CLIENT = 4029  # too many monitors from this address
+CLOSE_FILTERS = 4030  # too many distinct event filters at the gateway
+REQUEST_TIMEOUT = 30.0
+MAX_REQUEST = 64 * 1024
+
+
+@dataclass
+class GatewayConfig:
+    node: str
+    host: str = "127.0.0.1"
+    port: int = 9081
+    channel: str = "icon_dex"
+    upstream_sessions: int = 2
+    max_clients: int = 20_000
+    max_per_client: int = 16
+    window_blocks: int = 1_000
+    window_bytes: int = 64 * 1024 * 1024
+    max_replay: int = 10_000
+    max_filters: int = MAX_FILTERS
+    ping_interval: float = 30.0
+    client_queue: int = 256
+    trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+
+    def validate(self) -> None:
+        parts = urlsplit(self.node)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InputError(f"--node: expected http(s)://HOST:PORT, got {self.node!r}")
+        if not self.channel or "/" in self.channel:
+            raise InputError(f"--channel: invalid channel name {self.channel!r}")
+        checks = [
+            (1 <= self.upstream_sessions <= 8, "--upstream-sessions must be between 1 and 8"),
+            (1 <= self.max_clients <= 1_000_000, "--max-clients must be between 1 and 1000000"),
+            (1 <= self.max_per_client <= self.max_clients, "--max-per-client: 1..max-clients"),
+            (1 <= self.window_blocks <= 1_000_000, "--window-blocks: 1..1000000"),
+            (0 <= self.max_replay <= 10_000_000, "--max-replay: 0..10000000"),
+            (1 <= self.max_filters <= MAX_FILTERS, f"--max-filters: 1..{MAX_FILTERS}"),
+            (1 <= self.ping_interval <= 3600, "--ping-interval: 1..3600 seconds"),
+            (8 <= self.client_queue <= 100_000, "--client-queue: 8..100000 messages"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise InputError(message)
+        for cidr in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise InputError(f"--trusted-proxy: not an address range: {cidr!r}") from None
+
+    @property
+    def base(self) -> str:
+        base = self.node.rstrip("/")
+        return base[: -len("/api/v3")] if base.endswith("/api/v3") else base
+
+    @property
+    def rpc_url(self) -> str:
+        return self.base + "/api/v3"
+
+    @property
+    def monitor_url(self) -> str:
+        return "ws" + self.base[len("http") :] + f"/api/v3/{self.channel}/block"
+
+
+class Client:
+    """One client monitor: what it asked for, where it is, and what waits to be written."""
+
+    def __init__(
+        self, ws: web.WebSocketResponse, ip: str, events: bool, request: MonitorRequest
+    ) -> None:
+        self.ws = ws
+        self.ip = ip
+        self.events = events
+        specs = request.filter_specs(events=events)
+        self.specs = specs
+        self.keys = tuple(filter_key(spec) for spec in specs)
+        self.logs = request.logs
+        self.interval = request.interval
+        self.next_height = request.height
+        self.last_progress = 0
+        self.queue: deque[tuple[str, float | None]] = deque()
+        self.wake = asyncio.Event()
+        self.closed = False
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self.metrics = GatewayMetrics()
+        self.http: aiohttp.ClientSession | None = None
+        self.window: dict[int, BlockRecord] = {}
+        self.window_size = 0
+        self.oldest = 0
+        self.newest: int | None = None
+        self.first_block = asyncio.Event()
+        self.primary: Session | None = None
+        self.pending: Session | None = None
+        self.clients: set[Client] = set()
+        self.per_ip: dict[str, int] = {}
+        self.connections = 0
+        self.waiting: dict[int, set[Client]] = {}
+        self.filter_refs: dict[str, int] = {}
+        self.filter_specs: dict[str, dict[str, Any]] = {}
+        self.replays = asyncio.Semaphore(4)
+        self.trusted = [ipaddress.ip_network(c, strict=False) for c in config.trusted_proxies]
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.metrics.bind(self)
+
+    # upstream ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.http = aiohttp.ClientSession()
+        self._spawn(self._open_primary())
+
+    async def _open_primary(self) -> None:
+        assert self.http is not None
+        backoff = 0.2
+        while True:
+            try:
+                tip = await rpc_call(self.http, self.config.rpc_url, "icx_getLastBlock")
+                start = int(tip["height"])
+                break
+            except (UpstreamError, KeyError, TypeError, ValueError) as exc:
+                log.warning("node %s: %s", self.config.rpc_url, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        if self.primary is None:  # a filtered client may have opened one meanwhile
+            self.primary = self._session(start)
+
+    def _session(self, start: int) -> Session:
+        assert self.http is not None
+        keys = sorted(k for k, n in self.filter_refs.items() if n > 0)
+        return Session(
+            self.config.monitor_url,
+            self.http,
+            keys=keys,
+            specs=[self.filter_specs[k] for k in keys],
+            start=start,
+            on_block=self._on_block,
+            on_retry=self.metrics.upstream_reconnects.inc,
+            ping_interval=self.config.ping_interval,
+        )
+
+    def _on_block(self, session: Session, note: dict[str, Any], size: int) -> None:
+        height = int(note["height"], 16)
+        record = self.window.get(height)
+        fresh = record is None
+        if record is None:
+            record = BlockRecord(height=height, hash=note["hash"])
+        before = record.size
+        record.merge(session.keys, note, size)
+        if fresh:
+            self._remember(record)
+        else:
+            self.window_size += record.size - before
+        if self.newest is None or height > self.newest:
+            self.newest = height
+            self.metrics.upstream_height.set(height)
+        self.first_block.set()
+        self._dispatch(record)
+        primary = self.primary
+        if session is self.pending and primary is not None:
+            caught_up = session.next_height >= primary.next_height
+            if caught_up:
+                self.primary, self.pending = session, None
+                self._spawn(primary.stop())
+
+    def _remember(self, record: BlockRecord) -> None:
+        if not self.window or record.height < self.oldest:
+            self.oldest = record.height
+        self.window[record.height] = record
+        self.window_size += record.size
+        while self.window and (
+            len(self.window) > self.config.window_blocks
+            or self.window_size > self.config.window_bytes
+        ):
+            while self.oldest not in self.window:
+                self.oldest += 1
+            evicted = self.window.pop(self.oldest)
+            self.window_size -= evicted.size
+
+    def _reconcile(self) -> None:
+        """Make an upstream session carry every filter some client needs, from where needed."""
+        if self.primary is None or self.http is None:
+            return
+        covered = set(self.primary.keys)
+        uncovered = [c for c in self.clients if not covered.issuperset(c.keys)]
+        if not uncovered:
+            return
+        start = min([self.primary.next_height, *(c.next_height for c in uncovered)])
+        needed = {k for k, n in self.filter_refs.items() if n > 0}
+        if self.pending is not None:
+            if needed <= set(self.pending.keys) and self.pending.next_height <= start:
+                return
+            start = min(start, self.pending.next_height)
+            self._spawn(self.pending.stop())
+            self.pending = None
+        if self.config.upstream_sessions == 1:  # break before make: no second session
+            self._spawn(self.primary.stop())
+            self.primary = self._session(start)
+        else:
+            self.pending = self._session(start)
+
+    # clients -------------------------------------------------------------------------------
+    def _dispatch(self, record: BlockRecord) -> None:
+        for client in list(self.waiting.get(record.height, ())):
+            if record.covers(client.keys):
+                self._deliver(client, record, record.received)
+
+    def _deliver(self, client: Client, record: BlockRecord, received: float | None) -> None:
+        height = record.height
+        if client.events:
+            notes = record.event_notes(client.keys, client.logs)
+            for note in notes:
+                self._push(client, note, received)
+            due = client.last_progress == 0 or height - client.last_progress >= client.interval
+            if client.interval > 0 and (due or notes):
+                client.last_progress = height
+                self._push(client, progress_note(height), received)
+        else:
+            self._push(client, record.block_note(client.keys, client.logs), received)
+        self._move(client, height + 1)
+
+    def _move(self, client: Client, height: int) -> None:
+        bucket = self.waiting.get(client.next_height)
+        if bucket is not None:
+            bucket.discard(client)
+            if not bucket:
+                del self.waiting[client.next_height]
+        client.next_height = height
+        if not client.closed:
+            self.waiting.setdefault(height, set()).add(client)
+
+    def _push(self, client: Client, text: str, received: float | None) -> None:
+        if client.closed:
+            return
+        if len(client.queue) >= self.config.client_queue:
+            self.metrics.dropped.labels(reason="slow").inc()
+            self._close(
+                client, CLOSE_TOO_SLOW, f"too slow: resume from height {client.next_height:#x}"
+            )
+            return
+        client.queue.append((text, received))
+        client.wake.set()
+
+    def _close(self, client: Client, code: int, reason: str) -> None:
+        if client.closed:
+            return
+        client.closed = True
+        client.queue.clear()
+        client.wake.set()
+        self._spawn(_close_ws(client.ws, code, reason))
+
+    async def _writer(self, client: Client) -> None:
+        observe = self.metrics.delivery.observe
+        while not client.closed:
+            await client.wake.wait()
+            client.wake.clear()
+            while client.queue and not client.closed:
+                text, received = client.queue.popleft()
+                await client.ws.send_str(text)
+                if received is not None:
+                    observe(time.monotonic() - received)
+
+    async def _catch_up(self, client: Client) -> None:
+        """Bring a client from its requested height to the tip, then leave it to _dispatch."""
+        await self.first_block.wait()
+        served = 0
+        while not client.closed:
+            height = client.next_height
+            if self.newest is None or height > self.newest:
+                return
+            record = self.window.get(height)
+            if record is not None and record.covers(client.keys):
+                self._deliver(client, record, None)
+                self.metrics.replayed.labels(source="window").inc()
+            elif not client.keys:
+                try:
+                    async with self.replays:
+                        record = await self._fetch_block(height)
+                except UpstreamError as exc:
+                    log.warning("replay of block %d: %s", height, exc)
+                    self._close(client, CLOSE_NODE_UNAVAILABLE, "the node did not answer a replay")
+                    return
+                if client.next_height == height:
+                    self._deliver(client, record, None)
+                    self.metrics.replayed.labels(source="jsonrpc").inc()
+            else:
+                self._reconcile()  # an upstream session with its filters brings these blocks
+                return
+            served += 1
+            if served % 64 == 0:
+                await asyncio.sleep(0)  # a long replay must not starve live delivery
+
+    async def _fetch_block(self, height: int) -> BlockRecord:
+        assert self.http is not None
+        params = {"height": hex(height)}
+        result = await rpc_call(self.http, self.config.rpc_url, "icx_getBlockByHeight", params)
+        block_hash = result.get("block_hash") if isinstance(result, dict) else None
+        if not isinstance(block_hash, str):
+            raise UpstreamError("icx_getBlockByHeight: no block_hash in the answer")
+        return BlockRecord(height=height, hash="0x" + block_hash)
+
+    def client_ip(self, request: web.Request) -> str:
+        peer = request.remote or ""
+        forwarded = request.headers.get("X-Real-IP", "").strip()
+        if forwarded:
+            try:
+                address = ipaddress.ip_address(peer)
+                if any(address in net for net in self.trusted):
+                    return forwarded[:64]
+            except ValueError:
+                pass
+        return peer
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["channel"] != self.config.channel:
+            raise web.HTTPNotFound(text="No channel\n")
+        events = request.match_info["kind"] == "event"
+        ws = web.WebSocketResponse(
+            heartbeat=self.config.ping_interval, max_msg_size=MAX_REQUEST, compress=False
+        )
+        await ws.prepare(request)
+        ip = self.client_ip(request)
+        if self.connections >= self.config.max_clients:
+            self.metrics.refused.labels(reason="capacity").inc()
+            await _close_ws(ws, CLOSE_CAPACITY, "gateway at capacity, try again later")
+            return ws
+        if self.per_ip.get(ip, 0) >= self.config.max_per_client:
+            self.metrics.refused.labels(reason="per_client").inc()
+            await _close_ws(ws, CLOSE_PER_CLIENT, "too many monitors from this address")
+            return ws
+        self.connections += 1
+        self.per_ip[ip] = self.per_ip.get(ip, 0) + 1
+        try:
+            await self._serve(ws, ip, events)
+        finally:
+            self.connections -= 1
+            self.per_ip[ip] -= 1
+            if not self.per_ip[ip]:
+                del self.per_ip[ip]
+        return ws
+
+    async def _serve(self, ws: web.WebSocketResponse, ip: str, events: bool) -> None:
+        try:
+            message = await asyncio.wait_for(ws.receive(), REQUEST_TIMEOUT)
+        except TimeoutError:
+            await _close_ws(ws, 1008, "no monitor request")
+            return
+        if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+            return
+        text = (
+            message.data
+            if isinstance(message.data, str)
+            else message.data.decode("utf-8", "replace")
+        )
+        try:
+            request = read_request(text, events=events)
+            compile_filters(request, events=events)
+            check_height(request)
+        except Refused as exc:
+            self.metrics.refused.labels(reason="bad_request").inc()
+            await ws.send_str(frame({"code": exc.code, "message": exc.message}))
+            await ws.close()
+            return
+        client = Client(ws, ip, events, request)
+        refusal = self._admit(client)
+        if refusal is not None:
+            await _close_ws(ws, *refusal)
+            return
+        client.queue.append((frame({"code": 0}), None))
+        client.wake.set()
+        writer = asyncio.ensure_future(self._writer(client))
+        catch_up = asyncio.ensure_future(self._catch_up(client))
+        try:
+            async for _ in ws:  # goloop ignores later messages (iconsdk's keepalives)
+                if client.closed:
+                    break
+            if not client.closed:
+                client.closed = True
+            await asyncio.wait({writer, catch_up}, timeout=0)
+        except Exception:  # noqa: BLE001 - a broken client connection ends only that client
+            client.closed = True
+        finally:
+            self._detach(client)
+            for task in (writer, catch_up):
+                task.cancel()
+            for task in (writer, catch_up):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    def _admit(self, client: Client) -> tuple[int, str] | None:
+        if self.newest is not None and self.newest - client.next_height > self.config.max_replay:
+            self.metrics.refused.labels(reason="too_far_behind").inc()
+            return (
+                CLOSE_TOO_FAR_BEHIND,
+                f"height too far behind the tip: at most {self.config.max_replay} blocks",
+            )
+        new_keys = {k for k in client.keys if not self.filter_refs.get(k)}
+        active = sum(1 for n in self.filter_refs.values() if n > 0)
+        if active + len(new_keys) > self.config.max_filters:
+            self.metrics.refused.labels(reason="filters").inc()
+            return CLOSE_FILTERS, "too many distinct event filters at this gateway"
+        for key, spec in zip(client.keys, client.specs, strict=True):
+            self.filter_refs[key] = self.filter_refs.get(key, 0) + 1
+            self.filter_specs[key] = spec
+        self.clients.add(client)
+        self.waiting.setdefault(client.next_height, set()).add(client)
+        self.metrics.clients.labels(monitor="event" if client.events else "block").inc()
+        return None
+
+    def _detach(self, client: Client) -> None:
+        if client not in self.clients:
+            return
+        client.closed = True
+        self.clients.discard(client)
+        bucket = self.waiting.get(client.next_height)
+        if bucket is not None:
+            bucket.discard(client)
+            if not bucket:
+                del self.waiting[client.next_height]
+        for key in client.keys:
+            self.filter_refs[key] -= 1
+            if not self.filter_refs[key]:
+                del self.filter_refs[key]  # the session keeps it until the next change
+        self.metrics.clients.labels(monitor="event" if client.events else "block").dec()
+
+    # life cycle ----------------------------------------------------------------------------
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def stop(self) -> None:
+        for client in list(self.clients):
+            self._close(client, CLOSE_GOING_AWAY, "gateway stopping")
+        for session in (self.pending, self.primary):
+            if session is not None:
+                await session.stop()
+        await asyncio.sleep(0.1)
+        for task in list(self.tasks):
+            task.cancel()
+        if self.http is not None:
+            await self.http.close()
+
+    async def health(self, request: web.Request) -> web.Response:
+        if self.upstream_sessions():
+            return web.Response(text="OK\n")
+        return web.Response(status=503, text="UNHEALTHY no upstream session\n")
+
+    def upstream_sessions(self) -> int:
+        return sum(1 for s in (self.primary, self.pending) if s is not None and s.connected)
+
+
+async def _close_ws(ws: web.WebSocketResponse, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(ws.close(code=code, message=reason.encode()), 5)
+
+
+async def serve(config: GatewayConfig, ready: Callable[[Gateway, int], None]) -> None:
+    gateway = Gateway(config)
+    app = web.Application()
+    route = "/api/v3/{channel}/{kind:block|event}"
+    app.router.add_get(route, gateway.handle)
+    app.router.add_get("/metrics", gateway.metrics.handle)
+    app.router.add_get("/healthz", gateway.health)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, backlog=4096, reuse_address=True)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise InputError(
+            f"--listen: cannot listen on {config.host}:{config.port}: {exc.strerror}"
+        ) from None
+    await gateway.start()
+    sockets = site._server.sockets if site._server is not None else []  # noqa: SLF001
+    port = sockets[0].getsockname()[1] if sockets else config.port
+    ready(gateway, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await gateway.stop()
+    await runner.cleanup()
