@@ -13,6 +13,7 @@ import contextlib
 import ipaddress
 import logging
 import signal
+import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -66,6 +67,9 @@ class GatewayConfig:
     max_filters: int = MAX_FILTERS
     ping_interval: float = 30.0
     client_queue: int = 256
+    # The kernel would otherwise grow a stalled client's send buffer to 4 MiB (tcp_wmem); with
+    # thousands of clients that, not the gateway's own queue, is where memory goes.
+    send_buffer: int = 128 * 1024
     trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
 
     def validate(self) -> None:
@@ -125,6 +129,7 @@ class Client:
         self.last_progress = 0
         self.queue: deque[tuple[str, float | None]] = deque()
         self.wake = asyncio.Event()
+        self.drained = asyncio.Event()
         self.closed = False
 
 
@@ -278,7 +283,8 @@ class Gateway:
     def _push(self, client: Client, text: str, received: float | None) -> None:
         if client.closed:
             return
-        if len(client.queue) >= self.config.client_queue:
+        # Only live messages can overflow: a replay waits for room (see _catch_up).
+        if received is not None and len(client.queue) >= self.config.client_queue:
             self.metrics.dropped.labels(reason="slow").inc()
             self._close(
                 client, CLOSE_TOO_SLOW, f"too slow: resume from height {client.next_height:#x}"
@@ -293,6 +299,7 @@ class Gateway:
         client.closed = True
         client.queue.clear()
         client.wake.set()
+        client.drained.set()
         self._spawn(_close_ws(client.ws, code, reason))
 
     async def _writer(self, client: Client) -> None:
@@ -305,12 +312,17 @@ class Gateway:
                 await client.ws.send_str(text)
                 if received is not None:
                     observe(time.monotonic() - received)
+                if len(client.queue) < self.config.client_queue // 2:
+                    client.drained.set()
 
     async def _catch_up(self, client: Client) -> None:
         """Bring a client from its requested height to the tip, then leave it to _dispatch."""
         await self.first_block.wait()
         served = 0
         while not client.closed:
+            while len(client.queue) >= self.config.client_queue // 2 and not client.closed:
+                client.drained.clear()
+                await client.drained.wait()  # a replay goes at the client's pace
             height = client.next_height
             if self.newest is None or height > self.newest:
                 return
@@ -364,6 +376,11 @@ class Gateway:
         ws = web.WebSocketResponse(
             heartbeat=self.config.ping_interval, max_msg_size=MAX_REQUEST, compress=False
         )
+        transport = request.transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.config.send_buffer)
         await ws.prepare(request)
         ip = self.client_ip(request)
         if self.connections >= self.config.max_clients:
