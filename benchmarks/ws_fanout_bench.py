@@ -1,7 +1,7 @@
 """Websocket fan-out: N block-monitor clients through `iconctl gateway`, against the node.
 
 Usage: python benchmarks/ws_fanout_bench.py [--clients 10000] [--workers 2] [--blocks 15]
-       [--block-interval 2] [--upstream-sessions 2] [--connect-timeout 180]
+       [--block-interval 2] [--upstream-sessions 2] [--connect-timeout 600]
 
 Starts `iconctl sim` and `iconctl gateway` on loopback, then --workers client processes
 (aiohttp, the same event loop library the gateway uses) that open --clients block monitors
@@ -26,6 +26,7 @@ import os
 import platform
 import re
 import resource
+import signal
 import statistics
 import sys
 import time
@@ -45,7 +46,7 @@ def raise_fd_limit() -> int:
 # --- a worker process: many clients --------------------------------------------------------
 
 
-async def worker(url: str, clients: int, concurrency: int) -> None:
+async def worker(url: str, rpc_url: str, clients: int, concurrency: int) -> None:
     import aiohttp
 
     times: list[dict[int, float]] = []
@@ -55,13 +56,26 @@ async def worker(url: str, clients: int, concurrency: int) -> None:
     gate = asyncio.Semaphore(concurrency)
     connected = 0
     failed = 0
+    tip = {"height": 0}
+
+    async def follow_tip() -> None:
+        """Clients start at the tip of when they connect, as live monitors do."""
+        body = {"jsonrpc": "2.0", "method": "icx_getLastBlock", "id": 1}
+        while True:
+            async with session.post(rpc_url, json=body) as resp:
+                tip["height"] = (await resp.json())["result"]["height"]
+            await asyncio.sleep(0.5)
+
+    follower = asyncio.ensure_future(follow_tip())
+    while not tip["height"]:
+        await asyncio.sleep(0.05)
 
     async def client(seen: dict[int, float]) -> None:
         nonlocal connected, failed, gaps
         try:
             async with gate:
                 ws = await session.ws_connect(url, autoping=True, heartbeat=None)
-                await ws.send_str(json.dumps({"height": START}))
+                await ws.send_str(json.dumps({"height": hex(tip["height"])}))
                 first = await ws.receive()
                 if first.type != aiohttp.WSMsgType.TEXT or json.loads(first.data) != {"code": 0}:
                     failed += 1
@@ -96,12 +110,9 @@ async def worker(url: str, clients: int, concurrency: int) -> None:
     complete = sum(1 for seen in times if all(h in seen for h in heights))
     received = {str(h): [seen[h] for seen in times if h in seen] for h in heights}
     print(json.dumps({"complete": complete, "gaps": gaps, "received": received}), flush=True)
-    for task in tasks:
+    for task in [*tasks, follower]:
         task.cancel()
     await session.close()
-
-
-START = "0x0"
 
 
 # --- the coordinator ------------------------------------------------------------------------
@@ -162,15 +173,15 @@ def main() -> int:
     parser.add_argument("--blocks", type=int, default=15)
     parser.add_argument("--block-interval", type=float, default=2.0)
     parser.add_argument("--upstream-sessions", type=int, default=2)
-    parser.add_argument("--connect-timeout", type=float, default=180)
+    parser.add_argument("--connect-timeout", type=float, default=600)
     parser.add_argument("--concurrency", type=int, default=200, help="handshakes in flight")
-    parser.add_argument("--worker", nargs=3, metavar=("URL", "CLIENTS", "START"), help="internal")
+    parser.add_argument("--worker", nargs=3, metavar=("URL", "RPC", "CLIENTS"), help="internal")
     args = parser.parse_args()
     limit = raise_fd_limit()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the children too (finally)
     if args.worker:
-        global START
-        url, clients, START = args.worker[0], int(args.worker[1]), args.worker[2]
-        asyncio.run(worker(url, clients, args.concurrency))
+        url, rpc_url, clients = args.worker[0], args.worker[1], int(args.worker[2])
+        asyncio.run(worker(url, rpc_url, clients, args.concurrency))
         return 0
 
     load_before = os.getloadavg()
@@ -204,8 +215,8 @@ def main() -> int:
 
         for count in per_worker:
             proc = subprocess.Popen(
-                [sys.executable, __file__, "--worker", gw_info["url"] + "/block", str(count),
-                 hex(start), "--concurrency", str(args.concurrency)],
+                [sys.executable, __file__, "--worker", gw_info["url"] + "/block", sim_info["url"],
+                 str(count), "--concurrency", str(args.concurrency)],
                 stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True, env=os.environ.copy(),
             )  # fmt: skip
             workers.append(proc)

@@ -19,6 +19,8 @@ import pytest
 from coincurve import PrivateKey
 
 from iconctl.sim.ledger import address_of_public_key, transaction_hash
+from tests.conftest import free_port, need_tool
+from tests.integration.edge_process import Edge
 from tests.integration.simagent import Service, control, http, rpc, start_sim, wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -390,3 +392,37 @@ def test_bad_options_exit_3(iconctl):
         port = busy.getsockname()[1]
         result = iconctl("gateway", "--node", "http://127.0.0.1:1", "--listen", f"127.0.0.1:{port}")
     assert result.returncode == 3 and "cannot listen" in result.stderr, result.stderr
+
+
+def test_the_edge_routes_monitors_to_the_gateway(tmp_path, busy_sim):
+    """nginx (edge/nginx.conf.j2 with icon_edge_ws_gateway) -> gateway -> node: the node's
+    bytes reach the client, and the gateway's per-client limit sees the client's address."""
+    need_tool("nginx")
+    end = tip(busy_sim)
+    with start_gateway(busy_sim, "--max-per-client", "1") as gateway:
+        edge = Edge(
+            tmp_path,
+            port=free_port(),
+            upstream=busy_sim.info["url"].split("/")[2],
+            icon_edge_ws_gateway=f"127.0.0.1:{gateway.info['port']}",
+        ).start()
+        try:
+            through = f"ws://127.0.0.1:{edge.port}/api/v3/icon_dex"
+            request = {"height": hex(end - 10), "event": TRANSFER, "logs": "0x1"}
+
+            async def run() -> tuple[list, list, tuple[int, str]]:
+                want = await frames_until(direct(busy_sim) + "/event", request, end, idle=2.0)
+                async with aiohttp.ClientSession() as session:
+                    held = await session.ws_connect(through + "/block")
+                    second = await close_of(through + "/block")
+                    await held.close()
+                got = await frames_until(through + "/event", request, end, idle=2.0)
+                return want, got, second
+
+            want, got, second = asyncio.run(run())
+            seen = metrics(gateway)
+        finally:
+            edge.stop()
+    assert got == want and len(want) > 1
+    assert second == (4029, "too many monitors from this address")
+    assert seen['icon_gateway_refused_clients_total{reason="per_client"}'] == 1
