@@ -682,9 +682,13 @@ def gateway_command(
     ping_interval: Annotated[
         float, typer.Option(help="Seconds between keepalive pings to clients and the node.")
     ] = 30.0,
-    client_queue: Annotated[
-        int, typer.Option(help="Messages queued for one client before it is dropped as slow.")
-    ] = 256,
+    client_backlog: Annotated[
+        int,
+        typer.Option(
+            help="Bytes waiting for one client (beyond its socket buffer) before it is "
+            "dropped as too slow."
+        ),
+    ] = 256 * 1024,
     trusted_proxy: Annotated[
         list[str] | None,
         typer.Option(
@@ -714,7 +718,7 @@ def gateway_command(
         window_blocks=window_blocks,
         max_replay=max_replay,
         ping_interval=ping_interval,
-        client_queue=client_queue,
+        client_backlog=client_backlog,
     )
     if trusted_proxy:
         config.trusted_proxies = list(trusted_proxy)

@@ -105,6 +105,7 @@ def busy_sim():
     """A simulator whose recent blocks hold token transfers to two accounts."""
     with start_sim("--block-interval", "0.2", "--fund", f"{SENDER}=1000") as sim:
         token = sim.info["token"]
+        sim.info["transfers_from"] = tip(sim)
         for nonce in range(6):
             transfer(sim, token, ALICE if nonce % 2 else BOB, 10**18 + nonce, nonce)
             if nonce % 3 == 2:
@@ -138,7 +139,7 @@ def test_every_client_gets_the_nodes_bytes(busy_sim):
     """Seven monitors at once through the gateway (one node session with the union of their
     filters) see exactly what each sees connected to the node."""
     end = tip(busy_sim)
-    start = end - 12
+    start = busy_sim.info["transfers_from"]
     with start_gateway(busy_sim) as gateway:
 
         async def both() -> tuple[list, list]:
@@ -307,7 +308,7 @@ def _masked_text(text: str) -> bytes:
 def test_a_slow_client_is_dropped_and_the_others_keep_up():
     with (
         start_sim("--block-interval", "0.5") as sim,
-        start_gateway(sim, "--client-queue", "16") as gateway,
+        start_gateway(sim, "--client-backlog", "8192") as gateway,
     ):
         port = gateway.info["port"]
         start = tip(sim)
@@ -319,7 +320,7 @@ def test_a_slow_client_is_dropped_and_the_others_keep_up():
                 lambda: metrics(gateway).get("icon_gateway_delivery_seconds_count", 0) >= 2,
                 message="the slow client served live",
             )
-            # 5000 messages of ~100 bytes: more than the socket buffers and the queue hold
+            # 5000 messages of ~100 bytes: more than the socket buffers and the backlog hold
             status, _ = http(
                 "POST", sim.info["control_url"] + "/produce", {"blocks": 5000}, timeout=60
             )
@@ -408,7 +409,8 @@ def test_the_edge_routes_monitors_to_the_gateway(tmp_path, busy_sim):
         ).start()
         try:
             through = f"ws://127.0.0.1:{edge.port}/api/v3/icon_dex"
-            request = {"height": hex(end - 10), "event": TRANSFER, "logs": "0x1"}
+            request = {"height": hex(busy_sim.info["transfers_from"]), "event": TRANSFER}
+            request["logs"] = "0x1"
 
             async def run() -> tuple[list, list, tuple[int, str]]:
                 want = await frames_until(direct(busy_sim) + "/event", request, end, idle=2.0)

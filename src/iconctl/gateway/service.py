@@ -15,7 +15,6 @@ import logging
 import signal
 import socket
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from iconctl.errors import InputError
-from iconctl.gateway.frames import BlockRecord, filter_key, progress_note
+from iconctl.gateway.frames import BlockRecord, filter_key, progress_note, ws_text
 from iconctl.gateway.metrics import GatewayMetrics
 from iconctl.gateway.upstream import Session, UpstreamError, rpc_call
 from iconctl.sim.monitor import (
@@ -66,7 +65,7 @@ class GatewayConfig:
     max_replay: int = 10_000
     max_filters: int = MAX_FILTERS
     ping_interval: float = 30.0
-    client_queue: int = 256
+    client_backlog: int = 256 * 1024
     # The kernel would otherwise grow a stalled client's send buffer to 4 MiB (tcp_wmem); with
     # thousands of clients that, not the gateway's own queue, is where memory goes.
     send_buffer: int = 128 * 1024
@@ -86,7 +85,7 @@ class GatewayConfig:
             (0 <= self.max_replay <= 10_000_000, "--max-replay: 0..10000000"),
             (1 <= self.max_filters <= MAX_FILTERS, f"--max-filters: 1..{MAX_FILTERS}"),
             (1 <= self.ping_interval <= 3600, "--ping-interval: 1..3600 seconds"),
-            (8 <= self.client_queue <= 100_000, "--client-queue: 8..100000 messages"),
+            (4096 <= self.client_backlog <= 1 << 30, "--client-backlog: 4096..1073741824 bytes"),
         ]
         for ok, message in checks:
             if not ok:
@@ -115,7 +114,12 @@ class Client:
     """One client monitor: what it asked for, where it is, and what waits to be written."""
 
     def __init__(
-        self, ws: web.WebSocketResponse, ip: str, events: bool, request: MonitorRequest
+        self,
+        ws: web.WebSocketResponse,
+        transport: asyncio.BaseTransport | None,
+        ip: str,
+        events: bool,
+        request: MonitorRequest,
     ) -> None:
         self.ws = ws
         self.ip = ip
@@ -127,9 +131,7 @@ class Client:
         self.interval = request.interval
         self.next_height = request.height
         self.last_progress = 0
-        self.queue: deque[tuple[str, float | None]] = deque()
-        self.wake = asyncio.Event()
-        self.drained = asyncio.Event()
+        self.transport = transport if isinstance(transport, asyncio.WriteTransport) else None
         self.closed = False
 
 
@@ -267,7 +269,10 @@ class Gateway:
                 client.last_progress = height
                 self._push(client, progress_note(height), received)
         else:
-            self._push(client, record.block_note(client.keys, client.logs), received)
+            if client.keys:
+                self._push(client, record.block_note(client.keys, client.logs), received)
+            else:  # the common case: one encoding of the message for every such client
+                self._push(client, record.plain_wire(), received)
         self._move(client, height + 1)
 
     def _move(self, client: Client, height: int) -> None:
@@ -280,49 +285,39 @@ class Gateway:
         if not client.closed:
             self.waiting.setdefault(height, set()).add(client)
 
-    def _push(self, client: Client, text: str, received: float | None) -> None:
-        if client.closed:
+    def _push(self, client: Client, text: str | bytes, received: float | None) -> None:
+        """Write one message now. Live messages (``received`` set) to a client whose backlog is
+        full close it as too slow; replays never get here with a full backlog (_catch_up)."""
+        transport = client.transport
+        if client.closed or transport is None or transport.is_closing():
+            client.closed = True
             return
-        # Only live messages can overflow: a replay waits for room (see _catch_up).
-        if received is not None and len(client.queue) >= self.config.client_queue:
+        if received is not None and transport.get_write_buffer_size() > self.config.client_backlog:
             self.metrics.dropped.labels(reason="slow").inc()
-            self._close(
-                client, CLOSE_TOO_SLOW, f"too slow: resume from height {client.next_height:#x}"
-            )
+            resume = f"too slow: resume from height {client.next_height:#x}"
+            self._close(client, CLOSE_TOO_SLOW, resume)
             return
-        client.queue.append((text, received))
-        client.wake.set()
+        transport.write(ws_text(text) if isinstance(text, str) else text)
+        if received is not None:
+            self.metrics.delivery.observe(time.monotonic() - received)
 
     def _close(self, client: Client, code: int, reason: str) -> None:
         if client.closed:
             return
         client.closed = True
-        client.queue.clear()
-        client.wake.set()
-        client.drained.set()
         self._spawn(_close_ws(client.ws, code, reason))
-
-    async def _writer(self, client: Client) -> None:
-        observe = self.metrics.delivery.observe
-        while not client.closed:
-            await client.wake.wait()
-            client.wake.clear()
-            while client.queue and not client.closed:
-                text, received = client.queue.popleft()
-                await client.ws.send_str(text)
-                if received is not None:
-                    observe(time.monotonic() - received)
-                if len(client.queue) < self.config.client_queue // 2:
-                    client.drained.set()
 
     async def _catch_up(self, client: Client) -> None:
         """Bring a client from its requested height to the tip, then leave it to _dispatch."""
         await self.first_block.wait()
         served = 0
         while not client.closed:
-            while len(client.queue) >= self.config.client_queue // 2 and not client.closed:
-                client.drained.clear()
-                await client.drained.wait()  # a replay goes at the client's pace
+            while (
+                not client.closed
+                and client.transport is not None
+                and client.transport.get_write_buffer_size() > self.config.client_backlog // 2
+            ):
+                await asyncio.sleep(0.02)  # a replay goes at the client's pace
             height = client.next_height
             if self.newest is None or height > self.newest:
                 return
@@ -394,7 +389,7 @@ class Gateway:
         self.connections += 1
         self.per_ip[ip] = self.per_ip.get(ip, 0) + 1
         try:
-            await self._serve(ws, ip, events)
+            await self._serve(ws, request.transport, ip, events)
         finally:
             self.connections -= 1
             self.per_ip[ip] -= 1
@@ -402,7 +397,13 @@ class Gateway:
                 del self.per_ip[ip]
         return ws
 
-    async def _serve(self, ws: web.WebSocketResponse, ip: str, events: bool) -> None:
+    async def _serve(
+        self,
+        ws: web.WebSocketResponse,
+        transport: asyncio.BaseTransport | None,
+        ip: str,
+        events: bool,
+    ) -> None:
         try:
             message = await asyncio.wait_for(ws.receive(), REQUEST_TIMEOUT)
         except TimeoutError:
@@ -424,14 +425,12 @@ class Gateway:
             await ws.send_str(frame({"code": exc.code, "message": exc.message}))
             await ws.close()
             return
-        client = Client(ws, ip, events, request)
+        client = Client(ws, transport, ip, events, request)
         refusal = self._admit(client)
         if refusal is not None:
             await _close_ws(ws, *refusal)
             return
-        client.queue.append((frame({"code": 0}), None))
-        client.wake.set()
-        writer = asyncio.ensure_future(self._writer(client))
+        self._push(client, frame({"code": 0}), None)
         catch_up = asyncio.ensure_future(self._catch_up(client))
         try:
             async for _ in ws:  # goloop ignores later messages (iconsdk's keepalives)
@@ -439,16 +438,13 @@ class Gateway:
                     break
             if not client.closed:
                 client.closed = True
-            await asyncio.wait({writer, catch_up}, timeout=0)
         except Exception:  # noqa: BLE001 - a broken client connection ends only that client
             client.closed = True
         finally:
             self._detach(client)
-            for task in (writer, catch_up):
-                task.cancel()
-            for task in (writer, catch_up):
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            catch_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await catch_up
 
     def _admit(self, client: Client) -> tuple[int, str] | None:
         if self.newest is not None and self.newest - client.next_height > self.config.max_replay:
