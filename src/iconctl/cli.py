@@ -679,6 +679,9 @@ def gateway_command(
     max_replay: Annotated[
         int, typer.Option(help="Most blocks behind the tip a client may start from.")
     ] = 10_000,
+    max_filters: Annotated[
+        int, typer.Option(help="Most distinct event filters served at a time (goloop: 64).")
+    ] = 64,
     ping_interval: Annotated[
         float, typer.Option(help="Seconds between keepalive pings to clients and the node.")
     ] = 30.0,
@@ -717,6 +720,7 @@ def gateway_command(
         max_per_client=max_per_client,
         window_blocks=window_blocks,
         max_replay=max_replay,
+        max_filters=max_filters,
         ping_interval=ping_interval,
         client_backlog=client_backlog,
     )
