@@ -56,6 +56,7 @@ async def worker(url: str, rpc_url: str, clients: int, concurrency: int) -> None
     gate = asyncio.Semaphore(concurrency)
     connected = 0
     failed = 0
+    closes: dict[str, int] = {}
     tip = {"height": 0}
 
     async def follow_tip() -> None:
@@ -94,6 +95,8 @@ async def worker(url: str, rpc_url: str, clients: int, concurrency: int) -> None
                 gaps += 1
             last = height
             seen[height] = now
+        reason = f"{ws.close_code} {ws.exception() or ''}".strip()
+        closes[reason] = closes.get(reason, 0) + 1
 
     tasks = []
     for _ in range(clients):
@@ -109,7 +112,8 @@ async def worker(url: str, rpc_url: str, clients: int, concurrency: int) -> None
     heights = range(first_height, last_height + 1)
     complete = sum(1 for seen in times if all(h in seen for h in heights))
     received = {str(h): [seen[h] for seen in times if h in seen] for h in heights}
-    print(json.dumps({"complete": complete, "gaps": gaps, "received": received}), flush=True)
+    result = {"complete": complete, "gaps": gaps, "closes": closes, "received": received}
+    print(json.dumps(result), flush=True)
     for task in [*tasks, follower]:
         task.cancel()
     await session.close()
@@ -264,6 +268,12 @@ def main() -> int:
         print(f"measured blocks {first}..{last} ({args.blocks}), block interval "
               f"{args.block_interval}s")  # fmt: skip
         print(f"clients that received every block: {complete}/{args.clients}; gaps seen: {gaps}")
+        closes: dict[str, int] = {}
+        for result in results:
+            for reason, count in result["closes"].items():
+                closes[reason] = closes.get(reason, 0) + count
+        if closes:
+            print(f"connections closed before the end (code, error): {closes}")
         print(f"deliveries: {len(added)} (expected {args.clients * args.blocks})")
         if added:
             p50, p99 = percentile(added, 0.5) * 1000, percentile(added, 0.99) * 1000
