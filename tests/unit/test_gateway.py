@@ -81,7 +81,7 @@ def test_event_messages_join_the_filters_per_transaction():
     ],
 )
 def test_bad_options_are_input_errors(change, message):
-    config = GatewayConfig(node="http://127.0.0.1:9000", **change)
+    config = GatewayConfig(**{"node": "http://127.0.0.1:9000", **change})
     with pytest.raises(InputError, match=message):
         config.validate()
 
