@@ -159,6 +159,20 @@ def scrape(url: str) -> dict[str, float]:
     return found
 
 
+def bucket_quantile(found: dict[str, float], q: float) -> str:
+    """The upper bound of the gateway histogram's bucket holding quantile q (node to socket)."""
+    buckets = sorted(
+        (float(key.split('le="')[1].rstrip('"}')), value)
+        for key, value in found.items()
+        if key.startswith("icon_gateway_delivery_seconds_bucket")
+    )
+    total = buckets[-1][1] if buckets else 0
+    for bound, count in buckets:
+        if total and count >= q * total:
+            return "inf" if bound == float("inf") else f"{bound * 1000:g} ms"
+    return "n/a"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -295,7 +309,8 @@ def main() -> int:
         total = gw_metrics.get("icon_gateway_delivery_seconds_sum", 0)
         print(
             f"gateway: upstream sessions {sessions}, clients {served:.0f}, dropped {dropped:.0f}, "
-            f"mean in-gateway delivery {1000 * total / max(count, 1):.1f} ms over {count:.0f}"
+            f"mean in-gateway delivery {1000 * total / max(count, 1):.1f} ms over {count:.0f}, "
+            f"p50 <= {bucket_quantile(gw_metrics, 0.5)}, p99 <= {bucket_quantile(gw_metrics, 0.99)}"
         )
         print(f"load average after: {os.getloadavg()}")
         ok = complete == args.clients and sessions is not None and sessions <= 4

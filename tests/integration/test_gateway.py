@@ -428,3 +428,29 @@ def test_the_edge_routes_monitors_to_the_gateway(tmp_path, busy_sim):
     assert got == want and len(want) > 1
     assert second == (4029, "too many monitors from this address")
     assert seen['icon_gateway_refused_clients_total{reason="per_client"}'] == 1
+
+
+def test_replay_limit_holds_for_clients_that_came_before_the_node():
+    """A client admitted while the node was still down (tip unknown) is held to --max-replay
+    once the tip is known, instead of replaying from its height over JSON-RPC."""
+    port = free_port()
+    gateway = Service(
+        "gateway", "--node", f"http://127.0.0.1:{port}", "--listen", "127.0.0.1:0",
+        "--max-replay", "100",
+    )  # fmt: skip
+    with gateway:
+
+        async def run() -> tuple[str, int, str]:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(gateway.info["url"] + "/block") as ws,
+            ):
+                await ws.send_str(json.dumps({"height": "0x1"}))
+                ack = await asyncio.wait_for(ws.receive(), 5)
+                with start_sim("--listen", f"127.0.0.1:{port}", "--start-height", "1000"):
+                    message = await asyncio.wait_for(ws.receive(), 20)
+                return ack.data, ws.close_code or 0, str(message.extra)
+
+        ack, code, reason = asyncio.run(run())
+    assert ack == '{"code":0}\n'
+    assert (code, reason) == (4016, "height too far behind the tip: at most 100 blocks")

@@ -310,6 +310,10 @@ class Gateway:
     async def _catch_up(self, client: Client) -> None:
         """Bring a client from its requested height to the tip, then leave it to _dispatch."""
         await self.first_block.wait()
+        refusal = self._too_far_behind(client)  # admitted before the node's tip was known
+        if refusal is not None:
+            self._close(client, *refusal)
+            return
         served = 0
         while not client.closed:
             while (
@@ -446,13 +450,19 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await catch_up
 
+    def _too_far_behind(self, client: Client) -> tuple[int, str] | None:
+        if self.newest is None or self.newest - client.next_height <= self.config.max_replay:
+            return None
+        self.metrics.refused.labels(reason="too_far_behind").inc()
+        return (
+            CLOSE_TOO_FAR_BEHIND,
+            f"height too far behind the tip: at most {self.config.max_replay} blocks",
+        )
+
     def _admit(self, client: Client) -> tuple[int, str] | None:
-        if self.newest is not None and self.newest - client.next_height > self.config.max_replay:
-            self.metrics.refused.labels(reason="too_far_behind").inc()
-            return (
-                CLOSE_TOO_FAR_BEHIND,
-                f"height too far behind the tip: at most {self.config.max_replay} blocks",
-            )
+        refusal = self._too_far_behind(client)
+        if refusal is not None:
+            return refusal
         new_keys = {k for k in client.keys if not self.filter_refs.get(k)}
         active = sum(1 for n in self.filter_refs.values() if n > 0)
         if active + len(new_keys) > self.config.max_filters:

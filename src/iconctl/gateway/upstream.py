@@ -69,7 +69,7 @@ class Session:
                 backoff = BACKOFF_FIRST
             except asyncio.CancelledError:
                 raise
-            except (aiohttp.ClientError, OSError, TimeoutError, UpstreamError, ValueError) as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever the node sent, retry; never die
                 log.warning("upstream monitor %s: %s", self.url, exc or type(exc).__name__)
             self.connected = False
             self.on_retry()
