@@ -454,3 +454,24 @@ def test_replay_limit_holds_for_clients_that_came_before_the_node():
         ack, code, reason = asyncio.run(run())
     assert ack == '{"code":0}\n'
     assert (code, reason) == (4016, "height too far behind the tip: at most 100 blocks")
+
+
+def test_a_client_that_never_answers_pings_is_closed():
+    with (
+        start_sim("--block-interval", "5") as sim,
+        start_gateway(sim, "--ping-interval", "1") as gateway,
+    ):
+
+        async def run() -> tuple[int, str]:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(gateway.info["url"] + "/block", autoping=False) as ws,
+            ):
+                await ws.send_str(json.dumps({"height": hex(tip(sim) + 100)}))
+                while True:  # read (pings too) but never answer them
+                    message = await asyncio.wait_for(ws.receive(), 10)
+                    if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                        return ws.close_code or 0, str(message.extra)
+
+        assert asyncio.run(run()) == (1001, "no answer to pings")
+        assert metrics(gateway)['icon_gateway_dropped_clients_total{reason="no_pong"}'] == 1

@@ -51,7 +51,7 @@ class GatewayMetrics:
         )
         self.dropped = Counter(
             "icon_gateway_dropped_clients",
-            "Clients closed by the gateway after they were served (reason: slow).",
+            "Clients closed by the gateway after they were served (reason: slow, no_pong).",
             ["reason"],
             registry=r,
         )

@@ -41,6 +41,7 @@ log = logging.getLogger("iconctl.gateway")
 
 # Close codes (docs/edge.md lists them with what a client should do).
 CLOSE_GOING_AWAY = 1001  # the gateway stops
+CLOSE_NO_PONG = 1001  # going away: the client stopped answering pings
 CLOSE_NODE_UNAVAILABLE = 1011  # a replay needed the node and it did not answer
 CLOSE_CAPACITY = 1013  # try again later: the gateway's global limit
 CLOSE_TOO_SLOW = 4008  # the client did not read its messages fast enough
@@ -48,6 +49,7 @@ CLOSE_TOO_FAR_BEHIND = 4016  # the requested height is beyond the replay limit
 CLOSE_PER_CLIENT = 4029  # too many monitors from this address
 CLOSE_FILTERS = 4030  # too many distinct event filters at the gateway
 REQUEST_TIMEOUT = 30.0
+PING = b"\x89\x00"  # an empty ping frame (RFC 6455 5.5.2)
 MAX_REQUEST = 64 * 1024
 
 
@@ -132,6 +134,7 @@ class Client:
         self.next_height = request.height
         self.last_progress = 0
         self.transport = transport if isinstance(transport, asyncio.WriteTransport) else None
+        self.last_seen = time.monotonic()
         self.closed = False
 
 
@@ -162,6 +165,22 @@ class Gateway:
     async def start(self) -> None:
         self.http = aiohttp.ClientSession()
         self._spawn(self._open_primary())
+        self._spawn(self._keepalive())
+
+    async def _keepalive(self) -> None:
+        """Ping every client each interval (one frame, written to all in one pass); close those
+        that sent nothing, not even a pong, for three intervals. One timer for all clients,
+        and a tolerance a busy client or a slow mobile link can meet."""
+        interval = self.config.ping_interval
+        while True:
+            await asyncio.sleep(interval)
+            silent_since = time.monotonic() - 3 * interval
+            for client in list(self.clients):
+                if client.last_seen < silent_since:
+                    self.metrics.dropped.labels(reason="no_pong").inc()
+                    self._close(client, CLOSE_NO_PONG, "no answer to pings")
+                else:
+                    self._push(client, PING, None)
 
     async def _open_primary(self) -> None:
         assert self.http is not None
@@ -372,9 +391,7 @@ class Gateway:
         if request.match_info["channel"] != self.config.channel:
             raise web.HTTPNotFound(text="No channel\n")
         events = request.match_info["kind"] == "event"
-        ws = web.WebSocketResponse(
-            heartbeat=self.config.ping_interval, max_msg_size=MAX_REQUEST, compress=False
-        )
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_REQUEST, compress=False)
         transport = request.transport
         sock = transport.get_extra_info("socket") if transport is not None else None
         if sock is not None:
@@ -437,7 +454,10 @@ class Gateway:
         self._push(client, frame({"code": 0}), None)
         catch_up = asyncio.ensure_future(self._catch_up(client))
         try:
-            async for _ in ws:  # goloop ignores later messages (iconsdk's keepalives)
+            async for message in ws:  # goloop ignores later messages (iconsdk's keepalives)
+                client.last_seen = time.monotonic()
+                if message.type == aiohttp.WSMsgType.PING:
+                    await ws.pong(message.data)
                 if client.closed:
                     break
             if not client.closed:
