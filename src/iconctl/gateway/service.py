@@ -562,8 +562,8 @@ async def serve(config: GatewayConfig, ready: Callable[[Gateway, int], None]) ->
             f"--listen: cannot listen on {config.host}:{config.port}: {exc.strerror}"
         ) from None
     await gateway.start()
-    sockets = site._server.sockets if site._server is not None else []  # noqa: SLF001
-    port = sockets[0].getsockname()[1] if sockets else config.port
+    addresses = runner.addresses  # (host, port, ...) of each bound socket
+    port = int(addresses[0][1]) if addresses else config.port
     ready(gateway, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
