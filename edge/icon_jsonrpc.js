@@ -22,8 +22,9 @@
 // caching location /_icon_cache, keyed by its method and canonical parameters; the answer's
 // id is put back to the caller's, written as goloop writes it, so a hit carries the same
 // bytes the node would have sent. Only 200 answers are stored: errors (a block not made yet,
-// a transaction still pending or executing) are never cached. Everything else takes the
-// usual path to the node.
+// a transaction still pending or executing) are never cached. A batch whose every member is
+// cacheable (and no longer than the node's batch limit) is answered member by member the same
+// way (cachedBatch). Everything else takes the usual path to the node.
 //
 // Written for njs 0.7 (Debian 12) and later: no optional chaining, no async.
 
@@ -224,9 +225,96 @@ function goJSON(value) {
 
 var ID_ZERO = ',"id":0}';
 
+// The cache's answer to one call, re-written to the caller's id as goloop writes it; null when
+// the reply is no JSON-RPC answer with id 0 (the node or the cache failed).
+function withId(reply, id) {
+    var text = reply.responseText;
+    var at = typeof text === 'string' ? text.lastIndexOf(ID_ZERO) : -1;
+    if (at < 0) {
+        return null;
+    }
+    return text.slice(0, at) + ',"id":' + goJSON(id) + '}' + text.slice(at + ID_ZERO.length);
+}
+
+function cacheKey(call) {
+    return require('crypto').createHash('sha256')
+        .update(call.method + ' ' + canonical(call.params, 0)).digest('hex');
+}
+
+function askCache(r, call, key, done) {
+    var body = JSON.stringify({jsonrpc: '2.0', method: call.method, params: call.params, id: 0});
+    r.subrequest('/_icon_cache', {method: 'POST', body: body, args: 'key=' + key}, done);
+}
+
+function cacheStatus(reply) {
+    try {
+        return reply.variables.upstream_cache_status || '';
+    } catch (e) {
+        return '';
+    }
+}
+
+// A batch whose every member is cacheable: each member is asked through the cache on its own
+// and the answers are joined the way goloop joins a batch's (`[a,b,...]` and a newline), so a
+// batch of hits carries the bytes the node would have sent. Batches above the node's own
+// limit are left to the node, which refuses them as a whole.
+function cachedBatch(r, calls, keys) {
+    var answers = new Array(calls.length);
+    var statuses = new Array(calls.length);
+    var pending = calls.length;
+    var failed = false;
+    var type = null;
+    calls.forEach(function (call, i) {
+        askCache(r, call, keys[i], function (reply) {
+            statuses[i] = cacheStatus(reply);
+            var text = withId(reply, call.id);
+            if (text === null || reply.status >= 500) {
+                failed = true;
+            } else {
+                answers[i] = text.replace(/\n$/, '');
+                type = type || reply.headersOut['Content-Type'];
+            }
+            pending -= 1;
+            if (pending > 0) {
+                return;
+            }
+            var allHits = statuses.every(function (s) { return s === 'HIT'; });
+            r.variables.icon_cache = allHits ? 'HIT' : 'MISS';
+            if (failed) {
+                rpcError(r, 502, -32000, 'ServerError: the node is unavailable', null);
+                return;
+            }
+            r.headersOut['Content-Type'] = type ? type : 'application/json';
+            r.return(200, '[' + answers.join(',') + ']\n');
+        });
+    });
+}
+
+function batchKeys(r, calls) {
+    var limit = parseInt(r.variables.icon_jsonrpc_cache_batch, 10);
+    if (!(limit > 0) || calls.length === 0 || calls.length > limit
+        || !calls.every(cacheable)) {
+        return null;
+    }
+    try {
+        return calls.map(cacheKey);
+    } catch (e) {
+        return null;
+    }
+}
+
 function cached(r) {
     var parsed = r.method === 'POST' ? parseBody(r) : undefined;
     if (refusedBatch(r, parsed)) {
+        return;
+    }
+    if (parsed !== undefined && !parsed.invalid && Array.isArray(parsed.value)) {
+        var keys = batchKeys(r, parsed.value);
+        if (keys === null) {
+            r.internalRedirect(r.variables.icon_jsonrpc_target);
+            return;
+        }
+        cachedBatch(r, parsed.value, keys);
         return;
     }
     if (parsed === undefined || parsed.invalid || !cacheable(parsed.value)) {
@@ -236,36 +324,22 @@ function cached(r) {
     var call = parsed.value;
     var key;
     try {
-        key = require('crypto').createHash('sha256')
-            .update(call.method + ' ' + canonical(call.params, 0)).digest('hex');
+        key = cacheKey(call);
     } catch (e) {
         r.internalRedirect(r.variables.icon_jsonrpc_target);
         return;
     }
-    var body = JSON.stringify({jsonrpc: '2.0', method: call.method, params: call.params, id: 0});
-    r.subrequest('/_icon_cache', {method: 'POST', body: body, args: 'key=' + key},
-        function (reply) {
-            var status = '';
-            try {
-                status = reply.variables.upstream_cache_status || '';
-            } catch (e) {
-                status = '';
-            }
-            r.variables.icon_cache = status;
-            var text = reply.responseText;
-            var at = typeof text === 'string' ? text.lastIndexOf(ID_ZERO) : -1;
-            if (reply.status >= 500 && at < 0) {
-                rpcError(r, 502, -32000, 'ServerError: the node is unavailable', call.id);
-                return;
-            }
-            if (at >= 0) {
-                text = text.slice(0, at) + ',"id":' + goJSON(call.id) + '}'
-                    + text.slice(at + ID_ZERO.length);
-            }
-            var type = reply.headersOut['Content-Type'];
-            r.headersOut['Content-Type'] = type ? type : 'application/json';
-            r.return(reply.status, text);
-        });
+    askCache(r, call, key, function (reply) {
+        r.variables.icon_cache = cacheStatus(reply);
+        var text = withId(reply, call.id);
+        if (reply.status >= 500 && text === null) {
+            rpcError(r, 502, -32000, 'ServerError: the node is unavailable', call.id);
+            return;
+        }
+        var type = reply.headersOut['Content-Type'];
+        r.headersOut['Content-Type'] = type ? type : 'application/json';
+        r.return(reply.status, text === null ? reply.responseText : text);
+    });
 }
 
 export default {check: check, method: method, methods: methods, batch: batch,

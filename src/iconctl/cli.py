@@ -624,6 +624,98 @@ def agent_command(
     run(config, ready)
 
 
+@app.command("gateway")
+def gateway_command(
+    node: Annotated[
+        str,
+        typer.Option(
+            envvar="ICONCTL_GATEWAY_NODE",
+            help="The node's RPC base URL, e.g. http://127.0.0.1:9000.",
+        ),
+    ],
+    listen: Annotated[
+        str, typer.Option(help="HOST:PORT for client monitors and /metrics (port 0: any free).")
+    ] = "127.0.0.1:9081",
+    channel: Annotated[str, typer.Option(help="The channel served (/api/v3/CHANNEL/block).")] = (
+        "icon_dex"
+    ),
+    upstream_sessions: Annotated[
+        int,
+        typer.Option(help="Most monitor sessions opened to the node at once (goloop allows 10)."),
+    ] = 2,
+    max_clients: Annotated[int, typer.Option(help="Most client monitors in all.")] = 20_000,
+    max_per_client: Annotated[
+        int, typer.Option(help="Most client monitors from one address.")
+    ] = 16,
+    window_blocks: Annotated[
+        int, typer.Option(help="Recent blocks kept in memory for resuming clients.")
+    ] = 1_000,
+    max_replay: Annotated[
+        int, typer.Option(help="Most blocks behind the tip a client may start from.")
+    ] = 10_000,
+    max_filters: Annotated[
+        int, typer.Option(help="Most distinct event filters served at a time (goloop: 64).")
+    ] = 64,
+    ping_interval: Annotated[
+        float, typer.Option(help="Seconds between keepalive pings to clients and the node.")
+    ] = 30.0,
+    client_backlog: Annotated[
+        int,
+        typer.Option(
+            help="Bytes waiting for one client (beyond its socket buffer) before it is "
+            "dropped as too slow."
+        ),
+    ] = 256 * 1024,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Address range whose X-Real-IP header names the client (repeatable; "
+            "default loopback)."
+        ),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
+        False
+    ),
+) -> None:
+    """Serve goloop's websocket monitors to many clients over a few node sessions."""
+    import logging
+
+    from iconctl.agent.httpserver import parse_hostport
+    from iconctl.gateway import GatewayConfig, run
+
+    host, port = parse_hostport(listen, option="--listen")
+    config = GatewayConfig(
+        node=node,
+        host=host,
+        port=port,
+        channel=channel,
+        upstream_sessions=upstream_sessions,
+        max_clients=max_clients,
+        max_per_client=max_per_client,
+        window_blocks=window_blocks,
+        max_replay=max_replay,
+        max_filters=max_filters,
+        ping_interval=ping_interval,
+        client_backlog=client_backlog,
+    )
+    if trusted_proxy:
+        config.trusted_proxies = list(trusted_proxy)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    def ready(gateway, bound_port: int) -> None:  # noqa: ANN001
+        url = f"ws://{host}:{bound_port}/api/v3/{channel}"
+        if json_output:  # one line, so a parent process can read it with readline()
+            info = {"url": url, "port": bound_port, "node": config.rpc_url}
+            sys.stdout.write(json.dumps(info) + "\n")
+        else:
+            out.print(
+                f"gateway ready: {url}/block, {url}/event (node {config.rpc_url})", markup=False
+            )
+        sys.stdout.flush()
+
+    run(config, ready)
+
+
 # --- orchestration: plan, apply, destroy, status, demo ---------------------------------------
 
 RegionOpt = Annotated[

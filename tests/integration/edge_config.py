@@ -20,6 +20,7 @@ DEFAULTS = ROOT / "ansible" / "roles" / "icon_edge" / "defaults" / "main.yml"
 # /etc/nginx, the node reached by its service name.
 COMPOSE = {"_icon_edge_render": {
     "upstream": "node:9000",
+    "ws_gateway": "gateway:9081",
     "http_port": 8080,
     "https_port": 8443,
     "listen_address": "",

@@ -231,12 +231,14 @@ def test_the_edge_config_it_renders_is_valid_for_nginx(applied, tmp_path):
     need_tool("nginx")
     conf = (applied[0] / "opt/icon/edge/nginx.conf").read_text()
     assert "server node:9000" in conf
+    assert "server gateway:9081" in conf  # the monitors go to the stack's websocket gateway
     edge_dir = applied[0] / "opt/icon/edge"
     conf = (conf.replace("load_module modules/", "load_module /usr/lib/nginx/modules/")
             .replace("user nginx;", "")
             .replace("/etc/nginx/njs", str(edge_dir)).replace("/etc/nginx", str(edge_dir))
             .replace("/var/log/icon-edge", str(tmp_path)).replace("/var/run", str(tmp_path))
-            .replace("server node:9000", "server 127.0.0.1:9000"))
+            .replace("server node:9000", "server 127.0.0.1:9000")
+            .replace("server gateway:9081", "server 127.0.0.1:9081"))
     (tmp_path / "nginx.conf").write_text(conf)
     result = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
                              "-e", str(tmp_path / "error.log")],

@@ -767,9 +767,48 @@ def test_cache_never_stores_what_can_change(sim, sim_cache_edge):
         for rid in range(3):
             assert raw_call(sim_cache_edge.port, "/api/v3", method, params, rid)[0] == 200
         assert node_calls(sim, method) - before == (1 if cached else 3), method
-    # batches and notifications take the node's own path
+    # a batch with a member that can change, and notifications, take the node's own path
     before = node_calls(sim, "icx_getTotalSupply")
-    batch = [{"jsonrpc": "2.0", "id": 1, "method": "icx_getTotalSupply", "params": params}]
+    batch = [
+        {"jsonrpc": "2.0", "id": 1, "method": "icx_getTotalSupply", "params": params},
+        {"jsonrpc": "2.0", "id": 2, "method": "icx_getLastBlock"},
+    ]
     status, body = request(sim_cache_edge.port, "POST", "/api/v3", batch)
-    assert status == 200 and json.loads(body)[0]["id"] == 1
+    assert status == 200 and [a["id"] for a in json.loads(body)] == [1, 2]
     assert node_calls(sim, "icx_getTotalSupply") == before + 1
+
+
+def test_cache_answers_batches_of_immutable_reads_with_the_nodes_bytes(sim, sim_cache_edge):
+    from tests.integration.simagent import rpc as sim_rpc
+
+    sim_port = int(sim.info["url"].split(":")[2].split("/")[0])
+    tip = sim_rpc(sim.info["url"], "icx_getLastBlock")[1]["result"]["height"]
+    at = {"height": hex(tip - 3)}
+    batch = [
+        {"jsonrpc": "2.0", "id": "a<b", "method": "icx_getBlockByHeight", "params": at},
+        {"jsonrpc": "2.0", "id": 7, "method": "icx_getTotalSupply", "params": at},
+        {"jsonrpc": "2.0", "id": 2.5, "method": "icx_getBalance",
+         "params": {"address": "hx" + "3" * 40, **at}},
+        # a member that is an error now (a block not made yet) is answered but never stored
+        {"jsonrpc": "2.0", "id": 9, "method": "icx_getBlockByHeight",
+         "params": {"height": hex(tip + 500)}},
+    ]  # fmt: skip
+    before = node_calls(sim, "icx_getBlockByHeight")
+    first = request(sim_cache_edge.port, "POST", "/api/v3", batch)
+    assert first[0] == 200, sim_cache_edge.error_log()[-3000:]
+    second = request(sim_cache_edge.port, "POST", "/api/v3/icon_dex", batch)
+    direct = request(sim_port, "POST", "/api/v3", batch)
+    assert first == second == direct  # same status, same bytes, every caller's id
+    # block tip-3: one miss, then a hit; block tip+500: every time (never stored); direct: 2
+    assert node_calls(sim, "icx_getBlockByHeight") == before + 1 + 2 + 2
+    reordered = [batch[1], batch[0]]
+    hits = request(sim_cache_edge.port, "POST", "/api/v3", reordered)
+    assert hits == request(sim_port, "POST", "/api/v3", reordered)
+    assert node_calls(sim, "icx_getBlockByHeight") == before + 1 + 2 + 2 + 1  # the direct one
+    entries = [e for e in log_lines(sim_cache_edge) if e["method"] == "batch"]
+    assert [e["cache"] for e in entries[-3:]] == ["MISS", "MISS", "HIT"]
+    # longer than the node's batch limit: the node refuses it as a whole, as without the cache
+    eleven = [dict(batch[1], id=i) for i in range(11)]
+    refused = request(sim_cache_edge.port, "POST", "/api/v3", eleven)
+    assert refused == request(sim_port, "POST", "/api/v3", eleven)
+    assert refused[0] == 503

@@ -23,6 +23,7 @@ from typing import Any
 from iconctl.http.websocket import WebSocket
 from iconctl.sim.ledger import decompose_signature, event_value_bytes, log_values
 from iconctl.sim.node import Node
+from iconctl.sim.rpc import go_json
 
 PARSE_ERROR = -32700
 INVALID_PARAMS = -32602
@@ -127,6 +128,77 @@ def _filters(specs: Any) -> list[EventFilter]:
     return [EventFilter.compile(spec) for spec in specs]
 
 
+def frame(value: Any) -> str:
+    """One monitor message as goloop writes it (gorilla's WriteJSON: Go's JSON, then a newline)."""
+    return go_json(value).decode() + "\n"
+
+
+class Refused(Exception):
+    """A monitor request goloop answers with ``{"code","message"}`` and then closes."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class MonitorRequest:
+    """A monitor's first message, read the way goloop reads it."""
+
+    fields: dict[str, Any]
+    height: int
+    logs: bool
+    interval: int
+
+    def filter_specs(self, *, events: bool) -> list[dict[str, Any]]:
+        """The request's filters as a list of filter objects (the /event top-level form too)."""
+        if events and not self.fields.get("eventFilters"):
+            return [{k: self.fields[k] for k in sorted(_FILTER_FIELDS) if k in self.fields}]
+        return list(self.fields.get("eventFilters") or [])
+
+
+def read_request(text: str, *, events: bool) -> MonitorRequest:
+    """Parse the first message; raises Refused(-32700, "bad event request") as goloop does."""
+    try:
+        request = json.loads(text)
+        if not isinstance(request, dict):
+            raise BadRequest
+        allowed = _EVENT_FIELDS if events else _BLOCK_FIELDS
+        if set(request) - allowed:
+            raise BadRequest
+        height = _hex64(request.get("height"))
+        logs = _hex_bool(request.get("logs"))
+        interval = _hex64(request.get("progressInterval")) if events else 0
+    except (ValueError, BadRequest, RecursionError):
+        raise Refused(PARSE_ERROR, "bad event request") from None
+    return MonitorRequest(fields=request, height=height, logs=logs, interval=interval)
+
+
+def compile_filters(request: MonitorRequest, *, events: bool) -> list[EventFilter]:
+    """The request's filters, compiled; raises Refused(-32602, ...) with goloop's message."""
+    fields = request.fields
+    try:
+        if events:
+            if fields.get("eventFilters"):
+                if fields.get("event"):
+                    raise ValueError("both eventFilters and event is used")
+                return _filters(fields["eventFilters"])
+            return [EventFilter.compile({k: fields.get(k) for k in _FILTER_FIELDS})]
+        return _filters(fields.get("eventFilters") or [])
+    except ValueError as exc:
+        raise Refused(
+            INVALID_PARAMS, "bad event request parameter" if events else str(exc)
+        ) from None
+
+
+def check_height(request: MonitorRequest) -> None:
+    if request.height < 0:
+        raise Refused(
+            INVALID_PARAMS, f"given height({request.height}) is lower than genesis height(0)"
+        )
+
+
 class Monitor(WebSocket):
     """One monitor session; ``events`` selects the /event flavour over /block."""
 
@@ -138,7 +210,7 @@ class Monitor(WebSocket):
         self.started = False
 
     def _refuse(self, code: int, message: str) -> None:
-        self.send_text(json.dumps({"code": code, "message": message}))
+        self.send_text(frame({"code": code, "message": message}))
         self.close()
 
     def on_message(self, text: str) -> None:
@@ -146,43 +218,21 @@ class Monitor(WebSocket):
             return  # goloop reads one request per session (later ones, e.g. keepalives, ignored)
         self.started = True
         try:
-            request = json.loads(text)
-            if not isinstance(request, dict):
-                raise BadRequest
-            allowed = _EVENT_FIELDS if self.events else _BLOCK_FIELDS
-            if set(request) - allowed:
-                raise BadRequest
-            height = _hex64(request.get("height"))
-            logs = _hex_bool(request.get("logs"))
-            interval = _hex64(request.get("progressInterval")) if self.events else 0
-        except (ValueError, BadRequest):
-            self._refuse(PARSE_ERROR, "bad event request")
-            return
-        if len(self.sim.block_streams) >= self.sim.scenario.ws_max_sessions:
-            self._refuse(LACK_OF_RESOURCE, "too many monitor")
-            return
-        try:
-            if self.events:
-                if "eventFilters" in request and request.get("eventFilters"):
-                    if request.get("event"):
-                        raise ValueError("both eventFilters and event is used")
-                    filters = _filters(request["eventFilters"])
-                else:
-                    filters = [EventFilter.compile({k: request.get(k) for k in _FILTER_FIELDS})]
-            else:
-                filters = _filters(request.get("eventFilters") or [])
-        except ValueError as exc:
-            self._refuse(INVALID_PARAMS, "bad event request parameter" if self.events else str(exc))
-            return
-        if self.sim.state != "started":
-            self._refuse(SERVER_ERROR, "Stopped")
-            return
-        if height < 0:
-            self._refuse(INVALID_PARAMS, f"given height({height}) is lower than genesis height(0)")
+            request = read_request(text, events=self.events)
+            if len(self.sim.block_streams) >= self.sim.scenario.ws_max_sessions:
+                raise Refused(LACK_OF_RESOURCE, "too many monitor")
+            filters = compile_filters(request, events=self.events)
+            if self.sim.state != "started":
+                raise Refused(SERVER_ERROR, "Stopped")
+            check_height(request)
+        except Refused as exc:
+            self._refuse(exc.code, exc.message)
             return
         self.sim.block_streams.add(self)
-        self.send_text(json.dumps({"code": 0}))
-        self.task = asyncio.ensure_future(self._run(height, filters, logs, interval))
+        self.send_text(frame({"code": 0}))
+        self.task = asyncio.ensure_future(
+            self._run(request.height, filters, request.logs, request.interval)
+        )
 
     async def _run(
         self, height: int, filters: list[EventFilter], logs: bool, interval: int
@@ -200,7 +250,7 @@ class Monitor(WebSocket):
                 due = last_progress == 0 or height - last_progress >= interval or sent
                 if interval > 0 and due:
                     last_progress = height
-                    self.send_text(json.dumps({"progress": hex(height)}))
+                    self.send_text(frame({"progress": hex(height)}))
             else:
                 self._block_note(height, block_hash, receipts, filters, logs)
             height += 1
@@ -226,7 +276,7 @@ class Monitor(WebSocket):
                 note["events"] = events
                 if logs:
                     note["logs"] = found
-        self.send_text(json.dumps(note))
+        self.send_text(frame(note))
 
     def _event_notes(self, height, block_hash, receipts, filters, logs) -> int:
         sent = 0
@@ -246,7 +296,7 @@ class Monitor(WebSocket):
             }
             if logs:
                 note["logs"] = [receipt["eventLogs"][i] for i in hits]
-            self.send_text(json.dumps(note))
+            self.send_text(frame(note))
             sent += 1
         return sent
 

@@ -110,7 +110,7 @@ def error_body(code: int, message: str, rid: Any, data: Any = None) -> bytes:
     error: dict[str, Any] = {"code": code, "message": message}
     if data is not None:
         error["data"] = data
-    return _dumps({"jsonrpc": "2.0", "error": error, "id": rid})
+    return go_json({"jsonrpc": "2.0", "error": error, "id": rid})
 
 
 def go_duration(ms: int) -> str:
@@ -313,7 +313,7 @@ def _single(part: bytes | None) -> Answer:
 
 
 def _result(result: bytes, rid: Any) -> bytes:
-    rid_json = str(rid).encode() if type(rid) is int else _dumps(rid)
+    rid_json = str(rid).encode() if type(rid) is int else go_json(rid)
     return b'{"jsonrpc":"2.0","result":' + result + b',"id":' + rid_json + b"}"
 
 
@@ -324,7 +324,7 @@ _GO_ESCAPES = str.maketrans(
 )
 
 
-def _dumps(value: Any) -> bytes:
+def go_json(value: Any) -> bytes:
     """JSON as goloop writes it (Go's encoding/json: compact, HTML characters escaped)."""
     if type(value) is float and value.is_integer() and abs(value) < 1e21:
         return str(int(value)).encode()  # Go prints float64 1.0 as 1
@@ -363,12 +363,12 @@ def _get_block_by_hash(d: Dispatcher, params: Any, ctx: Context) -> bytes:
 def _get_total_supply(d: Dispatcher, params: Any, ctx: Context) -> bytes:
     d.started()
     p = _convert(params, P.HEIGHT, nullable=True)
-    return _dumps(hexint(d.chain.total_supply(d.block_height(p.get("height")))))
+    return go_json(hexint(d.chain.total_supply(d.block_height(p.get("height")))))
 
 
 def _get_network_info(d: Dispatcher, params: Any, ctx: Context) -> bytes:
     latest = d.started()  # goloop reads no params here
-    return _dumps(
+    return go_json(
         {
             "platform": "icon",
             "nid": hexint(d.chain.nid),
@@ -385,7 +385,7 @@ def _get_balance(d: Dispatcher, params: Any, ctx: Context) -> bytes:
     d.started()
     p = _convert(params, P.ADDRESS)
     height = d.block_height(p.get("height"))
-    return _dumps(hexint(d.sim.ledger.balance(p["address"], height)))
+    return go_json(hexint(d.sim.ledger.balance(p["address"], height)))
 
 
 def _call(d: Dispatcher, params: Any, ctx: Context) -> bytes:
@@ -397,7 +397,7 @@ def _call(d: Dispatcher, params: Any, ctx: Context) -> bytes:
         raise RpcError(INVALID_PARAMS, str(exc)) from None
     height = d.block_height(p.get("height"))
     try:
-        return _dumps(d.sim.ledger.query(p["to"], p["data"], height))
+        return go_json(d.sim.ledger.query(p["to"], p["data"], height))
     except CallFailed as exc:
         raise RpcError(SCORE_ERROR - exc.status, f"E{exc.status:04d}:{exc}") from None
     except InvalidCall as exc:
@@ -423,9 +423,9 @@ def _get_score_api(d: Dispatcher, params: Any, ctx: Context) -> bytes:
     d.block_height(p.get("height"))
     address = p["address"]
     if address == d.sim.ledger.token.address:
-        return _dumps(d.sim.ledger.token.api())
+        return go_json(d.sim.ledger.token.api())
     if address == CHAIN_SCORE:
-        return _dumps(_chain_score_api())
+        return go_json(_chain_score_api())
     raise RpcError(NOT_FOUND, f"E2008:Account({address}) doesn't have active contract")
 
 
@@ -445,9 +445,9 @@ def _get_score_status(d: Dispatcher, params: Any, ctx: Context) -> bytes:
                 "codeHash": "0x" + d.chain.digest("token-code"),
             },
         }
-        return _dumps(status)
+        return go_json(status)
     if address == CHAIN_SCORE:
-        return _dumps({"current": {"status": "active", "type": "system", "codeHash": "0x"}})
+        return go_json({"current": {"status": "active", "type": "system", "codeHash": "0x"}})
     raise RpcError(NOT_FOUND, f"E1004:NoValidContract(addr={address})")
 
 
@@ -472,7 +472,7 @@ def _result_json(d: Dispatcher, tx_hash: str, height: int, index: int, receipt: 
     result["blockHeight"] = hexint(height)
     result["txIndex"] = hexint(index)
     result["txHash"] = tx_hash
-    return _dumps(dict(sorted(result.items())))
+    return go_json(dict(sorted(result.items())))
 
 
 def _get_transaction_result(d: Dispatcher, params: Any, ctx: Context) -> bytes:
@@ -502,7 +502,7 @@ def _get_transaction_by_hash(d: Dispatcher, params: Any, ctx: Context) -> bytes:
         "blockHeight": hexint(height),
         "txIndex": hexint(index),
     }
-    return _dumps(dict(sorted(result.items())))
+    return go_json(dict(sorted(result.items())))
 
 
 def _transaction(params: Any) -> dict[str, Any]:
@@ -525,7 +525,7 @@ def _submit(d: Dispatcher, params: dict[str, Any]) -> TxRecord:
 def _send_transaction(d: Dispatcher, params: Any, ctx: Context) -> bytes:
     d.started()
     record = _submit(d, _transaction(params))
-    return _dumps(record.tx_hash)
+    return go_json(record.tx_hash)
 
 
 def _wait_timeouts(d: Dispatcher, ctx: Context, *, sending: bool) -> tuple[int, bool]:
@@ -593,10 +593,10 @@ def _estimate_step(d: Dispatcher, params: Any, ctx: Context) -> bytes:
         raise RpcError(INVALID_PARAMS, str(exc)) from None
     steps = STEP_DEFAULT
     if "data" in p:
-        steps += STEP_INPUT * len(_dumps(p["data"]))
+        steps += STEP_INPUT * len(go_json(p["data"]))
     if d.sim.ledger.is_contract(p["to"]):
         steps += STEP_CONTRACT_CALL
-    return _dumps(hexint(steps))
+    return go_json(hexint(steps))
 
 
 _METHODS: dict[str, Handler] = {
