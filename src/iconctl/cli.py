@@ -680,7 +680,7 @@ def gateway_command(
     """Serve goloop's websocket monitors to many clients over a few node sessions."""
     import logging
 
-    from iconctl.agent.httpserver import parse_hostport
+    from iconctl.http.server import parse_hostport
     from iconctl.gateway import GatewayConfig, run
 
     host, port = parse_hostport(listen, option="--listen")

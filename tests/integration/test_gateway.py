@@ -19,7 +19,7 @@ import pytest
 from coincurve import PrivateKey
 
 from iconctl.sim.ledger import address_of_public_key, transaction_hash
-from tests.conftest import free_port, need_tool
+from tests.helpers import free_port, need_tool
 from tests.integration.edge_process import Edge
 from tests.integration.simagent import Service, control, http, rpc, start_sim, wait_for
 
