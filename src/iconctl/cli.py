@@ -680,8 +680,8 @@ def gateway_command(
     """Serve goloop's websocket monitors to many clients over a few node sessions."""
     import logging
 
-    from iconctl.http.server import parse_hostport
     from iconctl.gateway import GatewayConfig, run
+    from iconctl.http.server import parse_hostport
 
     host, port = parse_hostport(listen, option="--listen")
     config = GatewayConfig(

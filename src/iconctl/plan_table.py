@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rich.console import JustifyMethod
     from rich.table import Table
 
     from iconctl.pipeline import Report
@@ -14,8 +15,11 @@ def plan_table(report: Report) -> Table:
     from rich.table import Table
 
     table = Table(title="planned changes", title_justify="left")
-    for column, justify in (("unit", "left"), ("module", "left"), ("add", "right"),
-                            ("change", "right"), ("destroy", "right")):  # fmt: skip
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("unit", "left"), ("module", "left"), ("add", "right"), ("change", "right"),
+        ("destroy", "right"),
+    )  # fmt: skip
+    for column, justify in columns:
         table.add_column(column, justify=justify)
     for step in report.steps:
         # A region's zone step (its delegated Route 53 zone) is planned beside its infra.
@@ -28,7 +32,8 @@ def plan_table(report: Report) -> Table:
             table.add_row(unit, f"({step.note or 'planned later'})", "", "", "")
             table.add_section()
             continue
-        modules = (step.plan or {}).get("modules") or {}
+        planned = (step.plan or {}).get("modules")
+        modules: dict[str, list[int]] = planned if isinstance(planned, dict) else {}
         if not modules:
             table.add_row(unit, "(no changes)", "0", "0", "0")
         for name, (add, change, destroy) in modules.items():

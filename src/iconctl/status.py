@@ -258,13 +258,16 @@ STATE_STYLES = {"ready": "green", "up": "green", "not ready": "red", "down": "ye
 
 def table(report: StatusReport):  # noqa: ANN201 - rich is imported lazily
     from rich import box
+    from rich.console import JustifyMethod
     from rich.table import Table
     from rich.text import Text
 
     grid = Table(title="status", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
-    for column, justify in (("region", "left"), ("kind", "left"), ("target", "left"),
-                            ("height", "right"), ("lag", "right"), ("age", "right"),
-                            ("ms", "right"), ("state", "left")):  # fmt: skip
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("region", "left"), ("kind", "left"), ("target", "left"), ("height", "right"),
+        ("lag", "right"), ("age", "right"), ("ms", "right"), ("state", "left"),
+    )  # fmt: skip
+    for column, justify in columns:
         # numbers never break; the target and the state (with its reason) fold instead
         grid.add_column(
             column, justify=justify, overflow="fold", no_wrap=column not in ("target", "state"),

@@ -121,7 +121,7 @@ class _PlanStream:
         kind = message.get("type")
         if kind == "planned_change":
             change = message.get("change") or {}
-            counts = self._COUNTS.get(change.get("action"))
+            counts = self._COUNTS.get(str(change.get("action")))
             if counts:
                 module = _top_module((change.get("resource") or {}).get("module") or None)
                 total = self.modules.setdefault(module, [0, 0, 0])

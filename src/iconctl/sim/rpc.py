@@ -15,7 +15,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from iconctl.sim import params as P
 from iconctl.sim.chain import Chain, hexint, parse_hexint
@@ -174,7 +174,7 @@ class Dispatcher:
         answer = self._handle(body, ctx or Context())
         if type(answer) is tuple:
             return _newline(answer)
-        return self._newline_later(answer)
+        return self._newline_later(cast(Awaitable[Answer], answer))
 
     async def _newline_later(self, answer: Awaitable[Answer]) -> Answer:
         return _newline(await answer)
@@ -197,11 +197,11 @@ class Dispatcher:
             parts = [self._one(item, ctx) for item in payload]
             if any(p is not None and type(p) is not bytes for p in parts):
                 return self._batch_later(parts)
-            return 200, _join(parts)
+            return 200, _join(cast(list[bytes | None], parts))
         part = self._one(payload, ctx)
         if part is not None and type(part) is not bytes:
-            return self._single_later(part)
-        return _single(part)
+            return self._single_later(cast(Awaitable[bytes | None], part))
+        return _single(cast(bytes | None, part))
 
     async def _batch_later(self, parts: list[Any]) -> Answer:
         done = await asyncio.gather(*(_resolve(p) for p in parts))
@@ -213,7 +213,7 @@ class Dispatcher:
     def _one(self, req: Any, ctx: Context) -> bytes | None | Awaitable[bytes | None]:
         """One call's answer (None for a notification); an awaitable when it waits."""
         rid = req.get("id") if type(req) is dict else None
-        method = req.get("method") if type(req) is dict else None
+        method: Any = req.get("method") if type(req) is dict else None
         try:
             if not (
                 type(req) is dict
@@ -237,8 +237,8 @@ class Dispatcher:
             self._failed(method)
             return error_body(exc.code, exc.message, rid, exc.data)
         if type(result) is not bytes:
-            return self._later(result, method, rid)
-        return None if rid is None else _result(result, rid)
+            return self._later(cast(Awaitable[bytes], result), method, rid)
+        return None if rid is None else _result(cast(bytes, result), rid)
 
     async def _later(self, result: Awaitable[bytes], method: str, rid: Any) -> bytes | None:
         try:

@@ -456,8 +456,8 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return value
 
 
-def _rpc_response(status: int, body: bytes) -> bytes:
-    return response(status, body, content_type=_JSON)
+def _rpc_response(status: int, body: bytes | None) -> bytes:
+    return response(status, body or b"", content_type=_JSON)
 
 
 async def serve(

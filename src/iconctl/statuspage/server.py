@@ -110,7 +110,8 @@ class StatusServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}/"
 
     def _timer(self) -> None:
         while not self.stopping.wait(self.interval_s):

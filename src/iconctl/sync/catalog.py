@@ -276,13 +276,13 @@ def prune(store: Store, keep: int, *, grace: float = CHUNK_GRACE_SECONDS) -> Pru
         for sid in snapshot_ids(store):  # re-read: count anything published meanwhile
             referenced |= load_manifest(store, sid, keep="chunks").digests()
         cutoff = time.time() - grace
-        for info in store.list(CHUNKS_PREFIX):
-            digest = info.key.rsplit("/", 1)[-1]
-            if digest in referenced or info.modified > cutoff:
+        for chunk in store.list(CHUNKS_PREFIX):
+            digest = chunk.key.rsplit("/", 1)[-1]
+            if digest in referenced or chunk.modified > cutoff:
                 continue
-            store.delete(info.key)
+            store.delete(chunk.key)
             result.chunks_deleted += 1
-            result.bytes_freed += info.size
+            result.bytes_freed += chunk.size
     finally:
         lock.release()
     return result

@@ -362,7 +362,7 @@ def create_snapshot(
                 changed, pool.map(one, [c[1] for c in changed]), strict=True
             ):
                 entries[index] = entry
-        result.chunks = sum(len(e.chunks) for e in entries)
+        result.chunks = sum(len(e.chunks) for e in entries if e is not None)
 
         created = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
         manifest = Manifest(

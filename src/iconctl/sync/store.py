@@ -9,6 +9,7 @@ with one request; parallelism comes from the callers' thread pools, not from mul
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import mmap
 import os
@@ -491,7 +492,7 @@ class S3Store(Store):
             if token:
                 kwargs["ContinuationToken"] = token
             page = self._call(
-                "list", prefix, lambda kwargs=kwargs: self.client.list_objects_v2(**kwargs)
+                "list", prefix, functools.partial(self.client.list_objects_v2, **kwargs)
             )
             for obj in page.get("Contents", []):
                 yield ObjectInfo(obj["Key"][strip:], obj["Size"], obj["LastModified"].timestamp())
