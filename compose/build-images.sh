@@ -48,6 +48,40 @@ if [ "$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "3
 fi
 
 context="${ICONCTL_IMAGE_CONTEXT:-$root/.cache/images}"
+version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/pyproject.toml")"
+
+build() {  # build DOCKERFILE CONTEXT [STAGE=]TAG... -- [build args...]  (no STAGE: the last one)
+  local file="$1" dir="$2" targets=() item
+  shift 2
+  while [ "$1" != "--" ]; do targets+=("$1"); shift; done
+  shift
+  if [ -n "$rootfs" ]; then
+    local tags=()
+    for item in "${targets[@]}"; do tags+=(-t "$item"); done
+    "$python" "$root/e2e/rootfs_build.py" --rootfs "$rootfs" --base-image "$base_image" \
+      -f "$file" "${tags[@]}" "$@" "$dir" >/dev/null
+  else
+    for item in "${targets[@]}"; do
+      local target=()
+      [[ "$item" == *=* ]] && target=(--target "${item%%=*}")
+      "$docker" build --quiet --network host -f "$file" "${target[@]}" -t "${item#*=}" "$@" \
+        "$dir" >&2
+    done
+  fi
+  for item in "${targets[@]}"; do echo "${item#*=}"; done
+}
+
+# The stand-ins need nothing from the checkout: they build while the wheels are made.
+pids=()
+if [ "$stand_ins" = 1 ]; then
+  mkdir -p "$context/empty"
+  for name in edge certbot node-exporter; do
+    build "$root/compose/local-images/$name.Dockerfile" "$context/empty" \
+      "iconctl-local/$name:$version" -- --build-arg BASE_IMAGE="$base_image" &
+    pids+=("$!")
+  done
+fi
+
 rm -rf "$context/wheels"
 mkdir -p "$context/wheels"
 # The wheel is built from the files git sees (tracked, or new and not ignored), never from
@@ -63,38 +97,19 @@ fi
 # A fixed timestamp makes the wheel's bytes depend on its content only (rootfs_build.py skips
 # an image whose inputs did not change).
 SOURCE_DATE_EPOCH=315532800 "$python" -m pip wheel --quiet --wheel-dir "$context/wheels" "$source" >&2
-wheel="$(cd "$context/wheels" && ls iconctl-*.whl)"
-version="$(printf '%s' "$wheel" | cut -d- -f2)"
+if [ ! -f "$context/wheels/iconctl-$version-py3-none-any.whl" ]; then
+  echo "build-images: no iconctl $version wheel (pyproject.toml's version) was built" >&2
+  exit 5
+fi
 
-build() {  # build DOCKERFILE [STAGE=]TAG... -- [build args...]  (no STAGE: the last one)
-  local file="$1" targets=() item
-  shift
-  while [ "$1" != "--" ]; do targets+=("$1"); shift; done
-  shift
-  if [ -n "$rootfs" ]; then
-    local tags=()
-    for item in "${targets[@]}"; do tags+=(-t "$item"); done
-    "$python" "$root/e2e/rootfs_build.py" --rootfs "$rootfs" --base-image "$base_image" \
-      -f "$file" "${tags[@]}" "$@" "$context" >/dev/null
-  else
-    for item in "${targets[@]}"; do
-      local target=()
-      [[ "$item" == *=* ]] && target=(--target "${item%%=*}")
-      "$docker" build --quiet --network host -f "$file" "${target[@]}" -t "${item#*=}" "$@" \
-        "$context" >&2
-    done
-  fi
-  for item in "${targets[@]}"; do echo "${item#*=}"; done
-}
-
-build "$root/compose/iconctl.Dockerfile" \
+build "$root/compose/iconctl.Dockerfile" "$context" \
   "iconctl=$registry/iconctl:$version" "sim=$registry/iconctl-sim:$version" -- \
   --build-arg BASE_IMAGE="$base_image" --build-arg ICONCTL_VERSION="$version"
-if [ "$stand_ins" = 1 ]; then
-  for name in edge certbot node-exporter; do
-    build "$root/compose/local-images/$name.Dockerfile" "iconctl-local/$name:$version" -- \
-      --build-arg BASE_IMAGE="$base_image"
-  done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+if [ "$failed" = 1 ]; then
+  echo "build-images: a stand-in image did not build (above)" >&2
+  exit 5
 fi
 if [ "$push" = 1 ]; then
   "$docker" push "$registry/iconctl:$version" >&2

@@ -15,7 +15,8 @@ description of the image: an instruction this cannot honour is an error, never s
 
 Needs root (chroot, mounts). A build whose inputs (base tarball, Dockerfile, target,
 arguments, context files) are unchanged since the last one is skipped while the engine still
-holds the image it made (state in --state, default .cache/e2e/rootfs-images.json).
+holds the image it made (one state file per tag in --state, default .cache/e2e/rootfs-images/,
+so builds of different images may run at once).
 Exit codes: 0 built or up to date, 2 bad arguments or an unsupported Dockerfile, 5 a step failed.
 """
 
@@ -358,8 +359,22 @@ def _import(docker: str, root: Path, config: Config, tag: str) -> None:
             raise BuildError(f"docker build {tag} (STOPSIGNAL): {built.stderr.strip()[-300:]}")
 
 
-def _write_state(path: Path, state: dict[str, dict[str, str]]) -> None:
-    tmp = path.with_suffix(".tmp")
+def _state_file(state_dir: Path, tag: str) -> Path:
+    return state_dir / (re.sub(r"[^A-Za-z0-9_.-]+", "_", tag) + ".json")
+
+
+def _read_state(state_dir: Path, tag: str) -> dict[str, str]:
+    path = _state_file(state_dir, tag)
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _write_state(state_dir: Path, tag: str, state: dict[str, str]) -> None:
+    path = _state_file(state_dir, tag)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
     tmp.replace(path)
 
@@ -373,17 +388,16 @@ def build(
     targets: list[tuple[str | None, str]],
     build_args: dict[str, str],
     context: Path,
-    state_path: Path,
+    state_dir: Path,
 ) -> None:
     """Build every (target, tag); targets whose file-system steps agree share one root."""
     text = dockerfile.read_text()
     global_args, stages = parse(text, build_args)
     values = {**global_args, **build_args}
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    state = json.loads(state_path.read_text()) if state_path.is_file() else {}
+    state_dir.mkdir(parents=True, exist_ok=True)
     rootfs_key = _fingerprint([rootfs], "")
     base = base_config(docker, base_image)
-    with tempfile.TemporaryDirectory(prefix="rootfs-build-", dir=state_path.parent) as work:
+    with tempfile.TemporaryDirectory(prefix="rootfs-build-", dir=state_dir) as work:
         roots: dict[str, tuple[Path, Config]] = {}
         for target, tag in targets:
             steps, _base = resolve(stages, target)
@@ -396,7 +410,7 @@ def build(
             ]
             inputs = [rootfs_key, base.changes(), steps, sorted(values.items())]
             key = _fingerprint(copied, json.dumps(inputs))
-            known = state.get(tag, {})
+            known = _read_state(state_dir, tag)
             if known.get("key") == key and known.get("id") == _image_id(docker, tag):
                 print(f"{tag} up to date", file=sys.stderr)
                 continue
@@ -419,8 +433,7 @@ def build(
             t0 = time.monotonic()
             _import(docker, root, config, tag)
             print(f"{tag}: imported in {time.monotonic() - t0:.0f} s", file=sys.stderr)
-            state[tag] = {"key": key, "id": _image_id(docker, tag)}
-            _write_state(state_path, state)
+            _write_state(state_dir, tag, {"key": key, "id": _image_id(docker, tag)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -440,9 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         help="TAG (the last stage) or STAGE=TAG; repeatable",
     )
     parser.add_argument("--build-arg", action="append", default=[], help="NAME=VALUE")
-    parser.add_argument(
-        "--state", type=Path, default=ROOT / ".cache" / "e2e" / "rootfs-images.json"
-    )
+    parser.add_argument("--state", type=Path, default=ROOT / ".cache" / "e2e" / "rootfs-images")
     parser.add_argument("context", type=Path)
     options = parser.parse_args(argv)
     try:
@@ -464,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
             targets=targets,
             build_args=build_args,
             context=options.context,
-            state_path=options.state,
+            state_dir=options.state,
         )
     except BuildError as exc:
         print(f"rootfs-build: {options.file.name}: {exc}", file=sys.stderr)

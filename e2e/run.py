@@ -98,7 +98,7 @@ class Run:
         # compose project -> the files and environment it was started with (for `down`)
         self.projects: dict[str, tuple[list, dict[str, str]]] = {}
         self.snapshot_height: int | None = None
-        self.dockerfile_build: DockerfileBuild | None = None
+        self.dockerfile_build: Background | None = None
         self.selected: set[str] = set()  # the names of the stages this run runs
 
     # processes ------------------------------------------------------------------------------
@@ -340,56 +340,29 @@ def stage_images(run: Run) -> None:
     # the debootstrap root filesystem, imported as the base image; every other image is made
     # on it without the engine's builder (e2e/rootfs_build.py): one import each
     rootfs = run.sh([E2E_DIR / "base-image.sh", BASE_IMAGE], timeout=900).stdout.strip()
-    out = run.sh(
-        [
-            COMPOSE_DIR / "build-images.sh",
-            "--base-image",
-            BASE_IMAGE,
-            "--rootfs",
-            rootfs,
-            "--stand-ins",
-        ],
-        env={"PYTHON": sys.executable},
-        timeout=1500,
-    ).stdout.split()
+    # moto's image needs nothing of the checkout: it builds beside the project's images
+    moto = Background(run.env, ART / "images-moto.log", _moto_image_steps(rootfs))
+    moto.start()
+    try:
+        out = run.sh(
+            [
+                COMPOSE_DIR / "build-images.sh",
+                "--base-image",
+                BASE_IMAGE,
+                "--rootfs",
+                rootfs,
+                "--stand-ins",
+            ],
+            env={"PYTHON": sys.executable},
+            timeout=1500,
+        ).stdout.split()
+    finally:
+        moto.join(1500)
+    if moto.error:
+        raise StageFailed(f"moto's image: {moto.error} (see {moto.log_path})")
     expected = {ICONCTL_IMAGE, SIM_IMAGE, EDGE_IMAGE, CERTBOT_IMAGE, NODE_EXPORTER_IMAGE}
     if not expected <= set(out):
         raise StageFailed(f"build-images.sh built {out}, expected {sorted(expected)}")
-    context = CACHE / "moto"
-    if not any((context / "wheels").glob("moto-*.whl")):
-        from importlib.metadata import version
-
-        run.sh(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--quiet",
-                "--wheel-dir",
-                context / "wheels",
-                f"moto[server]=={version('moto')}",
-            ],
-            timeout=600,
-        )
-    run.sh(
-        [
-            sys.executable,
-            E2E_DIR / "rootfs_build.py",
-            "--rootfs",
-            rootfs,
-            "--base-image",
-            BASE_IMAGE,
-            "-f",
-            E2E_DIR / "images" / "moto.Dockerfile",
-            "--build-arg",
-            f"BASE_IMAGE={BASE_IMAGE}",
-            "-t",
-            MOTO_IMAGE,
-            context,
-        ],
-        timeout=900,
-    )
     # the image runs iconctl of this version, unprivileged
     user = run.dock("image", "inspect", "--format", "{{.Config.User}}", ICONCTL_IMAGE).stdout
     if user.strip() in ("", "root", "0"):
@@ -410,52 +383,96 @@ def stage_images(run: Run) -> None:
     # The operator's path, compose/iconctl.Dockerfile through the engine's builder, from the
     # same wheels: slow on vfs, so it runs beside the stack stages and a later stage compares.
     if EQUIVALENCE_STAGE in run.selected:
-        run.dockerfile_build = DockerfileBuild(run)
+        run.dockerfile_build = _dockerfile_build(run)
         run.dockerfile_build.start()
 
 
-class DockerfileBuild(threading.Thread):
-    """`docker build` of the iconctl target, in the background, into its own log."""
+def _moto_image_steps(rootfs: str) -> list[list[str]]:
+    from importlib.metadata import version
 
-    def __init__(self, run: Run) -> None:
-        super().__init__(daemon=True)
-        self.argv = [
-            run.docker,
-            "build",
-            "--quiet",
-            "--network",
-            "host",
+    context = CACHE / "moto"
+    steps = []
+    if not any((context / "wheels").glob("moto-*.whl")):
+        wheel = [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir"]
+        steps.append([*wheel, str(context / "wheels"), f"moto[server]=={version('moto')}"])
+    steps.append(
+        [
+            sys.executable,
+            str(E2E_DIR / "rootfs_build.py"),
+            "--rootfs",
+            rootfs,
+            "--base-image",
+            BASE_IMAGE,
             "-f",
-            str(COMPOSE_DIR / "iconctl.Dockerfile"),
-            "--target",
-            "iconctl",
+            str(E2E_DIR / "images" / "moto.Dockerfile"),
             "--build-arg",
             f"BASE_IMAGE={BASE_IMAGE}",
-            "--build-arg",
-            f"ICONCTL_VERSION={VERSION}",
             "-t",
-            DOCKERFILE_IMAGE,
-            str(IMAGE_CONTEXT),
+            MOTO_IMAGE,
+            str(context),
         ]
-        self.env = run.env
-        self.result: subprocess.CompletedProcess[str] | None = None
+    )
+    return steps
+
+
+class Background(threading.Thread):
+    """Commands run one after the other beside the stages, into a log of their own."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, steps: list[list[str]]) -> None:
+        super().__init__(daemon=True)
+        self.env = env
+        self.log_path = log_path
+        self.steps = steps
+        self.error = ""
         self.seconds = 0.0
 
     def run(self) -> None:
         t0 = time.monotonic()
-        try:
-            self.result = subprocess.run(
-                self.argv,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                timeout=1800,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            self.result = subprocess.CompletedProcess(self.argv, 1, "", str(exc))
+        with open(self.log_path, "w") as log:
+            for argv in self.steps:
+                log.write(f"$ {' '.join(argv)}\n")
+                log.flush()
+                try:
+                    result = subprocess.run(
+                        argv,
+                        env=self.env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                        timeout=1500,
+                        check=False,
+                    )
+                except (OSError, subprocess.TimeoutExpired) as exc:
+                    self.error = f"{Path(argv[0]).name}: {exc}"
+                    break
+                log.write(f"[exit {result.returncode}]\n")
+                if result.returncode != 0:
+                    self.error = f"{Path(argv[0]).name} exited {result.returncode}"
+                    break
         self.seconds = time.monotonic() - t0
+
+
+def _dockerfile_build(run: Run) -> Background:
+    """`docker build` of the iconctl target from build-images.sh's context, in the background."""
+    argv = [
+        run.docker,
+        "build",
+        "--quiet",
+        "--network",
+        "host",
+        "-f",
+        str(COMPOSE_DIR / "iconctl.Dockerfile"),
+        "--target",
+        "iconctl",
+        "--build-arg",
+        f"BASE_IMAGE={BASE_IMAGE}",
+        "--build-arg",
+        f"ICONCTL_VERSION={VERSION}",
+        "-t",
+        DOCKERFILE_IMAGE,
+        str(IMAGE_CONTEXT),
+    ]
+    return Background(run.env, ART / "dockerfile-build.log", [argv])
 
 
 def _image_facts(run: Run, image: str) -> dict[str, object]:
@@ -489,16 +506,12 @@ def stage_dockerfile_equivalent(run: Run) -> None:
     if build is None:
         raise StageFailed("the images stage started no Dockerfile build")
     build.join(1800)
-    result = build.result
-    if result is None:
-        raise StageFailed("docker build of compose/iconctl.Dockerfile did not finish")
-    run.write(
-        f"$ {' '.join(build.argv)}\n{result.stdout}{result.stderr}[exit {result.returncode}]\n"
-    )
+    if build.is_alive():
+        raise StageFailed("docker build of compose/iconctl.Dockerfile did not finish in 30 min")
+    run.write(build.log_path.read_text())
     run.write(f"docker build took {build.seconds:.0f} s (beside the stack stages)\n")
-    if result.returncode != 0:
-        tail = " | ".join(result.stderr.strip().splitlines()[-3:])
-        raise StageFailed(f"docker build exited {result.returncode}: {tail}")
+    if build.error:
+        raise StageFailed(f"compose/iconctl.Dockerfile: {build.error} (see {build.log_path})")
     fast, dockerfile = _image_facts(run, ICONCTL_IMAGE), _image_facts(run, DOCKERFILE_IMAGE)
     run.write(json.dumps({"fast path": fast, "Dockerfile": dockerfile}, indent=1) + "\n")
     differ = [key for key in fast if fast[key] != dockerfile[key]]

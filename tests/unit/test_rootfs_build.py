@@ -79,6 +79,21 @@ def test_changes_round_trip_values_with_spaces() -> None:
     assert config.changes() == ['ENV A="x y"', 'ENTRYPOINT ["a b"]', 'LABEL k="v w"']
 
 
+def test_stopsignal_is_not_an_import_change() -> None:
+    # docker import refuses STOPSIGNAL: the build sets it apart (a one-line build on the import)
+    config = rootfs_build.Config(stopsignal="SIGQUIT", cmd=["nginx"])
+    assert config.changes() == ['CMD ["nginx"]']
+
+
+def test_state_is_one_file_per_tag(tmp_path: Path) -> None:
+    rootfs_build._write_state(tmp_path, "reg/a:1", {"key": "k1", "id": "i1"})
+    rootfs_build._write_state(tmp_path, "reg/b:1", {"key": "k2", "id": "i2"})
+    assert rootfs_build._read_state(tmp_path, "reg/a:1") == {"key": "k1", "id": "i1"}
+    assert rootfs_build._read_state(tmp_path, "reg/c:1") == {}
+    (tmp_path / "reg_a_1.json").write_text("not json")
+    assert rootfs_build._read_state(tmp_path, "reg/a:1") == {}
+
+
 @pytest.mark.parametrize(
     ("dockerfile", "error"),
     [
