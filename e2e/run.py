@@ -295,6 +295,8 @@ def stack_env(name: str, **extra: str) -> dict[str, str]:
     if "exporter" in ports:
         # node_exporter shares the host's network: one loopback port per stack
         env["ICON_NODE_EXPORTER_LISTEN"] = f"127.0.0.1:{ports['exporter']}"
+        # this machine's / is no shared mount: the engine refuses the default rslave
+        env["ICON_NODE_EXPORTER_ROOTFS_PROPAGATION"] = "rprivate"
     return {**env, **extra}
 
 
