@@ -72,7 +72,7 @@ PORTS = {
     # the source of truth serves no traffic: no flavour file publishes its agent
     "source": {"rpc": 39000, "p2p": 37100, "exporter": 39100},
     "fresh": {"rpc": 49000, "p2p": 47100, "agent": 49900, "exporter": 49100},
-    "roles": {"rpc": 59000, "p2p": 57100, "agent": 59900, "http": 58080},
+    "roles": {"rpc": 59000, "p2p": 57100, "agent": 59900, "http": 58080, "exporter": 59100},
 }
 MOTO_PORT = 15000
 # Containers cannot raise their open-files limit past the engine's own hard limit.
@@ -489,7 +489,9 @@ def _image_facts(run: Run, image: str) -> dict[str, object]:
         "sh",
         image,
         "-c",
-        "id; id iconctl; command -v iconctl; /opt/iconctl/bin/python -m pip freeze --all",
+        # RECORD holds the hash of every file the iconctl wheel installed
+        "id; id iconctl; command -v iconctl; /opt/iconctl/bin/python -m pip freeze --all; "
+        "sha256sum /opt/iconctl/lib/python3*/site-packages/iconctl-*.dist-info/RECORD",
     ).stdout
     return {
         "User": config.get("User"),
@@ -774,7 +776,7 @@ def _roles_vars() -> dict:
         "ansible_python_interpreter": "/usr/bin/python3",
         "icon_node_image": SIM_IMAGE,
         "icon_node_iconctl_image": ICONCTL_IMAGE,
-        "icon_node_compose_files": ["compose.yaml", "asg", "agent", "edge"],
+        "icon_node_compose_files": ["compose.yaml", "asg", "agent", "node-exporter", "edge"],
         "icon_node_project_name": f"{PREFIX}roles",
         "icon_node_rpc_port": ports["rpc"],
         "icon_node_p2p_port": ports["p2p"],
@@ -841,9 +843,12 @@ def stage_roles_first(run: Run) -> None:
     env_d = ROLES_DIR / "opt" / "icon" / "compose" / "env.d"
     env_d.mkdir(parents=True)
     # The stack's third-party images by their variables, as an operator's own fragment.
+    # Later fragments win: the exporter's port moves off the role's 9100 (one per stack here).
     (env_d / "90-local-images.env").write_text(
         f"ICON_EDGE_IMAGE={EDGE_IMAGE}\nICON_EDGE_HTTP_PORT={PORTS['roles']['http']}\n"
-        f"ICON_NOFILE_LIMIT={NOFILE_LIMIT}\n"
+        f"ICON_NOFILE_LIMIT={NOFILE_LIMIT}\nICON_NODE_EXPORTER_IMAGE={NODE_EXPORTER_IMAGE}\n"
+        f"ICON_NODE_EXPORTER_LISTEN=127.0.0.1:{PORTS['roles']['exporter']}\n"
+        "ICON_NODE_EXPORTER_ROOTFS_PROPAGATION=rprivate\n"
     )
     run.dock("rm", "-f", TARGET, check=False)
     # A Debian 12 host without systemd: unprivileged, the engine's socket and the stack's
@@ -872,6 +877,7 @@ def stage_roles_first(run: Run) -> None:
     ports = PORTS["roles"]
     wait_for("the roles' stack agent readiness", lambda: ready(ports["agent"]), 120)
     check_edge(f"http://127.0.0.1:{ports['http']}", ports["rpc"])
+    check_node_exporter(ports["exporter"])
     # Debian's compose 1.29 through `docker compose`, as the units and the user data call it
     run.dock("exec", TARGET, "docker", "compose", "version")
     _verify_units(run)
