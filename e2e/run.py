@@ -295,7 +295,8 @@ def stack_env(name: str, **extra: str) -> dict[str, str]:
     if "exporter" in ports:
         # node_exporter shares the host's network: one loopback port per stack
         env["ICON_NODE_EXPORTER_LISTEN"] = f"127.0.0.1:{ports['exporter']}"
-        # this machine's / is no shared mount: the engine refuses the default rslave
+        # this machine's / is no shared mount: the engine refuses the default rslave of /
+        env["ICON_NODE_EXPORTER_HOST_ROOT"] = str(data)
         env["ICON_NODE_EXPORTER_ROOTFS_PROPAGATION"] = "rprivate"
     return {**env, **extra}
 
@@ -848,7 +849,7 @@ def stage_roles_first(run: Run) -> None:
         f"ICON_EDGE_IMAGE={EDGE_IMAGE}\nICON_EDGE_HTTP_PORT={PORTS['roles']['http']}\n"
         f"ICON_NOFILE_LIMIT={NOFILE_LIMIT}\nICON_NODE_EXPORTER_IMAGE={NODE_EXPORTER_IMAGE}\n"
         f"ICON_NODE_EXPORTER_LISTEN=127.0.0.1:{PORTS['roles']['exporter']}\n"
-        "ICON_NODE_EXPORTER_ROOTFS_PROPAGATION=rprivate\n"
+        f"ICON_NODE_EXPORTER_HOST_ROOT={ROLES_DIR}\nICON_NODE_EXPORTER_ROOTFS_PROPAGATION=rprivate\n"
     )
     run.dock("rm", "-f", TARGET, check=False)
     # A Debian 12 host without systemd: unprivileged, the engine's socket and the stack's
