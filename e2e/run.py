@@ -849,7 +849,8 @@ def stage_roles_first(run: Run) -> None:
         f"ICON_EDGE_IMAGE={EDGE_IMAGE}\nICON_EDGE_HTTP_PORT={PORTS['roles']['http']}\n"
         f"ICON_NOFILE_LIMIT={NOFILE_LIMIT}\nICON_NODE_EXPORTER_IMAGE={NODE_EXPORTER_IMAGE}\n"
         f"ICON_NODE_EXPORTER_LISTEN=127.0.0.1:{PORTS['roles']['exporter']}\n"
-        f"ICON_NODE_EXPORTER_HOST_ROOT={ROLES_DIR}\nICON_NODE_EXPORTER_ROOTFS_PROPAGATION=rprivate\n"
+        f"ICON_NODE_EXPORTER_HOST_ROOT={ROLES_DIR}\n"
+        "ICON_NODE_EXPORTER_ROOTFS_PROPAGATION=rprivate\n"
     )
     run.dock("rm", "-f", TARGET, check=False)
     # A Debian 12 host without systemd: unprivileged, the engine's socket and the stack's
