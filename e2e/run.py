@@ -1,8 +1,11 @@
 """The node stack end to end on a real Docker engine: `make e2e`.
 
-Builds the images, runs the compose stacks with the simulator image as the node, applies the
-Ansible roles to a Debian 12 container twice, builds the Packer image through the docker
-builder, and tears everything down. One line per stage (`ok: NAME (SECONDS s)` or
+Builds the images (from the project's Dockerfiles without the engine's builder: one
+`docker import` each, e2e/rootfs_build.py), runs the compose stacks with the simulator image
+as the node, applies the Ansible roles to a Debian 12 container twice through ansible-runner
+(as `iconctl apply` does), builds the Packer image through the docker builder, checks that the
+Dockerfile build of the iconctl image (in the background meanwhile) equals the fast path's,
+and tears everything down. One line per stage (`ok: NAME (SECONDS s)` or
 `FAIL: NAME: REASON`), then `e2e: N/M stages passed`; exit 1 if a stage failed. Each stage's
 commands and output go to test-artifacts/e2e/<stage>.log.
 
