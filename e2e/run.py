@@ -61,21 +61,23 @@ BUCKET = "e2e-snapshots"
 SYNC_METRIC = "icon_sync_last_success_timestamp_seconds"
 SIM_START_HEIGHT = 1000  # the simulator's first block on an empty data directory
 
-# Host ports, one block per stack so that all of them run at once (the status stage sees all).
+# Host ports, one block per stack so that all of them run at once (the status stage sees all),
+# each below the kernel's ephemeral range, 32768 and up by default: the loopback servers other test runs on this
+# machine start take ports from that range, and took 39000 once).
+_OFFSETS = {"rpc": 0, "p2p": 100, "exporter": 200, "http": 80, "https": 443, "agent": 900}
+
+
+def _ports(block: int, *services: str) -> dict[str, int]:
+    return {service: block + _OFFSETS[service] for service in services}
+
+
 PORTS = {
-    "single": {
-        "rpc": 19000,
-        "p2p": 17100,
-        "agent": 19900,
-        "http": 18080,
-        "https": 18443,
-        "exporter": 19100,
-    },
-    "asg": {"rpc": 29000, "p2p": 27100, "agent": 29900, "http": 28080, "exporter": 29100},
+    "single": _ports(11000, "rpc", "p2p", "agent", "http", "https", "exporter"),
+    "asg": _ports(12000, "rpc", "p2p", "agent", "http", "exporter"),
     # the source of truth serves no traffic: no flavour file publishes its agent
-    "source": {"rpc": 39000, "p2p": 37100, "exporter": 39100},
-    "fresh": {"rpc": 49000, "p2p": 47100, "agent": 49900, "exporter": 49100},
-    "roles": {"rpc": 59000, "p2p": 57100, "agent": 59900, "http": 58080, "exporter": 59100},
+    "source": _ports(13000, "rpc", "p2p", "exporter"),
+    "fresh": _ports(14000, "rpc", "p2p", "agent", "exporter"),
+    "roles": _ports(16000, "rpc", "p2p", "agent", "http", "exporter"),
 }
 MOTO_PORT = 15000
 # Containers cannot raise their open-files limit past the engine's own hard limit.
