@@ -62,8 +62,8 @@ SYNC_METRIC = "icon_sync_last_success_timestamp_seconds"
 SIM_START_HEIGHT = 1000  # the simulator's first block on an empty data directory
 
 # Host ports, one block per stack so that all of them run at once (the status stage sees all),
-# each below the kernel's ephemeral range, 32768 and up by default: the loopback servers other test runs on this
-# machine start take ports from that range, and took 39000 once).
+# all below the kernel's ephemeral range (32768 and up by default): the loopback servers other
+# test runs on this machine start take ports from that range, and took 39000 once.
 _OFFSETS = {"rpc": 0, "p2p": 100, "exporter": 200, "http": 80, "https": 443, "agent": 900}
 
 
