@@ -80,6 +80,9 @@ PORTS = {
     "roles": _ports(16000, "rpc", "p2p", "agent", "http", "exporter"),
 }
 MOTO_PORT = 15000
+# compose 1.29 gives up on an engine call after 60 s; creating a container on vfs copies its
+# whole image, which took longer than that on a busy machine (the roles' stack, found by a run)
+COMPOSE_HTTP_TIMEOUT = "300"
 # Containers cannot raise their open-files limit past the engine's own hard limit.
 NOFILE_LIMIT = min(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
 
@@ -212,6 +215,7 @@ class Run:
         self.projects.setdefault(project, (files, env))
         paths = [str(f if isinstance(f, Path) else COMPOSE_DIR / f) for f in files]
         full_env = {
+            "COMPOSE_HTTP_TIMEOUT": COMPOSE_HTTP_TIMEOUT,
             "COMPOSE_PROJECT_NAME": project,
             "COMPOSE_FILE": ":".join(paths),
             "COMPOSE_PATH_SEPARATOR": ":",
@@ -856,6 +860,7 @@ def stage_roles_first(run: Run) -> None:
         f"ICON_NODE_EXPORTER_LISTEN=127.0.0.1:{PORTS['roles']['exporter']}\n"
         f"ICON_NODE_EXPORTER_HOST_ROOT={ROLES_DIR}\n"
         "ICON_NODE_EXPORTER_ROOTFS_PROPAGATION=rprivate\n"
+        f"COMPOSE_HTTP_TIMEOUT={COMPOSE_HTTP_TIMEOUT}\n"
     )
     run.dock("rm", "-f", TARGET, check=False)
     # A Debian 12 host without systemd: unprivileged, the engine's socket and the stack's
