@@ -2,7 +2,8 @@
 # Builds a Debian 12 (bookworm) base image from Debian's packages with debootstrap and
 # `docker import`, for machines that reach Debian's package archive but no image registry.
 # The root filesystem tarball is cached (E2E_CACHE, git-ignored) so later runs only import it;
-# an image already present under the tag is left as it is.
+# an image already present under the tag is left as it is, unless the tarball was just made.
+# Prints the tarball's path: e2e/rootfs_build.py builds the stack's images on top of it.
 #
 #   e2e/base-image.sh [TAG]        TAG defaults to $ICON_BASE_IMAGE or iconctl-local/debian:12
 #
@@ -17,11 +18,6 @@ packages="ca-certificates,python3,python3-venv,python3-apt,sudo,iproute2,procps"
 key="$(printf '%s' "bookworm:$packages:policy-rc.d:root-0755" | sha256sum | cut -c1-12)"
 tarball="$cache/debian-bookworm-$key.tar"
 
-if "$docker" image inspect "$tag" >/dev/null 2>&1; then
-  echo "base image $tag present"
-  exit 0
-fi
-
 mirror_from_apt() {
   local uri
   uri="$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
@@ -31,7 +27,9 @@ mirror_from_apt() {
   printf '%s' "$uri"
 }
 
+made=0
 if [ ! -s "$tarball" ]; then
+  made=1
   mirror="${DEBIAN_MIRROR:-$(mirror_from_apt)}"
   if [ -z "$mirror" ]; then
     echo "base-image: set DEBIAN_MIRROR to a Debian archive URL" >&2
@@ -55,8 +53,14 @@ if [ ! -s "$tarball" ]; then
   mv "$tarball.tmp" "$tarball"
 fi
 
+if [ "$made" = 0 ] && "$docker" image inspect "$tag" >/dev/null 2>&1; then
+  echo "base image $tag present" >&2
+  echo "$tarball"
+  exit 0
+fi
 "$docker" import \
   --change 'ENV LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["/bin/bash"]' \
   "$tarball" "$tag" >/dev/null
-echo "base image $tag imported from $(basename "$tarball")"
+echo "base image $tag imported from $(basename "$tarball")" >&2
+echo "$tarball"

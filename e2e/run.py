@@ -1,8 +1,11 @@
 """The node stack end to end on a real Docker engine: `make e2e`.
 
-Builds the images, runs the compose stacks with the simulator image as the node, applies the
-Ansible roles to a Debian 12 container twice, builds the Packer image through the docker
-builder, and tears everything down. One line per stage (`ok: NAME (SECONDS s)` or
+Builds the images (from the project's Dockerfiles without the engine's builder: one
+`docker import` each, e2e/rootfs_build.py), runs the compose stacks with the simulator image
+as the node, applies the Ansible roles to a Debian 12 container twice through ansible-runner
+(as `iconctl apply` does), builds the Packer image through the docker builder, checks that the
+Dockerfile build of the iconctl image (in the background meanwhile) equals the fast path's,
+and tears everything down. One line per stage (`ok: NAME (SECONDS s)` or
 `FAIL: NAME: REASON`), then `e2e: N/M stages passed`; exit 1 if a stage failed. Each stage's
 commands and output go to test-artifacts/e2e/<stage>.log.
 
@@ -21,6 +24,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -46,23 +50,41 @@ BASE_IMAGE = "iconctl-local/debian:12"
 SIM_IMAGE = f"{REGISTRY}/iconctl-sim:{VERSION}"
 EDGE_IMAGE = f"iconctl-local/edge:{VERSION}"
 CERTBOT_IMAGE = f"iconctl-local/certbot:{VERSION}"
+NODE_EXPORTER_IMAGE = f"iconctl-local/node-exporter:{VERSION}"
 MOTO_IMAGE = f"iconctl-local/moto:{VERSION}"
+# the iconctl image as compose/iconctl.Dockerfile builds it through the engine's builder
+DOCKERFILE_IMAGE = f"iconctl-local/iconctl-dockerfile:{VERSION}"
+IMAGE_CONTEXT = ROOT / ".cache" / "images"  # compose/build-images.sh's build context
 PREFIX = "e2e-"  # every compose project and container of the run
 MOTO = "e2e-moto"
 TARGET = "e2e-roles-target"
 BUCKET = "e2e-snapshots"
+# what `iconctl sync` writes for node_exporter's textfile collector after a success
+SYNC_METRIC = "icon_sync_last_success_timestamp_seconds"
 SIM_START_HEIGHT = 1000  # the simulator's first block on an empty data directory
 
-# Host ports, one block per stack so that all of them run at once (the status stage sees all).
+# Host ports, one block per stack so that all of them run at once (the status stage sees all),
+# all below the kernel's ephemeral range (32768 and up by default): the loopback servers other
+# test runs on this machine start take ports from that range, and took 39000 once.
+_OFFSETS = {"rpc": 0, "p2p": 100, "exporter": 200, "http": 80, "https": 443, "agent": 900}
+
+
+def _ports(block: int, *services: str) -> dict[str, int]:
+    return {service: block + _OFFSETS[service] for service in services}
+
+
 PORTS = {
-    "single": {"rpc": 19000, "p2p": 17100, "agent": 19900, "http": 18080, "https": 18443},
-    "asg": {"rpc": 29000, "p2p": 27100, "agent": 29900, "http": 28080},
+    "single": _ports(11000, "rpc", "p2p", "agent", "http", "https", "exporter"),
+    "asg": _ports(12000, "rpc", "p2p", "agent", "http", "exporter"),
     # the source of truth serves no traffic: no flavour file publishes its agent
-    "source": {"rpc": 39000, "p2p": 37100},
-    "fresh": {"rpc": 49000, "p2p": 47100, "agent": 49900},
-    "roles": {"rpc": 59000, "p2p": 57100, "agent": 59900, "http": 58080},
+    "source": _ports(13000, "rpc", "p2p", "exporter"),
+    "fresh": _ports(14000, "rpc", "p2p", "agent", "exporter"),
+    "roles": _ports(16000, "rpc", "p2p", "agent", "http", "exporter"),
 }
 MOTO_PORT = 15000
+# compose 1.29 gives up on an engine call after 60 s; creating a container on vfs copies its
+# whole image, which took longer than that on a busy machine (the roles' stack, found by a run)
+COMPOSE_HTTP_TIMEOUT = "300"
 # Containers cannot raise their open-files limit past the engine's own hard limit.
 NOFILE_LIMIT = min(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
 
@@ -86,6 +108,8 @@ class Run:
         # compose project -> the files and environment it was started with (for `down`)
         self.projects: dict[str, tuple[list, dict[str, str]]] = {}
         self.snapshot_height: int | None = None
+        self.dockerfile_build: Background | None = None
+        self.selected: set[str] = set()  # the names of the stages this run runs
 
     # processes ------------------------------------------------------------------------------
     def sh(
@@ -193,6 +217,7 @@ class Run:
         self.projects.setdefault(project, (files, env))
         paths = [str(f if isinstance(f, Path) else COMPOSE_DIR / f) for f in files]
         full_env = {
+            "COMPOSE_HTTP_TIMEOUT": COMPOSE_HTTP_TIMEOUT,
             "COMPOSE_PROJECT_NAME": project,
             "COMPOSE_FILE": ":".join(paths),
             "COMPOSE_PATH_SEPARATOR": ":",
@@ -263,6 +288,7 @@ def stack_env(name: str, **extra: str) -> dict[str, str]:
         "ICON_ICONCTL_IMAGE": ICONCTL_IMAGE,
         "ICON_EDGE_IMAGE": EDGE_IMAGE,
         "ICON_CERTBOT_IMAGE": CERTBOT_IMAGE,
+        "ICON_NODE_EXPORTER_IMAGE": NODE_EXPORTER_IMAGE,
         "ICON_DATA_DIR": str(data),
         "ICON_TEXTFILE_DIR": str(data / "textfile"),
         "ICON_RPC_PORT": str(ports["rpc"]),
@@ -277,6 +303,12 @@ def stack_env(name: str, **extra: str) -> dict[str, str]:
         env["ICON_EDGE_HTTP_PORT"] = str(ports["http"])
     if "https" in ports:
         env["ICON_EDGE_HTTPS_PORT"] = str(ports["https"])
+    if "exporter" in ports:
+        # node_exporter shares the host's network: one loopback port per stack
+        env["ICON_NODE_EXPORTER_LISTEN"] = f"127.0.0.1:{ports['exporter']}"
+        # this machine's / is no shared mount: the engine refuses the default rslave of /
+        env["ICON_NODE_EXPORTER_HOST_ROOT"] = str(data)
+        env["ICON_NODE_EXPORTER_ROOTFS_PROPAGATION"] = "rprivate"
     return {**env, **extra}
 
 
@@ -292,6 +324,23 @@ def check_edge(base: str, rpc_port: int) -> None:
         raise StageFailed("the node's own admin API does not answer on loopback")
 
 
+def check_node_exporter(port: int, *, textfile: str | None = None) -> None:
+    """node_exporter answers /metrics with the host's node_ series (and the textfile's)."""
+
+    def answers() -> bool:
+        status, body = http(f"http://127.0.0.1:{port}/metrics")
+        return status == 200 and b"\nnode_" in body
+
+    wait_for(f"node_exporter on {port}", answers, 60)
+    status, body = http(f"http://127.0.0.1:{port}/metrics")
+    names = {line.split(b"{")[0].split(b" ")[0] for line in body.splitlines()}
+    for expected in (b"node_load1", b"node_filesystem_avail_bytes"):
+        if expected not in names:
+            raise StageFailed(f"node_exporter on {port}: no {expected.decode()}")
+    if textfile is not None and f"\n{textfile}".encode() not in body:
+        raise StageFailed(f"node_exporter on {port}: no {textfile} from the textfile collector")
+
+
 def check_agent_public(run: Run, project: str) -> None:
     """The agent's port is published on every address (load balancers, monitors, Prometheus)."""
     bindings = run.container(project, "agent")["HostConfig"]["PortBindings"]["9900/tcp"]
@@ -302,47 +351,32 @@ def check_agent_public(run: Run, project: str) -> None:
 
 # stages -------------------------------------------------------------------------------------------
 def stage_images(run: Run) -> None:
-    run.sh([E2E_DIR / "base-image.sh", BASE_IMAGE], timeout=900)
-    out = run.sh(
-        [COMPOSE_DIR / "build-images.sh", "--base-image", BASE_IMAGE, "--stand-ins"],
-        env={"PYTHON": sys.executable},
-        timeout=1500,
-    ).stdout.split()
-    expected = {ICONCTL_IMAGE, SIM_IMAGE, EDGE_IMAGE, CERTBOT_IMAGE}
+    # the debootstrap root filesystem, imported as the base image; every other image is made
+    # on it without the engine's builder (e2e/rootfs_build.py): one import each
+    rootfs = run.sh([E2E_DIR / "base-image.sh", BASE_IMAGE], timeout=900).stdout.strip()
+    # moto's image needs nothing of the checkout: it builds beside the project's images
+    moto = Background(run.env, ART / "images-moto.log", _moto_image_steps(rootfs))
+    moto.start()
+    try:
+        out = run.sh(
+            [
+                COMPOSE_DIR / "build-images.sh",
+                "--base-image",
+                BASE_IMAGE,
+                "--rootfs",
+                rootfs,
+                "--stand-ins",
+            ],
+            env={"PYTHON": sys.executable},
+            timeout=1500,
+        ).stdout.split()
+    finally:
+        moto.join(1500)
+    if moto.error:
+        raise StageFailed(f"moto's image: {moto.error} (see {moto.log_path})")
+    expected = {ICONCTL_IMAGE, SIM_IMAGE, EDGE_IMAGE, CERTBOT_IMAGE, NODE_EXPORTER_IMAGE}
     if not expected <= set(out):
         raise StageFailed(f"build-images.sh built {out}, expected {sorted(expected)}")
-    if run.dock("image", "inspect", MOTO_IMAGE, check=False).returncode != 0:
-        context = CACHE / "moto"
-        shutil.rmtree(context / "wheels", ignore_errors=True)
-        from importlib.metadata import version
-
-        run.sh(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--quiet",
-                "--wheel-dir",
-                context / "wheels",
-                f"moto[server]=={version('moto')}",
-            ],
-            timeout=600,
-        )
-        run.dock(
-            "build",
-            "--quiet",
-            "--network",
-            "host",
-            "-f",
-            str(E2E_DIR / "images" / "moto.Dockerfile"),
-            "--build-arg",
-            f"BASE_IMAGE={BASE_IMAGE}",
-            "-t",
-            MOTO_IMAGE,
-            str(context),
-            timeout=900,
-        )
     # the image runs iconctl of this version, unprivileged
     user = run.dock("image", "inspect", "--format", "{{.Config.User}}", ICONCTL_IMAGE).stdout
     if user.strip() in ("", "root", "0"):
@@ -360,10 +394,156 @@ def stage_images(run: Run) -> None:
     )
     if probe.stdout.strip() != VERSION:
         raise StageFailed(f"{ICONCTL_IMAGE} holds iconctl {probe.stdout.strip()}")
+    # The operator's path, compose/iconctl.Dockerfile through the engine's builder, from the
+    # same wheels: slow on vfs, so it runs beside the stack stages and a later stage compares.
+    if EQUIVALENCE_STAGE in run.selected:
+        run.dockerfile_build = _dockerfile_build(run)
+        run.dockerfile_build.start()
+
+
+def _moto_image_steps(rootfs: str) -> list[list[str]]:
+    from importlib.metadata import version
+
+    context = CACHE / "moto"
+    steps = []
+    if not any((context / "wheels").glob("moto-*.whl")):
+        wheel = [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir"]
+        steps.append([*wheel, str(context / "wheels"), f"moto[server]=={version('moto')}"])
+    steps.append(
+        [
+            sys.executable,
+            str(E2E_DIR / "rootfs_build.py"),
+            "--rootfs",
+            rootfs,
+            "--base-image",
+            BASE_IMAGE,
+            "-f",
+            str(E2E_DIR / "images" / "moto.Dockerfile"),
+            "--build-arg",
+            f"BASE_IMAGE={BASE_IMAGE}",
+            "-t",
+            MOTO_IMAGE,
+            str(context),
+        ]
+    )
+    return steps
+
+
+class Background(threading.Thread):
+    """Commands run one after the other beside the stages, into a log of their own."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, steps: list[list[str]]) -> None:
+        super().__init__(daemon=True)
+        self.env = env
+        self.log_path = log_path
+        self.steps = steps
+        self.error = ""
+        self.seconds = 0.0
+
+    def run(self) -> None:
+        t0 = time.monotonic()
+        with open(self.log_path, "w") as log:
+            for argv in self.steps:
+                log.write(f"$ {' '.join(argv)}\n")
+                log.flush()
+                try:
+                    result = subprocess.run(
+                        argv,
+                        env=self.env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                        timeout=1500,
+                        check=False,
+                    )
+                except (OSError, subprocess.TimeoutExpired) as exc:
+                    self.error = f"{Path(argv[0]).name}: {exc}"
+                    break
+                log.write(f"[exit {result.returncode}]\n")
+                if result.returncode != 0:
+                    self.error = f"{Path(argv[0]).name} exited {result.returncode}"
+                    break
+        self.seconds = time.monotonic() - t0
+
+
+def _dockerfile_build(run: Run) -> Background:
+    """`docker build` of the iconctl target from build-images.sh's context, in the background."""
+    argv = [
+        run.docker,
+        "build",
+        "--quiet",
+        "--network",
+        "host",
+        "-f",
+        str(COMPOSE_DIR / "iconctl.Dockerfile"),
+        "--target",
+        "iconctl",
+        "--build-arg",
+        f"BASE_IMAGE={BASE_IMAGE}",
+        "--build-arg",
+        f"ICONCTL_VERSION={VERSION}",
+        "-t",
+        DOCKERFILE_IMAGE,
+        str(IMAGE_CONTEXT),
+    ]
+    return Background(run.env, ART / "dockerfile-build.log", [argv])
+
+
+def _image_facts(run: Run, image: str) -> dict[str, object]:
+    """What makes two iconctl images the same to their users: configuration and contents."""
+    config = json.loads(run.dock("image", "inspect", "--format", "{{json .Config}}", image).stdout)
+    inside = run.dock(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "sh",
+        image,
+        "-c",
+        # RECORD holds the hash of every file the iconctl wheel installed
+        "id; id iconctl; command -v iconctl; /opt/iconctl/bin/python -m pip freeze --all; "
+        "sha256sum /opt/iconctl/lib/python3*/site-packages/iconctl-*.dist-info/RECORD",
+    ).stdout
+    return {
+        "User": config.get("User"),
+        "Entrypoint": config.get("Entrypoint"),
+        "Cmd": config.get("Cmd"),
+        "Env": sorted(config.get("Env") or []),
+        "WorkingDir": config.get("WorkingDir"),
+        "StopSignal": config.get("StopSignal"),
+        "ExposedPorts": config.get("ExposedPorts"),
+        "inside": inside.splitlines(),
+    }
+
+
+def stage_dockerfile_equivalent(run: Run) -> None:
+    build = run.dockerfile_build
+    if build is None:
+        raise StageFailed("the images stage started no Dockerfile build")
+    build.join(1800)
+    if build.is_alive():
+        raise StageFailed("docker build of compose/iconctl.Dockerfile did not finish in 30 min")
+    run.write(build.log_path.read_text())
+    run.write(f"docker build took {build.seconds:.0f} s (beside the stack stages)\n")
+    if build.error:
+        raise StageFailed(f"compose/iconctl.Dockerfile: {build.error} (see {build.log_path})")
+    fast, dockerfile = _image_facts(run, ICONCTL_IMAGE), _image_facts(run, DOCKERFILE_IMAGE)
+    run.write(json.dumps({"fast path": fast, "Dockerfile": dockerfile}, indent=1) + "\n")
+    differ = [key for key in fast if fast[key] != dockerfile[key]]
+    if differ:
+        raise StageFailed(f"the fast path's iconctl image differs in {differ} (see the log)")
 
 
 def stage_single(run: Run) -> None:
-    files = ["compose.yaml", "compose.single.yaml", "compose.agent.yaml", "compose.edge.yaml"]
+    # the files `iconctl render` lists for a node (render/compose.py node_files)
+    files = [
+        "compose.yaml",
+        "compose.single.yaml",
+        "compose.agent.yaml",
+        "compose.node-exporter.yaml",
+        "compose.edge.yaml",
+    ]
     env = stack_env(
         "single",
         ICON_DOMAIN="node.e2e.invalid",
@@ -379,6 +559,7 @@ def stage_single(run: Run) -> None:
     wait_for("the edge over HTTPS", lambda: last_height(f"{base}/api/v3") > 0, 60)
     check_edge(base, ports["rpc"])
     check_agent_public(run, f"{PREFIX}single")
+    check_node_exporter(ports["exporter"])
     cert = ssl.get_server_certificate(("127.0.0.1", ports["https"]))
     if "BEGIN CERTIFICATE" not in cert:
         raise StageFailed("the edge presented no certificate")
@@ -516,6 +697,7 @@ def stage_asg(run: Run) -> None:
         "compose.asg.yaml",
         "compose.restore.yaml",
         "compose.agent.yaml",
+        "compose.node-exporter.yaml",
         "compose.edge.yaml",
         E2E_DIR / "compose.restore-store.yaml",
     ]
@@ -525,6 +707,7 @@ def stage_asg(run: Run) -> None:
     _check_restored(run, project, ports["agent"], ports["rpc"], seeded)
     check_edge(f"http://127.0.0.1:{ports['http']}", ports["rpc"])
     check_agent_public(run, project)
+    check_node_exporter(ports["exporter"], textfile=SYNC_METRIC)
 
 
 def stage_source_restore(run: Run) -> None:
@@ -534,6 +717,7 @@ def stage_source_restore(run: Run) -> None:
         "compose.yaml",
         "compose.source.yaml",
         "compose.agent.yaml",
+        "compose.node-exporter.yaml",
         E2E_DIR / "compose.snapshot-store.yaml",
     ]
     _up_with_store(run, f"{PREFIX}source", files, stack_env("source", ICON_STORE_URL=store))
@@ -560,6 +744,7 @@ def stage_source_restore(run: Run) -> None:
         "compose.asg.yaml",
         "compose.restore.yaml",
         "compose.agent.yaml",
+        "compose.node-exporter.yaml",
         E2E_DIR / "compose.restore-store.yaml",
     ]
     project = f"{PREFIX}fresh"
@@ -567,13 +752,15 @@ def stage_source_restore(run: Run) -> None:
     fresh = PORTS["fresh"]
     # restored: well past the height an empty data directory starts at
     _check_restored(run, project, fresh["agent"], fresh["rpc"], SIM_START_HEIGHT + 10)
+    # the source's snapshot and the fresh node's restore, each in its node_exporter
+    check_node_exporter(ports["exporter"], textfile=SYNC_METRIC)
+    check_node_exporter(fresh["exporter"], textfile=SYNC_METRIC)
 
 
 def stage_status(run: Run) -> None:
+    """Every node this run started, the roles' one included: `iconctl status` says ready."""
     args = []
     for name, ports in PORTS.items():
-        if name == "roles":
-            continue
         args += ["--endpoint", f"{name}=http://127.0.0.1:{ports['rpc']}/api/v3"]
         if "agent" in ports:
             args += ["--agent", f"{name}=http://127.0.0.1:{ports['agent']}"]
@@ -582,8 +769,7 @@ def stage_status(run: Run) -> None:
         raise StageFailed(f"iconctl status exited {result.returncode}")
     report = json.loads(result.stdout)
     run.write(json.dumps(report, indent=2) + "\n")
-    stacks = [name for name in PORTS if name != "roles"]
-    if report["regions"] != dict.fromkeys(stacks, "ready"):
+    if report["regions"] != dict.fromkeys(PORTS, "ready"):
         raise StageFailed(f"iconctl status: {report['regions']}")
     not_ready = [f"{t['kind']} {t['region']}" for t in report["targets"] if not t["ready"]]
     if len(report["targets"]) != len(args) // 2 or not_ready:
@@ -602,7 +788,7 @@ def _roles_vars() -> dict:
         "ansible_python_interpreter": "/usr/bin/python3",
         "icon_node_image": SIM_IMAGE,
         "icon_node_iconctl_image": ICONCTL_IMAGE,
-        "icon_node_compose_files": ["compose.yaml", "asg", "agent", "edge"],
+        "icon_node_compose_files": ["compose.yaml", "asg", "agent", "node-exporter", "edge"],
         "icon_node_project_name": f"{PREFIX}roles",
         "icon_node_rpc_port": ports["rpc"],
         "icon_node_p2p_port": ports["p2p"],
@@ -619,46 +805,49 @@ def _roles_vars() -> dict:
     }
 
 
-def _playbook(run: Run) -> subprocess.CompletedProcess:
-    inventory = ART / "roles-inventory.yml"
-    inventory.write_text(
-        json.dumps(
-            {
-                "all": {
-                    "children": {
-                        "icon_nodes": {"hosts": {TARGET: None}},
-                        "icon_source": {"hosts": {}},
-                    }
-                }
-            }
-        )
-    )
-    extra = ART / "roles-vars.json"
-    extra.write_text(json.dumps(_roles_vars()))
-    return run.sh(
-        [
-            "ansible-playbook",
-            "-i",
-            inventory,
-            "-e",
-            f"@{extra}",
-            ROOT / "ansible" / "playbooks" / "site.yml",
-        ],
+def _playbook(run: Run) -> dict[str, int]:
+    """site.yml through ansible-runner, as `iconctl apply` runs it; the target's counts."""
+    from iconctl.errors import IconctlError
+    from iconctl.runners.ansible import Ansible
+
+    # The pipeline's layout: a private data directory whose inventory carries the variables.
+    private = ART / "roles-ansible"
+    shutil.rmtree(private, ignore_errors=True)
+    (private / "inventory").mkdir(parents=True)
+    inventory = {
+        "all": {
+            "children": {"icon_nodes": {"hosts": {TARGET: {}}}, "icon_source": {"hosts": {}}},
+            "vars": _roles_vars(),
+        }
+    }
+    (private / "inventory" / "hosts.yml").write_text(json.dumps(inventory, indent=1))
+    log_path = ART / "roles-ansible.log"
+    log_path.unlink(missing_ok=True)
+    ansible = Ansible(
+        private,
+        step="e2e roles",
+        log_path=log_path,
         env={
             "ANSIBLE_CONFIG": str(ROOT / "ansible" / "ansible.cfg"),
             "ANSIBLE_ROLES_PATH": str(ROOT / "ansible" / "roles"),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
         },
-        timeout=900,
+        on_line=lambda line: run.write(line + "\n"),
     )
-
-
-def _recap(output: str) -> dict[str, int]:
-    match = re.search(rf"^{re.escape(TARGET)}\s*:\s*(.*)$", output, re.MULTILINE)
-    if not match:
-        raise StageFailed("no play recap for the target")
-    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
+    run.write(f"$ ansible-runner: {ROOT / 'ansible' / 'playbooks' / 'site.yml'} (log {log_path})\n")
+    try:
+        stats = ansible.run(ROOT / "ansible" / "playbooks" / "site.yml")
+    except IconctlError as exc:
+        raise StageFailed(" | ".join(str(exc).splitlines()[:4])) from None
+    finally:
+        if log_path.is_file():
+            run.write(log_path.read_text())
+    recap = {kind: int((counts or {}).get(TARGET, 0)) for kind, counts in stats.items()}
+    run.write(f"recap: {recap}\n")
+    if not recap.get("ok"):
+        raise StageFailed(f"no task ran on {TARGET}: {stats}")
+    return recap
 
 
 def stage_roles_first(run: Run) -> None:
@@ -666,9 +855,14 @@ def stage_roles_first(run: Run) -> None:
     env_d = ROLES_DIR / "opt" / "icon" / "compose" / "env.d"
     env_d.mkdir(parents=True)
     # The stack's third-party images by their variables, as an operator's own fragment.
+    # Later fragments win: the exporter's port moves off the role's 9100 (one per stack here).
     (env_d / "90-local-images.env").write_text(
         f"ICON_EDGE_IMAGE={EDGE_IMAGE}\nICON_EDGE_HTTP_PORT={PORTS['roles']['http']}\n"
-        f"ICON_NOFILE_LIMIT={NOFILE_LIMIT}\n"
+        f"ICON_NOFILE_LIMIT={NOFILE_LIMIT}\nICON_NODE_EXPORTER_IMAGE={NODE_EXPORTER_IMAGE}\n"
+        f"ICON_NODE_EXPORTER_LISTEN=127.0.0.1:{PORTS['roles']['exporter']}\n"
+        f"ICON_NODE_EXPORTER_HOST_ROOT={ROLES_DIR}\n"
+        "ICON_NODE_EXPORTER_ROOTFS_PROPAGATION=rprivate\n"
+        f"COMPOSE_HTTP_TIMEOUT={COMPOSE_HTTP_TIMEOUT}\n"
     )
     run.dock("rm", "-f", TARGET, check=False)
     # A Debian 12 host without systemd: unprivileged, the engine's socket and the stack's
@@ -691,12 +885,13 @@ def stage_roles_first(run: Run) -> None:
     # The base image was made minutes ago with its package lists removed; apt's cache then
     # looks fresh to the role (cache_valid_time). A booted VM's image is older than that.
     run.dock("exec", TARGET, "touch", "-d", "@0", "/var/lib/apt/lists")
-    recap = _recap(_playbook(run).stdout)
-    if recap.get("failed") or recap.get("unreachable") or not recap.get("changed"):
+    recap = _playbook(run)
+    if recap.get("failures") or recap.get("dark") or not recap.get("changed"):
         raise StageFailed(f"first run: {recap}")
     ports = PORTS["roles"]
     wait_for("the roles' stack agent readiness", lambda: ready(ports["agent"]), 120)
     check_edge(f"http://127.0.0.1:{ports['http']}", ports["rpc"])
+    check_node_exporter(ports["exporter"])
     # Debian's compose 1.29 through `docker compose`, as the units and the user data call it
     run.dock("exec", TARGET, "docker", "compose", "version")
     _verify_units(run)
@@ -722,8 +917,8 @@ def _verify_units(run: Run) -> None:
 
 
 def stage_roles_second(run: Run) -> None:
-    recap = _recap(_playbook(run).stdout)
-    if recap.get("failed") or recap.get("unreachable") or recap.get("changed"):
+    recap = _playbook(run)
+    if recap.get("failures") or recap.get("dark") or recap.get("changed"):
         raise StageFailed(f"second run is not idempotent: {recap}")
 
 
@@ -841,15 +1036,21 @@ def teardown(run: Run, *, check: bool) -> None:
         raise StageFailed(f"left behind: containers {left}, networks {networks}, volumes {volumes}")
 
 
+EQUIVALENCE_STAGE = "the Dockerfile builds the fast path's iconctl image"
 STAGES: list[tuple[str, Callable[[Run], None], tuple[str, ...]]] = [
     ("images", stage_images, ()),
     ("single stack", stage_single, ("images",)),
     ("asg stack", stage_asg, ("images",)),
     ("source snapshot, fresh node restores it", stage_source_restore, ("images",)),
-    ("status shows every node ready", stage_status, ("images",)),
     ("roles first run", stage_roles_first, ("images",)),
     ("roles second run unchanged", stage_roles_second, ("roles first run",)),
+    (
+        "status shows every node ready",
+        stage_status,
+        ("single stack", "asg stack", "source snapshot, fresh node restores it", "roles first run"),
+    ),
     ("packer build (docker builder)", stage_packer, ("images",)),
+    (EQUIVALENCE_STAGE, stage_dockerfile_equivalent, ("images",)),
     ("alerts delivered to Slack and Telegram", lambda run: stage_alerts(run, ART, StageFailed), ()),
     ("tear-down leaves nothing running", lambda run: teardown(run, check=True), ()),
 ]
@@ -869,11 +1070,14 @@ def main() -> int:
     options = parser.parse_args()
     ART.mkdir(parents=True, exist_ok=True)
     run = Run(options.keep_engine)
+    # ansible-runner finds ansible-playbook on this process's PATH, as the pipeline's does
+    os.environ["PATH"] = run.env["PATH"]
     started = time.monotonic()
     passed: list[str] = []
     selected = [
         s for s in STAGES if not options.only or any(s[0].startswith(o) for o in options.only)
     ]
+    run.selected = {name for name, _stage, _needs in selected}
     try:
         try:
             run.ensure_engine()
@@ -906,6 +1110,8 @@ def main() -> int:
                 finally:
                     run.log = None
     finally:
+        if run.dockerfile_build is not None:  # never stop the engine under a running build
+            run.dockerfile_build.join(1800)
         if not engine_error and run.engine_up():
             with open(ART / "cleanup.log", "w") as log:
                 run.log = log
