@@ -15,6 +15,7 @@ registry (see docs/terraform.md).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -491,7 +492,20 @@ def test_aws_stacks_plan_against_moto(tmp_path: Path) -> None:
     assert template["metadata_options"][0]["http_tokens"] == "required"
     assert template["image_id"] == image
     [group] = _planned(asg_plan, "aws_autoscaling_group")
-    assert (group["min_size"], group["max_size"], group["health_check_type"]) == (2, 6, "ELB")
+    # Replacement on liveness, routing on readiness: the group's health type is EC2 (the
+    # agent marks its own instance Unhealthy), the target group asks /readyz, and every wait
+    # is the boot grace derived from the region's restore (189 minutes here).
+    assert (group["min_size"], group["max_size"], group["health_check_type"]) == (2, 6, "EC2")
+    assert group["health_check_grace_period"] == 189 * 60
+    assert group["default_instance_warmup"] == 3600  # the API's maximum
+    assert group["instance_refresh"][0]["preferences"][0]["instance_warmup"] == str(189 * 60)
+    [target_group] = [t for t in _planned(asg_plan, "aws_lb_target_group") if t["port"] == 80]
+    assert target_group["health_check"][0]["path"] == "/readyz"
+    user_data = base64.b64decode(template["user_data"]).decode()
+    assert "ICON_REPLACE_UNHEALTHY=aws" in user_data
+    assert "ICON_BOOT_GRACE_SECONDS=11340" in user_data
+    [policy] = [p for p in _planned(asg_plan, "aws_iam_role_policy")
+                if p["name_prefix"] == "self-replace-"]
     assert group["initial_lifecycle_hook"][0]["lifecycle_transition"] == \
         "autoscaling:EC2_INSTANCE_TERMINATING"
     [listener] = [ls for ls in _planned(asg_plan, "aws_lb_listener") if ls["port"] == 443]

@@ -1,7 +1,13 @@
 # The autoscaling group of serving nodes: a launch template from the baked image, the
 # chain on instance-store NVMe (striped at boot, restored from the region's snapshot), an
-# instance refresh that only proceeds while enough nodes are ready, a termination hook that
-# gives a node time to drain, and target-tracking scaling.
+# instance refresh that waits out each new node's boot grace, a termination hook that gives a
+# node time to drain, and target-tracking scaling.
+#
+# Replacement acts on liveness, routing on readiness: the group's health type is EC2, the
+# load balancer's target group checks /readyz, and the agent on each node marks its own
+# instance Unhealthy (autoscaling:SetInstanceHealth, on this group only) once /healthz has
+# failed past the boot grace. A node restoring 2 TB or catching up gets no traffic and is not
+# replaced (docs/agent.md, "Liveness and replacement").
 
 locals {
   image_mode = var.ami_id == null ? "container" : "baked"
@@ -43,6 +49,9 @@ module "user_data" {
   metrics_on_private_address = length(var.monitoring_cidrs) > 0
   region_health_source       = var.region_health ? "aws:${var.region_health_target_group_arn}" : ""
   region_min_ready           = var.min_ready_nodes
+  boot_grace_seconds         = var.boot_grace_seconds
+  replace_unhealthy          = "aws"
+  replace_after_seconds      = var.replace_after_seconds
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -101,6 +110,24 @@ resource "aws_iam_role_policy" "region_health" {
   name_prefix = "region-health-"
   role        = aws_iam_role.this.id
   policy      = data.aws_iam_policy_document.region_health[0].json
+}
+
+# The agent marks its own instance Unhealthy when liveness fails: SetInstanceHealth on this
+# group and no other (the group's ARN is only known once it exists; a node that needs the
+# permission has been up for its boot grace by then).
+data "aws_iam_policy_document" "self_replace" {
+  statement {
+    sid       = "ReplaceUnhealthySelf"
+    effect    = "Allow"
+    actions   = ["autoscaling:SetInstanceHealth"]
+    resources = [aws_autoscaling_group.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "self_replace" {
+  name_prefix = "self-replace-"
+  role        = aws_iam_role.this.id
+  policy      = data.aws_iam_policy_document.self_replace.json
 }
 
 resource "aws_iam_instance_profile" "this" {
@@ -256,9 +283,9 @@ resource "aws_autoscaling_group" "this" {
   max_size                  = var.max_size
   vpc_zone_identifier       = var.subnet_ids
   target_group_arns         = var.target_group_arns
-  health_check_type         = "ELB"
-  health_check_grace_period = var.health_check_grace_seconds
-  default_instance_warmup   = 300
+  health_check_type         = "EC2"
+  health_check_grace_period = var.boot_grace_seconds
+  default_instance_warmup   = min(var.boot_grace_seconds, 3600) # the API's maximum
   wait_for_capacity_timeout = "0"
   capacity_rebalance        = true
   termination_policies      = ["OldestLaunchTemplate", "OldestInstance"]
@@ -269,16 +296,15 @@ resource "aws_autoscaling_group" "this" {
     version = aws_launch_template.this.latest_version
   }
 
-  # A new launch template version replaces nodes a few at a time; a replacement only counts
-  # once the load balancer sees its /readyz pass, so the group never drops below the share
-  # of ready nodes given here.
+  # A new launch template version replaces nodes a few at a time; each replacement counts
+  # only after its boot grace (restore and start), so the group keeps the share given here.
   instance_refresh {
     strategy = "Rolling"
 
     preferences {
       min_healthy_percentage = var.min_healthy_percentage
       max_healthy_percentage = 110
-      instance_warmup        = 300
+      instance_warmup        = var.boot_grace_seconds
       auto_rollback          = true
       skip_matching          = true
     }
