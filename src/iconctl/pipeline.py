@@ -166,11 +166,16 @@ class Pipeline:
         say: Callable[[str], None] = print,
         env: dict[str, str] | None = None,
         configure: bool = True,
+        refresh_wait: float | None = None,
     ) -> None:
         """configure=False leaves out the config steps (a rehearsal on a local AWS API, where
-        no VM stands behind the instances Terraform creates)."""
+        no VM stands behind the instances Terraform creates). refresh_wait: seconds apply
+        waits for an autoscaling group's running instance refresh (default 30 minutes)."""
+        from iconctl.instance_refresh import WAIT_SECONDS
+
         self.spec = spec
         self.configure = configure
+        self.refresh_wait = WAIT_SECONDS if refresh_wait is None else refresh_wait
         self.ws = Workspace(spec_path)
         self.say = say
         self.env = env
@@ -424,7 +429,28 @@ class Pipeline:
         self.say(f"{unit.name}: {_describe(summary)}")
         tf.apply(plan_file)
         outputs = tf.output()
-        return {"terraform_outputs": outputs}
+        result: dict[str, Any] = {"terraform_outputs": outputs}
+        group = outputs.get("autoscaling_group_name")
+        if unit.cloud == "aws" and unit.flavour == "asg" and isinstance(group, str) and group:
+            result["instance_refresh"] = self._instance_refresh(unit, group)
+        return result
+
+    def _instance_refresh(self, unit: Unit, group: str) -> dict[str, Any]:
+        """Wait (bounded) for the group's latest instance refresh and report how it ended;
+        one that failed or rolled back fails the step (docs/orchestration.md)."""
+        from iconctl.instance_refresh import autoscaling_client, latest_refresh
+
+        def progress(report: Any) -> None:
+            self.say(f"{unit.name}: {report.line()}")
+
+        client = autoscaling_client(unit.name, self._env())
+        report = latest_refresh(client, group, wait=self.refresh_wait, on_progress=progress)
+        self.say(f"{unit.name}: {report.line()}")
+        if report.failed:
+            raise IconctlError(
+                f"{unit.name} infra: {report.line()}", exit_code=ExitCode.TOOL_FAILED
+            )
+        return {"group": group, "status": report.status, "percent": report.percent}
 
     def _config(self, unit: Unit, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
         hosts = (runtime.get("terraform_outputs") or {}).get("ansible_hosts") or {}
