@@ -538,7 +538,9 @@ def test_aws_stacks_plan_against_moto(tmp_path: Path) -> None:
     # ARN, known after apply); the user data handing the agent its settings is checked by the
     # user-data module's own tests (it is unknown here, as it names the target group).
     assert [
-        p for p in _planned(asg_plan, "aws_iam_role_policy") if p["name_prefix"] == "self-replace-"
+        p
+        for p in _planned(asg_plan, "aws_iam_role_policy")
+        if p.get("name_prefix") == "self-replace-"
     ]
     assert (
         group["initial_lifecycle_hook"][0]["lifecycle_transition"]

@@ -1,16 +1,16 @@
 output "bucket" {
   description = "Name of the snapshot bucket."
-  value       = try(aws_s3_bucket.this.bucket, var.bucket)
+  value       = module.bucket.bucket
 }
 
 output "bucket_arn" {
   description = "ARN of the snapshot bucket."
-  value       = try(aws_s3_bucket.this.arn, null)
+  value       = module.bucket.bucket_arn
 }
 
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the snapshots."
-  value       = try(aws_kms_key.this.arn, null)
+  value       = module.bucket.kms_key_arn
 }
 
 output "read_policy_arn" {

@@ -1,11 +1,11 @@
 output "bucket" {
   description = "Name of the state bucket."
-  value       = try(aws_s3_bucket.this.bucket, var.bucket)
+  value       = module.bucket.bucket
 }
 
 output "kms_key_arn" {
   description = "KMS key encrypting the state (backend setting kms_key_id)."
-  value       = try(aws_kms_key.this.arn, null)
+  value       = module.bucket.kms_key_arn
 }
 
 output "lock_table" {
