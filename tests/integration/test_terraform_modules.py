@@ -230,9 +230,9 @@ def test_region_stacks_report_what_the_pipeline_passes_on() -> None:
 # The only rules that admit the whole internet: p2p, public JSON-RPC (80/443) on nodes that
 # serve it themselves, the load balancer's TLS listener, and an explicit deny.
 PUBLIC_INGRESS_ALLOWED = {
-    ("aws-single-node", "aws_vpc_security_group_ingress_rule", "p2p"),
-    ("aws-single-node", "aws_vpc_security_group_ingress_rule", "web"),
-    ("aws-asg", "aws_vpc_security_group_ingress_rule", "p2p"),
+    # single and autoscaled AWS nodes share one firewall (web: only with public_ports)
+    ("aws-node-firewall", "aws_vpc_security_group_ingress_rule", "p2p"),
+    ("aws-node-firewall", "aws_vpc_security_group_ingress_rule", "web"),
     ("aws-nlb", "aws_vpc_security_group_ingress_rule", "tls"),
     ("gcp-single-node", "google_compute_firewall", "p2p"),
     ("gcp-single-node", "google_compute_firewall", "web"),

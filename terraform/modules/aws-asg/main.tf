@@ -113,14 +113,19 @@ resource "aws_iam_role_policy" "region_health" {
 }
 
 # The agent marks its own instance Unhealthy when liveness fails: SetInstanceHealth on this
-# group and no other (the group's ARN is only known once it exists; a node that needs the
-# permission has been up for its boot grace by then).
+# group and no other. The group is named by its name, not its ARN: the ARN holds an id only
+# known once the group exists and turns unknown whenever the group is updated in place,
+# which would rewrite this policy on every such change. A node that needs the permission
+# has been up for its boot grace, long after the policy exists.
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
 data "aws_iam_policy_document" "self_replace" {
   statement {
     sid       = "ReplaceUnhealthySelf"
     effect    = "Allow"
     actions   = ["autoscaling:SetInstanceHealth"]
-    resources = [aws_autoscaling_group.this.arn]
+    resources = ["arn:${data.aws_partition.current.partition}:autoscaling:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:autoScalingGroup:*:autoScalingGroupName/${aws_autoscaling_group.this.name}"]
   }
 }
 
@@ -136,79 +141,24 @@ resource "aws_iam_instance_profile" "this" {
   tags        = var.tags
 }
 
-resource "aws_security_group" "this" {
-  name_prefix = "${var.name}-node-"
-  description = "ICON nodes of ${var.name}"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-node" })
+module "firewall" {
+  source = "../aws-node-firewall"
 
-  lifecycle {
-    create_before_destroy = true
-  }
-}
-
-resource "aws_vpc_security_group_ingress_rule" "p2p" {
-  security_group_id = aws_security_group.this.id
-  description       = "ICON peer-to-peer"
-  ip_protocol       = "tcp"
-  from_port         = var.p2p_port
-  to_port           = var.p2p_port
-  cidr_ipv4         = "0.0.0.0/0"
-}
-
-resource "aws_vpc_security_group_ingress_rule" "from_lb" {
-  for_each = toset([tostring(var.backend_port), tostring(var.agent_port)])
-
-  security_group_id            = aws_security_group.this.id
-  description                  = "Proxy traffic and /readyz health checks from the load balancer"
-  ip_protocol                  = "tcp"
-  from_port                    = tonumber(each.value)
-  to_port                      = tonumber(each.value)
-  referenced_security_group_id = var.lb_security_group_id
-}
-
-resource "aws_vpc_security_group_ingress_rule" "monitoring" {
-  for_each = toset(var.monitoring_cidrs)
-
-  security_group_id = aws_security_group.this.id
-  description       = "Agent metrics for Prometheus"
-  ip_protocol       = "tcp"
-  from_port         = var.agent_port
-  to_port           = var.agent_port
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics" {
-  # goloop's /metrics on the RPC port and the exporters, from the regional Prometheus only.
-  for_each = {
-    for pair in setproduct(var.monitoring_cidrs, var.exporter_ports) :
-    "${pair[0]} ${pair[1]}" => { cidr = pair[0], port = pair[1] }
-  }
-
-  security_group_id = aws_security_group.this.id
-  description       = "Node and exporter metrics for Prometheus"
-  ip_protocol       = "tcp"
-  from_port         = each.value.port
-  to_port           = each.value.port
-  cidr_ipv4         = each.value.cidr
-}
-
-resource "aws_vpc_security_group_ingress_rule" "ssh" {
-  for_each = toset(var.ssh_cidrs)
-
-  security_group_id = aws_security_group.this.id
-  description       = "SSH from operators"
-  ip_protocol       = "tcp"
-  from_port         = 22
-  to_port           = 22
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_egress_rule" "all" {
-  security_group_id = aws_security_group.this.id
-  description       = "Peers, package mirrors, snapshot bucket"
-  ip_protocol       = "-1"
-  cidr_ipv4         = "0.0.0.0/0"
+  name_prefix            = "${var.name}-node-"
+  description            = "ICON nodes of ${var.name}"
+  name_tag               = "${var.name}-node"
+  vpc_id                 = var.vpc_id
+  p2p_port               = var.p2p_port
+  lb_security_group_id   = var.lb_security_group_id
+  lb_ports               = [var.backend_port, var.agent_port]
+  agent_port             = var.agent_port
+  agent_cidrs            = var.monitoring_cidrs
+  agent_rule_description = "Agent metrics for Prometheus"
+  monitoring_cidrs       = var.monitoring_cidrs
+  exporter_ports         = var.exporter_ports
+  ssh_cidrs              = var.ssh_cidrs
+  egress_description     = "Peers, package mirrors, snapshot bucket"
+  tags                   = var.tags
 }
 
 resource "aws_launch_template" "this" {
@@ -219,7 +169,7 @@ resource "aws_launch_template" "this" {
   user_data              = base64encode(module.user_data.cloud_config)
   update_default_version = true
   ebs_optimized          = true
-  vpc_security_group_ids = [aws_security_group.this.id]
+  vpc_security_group_ids = [module.firewall.security_group_id]
 
   iam_instance_profile {
     arn = aws_iam_instance_profile.this.arn
@@ -354,4 +304,40 @@ resource "aws_autoscaling_policy" "cpu" {
       predefined_metric_type = "ASGAverageCPUUtilization"
     }
   }
+}
+
+# The security group and its rules before the shared module move into it.
+moved {
+  from = aws_security_group.this
+  to   = module.firewall.aws_security_group.this
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.p2p
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.p2p
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.from_lb
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.from_lb
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.monitoring
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.agent
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.metrics
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.metrics
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.ssh
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.ssh
+}
+
+moved {
+  from = aws_vpc_security_group_egress_rule.all
+  to   = module.firewall.aws_vpc_security_group_egress_rule.all
 }
