@@ -138,3 +138,33 @@ def test_metadata_answers_are_checked(change: dict[str, tuple[int, bytes]], mess
     else:
         with pytest.raises(Exception, match=message):
             asyncio.run(metadata.identity(session))
+
+
+class _SlowReplacement:
+    """Stands in for AwsSelfReplacement: each request takes a while."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    async def request(self, session: Any) -> Any:
+        self.requests += 1
+        await asyncio.sleep(0.2)
+        return type("Identity", (), {"instance_id": "i-0123456789abcdef0"})()
+
+
+def test_one_request_at_a_time_however_slow_the_api() -> None:
+    async def scenario() -> tuple[int, bool]:
+        agent = _agent(replace_unhealthy="aws", replace_after=1, rise=1, fall=1)
+        slow = _SlowReplacement()
+        agent.replacement = slow  # type: ignore[assignment]
+        agent.sample = NodeSample(answered=False, error="connection refused")
+        agent.replace_watch.failing_since = agent.started - 5  # failing for a while already
+        for _ in range(10):  # polls arrive faster than the API answers
+            agent.evaluate(0.0)
+            await asyncio.sleep(0.01)
+        assert agent._replacing is not None
+        await agent._replacing
+        agent.evaluate(0.0)  # asked and answered: never again
+        return slow.requests, agent.replace_watch.requested
+
+    assert asyncio.run(scenario()) == (1, True)

@@ -426,7 +426,11 @@ class Agent:
         before = (self.ready.ok, self.live.ok)
         self.ready.update(verdict)
         self.live.update(self._liveness(time.monotonic()))
-        if self.replacement is not None and self.replace_watch.due(self.live.ok, time.monotonic()):
+        in_flight = self._replacing is not None and not self._replacing.done()
+        due = self.replacement is not None and self.replace_watch.due(
+            self.live.ok, time.monotonic()
+        )
+        if due and not in_flight:  # one request at a time, however slow the API
             self._replacing = asyncio.ensure_future(self._request_replacement())
         if (self.ready.ok, self.live.ok) != before:
             log.info(
