@@ -1,9 +1,10 @@
-# One private S3 bucket the way every bucket of a deployment is made (the snapshot buckets
+# What makes an S3 bucket of a deployment private, for every bucket (the snapshot buckets
 # and the Terraform state bucket): its own KMS key (rotated), bucket-owner-enforced
 # ownership, public access blocked, versioning, default encryption with that key, old
 # versions expiring, and a bucket policy that refuses plain HTTP and, with writer_role_arns,
-# writes by anyone else. What differs between buckets (IAM policies for readers, a lock
-# table) stays in the module that calls this one.
+# writes by anyone else. The aws_s3_bucket itself stays with the caller: only there can it
+# carry prevent_destroy (a literal in Terraform), as the state bucket does. What else differs
+# (IAM policies for readers, a lock table) stays in the caller too.
 
 data "aws_caller_identity" "this" {}
 data "aws_partition" "this" {}
@@ -31,41 +32,8 @@ resource "aws_kms_key" "this" {
   tags                = var.tags
 }
 
-# prevent_destroy must be a literal, so a protected bucket is its own resource; exactly one
-# of the two exists.
-resource "aws_s3_bucket" "this" {
-  #checkov:skip=CKV_AWS_18: access logs would need a second bucket per bucket; CloudTrail data events cover data access when enabled account-wide
-  #checkov:skip=CKV_AWS_144: snapshots are per region and reproducible, state is small and versioned; cross-region replication is left to the operator
-  #checkov:skip=CKV2_AWS_62: nothing consumes bucket events; a snapshot's manifest is its publication
-  count = var.prevent_destroy ? 0 : 1
-
-  bucket        = var.bucket
-  force_destroy = var.force_destroy
-  tags          = var.tags
-}
-
-resource "aws_s3_bucket" "protected" {
-  #checkov:skip=CKV_AWS_18: access logs would need a second bucket per bucket; CloudTrail data events cover data access when enabled account-wide
-  #checkov:skip=CKV_AWS_144: snapshots are per region and reproducible, state is small and versioned; cross-region replication is left to the operator
-  #checkov:skip=CKV2_AWS_62: nothing consumes bucket events; a snapshot's manifest is its publication
-  count = var.prevent_destroy ? 1 : 0
-
-  bucket        = var.bucket
-  force_destroy = var.force_destroy
-  tags          = var.tags
-
-  lifecycle {
-    prevent_destroy = true
-  }
-}
-
-locals {
-  bucket_id  = one(concat(aws_s3_bucket.this[*].id, aws_s3_bucket.protected[*].id))
-  bucket_arn = one(concat(aws_s3_bucket.this[*].arn, aws_s3_bucket.protected[*].arn))
-}
-
 resource "aws_s3_bucket_ownership_controls" "this" {
-  bucket = local.bucket_id
+  bucket = var.bucket
 
   rule {
     object_ownership = "BucketOwnerEnforced"
@@ -73,7 +41,7 @@ resource "aws_s3_bucket_ownership_controls" "this" {
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
-  bucket = local.bucket_id
+  bucket = var.bucket
 
   block_public_acls       = true
   block_public_policy     = true
@@ -82,7 +50,7 @@ resource "aws_s3_bucket_public_access_block" "this" {
 }
 
 resource "aws_s3_bucket_versioning" "this" {
-  bucket = local.bucket_id
+  bucket = var.bucket
 
   versioning_configuration {
     status = "Enabled"
@@ -90,7 +58,7 @@ resource "aws_s3_bucket_versioning" "this" {
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  bucket = local.bucket_id
+  bucket = var.bucket
 
   rule {
     bucket_key_enabled = true
@@ -103,7 +71,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  bucket     = local.bucket_id
+  bucket     = var.bucket
   depends_on = [aws_s3_bucket_versioning.this]
 
   rule {
@@ -135,7 +103,7 @@ data "aws_iam_policy_document" "bucket" {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["s3:*"]
-    resources = [local.bucket_arn, "${local.bucket_arn}/*"]
+    resources = [var.bucket_arn, "${var.bucket_arn}/*"]
 
     principals {
       type        = "*"
@@ -156,7 +124,7 @@ data "aws_iam_policy_document" "bucket" {
       sid       = "OnlyTheSourceNodeWrites" # the snapshot buckets' writer; kept so their policy stays as it was
       effect    = "Deny"
       actions   = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload"]
-      resources = ["${local.bucket_arn}/*"]
+      resources = ["${var.bucket_arn}/*"]
 
       principals {
         type        = "*"
@@ -177,7 +145,7 @@ data "aws_iam_policy_document" "bucket" {
 resource "aws_s3_bucket_policy" "this" {
   count = var.deny_insecure_transport ? 1 : 0
 
-  bucket     = local.bucket_id
+  bucket     = var.bucket
   policy     = data.aws_iam_policy_document.bucket.json
   depends_on = [aws_s3_bucket_public_access_block.this]
 }

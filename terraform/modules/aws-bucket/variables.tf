@@ -1,28 +1,16 @@
 variable "bucket" {
   type        = string
-  description = "Bucket name."
+  description = "The bucket (its id, e.g. aws_s3_bucket.this.id of the caller)."
+}
 
-  validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket))
-    error_message = "bucket must be 3-63 lowercase letters, digits, dots and hyphens."
-  }
+variable "bucket_arn" {
+  type        = string
+  description = "ARN of the bucket."
 }
 
 variable "key_description" {
   type        = string
   description = "Description of the bucket's KMS key, e.g. \"Snapshots in <bucket>\"."
-}
-
-variable "prevent_destroy" {
-  type        = bool
-  description = "Refuse to destroy the bucket (Terraform's prevent_destroy), as for the state bucket. Changing it later moves nothing: it selects another resource address."
-  default     = false
-}
-
-variable "force_destroy" {
-  type        = bool
-  description = "Allow destroying the bucket while it still holds objects."
-  default     = false
 }
 
 variable "noncurrent_days" {

@@ -1,14 +1,23 @@
-# One snapshot bucket per region (the shared aws-bucket module: its own KMS key, versioned,
+# One snapshot bucket per region (made private by the shared aws-bucket module: its own KMS key, versioned,
 # never public, TLS only, superseded objects expire) and the two IAM policies nodes get:
 # read for every node, read-write for the source-of-truth node; the bucket policy denies
 # writes to everyone else.
 
+resource "aws_s3_bucket" "this" {
+  #checkov:skip=CKV_AWS_18: snapshot objects are written by one known role; S3 server access logs would add a second bucket per region for no security gain (CloudTrail data events can be enabled account-wide)
+  #checkov:skip=CKV_AWS_144: snapshots are reproducible from the chain and each region has its own bucket; cross-region replication would double storage of 1.5-2 TB per region
+  #checkov:skip=CKV2_AWS_62: nothing consumes bucket events; the manifest is the publication mechanism
+  bucket        = var.bucket
+  force_destroy = var.force_destroy
+  tags          = var.tags
+}
+
 module "bucket" {
   source = "../aws-bucket"
 
-  bucket           = var.bucket
+  bucket           = aws_s3_bucket.this.id
+  bucket_arn       = aws_s3_bucket.this.arn
   key_description  = "Snapshots in ${var.bucket}"
-  force_destroy    = var.force_destroy
   noncurrent_days  = var.noncurrent_days
   writer_role_arns = var.writer_role_arns
   tags             = var.tags
@@ -23,13 +32,13 @@ data "aws_iam_policy_document" "read" {
   statement {
     sid       = "ListSnapshots"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [module.bucket.bucket_arn]
+    resources = [aws_s3_bucket.this.arn]
   }
 
   statement {
     sid       = "ReadSnapshots"
     actions   = ["s3:GetObject"]
-    resources = ["${module.bucket.bucket_arn}/*"]
+    resources = ["${aws_s3_bucket.this.arn}/*"]
   }
 
   statement {
@@ -45,7 +54,7 @@ data "aws_iam_policy_document" "write" {
   statement {
     sid       = "WriteSnapshots"
     actions   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-    resources = ["${module.bucket.bucket_arn}/*"]
+    resources = ["${aws_s3_bucket.this.arn}/*"]
   }
 
   statement {
@@ -73,11 +82,6 @@ resource "aws_iam_policy" "write" {
 moved {
   from = aws_kms_key.this
   to   = module.bucket.aws_kms_key.this
-}
-
-moved {
-  from = aws_s3_bucket.this
-  to   = module.bucket.aws_s3_bucket.this[0]
 }
 
 moved {

@@ -1,11 +1,11 @@
 output "bucket" {
   description = "Name of the snapshot bucket."
-  value       = module.bucket.bucket
+  value       = try(aws_s3_bucket.this.bucket, var.bucket)
 }
 
 output "bucket_arn" {
   description = "ARN of the snapshot bucket."
-  value       = module.bucket.bucket_arn
+  value       = try(aws_s3_bucket.this.arn, null)
 }
 
 output "kms_key_arn" {

@@ -4,12 +4,24 @@
 # 1.10, use_lockfile = true), or the optional DynamoDB table. This stack itself keeps its
 # state locally: it creates the place remote state lives.
 
+resource "aws_s3_bucket" "this" {
+  #checkov:skip=CKV_AWS_18: access logging of the state bucket needs a second bucket; CloudTrail data events cover it when enabled account-wide
+  #checkov:skip=CKV_AWS_144: state is small and versioned; cross-region replication is left to the operator
+  #checkov:skip=CKV2_AWS_62: nothing consumes state bucket events
+  bucket = var.bucket
+  tags   = var.tags
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
 module "bucket" {
   source = "../aws-bucket"
 
-  bucket                  = var.bucket
+  bucket                  = aws_s3_bucket.this.id
+  bucket_arn              = aws_s3_bucket.this.arn
   key_description         = "Terraform state in ${var.bucket}"
-  prevent_destroy         = true
   noncurrent_days         = var.noncurrent_days
   expiry_rule_id          = "expire-old-states"
   expire_delete_markers   = false
@@ -45,11 +57,6 @@ resource "aws_dynamodb_table" "lock" {
 moved {
   from = aws_kms_key.this
   to   = module.bucket.aws_kms_key.this
-}
-
-moved {
-  from = aws_s3_bucket.this
-  to   = module.bucket.aws_s3_bucket.protected[0]
 }
 
 moved {

@@ -1,6 +1,6 @@
 output "bucket" {
   description = "Name of the state bucket."
-  value       = module.bucket.bucket
+  value       = try(aws_s3_bucket.this.bucket, var.bucket)
 }
 
 output "kms_key_arn" {
