@@ -113,10 +113,9 @@ resource "aws_iam_role_policy" "region_health" {
 }
 
 # The agent marks its own instance Unhealthy when liveness fails: SetInstanceHealth on this
-# group and no other. The group is named by its name, not its ARN: the ARN holds an id only
-# known once the group exists and turns unknown whenever the group is updated in place,
-# which would rewrite this policy on every such change. A node that needs the permission
-# has been up for its boot grace, long after the policy exists.
+# group and no other, named by what is known before the group exists: its name prefix and
+# its Name tag. (Its ARN holds an id that turns unknown whenever the group is updated in
+# place, which would rewrite the policy each time.)
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
@@ -125,7 +124,13 @@ data "aws_iam_policy_document" "self_replace" {
     sid       = "ReplaceUnhealthySelf"
     effect    = "Allow"
     actions   = ["autoscaling:SetInstanceHealth"]
-    resources = ["arn:${data.aws_partition.current.partition}:autoscaling:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:autoScalingGroup:*:autoScalingGroupName/${aws_autoscaling_group.this.name}"]
+    resources = ["arn:${data.aws_partition.current.partition}:autoscaling:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:autoScalingGroup:*:autoScalingGroupName/${var.name}-*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "autoscaling:ResourceTag/Name"
+      values   = ["${var.name}-node"]
+    }
   }
 }
 
