@@ -550,6 +550,12 @@ def test_aws_stacks_plan_against_moto(tmp_path: Path) -> None:
     assert listener["protocol"] == "TLS"
     [bucket] = _planned(asg_plan, "aws_s3_bucket")
     assert bucket["bucket"] == "icon-api-snapshots-us-east-1"
+    # Made by aws-bucket from the bucket's id (checkov cannot follow that; see its skips).
+    [versioning] = _planned(asg_plan, "aws_s3_bucket_versioning")
+    assert versioning["versioning_configuration"][0]["status"] == "Enabled"
+    [encryption] = _planned(asg_plan, "aws_s3_bucket_server_side_encryption_configuration")
+    rule = encryption["rule"][0]["apply_server_side_encryption_by_default"][0]
+    assert rule["sse_algorithm"] == "aws:kms"
     [block] = _planned(asg_plan, "aws_s3_bucket_public_access_block")
     assert all(
         block[k]

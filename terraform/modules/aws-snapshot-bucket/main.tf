@@ -9,6 +9,9 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV2_AWS_62: nothing consumes bucket events; the manifest is the publication mechanism
   #checkov:skip=CKV2_AWS_6: the public access block is made by the aws-bucket module from this bucket's id; checkov does not follow a module input when this module is called with count
   #checkov:skip=CKV2_AWS_61: the lifecycle configuration is made by the aws-bucket module from this bucket's id; checkov does not follow a module input when this module is called with count
+  #checkov:skip=CKV_AWS_21: versioning is made by the aws-bucket module from this bucket's id (checked in the plan test); checkov does not follow a module input under count
+  #checkov:skip=CKV_AWS_19: default encryption is made by the aws-bucket module from this bucket's id (checked in the plan test); checkov does not follow a module input under count
+  #checkov:skip=CKV_AWS_145: KMS default encryption is made by the aws-bucket module (checked in the plan test); checkov does not follow a module input under count
   bucket        = var.bucket
   force_destroy = var.force_destroy
   tags          = var.tags
