@@ -569,6 +569,36 @@ def agent_command(
             "answers with this node's own readiness."
         ),
     ] = 60.0,
+    boot_grace: Annotated[
+        float,
+        typer.Option(
+            envvar="ICONCTL_AGENT_BOOT_GRACE",
+            help="Seconds from the agent's start (at boot) during which /healthz answers OK "
+            "until the node first answers: restoring and starting are not failures.",
+        ),
+    ] = 0.0,
+    replace_unhealthy: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ICONCTL_AGENT_REPLACE_UNHEALTHY",
+            help="aws: mark this instance Unhealthy in its Auto Scaling group once /healthz "
+            "has failed for --replace-after seconds, so the group replaces it.",
+        ),
+    ] = None,
+    replace_after: Annotated[
+        float,
+        typer.Option(
+            envvar="ICONCTL_AGENT_REPLACE_AFTER",
+            help="Seconds /healthz must fail without a break before the instance is replaced.",
+        ),
+    ] = 300.0,
+    imds_endpoint: Annotated[
+        str,
+        typer.Option(
+            envvar="ICONCTL_AGENT_IMDS_ENDPOINT",
+            help="The instance metadata service (IMDSv2) that names this instance.",
+        ),
+    ] = "http://169.254.169.254",
     json_output: Annotated[bool, typer.Option("--json", help="Print the ready line as JSON.")] = (
         False
     ),
@@ -594,6 +624,10 @@ def agent_command(
         region_min_ready=region_min_ready,
         region_interval=region_interval,
         region_max_stale=region_max_stale,
+        boot_grace=boot_grace,
+        replace_unhealthy=replace_unhealthy or None,  # an empty variable means "off"
+        replace_after=replace_after,
+        imds_endpoint=imds_endpoint,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -609,6 +643,8 @@ def agent_command(
                         # the option's spelling: this line is read by programs (docs/agent.md)
                         "max_block_age": config.max_block_age_seconds,
                         "region_source": agent.region_source.label if agent.region_source else None,
+                        "boot_grace": config.boot_grace,
+                        "replace_unhealthy": config.replace_unhealthy,
                     }
                 )
                 + "\n"

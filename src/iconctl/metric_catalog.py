@@ -37,6 +37,18 @@ _METRICS: tuple[Metric, ...] = (
     Metric("icon_node_ready", "gauge", AGENT, "1 if /readyz answers 200."),
     Metric("icon_node_live", "gauge", AGENT, "1 if /healthz answers 200."),
     Metric("icon_agent_draining", "gauge", AGENT, "1 while the drain switch is on."),
+    Metric(
+        "icon_agent_replacement_requested",
+        "gauge",
+        AGENT,
+        "1 once the agent has marked its instance Unhealthy (liveness failed).",
+    ),
+    Metric(
+        "icon_agent_replacement_errors_total",
+        "counter",
+        AGENT,
+        "Failed attempts to mark the instance Unhealthy.",
+    ),
     Metric("icon_node_block_height", "gauge", AGENT, "Height of the node's last block."),
     Metric(
         "icon_node_last_block_age_seconds",

@@ -18,6 +18,17 @@ variable "min_ready_nodes" {
   default     = 1
 }
 
+variable "boot_grace_seconds" {
+  type        = number
+  description = "Seconds a new node may take to restore and start before failing liveness (/healthz) gets it replaced; also its warm-up (spec: health.boot_grace_minutes, or derived from the data volume)."
+  default     = 3600
+
+  validation {
+    condition     = var.boot_grace_seconds >= 300 && var.boot_grace_seconds <= 86400
+    error_message = "boot_grace_seconds must be between 300 and 86400."
+  }
+}
+
 variable "node_env" {
   type        = map(string)
   description = "The serving nodes' compose .env (COMPOSE_FILE and ICON_* values), written by user data on nodes booting the baked image."

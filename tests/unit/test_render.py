@@ -74,6 +74,18 @@ def test_multi_region_layout() -> None:
     assert 'bucket       = "icon-api-tfstate"' in backend and "encrypt      = true" in backend
 
 
+def test_boot_grace_reaches_the_autoscaled_stacks() -> None:
+    files = render_files(load_spec(FIXTURES / "multi-region.yaml"))
+    for region in ("us-east-1", "eu-central-1", "asia-northeast1"):
+        tfvars = json.loads(files[f"{region}/terraform/terraform.tfvars.json"])
+        assert tfvars["boot_grace_seconds"] == 189 * 60  # derived: spec.boot_grace_minutes
+    single = render_files(load_spec(FIXTURES / "single-node.yaml"))
+    tfvars = json.loads(
+        next(v for k, v in single.items() if k.endswith("terraform/terraform.tfvars.json"))
+    )
+    assert "boot_grace_seconds" not in tfvars  # one node, nothing replaces it
+
+
 def test_single_node_has_no_geo_or_state_backend() -> None:
     files = render_files(load_spec(FIXTURES / "single-node.yaml"))
     assert "global/terraform/terraform.tfvars.json" not in files

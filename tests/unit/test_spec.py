@@ -50,6 +50,27 @@ def test_single_node_defaults() -> None:
     assert spec.snapshot_bucket(region) is None
 
 
+def test_boot_grace_is_derived_from_the_restore_a_region_needs() -> None:
+    spec = parse_spec(MULTI)  # sync on, data volumes of the default 2500 GiB
+    # 10 + ceil(2500 GiB * 1024 / 478 MiB/s / 60 * 2) = 10 + ceil(178.5)
+    assert [spec.boot_grace_minutes(r) for r in spec.regions] == [189, 189, 189]
+    small = parse_spec(
+        MULTI.replace("    instance_type: i4i.xlarge # local NVMe\n",
+                      "    instance_type: i4i.xlarge # local NVMe\n    data_volume_gib: 100\n", 1)
+    )  # fmt: skip
+    assert small.boot_grace_minutes(small.regions[0]) == 10 + 8  # ceil(7.14)
+    no_sync = parse_spec(MULTI.replace("  enabled: true", "  enabled: false", 1))
+    assert no_sync.boot_grace_minutes(no_sync.regions[0]) == 10  # the node starts empty
+    fixed = parse_spec(MULTI.replace("health:\n", "health:\n  boot_grace_minutes: 45\n", 1))
+    assert [fixed.boot_grace_minutes(r) for r in fixed.regions] == [45, 45, 45]
+
+
+@pytest.mark.parametrize("minutes", [4, 1441])
+def test_boot_grace_is_bounded(minutes: int) -> None:
+    text = MULTI.replace("health:\n", f"health:\n  boot_grace_minutes: {minutes}\n", 1)
+    assert any("health.boot_grace_minutes" in line for line in _errors(text))
+
+
 def test_spec_is_immutable() -> None:
     spec = parse_spec(SINGLE)
     with pytest.raises(Exception, match="frozen"):

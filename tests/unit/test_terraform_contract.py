@@ -102,8 +102,9 @@ def test_rendered_variables_are_exactly_the_stacks_variables(example: str) -> No
     errors = []
     for unit, stack, rendered in units:
         assert (STACKS / stack).is_dir(), f"{example}: unit {unit} uses missing stack {stack}"
-        errors += contract_errors(f"{example}/{unit} ({stack})", rendered,
-                                  stack_variables(STACKS / stack))
+        errors += contract_errors(
+            f"{example}/{unit} ({stack})", rendered, stack_variables(STACKS / stack)
+        )
     assert not errors, "\n".join(errors)
 
 
@@ -122,7 +123,14 @@ def test_region_stacks_share_the_spec_variables() -> None:
     from iconctl.spec import load_spec
 
     spec = load_spec(EXAMPLES / "multi-region.yaml")
-    flavour_extras = {"min_size", "max_size", "min_ready_nodes", "node_env", "source_env"}
+    flavour_extras = {
+        "min_size",
+        "max_size",
+        "min_ready_nodes",
+        "node_env",
+        "source_env",
+        "boot_grace_seconds",
+    }
     base = set(region_vars(spec, spec.regions[0])) - flavour_extras
     for stack in ["aws-single", "aws-asg", "gcp-single", "gcp-asg"]:
         declared = stack_variables(STACKS / stack)
@@ -134,17 +142,32 @@ def test_region_stacks_share_the_spec_variables() -> None:
     ("rendered", "declared", "expected"),
     [
         ({"name": "x"}, {"name": {"type": "string", "required": True}}, []),
-        ({"name": "x", "extra": 1}, {"name": {"type": "string", "required": True}},
-         ["s: rendered variable 'extra' is not declared by the stack"]),
-        ({}, {"name": {"type": "string", "required": True}},
-         ["s: required variable 'name' is not rendered"]),
+        (
+            {"name": "x", "extra": 1},
+            {"name": {"type": "string", "required": True}},
+            ["s: rendered variable 'extra' is not declared by the stack"],
+        ),
+        (
+            {},
+            {"name": {"type": "string", "required": True}},
+            ["s: required variable 'name' is not rendered"],
+        ),
         ({}, {"tags": {"type": "map(string)", "required": False}}, []),
-        ({"min_size": "2"}, {"min_size": {"type": "number", "required": True}},
-         ["s: 'min_size' rendered as str, declared number"]),
+        (
+            {"min_size": "2"},
+            {"min_size": {"type": "number", "required": True}},
+            ["s: 'min_size' rendered as str, declared number"],
+        ),
         ({"tls_email": None}, {"tls_email": {"type": "string", "required": False}}, []),
     ],
-    ids=["exact", "unknown-variable", "missing-required", "optional-absent", "wrong-kind",
-         "null-for-nullable"],
+    ids=[
+        "exact",
+        "unknown-variable",
+        "missing-required",
+        "optional-absent",
+        "wrong-kind",
+        "null-for-nullable",
+    ],
 )
 def test_contract_checker_reports(rendered: dict, declared: dict, expected: list[str]) -> None:
     assert contract_errors("s", rendered, declared) == expected

@@ -24,7 +24,11 @@ from urllib.parse import quote
 
 from iconctl.errors import InputError
 from iconctl.health import Verdict
-from iconctl.http.client import MAX_ANSWER_BYTES, AnswerTooLarge, read_bounded, session
+from iconctl.http.client import (
+    bounded_boto3_client,
+    read_bounded,
+    session,
+)
 
 
 @dataclass(frozen=True)
@@ -120,40 +124,13 @@ class AwsTargetGroup:
 
     def _describe(self, timeout: float) -> RegionCount:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            config = Config(
-                connect_timeout=timeout,
-                read_timeout=timeout,
-                retries={"max_attempts": 1, "mode": "standard"},
-            )
-            self._client = boto3.client("elbv2", region_name=self.region, config=config)
-            self._client.meta.events.register("before-send", self._send_bounded)
+            self._client = bounded_boto3_client("elbv2", self.region, timeout)
         answer = self._client.describe_target_health(TargetGroupArn=self.arn)
         states = [
             (d.get("TargetHealth") or {}).get("State")
             for d in answer.get("TargetHealthDescriptions", [])
         ]
         return RegionCount(sum(1 for s in states if s == "healthy"), len(states))
-
-    def _send_bounded(self, request: Any, **_: Any) -> Any:
-        """Send the SDK's request ourselves so its answer is read to a cap: left alone, the
-        SDK reads a whole answer into memory however large it is."""
-        request.stream_output = True  # the session must not read the body itself
-        answer = self._client._endpoint.http_session.send(request)
-        declared = answer.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-            answer.raw.close()
-            raise AnswerTooLarge(MAX_ANSWER_BYTES)
-        body = bytearray()
-        for chunk in answer.raw.stream(64 * 1024, decode_content=False):
-            body += chunk
-            if len(body) > MAX_ANSWER_BYTES:
-                answer.raw.close()
-                raise AnswerTooLarge(MAX_ANSWER_BYTES)
-        answer._content = bytes(body)
-        return answer
 
     async def count(self, timeout: float = 5.0) -> RegionCount:
         return await asyncio.to_thread(self._describe, timeout)

@@ -22,6 +22,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from iconctl.agent.health import ChainRate, Hysteresis
 from iconctl.agent.region import RegionHealth, RegionSource, parse_source
+from iconctl.agent.replacement import (
+    IMDS_ENDPOINT,
+    AwsSelfReplacement,
+    InstanceMetadata,
+    ReplacementWatch,
+)
 from iconctl.endpoints import AGENT_PORT, LIVE_PATH, METRICS_PATH, READY_PATH, REGION_READY_PATH
 from iconctl.errors import InputError
 from iconctl.exposition import CONTENT_TYPE, Exposition, Histogram
@@ -69,6 +75,13 @@ class AgentConfig:
     region_interval: float = 15.0
     region_max_stale: float = 60.0
     region_timeout: float = 5.0
+    # Liveness and replacement (replacement.py): /healthz answers OK for boot_grace seconds
+    # after the agent starts, until the node first answers; with replace_unhealthy="aws" the
+    # agent marks its instance Unhealthy once /healthz has failed for replace_after seconds.
+    boot_grace: float = 0.0
+    replace_unhealthy: str | None = None
+    replace_after: float = 300.0
+    imds_endpoint: str = IMDS_ENDPOINT
 
     @classmethod
     def resolve(
@@ -130,6 +143,19 @@ class AgentConfig:
             raise InputError("--region-interval must be between 1 and 3600")
         if self.region_max_stale < self.region_interval:
             raise InputError("--region-max-stale must be at least --region-interval")
+        if not 0 <= self.boot_grace <= 86400:
+            raise InputError("--boot-grace must be between 0 and 86400 seconds")
+        if self.replace_unhealthy not in (None, "aws"):
+            raise InputError(
+                f"--replace-unhealthy: expected aws (or nothing), got {self.replace_unhealthy!r}"
+            )
+        if not 1 <= self.replace_after <= 3600:
+            raise InputError("--replace-after must be between 1 and 3600 seconds")
+        parts = urlsplit(self.imds_endpoint)
+        if parts.scheme != "http" or not parts.hostname or parts.path.strip("/"):
+            raise InputError(
+                f"--imds-endpoint: expected http://HOST[:PORT], got {self.imds_endpoint!r}"
+            )
 
 
 def rpc_url(url: str, option: str) -> str:
@@ -206,6 +232,19 @@ class Agent:
         )
         self.region = RegionHealth(config.region_min_ready, config.region_max_stale)
         self.region_ok: bool | None = None
+        self.started = time.monotonic()  # the boot grace counts from here
+        self.node_answered = False  # ever: ends the boot grace
+        self.replacement: AwsSelfReplacement | None = (
+            AwsSelfReplacement(
+                InstanceMetadata(config.imds_endpoint), timeout=config.region_timeout
+            )
+            if config.replace_unhealthy == "aws"
+            else None
+        )
+        self.replace_watch = ReplacementWatch(config.replace_after)
+        self._replacing: asyncio.Task[None] | None = None
+        if config.boot_grace > 0:  # live from the start: the grace covers the first polls too
+            self.live.update(self._liveness(self.started))
         self._region_get = self._region_head = b""
         self.server = HTTPServer(self.handle, max_body=4096, fast_get=self._fast_get)
         self.port = config.port
@@ -231,6 +270,8 @@ class Agent:
             self._tasks.append(asyncio.ensure_future(self._region_loop()))
 
     async def stop(self) -> None:
+        if self._replacing is not None:
+            self._tasks.append(self._replacing)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -427,12 +468,13 @@ class Agent:
         )
         before = (self.ready.ok, self.live.ok)
         self.ready.update(verdict)
-        live = (
-            Verdict(True)
-            if self.sample.answered
-            else Verdict(False, f"node not answering: {self.sample.error or 'no answer'}")
+        self.live.update(self._liveness(time.monotonic()))
+        in_flight = self._replacing is not None and not self._replacing.done()
+        due = self.replacement is not None and self.replace_watch.due(
+            self.live.ok, time.monotonic()
         )
-        self.live.update(live)
+        if due and not in_flight:  # one request at a time, however slow the API
+            self._replacing = asyncio.ensure_future(self._request_replacement())
         if (self.ready.ok, self.live.ok) != before:
             log.info(
                 "readiness %s, liveness %s",
@@ -440,6 +482,33 @@ class Agent:
                 _word(self.live.ok, self.live.reason),
             )
         self._refresh()
+
+    def _liveness(self, mono: float) -> Verdict:
+        """The node answers; or it never has and the boot grace (restore, start) still runs."""
+        if self.sample.answered:
+            self.node_answered = True
+            return Verdict(True)
+        why = f"node not answering: {self.sample.error or 'no answer'}"
+        left = self.config.boot_grace - (mono - self.started)
+        if not self.node_answered and left > 0:
+            return Verdict(True, f"starting: {why}; boot grace {left:.0f}s left")
+        return Verdict(False, why)
+
+    async def _request_replacement(self) -> None:
+        assert self.replacement is not None
+        watch = self.replace_watch
+        try:
+            identity = await self.replacement.request(self._session)
+        except Exception as exc:  # any failure is retried after a while
+            watch.attempted(time.monotonic(), _describe(exc))
+            log.warning("cannot mark this instance Unhealthy: %s", watch.error)
+        else:
+            watch.attempted(time.monotonic())
+            log.warning(
+                "liveness failed for %.0fs: instance %s marked Unhealthy in its Auto Scaling "
+                "group (%s), which replaces it", self.config.replace_after,
+                identity.instance_id, self.live.reason,
+            )  # fmt: skip
 
     # the probe and metrics endpoints ------------------------------------------------------
     def _refresh(self) -> None:
@@ -605,6 +674,15 @@ class Agent:
             )
         if self.region_source is not None:
             self._region_metrics(exp)
+        if self.replacement is not None:
+            exp.family(
+                "icon_agent_replacement_requested",
+                [([], 1 if self.replace_watch.requested else 0)],
+            )
+            exp.family(
+                "icon_agent_replacement_errors_total",
+                [([], self.replace_watch.errors)],
+            )
         exp.histograms(
             "icon_agent_poll_duration_seconds",
             [([("target", t)], h) for t, h in self.durations.items()],

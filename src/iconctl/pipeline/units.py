@@ -448,6 +448,30 @@ class VmRegion(TerraformUnit):
 
     # -- the steps ---------------------------------------------------------------------------
 
+    def _apply_infra(self, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        result = super()._apply_infra(run_dir, runtime)
+        group = result["terraform_outputs"].get("autoscaling_group_name")
+        if self.cloud == "aws" and self.flavour == "asg" and isinstance(group, str) and group:
+            result["instance_refresh"] = self._instance_refresh(group)
+        return result
+
+    def _instance_refresh(self, group: str) -> dict[str, Any]:
+        """Wait (bounded) for the group's latest instance refresh and report how it ended;
+        one that failed or rolled back fails the step (docs/orchestration.md)."""
+        from iconctl.instance_refresh import WAIT_SECONDS, autoscaling_client, latest_refresh
+
+        def progress(report: Any) -> None:
+            self.ctx.say(f"{self.name}: {report.line()}")
+
+        client = autoscaling_client(self.name, self.ctx.env())
+        report = latest_refresh(client, group, wait=WAIT_SECONDS, on_progress=progress)
+        self.ctx.say(f"{self.name}: {report.line()}")
+        if report.failed:
+            raise IconctlError(
+                f"{self.name} infra: {report.line()}", exit_code=ExitCode.TOOL_FAILED
+            )
+        return {"group": group, "status": report.status, "percent": report.percent}
+
     def _apply_zone(self, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
         assert self.zone is not None
         tf, var_files = self._open(self.zone, run_dir, {}, "zone")

@@ -91,6 +91,9 @@ def region_vars(spec: Spec, region: Region) -> dict[str, Any]:
         variables["min_size"] = region.nodes_min
         variables["max_size"] = region.nodes_max
         variables["min_ready_nodes"] = spec.geo.min_ready_nodes if spec.geo else 1
+        # Liveness may fail this long after launch (restore, start) before the node is
+        # replaced; also the instance warm-up (docs/agent.md, "Liveness and replacement").
+        variables["boot_grace_seconds"] = spec.boot_grace_minutes(region) * 60
         # Autoscaled nodes boot the baked image and configure themselves from these.
         variables["node_env"] = compose.env_values(spec, region, compose.node_files(spec, region))
         if spec.sync.enabled:

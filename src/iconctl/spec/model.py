@@ -6,6 +6,7 @@ generated from these models, so the reference cannot drift from what is enforced
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Literal
 
@@ -405,8 +406,24 @@ class Sync(_Model):
         return self
 
 
+# A new node's boot grace when the spec sets none (docs/agent.md, "Liveness and replacement"):
+# the time to restore the region's data volume at the slowest restore rate BENCHMARKS.md
+# measured (4 GiB in 8.56 s, durable: 478 MiB/s), times a margin, plus the start-up of the
+# machine and the node. Without snapshots a node starts empty and answers at once.
+RESTORE_MIB_PER_SECOND = 478
+RESTORE_MARGIN = 2
+START_MINUTES = 10
+
+
 class Health(_Model):
-    """Readiness rules the agent applies on every node."""
+    """Readiness rules the agent applies on every node, and how long a new node may take to
+    come up before autoscaling replaces it.
+
+    Boot grace when `boot_grace_minutes` is absent: with sync enabled,
+    `10 + ceil(data_volume_gib × 1024 ÷ 478 MiB/s ÷ 60 × 2)` minutes per region (restoring
+    the whole data volume at the slowest measured restore rate, twice over, plus ten minutes
+    of boot and start-up: 189 minutes for the default 2500 GiB); without sync, 10 minutes.
+    """
 
     max_lag_blocks: int = Field(
         DEFAULT_MAX_LAG_BLOCKS,
@@ -424,6 +441,14 @@ class Health(_Model):
         None,
         description="Public JSON-RPC endpoints to measure lag against. Default: the network's "
         "public endpoints.",
+    )
+    boot_grace_minutes: int | None = Field(
+        None,
+        ge=5,
+        le=1440,
+        description="Minutes a new autoscaled node may take to restore and start before failing "
+        "liveness (/healthz) gets it replaced; also the instance warm-up of scaling and "
+        "instance refresh. Default: derived per region from its data volume (see above).",
     )
 
 
@@ -554,6 +579,15 @@ class Spec(_Model):
     def references(self) -> tuple[str, ...]:
         """The lag references in force: the spec's, or the network's public endpoints."""
         return self.health.references or DEFAULT_REFERENCES[self.network]
+
+    def boot_grace_minutes(self, region: Region) -> int:
+        """The region's boot grace: the spec's, or derived from the restore it needs."""
+        if self.health.boot_grace_minutes is not None:
+            return self.health.boot_grace_minutes
+        if not self.sync.enabled:
+            return START_MINUTES
+        restore_seconds = region.data_volume_gib * 1024 / RESTORE_MIB_PER_SECOND
+        return START_MINUTES + math.ceil(restore_seconds / 60 * RESTORE_MARGIN)
 
     def snapshot_bucket(self, region: Region) -> str | None:
         """The region's snapshot bucket, or None when sync is off."""

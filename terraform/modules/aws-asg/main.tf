@@ -1,7 +1,13 @@
 # The autoscaling group of serving nodes: a launch template from the baked image, the
 # chain on instance-store NVMe (striped at boot, restored from the region's snapshot), an
-# instance refresh that only proceeds while enough nodes are ready, a termination hook that
-# gives a node time to drain, and target-tracking scaling.
+# instance refresh that waits out each new node's boot grace, a termination hook that gives a
+# node time to drain, and target-tracking scaling.
+#
+# Replacement acts on liveness, routing on readiness: the group's health type is EC2, the
+# load balancer's target group checks /readyz, and the agent on each node marks its own
+# instance Unhealthy (autoscaling:SetInstanceHealth, on this group only) once /healthz has
+# failed past the boot grace. A node restoring 2 TB or catching up gets no traffic and is not
+# replaced (docs/agent.md, "Liveness and replacement").
 
 locals {
   image_mode = var.ami_id == null ? "container" : "baked"
@@ -43,6 +49,9 @@ module "user_data" {
   metrics_on_private_address = length(var.monitoring_cidrs) > 0
   region_health_source       = var.region_health ? "aws:${var.region_health_target_group_arn}" : ""
   region_min_ready           = var.min_ready_nodes
+  boot_grace_seconds         = var.boot_grace_seconds
+  replace_unhealthy          = "aws"
+  replace_after_seconds      = var.replace_after_seconds
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -103,85 +112,58 @@ resource "aws_iam_role_policy" "region_health" {
   policy      = data.aws_iam_policy_document.region_health[0].json
 }
 
+# The agent marks its own instance Unhealthy when liveness fails: SetInstanceHealth on this
+# group and no other, named by what is known before the group exists: its name prefix and
+# its Name tag. (Its ARN holds an id that turns unknown whenever the group is updated in
+# place, which would rewrite the policy each time.)
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+data "aws_iam_policy_document" "self_replace" {
+  statement {
+    sid       = "ReplaceUnhealthySelf"
+    effect    = "Allow"
+    actions   = ["autoscaling:SetInstanceHealth"]
+    resources = ["arn:${data.aws_partition.current.partition}:autoscaling:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:autoScalingGroup:*:autoScalingGroupName/${var.name}-*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "autoscaling:ResourceTag/Name"
+      values   = ["${var.name}-node"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "self_replace" {
+  name_prefix = "self-replace-"
+  role        = aws_iam_role.this.id
+  policy      = data.aws_iam_policy_document.self_replace.json
+}
+
 resource "aws_iam_instance_profile" "this" {
   name_prefix = substr("${var.name}-node-", 0, 38)
   role        = aws_iam_role.this.name
   tags        = var.tags
 }
 
-resource "aws_security_group" "this" {
-  name_prefix = "${var.name}-node-"
-  description = "ICON nodes of ${var.name}"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = "${var.name}-node" })
+module "firewall" {
+  source = "../aws-node-firewall"
 
-  lifecycle {
-    create_before_destroy = true
-  }
-}
-
-resource "aws_vpc_security_group_ingress_rule" "p2p" {
-  security_group_id = aws_security_group.this.id
-  description       = "ICON peer-to-peer"
-  ip_protocol       = "tcp"
-  from_port         = var.p2p_port
-  to_port           = var.p2p_port
-  cidr_ipv4         = "0.0.0.0/0"
-}
-
-resource "aws_vpc_security_group_ingress_rule" "from_lb" {
-  for_each = toset([tostring(var.backend_port), tostring(var.agent_port)])
-
-  security_group_id            = aws_security_group.this.id
-  description                  = "Proxy traffic and /readyz health checks from the load balancer"
-  ip_protocol                  = "tcp"
-  from_port                    = tonumber(each.value)
-  to_port                      = tonumber(each.value)
-  referenced_security_group_id = var.lb_security_group_id
-}
-
-resource "aws_vpc_security_group_ingress_rule" "monitoring" {
-  for_each = toset(var.monitoring_cidrs)
-
-  security_group_id = aws_security_group.this.id
-  description       = "Agent metrics for Prometheus"
-  ip_protocol       = "tcp"
-  from_port         = var.agent_port
-  to_port           = var.agent_port
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics" {
-  # goloop's /metrics on the RPC port and the exporters, from the regional Prometheus only.
-  for_each = {
-    for pair in setproduct(var.monitoring_cidrs, var.exporter_ports) :
-    "${pair[0]} ${pair[1]}" => { cidr = pair[0], port = pair[1] }
-  }
-
-  security_group_id = aws_security_group.this.id
-  description       = "Node and exporter metrics for Prometheus"
-  ip_protocol       = "tcp"
-  from_port         = each.value.port
-  to_port           = each.value.port
-  cidr_ipv4         = each.value.cidr
-}
-
-resource "aws_vpc_security_group_ingress_rule" "ssh" {
-  for_each = toset(var.ssh_cidrs)
-
-  security_group_id = aws_security_group.this.id
-  description       = "SSH from operators"
-  ip_protocol       = "tcp"
-  from_port         = 22
-  to_port           = 22
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_egress_rule" "all" {
-  security_group_id = aws_security_group.this.id
-  description       = "Peers, package mirrors, snapshot bucket"
-  ip_protocol       = "-1"
-  cidr_ipv4         = "0.0.0.0/0"
+  name_prefix            = "${var.name}-node-"
+  description            = "ICON nodes of ${var.name}"
+  name_tag               = "${var.name}-node"
+  vpc_id                 = var.vpc_id
+  p2p_port               = var.p2p_port
+  lb_security_group_id   = var.lb_security_group_id
+  lb_ports               = [var.backend_port, var.agent_port]
+  agent_port             = var.agent_port
+  agent_cidrs            = var.monitoring_cidrs
+  agent_rule_description = "Agent metrics for Prometheus"
+  monitoring_cidrs       = var.monitoring_cidrs
+  exporter_ports         = var.exporter_ports
+  ssh_cidrs              = var.ssh_cidrs
+  egress_description     = "Peers, package mirrors, snapshot bucket"
+  tags                   = var.tags
 }
 
 resource "aws_launch_template" "this" {
@@ -192,7 +174,7 @@ resource "aws_launch_template" "this" {
   user_data              = base64encode(module.user_data.cloud_config)
   update_default_version = true
   ebs_optimized          = true
-  vpc_security_group_ids = [aws_security_group.this.id]
+  vpc_security_group_ids = [module.firewall.security_group_id]
 
   iam_instance_profile {
     arn = aws_iam_instance_profile.this.arn
@@ -256,9 +238,9 @@ resource "aws_autoscaling_group" "this" {
   max_size                  = var.max_size
   vpc_zone_identifier       = var.subnet_ids
   target_group_arns         = var.target_group_arns
-  health_check_type         = "ELB"
-  health_check_grace_period = var.health_check_grace_seconds
-  default_instance_warmup   = 300
+  health_check_type         = "EC2"
+  health_check_grace_period = var.boot_grace_seconds
+  default_instance_warmup   = min(var.boot_grace_seconds, 3600) # the API's maximum
   wait_for_capacity_timeout = "0"
   capacity_rebalance        = true
   termination_policies      = ["OldestLaunchTemplate", "OldestInstance"]
@@ -269,16 +251,15 @@ resource "aws_autoscaling_group" "this" {
     version = aws_launch_template.this.latest_version
   }
 
-  # A new launch template version replaces nodes a few at a time; a replacement only counts
-  # once the load balancer sees its /readyz pass, so the group never drops below the share
-  # of ready nodes given here.
+  # A new launch template version replaces nodes a few at a time; each replacement counts
+  # only after its boot grace (restore and start), so the group keeps the share given here.
   instance_refresh {
     strategy = "Rolling"
 
     preferences {
       min_healthy_percentage = var.min_healthy_percentage
       max_healthy_percentage = 110
-      instance_warmup        = 300
+      instance_warmup        = var.boot_grace_seconds
       auto_rollback          = true
       skip_matching          = true
     }
@@ -328,4 +309,40 @@ resource "aws_autoscaling_policy" "cpu" {
       predefined_metric_type = "ASGAverageCPUUtilization"
     }
   }
+}
+
+# The security group and its rules before the shared module move into it.
+moved {
+  from = aws_security_group.this
+  to   = module.firewall.aws_security_group.this
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.p2p
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.p2p
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.from_lb
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.from_lb
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.monitoring
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.agent
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.metrics
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.metrics
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.ssh
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.ssh
+}
+
+moved {
+  from = aws_vpc_security_group_egress_rule.all
+  to   = module.firewall.aws_vpc_security_group_egress_rule.all
 }

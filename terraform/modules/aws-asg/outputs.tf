@@ -15,5 +15,5 @@ output "role_arn" {
 
 output "security_group_id" {
   description = "Security group of the nodes."
-  value       = try(aws_security_group.this.id, null)
+  value       = module.firewall.security_group_id
 }

@@ -130,10 +130,26 @@ variable "snapshot_read_policy_arn" {
   default     = null
 }
 
-variable "health_check_grace_seconds" {
+variable "boot_grace_seconds" {
   type        = number
-  description = "Seconds after launch before load balancer health counts (restore and catch-up time)."
-  default     = 1800
+  description = "Seconds a new node may take to restore and start: the group's health check grace period and instance warm-up (the default warm-up at most the API's 3600), and the agent's grace before failing liveness counts."
+  default     = 3600
+
+  validation {
+    condition     = var.boot_grace_seconds >= 300 && var.boot_grace_seconds <= 86400
+    error_message = "boot_grace_seconds must be between 300 and 86400."
+  }
+}
+
+variable "replace_after_seconds" {
+  type        = number
+  description = "Seconds /healthz must fail without a break (after the boot grace) before the node's agent marks its instance Unhealthy and the group replaces it."
+  default     = 300
+
+  validation {
+    condition     = var.replace_after_seconds >= 30 && var.replace_after_seconds <= 3600
+    error_message = "replace_after_seconds must be between 30 and 3600."
+  }
 }
 
 variable "min_healthy_percentage" {

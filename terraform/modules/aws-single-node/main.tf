@@ -75,86 +75,30 @@ resource "aws_iam_instance_profile" "this" {
   tags        = var.tags
 }
 
-resource "aws_security_group" "this" {
-  name_prefix = "${var.name}-"
-  description = "ICON ${var.role} ${var.name}"
-  vpc_id      = var.vpc_id
-  tags        = merge(var.tags, { Name = var.name })
+module "firewall" {
+  source = "../aws-node-firewall"
 
-  lifecycle {
-    create_before_destroy = true
-  }
-}
-
-resource "aws_vpc_security_group_ingress_rule" "p2p" {
-  security_group_id = aws_security_group.this.id
-  description       = "ICON peer-to-peer"
-  ip_protocol       = "tcp"
-  from_port         = var.p2p_port
-  to_port           = var.p2p_port
-  cidr_ipv4         = "0.0.0.0/0"
-}
-
-resource "aws_vpc_security_group_ingress_rule" "web" {
-  for_each = var.public_rpc ? toset(["80", "443"]) : toset([])
-
-  security_group_id = aws_security_group.this.id
-  description       = "Public JSON-RPC through the reverse proxy (80 for the ACME challenge and redirect)"
-  ip_protocol       = "tcp"
-  from_port         = tonumber(each.value)
-  to_port           = tonumber(each.value)
-  cidr_ipv4         = "0.0.0.0/0"
-}
-
-resource "aws_vpc_security_group_ingress_rule" "agent" {
-  for_each = toset(concat(var.monitoring_cidrs, var.health_checker_cidrs))
-
-  security_group_id = aws_security_group.this.id
-  description       = "Agent health and metrics from monitoring and health checkers"
-  ip_protocol       = "tcp"
-  from_port         = var.agent_port
-  to_port           = var.agent_port
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_ingress_rule" "metrics" {
-  # goloop's /metrics on the RPC port and the exporters, from the regional Prometheus only.
-  for_each = {
-    for pair in setproduct(var.monitoring_cidrs, var.exporter_ports) :
-    "${pair[0]} ${pair[1]}" => { cidr = pair[0], port = pair[1] }
-  }
-
-  security_group_id = aws_security_group.this.id
-  description       = "Node and exporter metrics for Prometheus"
-  ip_protocol       = "tcp"
-  from_port         = each.value.port
-  to_port           = each.value.port
-  cidr_ipv4         = each.value.cidr
-}
-
-resource "aws_vpc_security_group_ingress_rule" "ssh" {
-  for_each = toset(var.ssh_cidrs)
-
-  security_group_id = aws_security_group.this.id
-  description       = "SSH from operators"
-  ip_protocol       = "tcp"
-  from_port         = 22
-  to_port           = 22
-  cidr_ipv4         = each.value
-}
-
-resource "aws_vpc_security_group_egress_rule" "all" {
-  security_group_id = aws_security_group.this.id
-  description       = "Peers, package mirrors, snapshot bucket, Let's Encrypt"
-  ip_protocol       = "-1"
-  cidr_ipv4         = "0.0.0.0/0"
+  name_prefix            = "${var.name}-"
+  description            = "ICON ${var.role} ${var.name}"
+  name_tag               = var.name
+  vpc_id                 = var.vpc_id
+  p2p_port               = var.p2p_port
+  public_ports           = var.public_rpc ? [80, 443] : []
+  agent_port             = var.agent_port
+  agent_cidrs            = concat(var.monitoring_cidrs, var.health_checker_cidrs)
+  agent_rule_description = "Agent health and metrics from monitoring and health checkers"
+  monitoring_cidrs       = var.monitoring_cidrs
+  exporter_ports         = var.exporter_ports
+  ssh_cidrs              = var.ssh_cidrs
+  egress_description     = "Peers, package mirrors, snapshot bucket, Let's Encrypt"
+  tags                   = var.tags
 }
 
 resource "aws_instance" "this" {
   ami                    = coalesce(var.ami_id, try(data.aws_ami.debian[0].id, null))
   instance_type          = var.instance_type
   subnet_id              = var.subnet_id
-  vpc_security_group_ids = [aws_security_group.this.id]
+  vpc_security_group_ids = [module.firewall.security_group_id]
   iam_instance_profile   = aws_iam_instance_profile.this.name
   key_name               = var.key_name
   user_data              = module.user_data.cloud_config
@@ -216,4 +160,40 @@ resource "aws_route53_record" "this" {
   type    = "A"
   ttl     = 60
   records = [aws_eip.this.public_ip]
+}
+
+# The security group and its rules before the shared module move into it.
+moved {
+  from = aws_security_group.this
+  to   = module.firewall.aws_security_group.this
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.p2p
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.p2p
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.web
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.web
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.agent
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.agent
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.metrics
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.metrics
+}
+
+moved {
+  from = aws_vpc_security_group_ingress_rule.ssh
+  to   = module.firewall.aws_vpc_security_group_ingress_rule.ssh
+}
+
+moved {
+  from = aws_vpc_security_group_egress_rule.all
+  to   = module.firewall.aws_vpc_security_group_egress_rule.all
 }

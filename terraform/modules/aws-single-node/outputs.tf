@@ -25,7 +25,7 @@ output "role_name" {
 
 output "security_group_id" {
   description = "The node's security group."
-  value       = try(aws_security_group.this.id, null)
+  value       = module.firewall.security_group_id
 }
 
 output "dns_names" {

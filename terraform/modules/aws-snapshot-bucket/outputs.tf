@@ -10,7 +10,7 @@ output "bucket_arn" {
 
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the snapshots."
-  value       = try(aws_kms_key.this.arn, null)
+  value       = module.bucket.kms_key_arn
 }
 
 output "read_policy_arn" {

@@ -5,7 +5,7 @@ output "bucket" {
 
 output "kms_key_arn" {
   description = "KMS key encrypting the state (backend setting kms_key_id)."
-  value       = try(aws_kms_key.this.arn, null)
+  value       = module.bucket.kms_key_arn
 }
 
 output "lock_table" {

@@ -1,6 +1,7 @@
 # The regional managed instance group of serving nodes: an instance template from the baked
-# image with local NVMe SSDs, autohealing and rolling updates gated on the agent's /readyz,
-# and CPU-based autoscaling. The nodes' service account has no project-level role.
+# image with local NVMe SSDs, rolling updates gated on the agent's /readyz, autohealing on its
+# /healthz (liveness: a node restoring or catching up is not ready, but must not be
+# recreated), and CPU-based autoscaling. The nodes' service account has no project-level role.
 
 locals {
   image_mode = var.machine_image == null ? "container" : "baked"
@@ -29,6 +30,7 @@ module "user_data" {
   # before the group exists (the backend service itself depends on the group).
   region_health_source = var.region_health_backend_service == "" ? "" : "gcp:${var.project}/${var.region_health_backend_service}/${var.region}/${var.name}-nodes"
   region_min_ready     = var.min_ready_nodes
+  boot_grace_seconds   = var.boot_grace_seconds
 }
 
 # /region/readyz: the agents read the backend service's health of this group
@@ -68,6 +70,28 @@ resource "google_compute_health_check" "this" {
   http_health_check {
     port         = var.agent_port
     request_path = "/readyz"
+    response     = "OK"
+  }
+
+  log_config {
+    enable = false
+  }
+}
+
+# Autohealing asks liveness, never readiness: the agent's /healthz answers OK while the node
+# answers JSON-RPC (or, on a new node, during its boot grace: restoring and starting), so a
+# node that is behind is taken out of the load balancer but not recreated.
+resource "google_compute_health_check" "liveness" {
+  project             = var.project
+  name                = "${var.name}-healthz"
+  check_interval_sec  = 10
+  timeout_sec         = 5
+  healthy_threshold   = 2
+  unhealthy_threshold = 6
+
+  http_health_check {
+    port         = var.agent_port
+    request_path = "/healthz"
     response     = "OK"
   }
 
@@ -160,9 +184,11 @@ resource "google_compute_region_instance_group_manager" "this" {
     port = var.agent_port
   }
 
+  # The API caps the initial delay at an hour; a longer boot grace is kept by the agent,
+  # whose /healthz answers OK until the node first answers or the grace is over.
   auto_healing_policies {
-    health_check      = google_compute_health_check.this.id
-    initial_delay_sec = var.autohealing_delay_seconds
+    health_check      = google_compute_health_check.liveness.id
+    initial_delay_sec = min(var.boot_grace_seconds, 3600)
   }
 
   # A new template replaces nodes one zone-width at a time, creating the new node first; an

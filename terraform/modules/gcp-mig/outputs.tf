@@ -9,7 +9,7 @@ output "instance_group_manager" {
 }
 
 output "health_check_id" {
-  description = "The /readyz health check, shared with the load balancer."
+  description = "The /readyz health check, shared with the load balancer (autohealing uses its own /healthz check)."
   value       = try(google_compute_health_check.this.id, null)
 }
 

@@ -127,10 +127,15 @@ variable "snapshot_store" {
   default     = ""
 }
 
-variable "autohealing_delay_seconds" {
+variable "boot_grace_seconds" {
   type        = number
-  description = "Seconds after boot before a failing /readyz recreates a node (restore and catch-up time)."
-  default     = 1800
+  description = "Seconds a new node may take to restore and start: autohealing (on /healthz) waits this long, at most the API's 3600, and the agent answers /healthz OK until its node first answers or this time is over."
+  default     = 3600
+
+  validation {
+    condition     = var.boot_grace_seconds >= 300 && var.boot_grace_seconds <= 86400
+    error_message = "boot_grace_seconds must be between 300 and 86400."
+  }
 }
 
 variable "cpu_target" {

@@ -25,6 +25,19 @@ locals {
   region_flags = var.region_health_source == "" ? "" : " --region-source ${var.region_health_source} --region-min-ready ${var.region_min_ready}"
   tls_enabled  = var.tls_domain != null
 
+  # Liveness and replacement (docs/agent.md): the same values for both ways of running.
+  liveness_env = merge(
+    var.boot_grace_seconds > 0 ? { ICON_BOOT_GRACE_SECONDS = tostring(var.boot_grace_seconds) } : {},
+    var.replace_unhealthy == "" ? {} : {
+      ICON_REPLACE_UNHEALTHY     = var.replace_unhealthy
+      ICON_REPLACE_AFTER_SECONDS = tostring(var.replace_after_seconds)
+    },
+  )
+  liveness_flags = join("", [
+    var.boot_grace_seconds > 0 ? " --boot-grace ${var.boot_grace_seconds}" : "",
+    var.replace_unhealthy == "" ? "" : " --replace-unhealthy ${var.replace_unhealthy} --replace-after ${var.replace_after_seconds}",
+  ])
+
   env = {
     ICON_NETWORK          = var.network
     ICON_SERVICE          = local.service
@@ -63,8 +76,8 @@ locals {
     tls_email       = var.tls_email == null ? "" : var.tls_email
     references      = local.references
     iconctl_version = var.iconctl_version
-    compose_env     = merge({ ICON_DATA_DIR = var.data_dir }, var.compose_env, local.region_env)
-    region_flags    = local.region_flags
+    compose_env     = merge({ ICON_DATA_DIR = var.data_dir }, var.compose_env, local.region_env, local.liveness_env)
+    region_flags    = "${local.region_flags}${local.liveness_flags}"
     compose_dir     = var.compose_dir
     drain           = var.drain_on_termination
     drain_seconds   = var.drain_seconds

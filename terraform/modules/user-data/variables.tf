@@ -204,3 +204,36 @@ variable "region_min_ready" {
     error_message = "region_min_ready must be a whole number of at least 1."
   }
 }
+
+variable "boot_grace_seconds" {
+  type        = number
+  description = "Seconds after the agent starts (at boot) during which /healthz answers OK until the node first answers: restoring and starting is not a failure. 0: no grace (a node that does not answer is not live)."
+  default     = 0
+
+  validation {
+    condition     = var.boot_grace_seconds >= 0 && var.boot_grace_seconds <= 86400
+    error_message = "boot_grace_seconds must be between 0 and 86400."
+  }
+}
+
+variable "replace_unhealthy" {
+  type        = string
+  description = "\"aws\": the agent marks its own instance Unhealthy in its Auto Scaling group (SetInstanceHealth) once liveness has failed past the boot grace for replace_after_seconds, so the group replaces it (the group's health type is EC2; readiness only routes traffic). \"\" disables."
+  default     = ""
+
+  validation {
+    condition     = contains(["", "aws"], var.replace_unhealthy)
+    error_message = "replace_unhealthy must be \"\" or \"aws\"."
+  }
+}
+
+variable "replace_after_seconds" {
+  type        = number
+  description = "With replace_unhealthy: seconds liveness must fail without a break before the agent marks the instance Unhealthy."
+  default     = 300
+
+  validation {
+    condition     = var.replace_after_seconds >= 30 && var.replace_after_seconds <= 3600
+    error_message = "replace_after_seconds must be between 30 and 3600."
+  }
+}

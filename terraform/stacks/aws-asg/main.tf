@@ -128,6 +128,7 @@ module "nodes" {
   snapshot_read_policy_arn = local.sync ? module.snapshots[0].read_policy_arn : null
   ssh_cidrs                = var.ssh_cidrs
   monitoring_cidrs         = var.monitoring_cidrs
+  boot_grace_seconds       = var.boot_grace_seconds
   tags                     = module.naming.tags
 
   # Behind the global load balancer, its monitor asks /region/readyz through the agent

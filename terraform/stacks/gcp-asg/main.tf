@@ -91,6 +91,7 @@ module "nodes" {
   snapshot_store     = local.snapshot_store
   ssh_cidrs          = var.ssh_cidrs
   monitoring_cidrs   = var.monitoring_cidrs
+  boot_grace_seconds = var.boot_grace_seconds
   labels             = module.naming.labels
 
   # Behind the global load balancer, its monitor asks /region/readyz through the agent

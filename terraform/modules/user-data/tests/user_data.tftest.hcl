@@ -60,8 +60,16 @@ run "container_node_restores_before_starting" {
     error_message = "a node with sync restores from its region's store"
   }
   assert {
-    condition     = index(yamldecode(output.cloud_config).runcmd, ["systemctl", "start", "iconctl-restore.service"]) < index(yamldecode(output.cloud_config).runcmd, ["systemctl", "enable", "--now", "icon-node.service", "iconctl-agent.service"])
+    condition     = index(yamldecode(output.cloud_config).runcmd, ["systemctl", "start", "iconctl-restore.service"]) < index(yamldecode(output.cloud_config).runcmd, ["systemctl", "enable", "--now", "icon-node.service"])
     error_message = "the restore runs before the node starts"
+  }
+  assert {
+    condition     = index(yamldecode(output.cloud_config).runcmd, ["systemctl", "enable", "--now", "iconctl-agent.service"]) < index(yamldecode(output.cloud_config).runcmd, ["systemctl", "start", "iconctl-restore.service"])
+    error_message = "the agent starts before the restore, so liveness checks find it answering during the boot grace"
+  }
+  assert {
+    condition     = !strcontains(output.cloud_config, "After=icon-node.service\n\n      [Service]\n      DynamicUser=yes")
+    error_message = "the agent's unit does not wait for the node"
   }
   assert {
     condition     = strcontains(output.cloud_config, "-p 127.0.0.1:9000:9000") && strcontains(output.cloud_config, "SERVICE=LisbonNet")
@@ -285,4 +293,58 @@ run "rejects_min_ready_below_one" {
   }
 
   expect_failures = [var.region_min_ready]
+}
+
+run "asg_node_replaces_itself_on_liveness" {
+  command = plan
+
+  variables {
+    compose_env           = { COMPOSE_FILE = "compose.yaml" }
+    boot_grace_seconds    = 11340
+    replace_unhealthy     = "aws"
+    replace_after_seconds = 300
+  }
+
+  assert {
+    condition     = strcontains(output.cloud_config, "ICON_BOOT_GRACE_SECONDS=11340\n") && strcontains(output.cloud_config, "ICON_REPLACE_UNHEALTHY=aws\n") && strcontains(output.cloud_config, "ICON_REPLACE_AFTER_SECONDS=300\n")
+    error_message = "the compose agent gets the boot grace and replaces its instance on liveness"
+  }
+}
+
+run "container_node_passes_the_liveness_settings_as_flags" {
+  command = plan
+
+  variables {
+    image_mode         = "container"
+    boot_grace_seconds = 600
+    replace_unhealthy  = "aws"
+  }
+
+  assert {
+    condition     = strcontains(output.cloud_config, " --boot-grace 600 --replace-unhealthy aws --replace-after 300\n")
+    error_message = "the systemd agent gets --boot-grace, --replace-unhealthy and --replace-after"
+  }
+}
+
+run "no_grace_and_no_self_replacement_by_default" {
+  command = plan
+
+  variables {
+    compose_env = { COMPOSE_FILE = "compose.yaml" }
+  }
+
+  assert {
+    condition     = !strcontains(output.cloud_config, "ICON_BOOT_GRACE_SECONDS") && !strcontains(output.cloud_config, "ICON_REPLACE_UNHEALTHY")
+    error_message = "a single node neither gets a grace nor replaces itself"
+  }
+}
+
+run "rejects_an_unknown_replacement" {
+  command = plan
+
+  variables {
+    replace_unhealthy = "gcp"
+  }
+
+  expect_failures = [var.replace_unhealthy]
 }
