@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.simagent import http, start_agent, start_sim, wait_for
-from tests.sync_support import moto_process
+from tests.helpers.sync import moto_process
 
 pytestmark = pytest.mark.timeout(120)
 

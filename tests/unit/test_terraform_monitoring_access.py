@@ -137,8 +137,8 @@ def test_naming_labels_carry_the_deployment_name() -> None:
 
 
 @pytest.mark.parametrize("module, kind, name", [
-    ("aws-single-node", "aws_vpc_security_group_ingress_rule", "metrics"),
-    ("aws-asg", "aws_vpc_security_group_ingress_rule", "metrics"),
+    # the single and autoscaled AWS nodes share one firewall module
+    ("aws-node-firewall", "aws_vpc_security_group_ingress_rule", "metrics"),
     ("gcp-single-node", "google_compute_firewall", "metrics"),
     ("gcp-mig", "google_compute_firewall", "monitoring"),
 ])
