@@ -55,7 +55,7 @@ class Lab:
         self.record.mkdir()
         assets = folder / "assets"
         assets.mkdir()
-        for name in ("terraform", "packer", "compose", "edge", "monitoring", "kubernetes"):
+        for name in ("terraform", "packer", "compose", "edge", "monitoring", "logging", "kubernetes"):
             (assets / name).symlink_to(ROOT / name)
         (assets / "ansible").symlink_to(STAND_IN / "ansible")
         self.env = {
