@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.simagent import http, start_agent, start_sim, wait_for
 from tests.helpers.sync import moto_process
+from tests.integration.simagent import http, start_agent, start_sim, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
