@@ -55,7 +55,8 @@ class Lab:
         self.record.mkdir()
         assets = folder / "assets"
         assets.mkdir()
-        for name in ("terraform", "packer", "compose", "edge", "monitoring", "logging", "kubernetes"):
+        shipped = ("terraform", "packer", "compose", "edge", "monitoring", "logging", "kubernetes")
+        for name in shipped:
             (assets / name).symlink_to(ROOT / name)
         (assets / "ansible").symlink_to(STAND_IN / "ansible")
         self.env = {
