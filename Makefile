@@ -35,6 +35,8 @@ PYTEST := PATH="$(TOOLS_PATH)$$PATH" $(BIN)/python -m pytest
 # Everything (what CI runs). The tiers one by one: tests/README.md.
 test: venv tools
 	$(BIN)/ruff check src tests benchmarks e2e
+	$(BIN)/ruff format --check src tests benchmarks e2e
+	$(BIN)/mypy
 	$(PYTEST)
 
 test-unit: venv

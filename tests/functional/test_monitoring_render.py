@@ -20,9 +20,17 @@ def _tool(*argv: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def build(tmp_path_factory):
     out = tmp_path_factory.mktemp("render") / "build"
-    result = run_iconctl("render", str(EXAMPLES / "multi-region.yaml"), "--out", str(out),
-                         "--json", env={"SLACK_WEBHOOK_URL": "https://hooks.example/LEAK-1",
-                                        "TELEGRAM_BOT_TOKEN": "999:LEAK-2"})
+    result = run_iconctl(
+        "render",
+        str(EXAMPLES / "multi-region.yaml"),
+        "--out",
+        str(out),
+        "--json",
+        env={
+            "SLACK_WEBHOOK_URL": "https://hooks.example/LEAK-1",
+            "TELEGRAM_BOT_TOKEN": "999:LEAK-2",
+        },
+    )
     assert result.returncode == 0, result.stderr
     return out
 
@@ -34,7 +42,8 @@ def test_render_writes_monitoring_for_every_region(build):
     for region in ("us-east-1", "eu-central-1", "asia-northeast1"):
         assert (build / region / "prometheus" / "prometheus.yml").is_file()
         board = json.loads(
-            (build / "global" / "grafana" / "dashboards" / f"region-{region}.json").read_text())
+            (build / "global" / "grafana" / "dashboards" / f"region-{region}.json").read_text()
+        )
         assert board["uid"] == f"iconctl-region-{region}"
 
 
@@ -57,16 +66,29 @@ def test_rendered_prometheus_configs_pass_promtool(build):
 def test_rendered_alertmanager_config_passes_amtool(build, tmp_path):
     need_tool("amtool")
     config = build / "global" / "alertmanager" / "alertmanager.yml"
-    version = re.search(r"version (\d+)\.(\d+)", _tool("amtool", "--version").stdout
-                        + _tool("amtool", "--version").stderr)
+    version = re.search(
+        r"version (\d+)\.(\d+)",
+        _tool("amtool", "--version").stdout + _tool("amtool", "--version").stderr,
+    )
     if version and (int(version.group(1)), int(version.group(2))) < (0, 26):
         # bot_token_file arrived in Alertmanager 0.26; check the rest with an older amtool
         copy = build / "global" / "alertmanager" / "alertmanager.amtool-0.25.yml"
-        copy.write_text(config.read_text().replace(
-            "bot_token_file: /run/secrets/telegram_bot_token", "bot_token: placeholder"))
+        copy.write_text(
+            config.read_text().replace(
+                "bot_token_file: /run/secrets/telegram_bot_token", "bot_token: placeholder"
+            )
+        )
         config = copy
     result = _tool("amtool", "check-config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
-    routes = _tool("amtool", "config", "routes", "test", "--config.file", str(config),
-                   "severity=critical", "alertname=IconRegionNoReadyNode")
+    routes = _tool(
+        "amtool",
+        "config",
+        "routes",
+        "test",
+        "--config.file",
+        str(config),
+        "severity=critical",
+        "alertname=IconRegionNoReadyNode",
+    )
     assert routes.stdout.strip() == "critical"

@@ -18,22 +18,24 @@ DEFAULTS = ROOT / "ansible" / "roles" / "icon_edge" / "defaults" / "main.yml"
 
 # The compose edge service (official nginx image, which ships njs): files mounted under
 # /etc/nginx, the node reached by its service name.
-COMPOSE = {"_icon_edge_render": {
-    "upstream": "node:9000",
-    "ws_gateway": "gateway:9081",
-    "http_port": 8080,
-    "https_port": 8443,
-    "listen_address": "",
-    "user": "nginx",
-    "js_module": "modules/ngx_http_js_module.so",
-    "pid": "/var/run/nginx.pid",
-    "conf_dir": "/etc/nginx",
-    "njs_dir": "/etc/nginx/njs",
-    "access_log": "/var/log/icon-edge/access.log",
-    "error_log": "/var/log/icon-edge/error.log",
-    "temp_dir": "",
-    "tls": "",
-}}
+COMPOSE = {
+    "_icon_edge_render": {
+        "upstream": "node:9000",
+        "ws_gateway": "gateway:9081",
+        "http_port": 8080,
+        "https_port": 8443,
+        "listen_address": "",
+        "user": "nginx",
+        "js_module": "modules/ngx_http_js_module.so",
+        "pid": "/var/run/nginx.pid",
+        "conf_dir": "/etc/nginx",
+        "njs_dir": "/etc/nginx/njs",
+        "access_log": "/var/log/icon-edge/access.log",
+        "error_log": "/var/log/icon-edge/error.log",
+        "temp_dir": "",
+        "tls": "",
+    }
+}
 COMPOSE_TLS = {"_icon_edge_render": {**COMPOSE["_icon_edge_render"], "tls": "on"}}
 # The generated files under edge/ and the values they are rendered with.
 GENERATED = {"nginx.conf": COMPOSE, "nginx-tls.conf": COMPOSE_TLS}
@@ -45,8 +47,10 @@ def defaults() -> dict:
 
 def render(**overrides) -> str:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(EDGE_DIR), undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True, trim_blocks=True,
+        loader=jinja2.FileSystemLoader(EDGE_DIR),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
     )
     return env.get_template("nginx.conf.j2").render(**{**defaults(), **overrides})
 

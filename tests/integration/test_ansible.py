@@ -28,11 +28,22 @@ ROLES = ["icon_node", "icon_agent", "icon_source", "icon_edge"]
 
 # The role inputs iconctl renders into env/extravars (the contract with the renderer).
 CONTRACT_KEYS = {
-    "icon_node_image", "icon_node_network", "icon_node_rpc_port", "icon_node_p2p_port",
-    "icon_node_ws_max_sessions", "icon_node_compose_files", "icon_node_restore_store_url",
-    "icon_agent_listen", "icon_agent_max_lag_blocks", "icon_agent_max_block_age",
-    "icon_agent_references", "icon_source_store_url", "icon_source_interval_minutes",
-    "icon_source_keep", "icon_edge_domain", "icon_edge_tls_email",
+    "icon_node_image",
+    "icon_node_network",
+    "icon_node_rpc_port",
+    "icon_node_p2p_port",
+    "icon_node_ws_max_sessions",
+    "icon_node_compose_files",
+    "icon_node_restore_store_url",
+    "icon_agent_listen",
+    "icon_agent_max_lag_blocks",
+    "icon_agent_max_block_age",
+    "icon_agent_references",
+    "icon_source_store_url",
+    "icon_source_interval_minutes",
+    "icon_source_keep",
+    "icon_edge_domain",
+    "icon_edge_tls_email",
 }
 
 
@@ -68,17 +79,27 @@ def test_ansible_lint_production_profile(tmp_path: Path):
     # would point nowhere and break building the package from the checkout.
     project = tmp_path / "ansible"
     shutil.copytree(ANSIBLE, project, ignore=shutil.ignore_patterns(".ansible"))
-    result = subprocess.run([tools["ansible-lint"], "--profile", "production", "--nocolor"],
-                            cwd=project, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [tools["ansible-lint"], "--profile", "production", "--nocolor"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
 
 def _inventory(tmp: Path, hosts: dict[str, dict]) -> Path:
-    inventory = {"all": {
-        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-                 "ansible_become": False},
-        "children": {"icon_nodes": {"hosts": hosts}, "icon_source": {"hosts": hosts}},
-    }}
+    inventory = {
+        "all": {
+            "vars": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": sys.executable,
+                "ansible_become": False,
+            },
+            "children": {"icon_nodes": {"hosts": hosts}, "icon_source": {"hosts": hosts}},
+        }
+    }
     path = tmp / "hosts.yml"
     path.write_text(yaml.safe_dump(inventory))
     return path
@@ -96,23 +117,34 @@ def _extravars(**extra) -> dict:
         "icon_node_rpc_port": 9000,
         "icon_node_p2p_port": 7100,
         "icon_node_ws_max_sessions": 1000,
-        "icon_node_compose_files": ["compose.yaml", "compose.restore.yaml", "agent",
-                                    "compose.edge.yaml", "compose.node-exporter.yaml",
-                                    "compose.source.yaml", "compose.asg.yaml"],
+        "icon_node_compose_files": [
+            "compose.yaml",
+            "compose.restore.yaml",
+            "agent",
+            "compose.edge.yaml",
+            "compose.node-exporter.yaml",
+            "compose.source.yaml",
+            "compose.asg.yaml",
+        ],
         "icon_node_restore_store_url": "s3://icon-api-snapshots-us-east-1/mainnet",
         "icon_agent_listen": "0.0.0.0:9900",
         "icon_agent_max_lag_blocks": 30,
         "icon_agent_max_block_age": 60,
-        "icon_agent_references": ["https://ctz.solidwallet.io/api/v3",
-                                  "https://api.icon.community/api/v3"],
+        "icon_agent_references": [
+            "https://ctz.solidwallet.io/api/v3",
+            "https://api.icon.community/api/v3",
+        ],
         "icon_source_store_url": "s3://icon-api-snapshots-us-east-1/mainnet",
         "icon_source_interval_minutes": 60,
         "icon_source_keep": 24,
         # this machine: no Docker engine, no systemd, no package installs
-        "icon_node_manage_docker": False, "icon_node_install_packages": False,
-        "icon_agent_install": False, "icon_agent_manage_service": False,
+        "icon_node_manage_docker": False,
+        "icon_node_install_packages": False,
+        "icon_agent_install": False,
+        "icon_agent_manage_service": False,
         "icon_source_manage_service": False,
-        "icon_edge_install_packages": False, "icon_edge_manage_service": False,
+        "icon_edge_install_packages": False,
+        "icon_edge_manage_service": False,
         "icon_edge_validate": False,
         **extra,
     }
@@ -122,13 +154,19 @@ def _extravars(**extra) -> dict:
 # the systemd/host packaging (agent and snapshots as hardened units, nginx on the host).
 def _hosts(tmp: Path) -> dict[str, dict]:
     return {
-        "compose-node": {**_roots(_os_root(tmp / "compose-root")),
-                         "icon_edge_domain": "", "icon_edge_tls_email": ""},
-        "systemd-node": {**_roots(_os_root(tmp / "systemd-root")),
-                         "icon_agent_mode": "systemd", "icon_source_mode": "systemd",
-                         "icon_edge_mode": "host",
-                         "icon_edge_domain": "node.example.org",
-                         "icon_edge_tls_email": "ops@example.org"},
+        "compose-node": {
+            **_roots(_os_root(tmp / "compose-root")),
+            "icon_edge_domain": "",
+            "icon_edge_tls_email": "",
+        },
+        "systemd-node": {
+            **_roots(_os_root(tmp / "systemd-root")),
+            "icon_agent_mode": "systemd",
+            "icon_source_mode": "systemd",
+            "icon_edge_mode": "host",
+            "icon_edge_domain": "node.example.org",
+            "icon_edge_tls_email": "ops@example.org",
+        },
     }
 
 
@@ -139,23 +177,39 @@ def _os_root(path: Path) -> Path:
     return path
 
 
-def _play(tmp: Path, hosts: dict[str, dict], extravars: dict,
-          *args: str) -> tuple[int, str, dict[str, dict]]:
+def _play(
+    tmp: Path, hosts: dict[str, dict], extravars: dict, *args: str
+) -> tuple[int, str, dict[str, dict]]:
     tools = need_tool("ansible-playbook")
     vars_file = tmp / "extravars.yml"
     vars_file.write_text(yaml.safe_dump(extravars))
-    env = {**os.environ, "ANSIBLE_ROLES_PATH": str(ANSIBLE / "roles"),
-           "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_LOCAL_TEMP": str(tmp / "ansible-tmp"),
-           "ANSIBLE_HOME": str(tmp / "ansible-home")}
+    env = {
+        **os.environ,
+        "ANSIBLE_ROLES_PATH": str(ANSIBLE / "roles"),
+        "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_LOCAL_TEMP": str(tmp / "ansible-tmp"),
+        "ANSIBLE_HOME": str(tmp / "ansible-home"),
+    }
     result = subprocess.run(
-        [tools["ansible-playbook"], "-i", str(_inventory(tmp, hosts)), "-e", f"@{vars_file}",
-         str(ANSIBLE / "playbooks" / "site.yml"), *args],
-        capture_output=True, text=True, env=env, timeout=500,
+        [
+            tools["ansible-playbook"],
+            "-i",
+            str(_inventory(tmp, hosts)),
+            "-e",
+            f"@{vars_file}",
+            str(ANSIBLE / "playbooks" / "site.yml"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=500,
     )
     recap = {}
-    for host, counts in re.findall(r"^(\S+)\s*:\s*(ok=.*)$", result.stdout.split("PLAY RECAP")[-1],
-                                   re.MULTILINE):
+    for host, counts in re.findall(
+        r"^(\S+)\s*:\s*(ok=.*)$", result.stdout.split("PLAY RECAP")[-1], re.MULTILINE
+    ):
         recap[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
     return result.returncode, result.stdout + result.stderr, recap
 
@@ -199,13 +253,20 @@ def test_the_stack_it_writes_is_a_valid_compose_project(applied):
     assert env["ICON_WS_MAX_SESSION"] == "1000"
     assert env["COMPOSE_PATH_SEPARATOR"] == ":"
     files = env["COMPOSE_FILE"].split(":")
-    assert files == ["compose.yaml", "compose.restore.yaml", "compose.agent.yaml",
-                     "compose.edge.yaml", "compose.node-exporter.yaml", "compose.source.yaml",
-                     "compose.asg.yaml"]
+    assert files == [
+        "compose.yaml",
+        "compose.restore.yaml",
+        "compose.agent.yaml",
+        "compose.edge.yaml",
+        "compose.node-exporter.yaml",
+        "compose.source.yaml",
+        "compose.asg.yaml",
+    ]
     assert env["ICON_SERVICE"] == "MainNet"
     assert env["ICON_SEEDS"] == "seed-ctz.solidwallet.io:7100"
-    assert env["ICON_REFERENCES"] == ("https://ctz.solidwallet.io/api/v3,"
-                                      "https://api.icon.community/api/v3")
+    assert env["ICON_REFERENCES"] == (
+        "https://ctz.solidwallet.io/api/v3,https://api.icon.community/api/v3"
+    )
     assert env["ICON_STORE_URL"] == "s3://icon-api-snapshots-us-east-1/mainnet"
     assert env["ICON_SYNC_KEEP"] == "24"
     # exporters stay on loopback unless a private metrics address is given
@@ -233,16 +294,32 @@ def test_the_edge_config_it_renders_is_valid_for_nginx(applied, tmp_path):
     assert "server node:9000" in conf
     assert "server gateway:9081" in conf  # the monitors go to the stack's websocket gateway
     edge_dir = applied[0] / "opt/icon/edge"
-    conf = (conf.replace("load_module modules/", "load_module /usr/lib/nginx/modules/")
-            .replace("user nginx;", "")
-            .replace("/etc/nginx/njs", str(edge_dir)).replace("/etc/nginx", str(edge_dir))
-            .replace("/var/log/icon-edge", str(tmp_path)).replace("/var/run", str(tmp_path))
-            .replace("server node:9000", "server 127.0.0.1:9000")
-            .replace("server gateway:9081", "server 127.0.0.1:9081"))
+    conf = (
+        conf.replace("load_module modules/", "load_module /usr/lib/nginx/modules/")
+        .replace("user nginx;", "")
+        .replace("/etc/nginx/njs", str(edge_dir))
+        .replace("/etc/nginx", str(edge_dir))
+        .replace("/var/log/icon-edge", str(tmp_path))
+        .replace("/var/run", str(tmp_path))
+        .replace("server node:9000", "server 127.0.0.1:9000")
+        .replace("server gateway:9081", "server 127.0.0.1:9081")
+    )
     (tmp_path / "nginx.conf").write_text(conf)
-    result = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
-                             "-e", str(tmp_path / "error.log")],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [
+            "nginx",
+            "-t",
+            "-p",
+            str(tmp_path),
+            "-c",
+            str(tmp_path / "nginx.conf"),
+            "-e",
+            str(tmp_path / "error.log"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -253,8 +330,10 @@ def test_units_and_scripts(applied):
     drain = (root / "usr/local/sbin/icon-drain").read_text()
     assert "kill -s SIGUSR1 agent" in drain  # compose mode signals the agent
     assert (root / "usr/local/sbin/icon-drain").stat().st_mode & 0o777 == 0o755
-    assert "ExecStop=/usr/local/sbin/icon-drain" in (
-        root / "etc/systemd/system/icon-drain.service").read_text()
+    assert (
+        "ExecStop=/usr/local/sbin/icon-drain"
+        in (root / "etc/systemd/system/icon-drain.service").read_text()
+    )
     # secrets never land in the stack's files
     for path in (root / "opt/icon/compose").rglob("*"):
         if path.is_file():
@@ -272,12 +351,20 @@ def test_systemd_and_host_modes(applied):
     """The other packaging: the agent and snapshots as hardened systemd units, nginx on the host."""
     root = applied[3]
     agent = (root / "etc/systemd/system/icon-agent.service").read_text()
-    assert ("ExecStart=/opt/iconctl/bin/iconctl agent --node http://127.0.0.1:9000 "
-            "--listen 0.0.0.0:9900 --max-lag-blocks 30 --max-block-age 60 "
-            "--reference https://ctz.solidwallet.io/api/v3 "
-            "--reference https://api.icon.community/api/v3\n") in agent
-    for hardening in ("DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes",
-                      "CapabilityBoundingSet=\n", "MemoryMax=256M\n", "LimitNOFILE=4096\n"):
+    assert (
+        "ExecStart=/opt/iconctl/bin/iconctl agent --node http://127.0.0.1:9000 "
+        "--listen 0.0.0.0:9900 --max-lag-blocks 30 --max-block-age 60 "
+        "--reference https://ctz.solidwallet.io/api/v3 "
+        "--reference https://api.icon.community/api/v3\n"
+    ) in agent
+    for hardening in (
+        "DynamicUser=yes",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "CapabilityBoundingSet=\n",
+        "MemoryMax=256M\n",
+        "LimitNOFILE=4096\n",
+    ):
         assert hardening in agent
     assert "http://127.0.0.1:9900/drain" in (root / "usr/local/sbin/icon-drain").read_text()
     timer = (root / "etc/systemd/system/icon-snapshot.timer").read_text()
@@ -291,17 +378,23 @@ def test_systemd_and_host_modes(applied):
     assert (root / "etc/nginx/njs/icon_jsonrpc.js").is_file()
 
 
-@pytest.mark.parametrize(("override", "message"), [
-    ({"icon_node_network": "testnet"}, "icon_node_network must be one of"),
-    ({"icon_node_compose_files": ["compose.agent.yaml"]}, "start with compose.yaml"),
-    ({"icon_node_compose_files": ["compose.yaml", "compose.nope.yaml"]}, "unknown compose file"),
-    ({"icon_agent_listen": "9900"}, "listen is HOST:PORT"),
-    ({"icon_source_store_url": "ftp://x"}, "store URL"),
-    ({"icon_edge_tls_email": "ops@example.org"}, "TLS needs icon_edge_domain"),
-    ({"icon_node_metrics_address": "0.0.0.0"}, "metrics are never public"),
-    ({"icon_node_metrics_address": "203.0.113.7"}, "metrics are never public"),
-    ({"icon_node_metrics_address": "172.32.0.1"}, "metrics are never public"),
-])
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"icon_node_network": "testnet"}, "icon_node_network must be one of"),
+        ({"icon_node_compose_files": ["compose.agent.yaml"]}, "start with compose.yaml"),
+        (
+            {"icon_node_compose_files": ["compose.yaml", "compose.nope.yaml"]},
+            "unknown compose file",
+        ),
+        ({"icon_agent_listen": "9900"}, "listen is HOST:PORT"),
+        ({"icon_source_store_url": "ftp://x"}, "store URL"),
+        ({"icon_edge_tls_email": "ops@example.org"}, "TLS needs icon_edge_domain"),
+        ({"icon_node_metrics_address": "0.0.0.0"}, "metrics are never public"),
+        ({"icon_node_metrics_address": "203.0.113.7"}, "metrics are never public"),
+        ({"icon_node_metrics_address": "172.32.0.1"}, "metrics are never public"),
+    ],
+)
 def test_invalid_inputs_fail_in_preflight(tmp_path, override, message):
     root = _os_root(tmp_path / "root")
     hosts = {"node": {**_roots(root), "icon_edge_domain": ""}}
@@ -319,8 +412,11 @@ def test_every_key_iconctl_renders_is_a_declared_role_input(example):
     from iconctl.spec import load_spec
 
     files = render_files(load_spec(ROOT / "examples" / f"{example}.yaml"))
-    rendered = {path: yaml.safe_load(text) for path, text in files.items()
-                if path.endswith("/ansible/env/extravars")}
+    rendered = {
+        path: yaml.safe_load(text)
+        for path, text in files.items()
+        if path.endswith("/ansible/env/extravars")
+    }
     assert rendered
     options = {name: opt for opts in _specs().values() for name, opt in opts.items()}
     types = {"str": str, "int": int, "bool": bool, "list": list, "path": str, "dict": dict}
@@ -339,28 +435,39 @@ def _render_role_template(role: str, template: str, **overrides) -> str:
     import jinja2
 
     defaults = yaml.safe_load((ANSIBLE / "roles" / role / "defaults" / "main.yml").read_text())
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ANSIBLE / "roles" / role / "templates"),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(ANSIBLE / "roles" / role / "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        keep_trailing_newline=True,
+    )
     values = {"ansible_managed": "Ansible managed", **defaults, **overrides}
     return env.get_template(template).render(**values)
 
 
-@pytest.mark.parametrize(("role", "template", "overrides"), [
-    ("icon_agent", "icon-drain.sh.j2", {"icon_agent_mode": "compose"}),
-    ("icon_agent", "icon-drain.sh.j2", {"icon_agent_mode": "systemd"}),
-    ("icon_node", "icon-data-disk.sh.j2", {}),
-    ("icon_node", "icon-data-disk.sh.j2",
-     {"icon_node_data_devices": ["/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"]}),
-], ids=["drain-compose", "drain-systemd", "disk-none", "disk-nvme"])
+@pytest.mark.parametrize(
+    ("role", "template", "overrides"),
+    [
+        ("icon_agent", "icon-drain.sh.j2", {"icon_agent_mode": "compose"}),
+        ("icon_agent", "icon-drain.sh.j2", {"icon_agent_mode": "systemd"}),
+        ("icon_node", "icon-data-disk.sh.j2", {}),
+        (
+            "icon_node",
+            "icon-data-disk.sh.j2",
+            {"icon_node_data_devices": ["/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"]},
+        ),
+    ],
+    ids=["drain-compose", "drain-systemd", "disk-none", "disk-nvme"],
+)
 def test_shell_scripts_pass_shellcheck(tmp_path, role, template, overrides):
     tools = need_tool("shellcheck")
     script = tmp_path / "script.sh"
     script.write_text(_render_role_template(role, template, **overrides))
     syntax = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True)
     assert syntax.returncode == 0, syntax.stderr
-    result = subprocess.run([tools["shellcheck"], "-s", "sh", str(script)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [tools["shellcheck"], "-s", "sh", str(script)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout
 
 
@@ -381,17 +488,30 @@ def test_collection_builds_with_the_files_inside(tmp_path):
     import tarfile
 
     tools = need_tool("ansible-galaxy")
-    result = subprocess.run([tools["ansible-galaxy"], "collection", "build", str(ANSIBLE),
-                             "--output-path", str(tmp_path)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            tools["ansible-galaxy"],
+            "collection",
+            "build",
+            str(ANSIBLE),
+            "--output-path",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Skipping" not in result.stdout + result.stderr
     (archive,) = tmp_path.glob("iconctl-icon-*.tar.gz")
     with tarfile.open(archive) as tar:
         members = {m.name: m for m in tar.getmembers()}
-    for name in ("roles/icon_node/files/compose/compose.yaml",
-                 "roles/icon_node/files/logging/vector.yaml",
-                 "roles/icon_edge/files/edge/nginx.conf.j2", "meta/runtime.yml"):
+    for name in (
+        "roles/icon_node/files/compose/compose.yaml",
+        "roles/icon_node/files/logging/vector.yaml",
+        "roles/icon_edge/files/edge/nginx.conf.j2",
+        "meta/runtime.yml",
+    ):
         assert members[name].isfile(), name
 
 

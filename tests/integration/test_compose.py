@@ -42,8 +42,9 @@ def validator():
 
 
 def _errors(validator, model) -> list[str]:
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-            for e in validator.iter_errors(model)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(model)
+    ]
 
 
 ALL_FILES = sorted(cf.COMPOSE_DIR.glob("compose*.yaml"))
@@ -114,14 +115,20 @@ def test_combination_validates_and_is_complete(validator, names):
     check_stack(validator, cf.compose_files(names), RENDERED_ENV)
 
 
-@pytest.mark.parametrize("names", [["single", "agent", "node-exporter", "edge"],
-                                   ["asg", "restore", "agent", "node-exporter", "edge"]],
-                         ids=_combo_id)
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["single", "agent", "node-exporter", "edge"],
+        ["asg", "restore", "agent", "node-exporter", "edge"],
+    ],
+    ids=_combo_id,
+)
 def test_order_of_overrides_does_not_matter(names):
     files = cf.compose_files(names)
     forward = cf.interpolate(cf.merge([cf.load(p) for p in files]), RENDERED_ENV)
-    backward = cf.interpolate(cf.merge([cf.load(p) for p in [files[0], *files[:0:-1]]]),
-                              RENDERED_ENV)
+    backward = cf.interpolate(
+        cf.merge([cf.load(p) for p in [files[0], *files[:0:-1]]]), RENDERED_ENV
+    )
 
     def normal(model):
         for svc in model["services"].values():
@@ -149,11 +156,27 @@ def test_no_secret_literals():
 
 
 def test_merge_rules_are_the_ones_compose_applies():
-    base = {"services": {"s": {"image": "a", "command": ["x", "y"], "ports": ["1:1"],
-                               "volumes": ["./a:/etc/c:ro", "v:/data"],
-                               "environment": {"A": "1"}}}}
-    over = {"services": {"s": {"command": ["z"], "ports": ["2:2"],
-                               "volumes": ["./b:/etc/c:ro"], "environment": {"B": "2"}}}}
+    base = {
+        "services": {
+            "s": {
+                "image": "a",
+                "command": ["x", "y"],
+                "ports": ["1:1"],
+                "volumes": ["./a:/etc/c:ro", "v:/data"],
+                "environment": {"A": "1"},
+            }
+        }
+    }
+    over = {
+        "services": {
+            "s": {
+                "command": ["z"],
+                "ports": ["2:2"],
+                "volumes": ["./b:/etc/c:ro"],
+                "environment": {"B": "2"},
+            }
+        }
+    }
     merged = cf.merge([base, over])["services"]["s"]
     assert merged["command"] == ["z"]
     assert merged["ports"] == ["1:1", "2:2"]
@@ -181,8 +204,11 @@ def test_every_stack_iconctl_renders_is_valid(validator, example):
     from iconctl.spec import load_spec
 
     files = render_files(load_spec(cf.ROOT / "examples" / f"{example}.yaml"))
-    envs = {path: _dotenv(text) for path, text in files.items()
-            if path.split("/")[-2:-1] == ["compose"] and path.endswith(".env")}
+    envs = {
+        path: _dotenv(text)
+        for path, text in files.items()
+        if path.split("/")[-2:-1] == ["compose"] and path.endswith(".env")
+    }
     assert envs, "the renderer wrote no compose environment"
     for path, env in envs.items():
         assert env["COMPOSE_PATH_SEPARATOR"] == ":", path
@@ -198,8 +224,11 @@ def test_every_stack_iconctl_renders_is_valid(validator, example):
 def test_iconctl_image_dockerfile():
     """What the file promises; `make e2e` builds it for real."""
     text = (cf.COMPOSE_DIR / "iconctl.Dockerfile").read_text()
-    lines = [line for line in text.splitlines() if line and not line.startswith("#")
-             and not line.startswith(" ")]
+    lines = [
+        line
+        for line in text.splitlines()
+        if line and not line.startswith("#") and not line.startswith(" ")
+    ]
     stages: dict[str, list[tuple[str, str]]] = {}
     current = None
     for op, _, args in (line.partition(" ") for line in lines):
@@ -216,7 +245,7 @@ def test_iconctl_image_dockerfile():
     assert [a for op, a in stages["iconctl"] if op == "USER"][-1] not in ("root", "0")
     # installed offline from the wheelhouse build-images.sh puts into the build context
     assert ("COPY", "wheels /tmp/wheels") in stages["iconctl"]
-    assert "--wheel-dir \"$context/wheels\"" in (cf.COMPOSE_DIR / "build-images.sh").read_text()
+    assert '--wheel-dir "$context/wheels"' in (cf.COMPOSE_DIR / "build-images.sh").read_text()
     # every service that runs the iconctl image without its entrypoint passes iconctl args
     restore = cf.load(cf.COMPOSE_DIR / "compose.restore.yaml")["services"]["restore"]
     assert restore["command"][:2] == ["sync", "restore"]

@@ -17,15 +17,18 @@ PACKER = ROOT / "packer"
 SOURCES = json.loads((PACKER / "sources.json").read_text())
 # Packer 1.6's -only also skips validation, so both sources are validated together: the
 # other cloud's required values get placeholders.
-OTHER_CLOUD = {"aws": ["-var", "project_id=placeholder", "-var", "zone=placeholder-a"],
-               "gcp": ["-var", "region=us-east-1"]}
+OTHER_CLOUD = {
+    "aws": ["-var", "project_id=placeholder", "-var", "zone=placeholder-a"],
+    "gcp": ["-var", "region=us-east-1"],
+}
 
 
 def _packer(*args: str) -> subprocess.CompletedProcess:
     tools = need_tool("packer", "ansible-playbook")  # the ansible provisioner needs it
     env = {**os.environ, "PACKER_NO_COLOR": "1", "CHECKPOINT_DISABLE": "1"}
-    return subprocess.run([tools["packer"], *args], capture_output=True, text=True,
-                          timeout=240, env=env, cwd=ROOT)
+    return subprocess.run(
+        [tools["packer"], *args], capture_output=True, text=True, timeout=240, env=env, cwd=ROOT
+    )
 
 
 def _declared() -> set[str]:
@@ -33,8 +36,12 @@ def _declared() -> set[str]:
     with (PACKER / "variables.pkr.hcl").open() as fh:
         parsed = hcl2.load(fh)
     # python-hcl2 keeps block labels quoted and adds bookkeeping keys ("__comments__", ...)
-    return {name.strip('"') for block in parsed["variable"] for name in block
-            if not name.startswith("__")}
+    return {
+        name.strip('"')
+        for block in parsed["variable"]
+        for name in block
+        if not name.startswith("__")
+    }
 
 
 def _values(text: str) -> set[str]:
@@ -49,15 +56,27 @@ def test_fmt():
 
 @pytest.mark.parametrize("cloud", sorted(SOURCES))
 def test_validate(cloud):
-    result = _packer("validate", "-var-file", str(PACKER / f"{cloud}.pkrvars.hcl"),
-                     *OTHER_CLOUD[cloud], str(PACKER))
+    result = _packer(
+        "validate",
+        "-var-file",
+        str(PACKER / f"{cloud}.pkrvars.hcl"),
+        *OTHER_CLOUD[cloud],
+        str(PACKER),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_validate_catches_errors():
     """A bad value is refused by the template's validation, so the check above can fail."""
-    result = _packer("validate", "-var-file", str(PACKER / "aws.pkrvars.hcl"),
-                     *OTHER_CLOUD["aws"], "-var", "image_name=Not-Lower-Case", str(PACKER))
+    result = _packer(
+        "validate",
+        "-var-file",
+        str(PACKER / "aws.pkrvars.hcl"),
+        *OTHER_CLOUD["aws"],
+        "-var",
+        "image_name=Not-Lower-Case",
+        str(PACKER),
+    )
     assert result.returncode != 0
     assert "image_name must be lower-case" in result.stdout + result.stderr
 
@@ -83,8 +102,12 @@ def test_a_build_that_selects_nothing_is_an_error(tmp_path):
     template = ROOT / "tests" / "fixtures" / "assets" / "packer"
     packer = Packer(template, step="test image", log_path=tmp_path / "packer.log")
     manifest = tmp_path / "manifest.json"
-    values = {"manifest_path": str(manifest), "image_name": "icon-node", "node_image": "n:1",
-              "instance_type": "t3.small"}
+    values = {
+        "manifest_path": str(manifest),
+        "image_name": "icon-node",
+        "node_image": "n:1",
+        "instance_type": "t3.small",
+    }
     with pytest.raises(ToolFailed) as caught:
         packer.build([], values, manifest=manifest, only="amazon-ebs.icon-node")
     assert "built nothing" in caught.value.message

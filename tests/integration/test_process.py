@@ -42,8 +42,7 @@ def test_translate_rewrites_what_the_log_tail_and_callback_get(tmp_path: Path) -
     seen: list[str] = []
     log = tmp_path / "out.log"
     code = (
-        "import sys\nprint('{\"m\": \"one\"}'); print('drop')\n"
-        "print('{\"m\": \"two\"}')\nsys.exit(2)"
+        'import sys\nprint(\'{"m": "one"}\'); print(\'drop\')\nprint(\'{"m": "two"}\')\nsys.exit(2)'
     )
 
     def translate(line: str) -> str | None:

@@ -14,7 +14,6 @@ from tests.helpers import EXAMPLES, need_tool
 pytestmark = pytest.mark.timeout(120)
 
 
-
 def _render(tmp_path: Path, flavour: str | None = None) -> Path:
     spec = load_spec(EXAMPLES / "multi-region.yaml")
     if flavour:  # k8s is not a spec flavour yet: bypass validation to render its discovery
@@ -34,8 +33,9 @@ def test_promtool_check_config_on_every_rendered_prometheus(tmp_path, flavour):
     configs = sorted(out.rglob("prometheus/prometheus.yml"))
     assert len(configs) == 4  # global + three regions
     for config in configs:
-        result = subprocess.run(["promtool", "check", "config", str(config)],
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            ["promtool", "check", "config", str(config)], capture_output=True, text=True, timeout=60
+        )
         if "field kubernetes_sd_configs not found" in result.stdout + result.stderr:
             pytest.skip("this promtool is built without Kubernetes discovery (Debian's build)")
         assert result.returncode == 0, f"{config}: {result.stdout}{result.stderr}"
@@ -47,6 +47,7 @@ def test_promtool_rejects_a_broken_discovery_block(tmp_path):
     out = _render(tmp_path)
     config = out / "us-east-1" / "prometheus" / "prometheus.yml"
     config.write_text(config.read_text().replace("ec2_sd_configs:", "ec2_sd_config:", 1))
-    result = subprocess.run(["promtool", "check", "config", str(config)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["promtool", "check", "config", str(config)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0

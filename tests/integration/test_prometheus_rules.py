@@ -20,8 +20,7 @@ pytestmark = pytest.mark.timeout(120)
 
 def _promtool(*args: str | Path) -> subprocess.CompletedProcess[str]:
     need_tool("promtool")
-    return subprocess.run(["promtool", *map(str, args)], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(["promtool", *map(str, args)], capture_output=True, text=True, timeout=60)
 
 
 def test_rule_files_exist():

@@ -34,13 +34,19 @@ def _units(example: str) -> list[tuple[str, str, str]]:
         units.append((unit["unit"], unit["stack"], files[f"{folder}/terraform.tfvars.json"]))
         if "zone" in unit:
             zone = unit["zone"]
-            units.append((f"{unit['unit']}-zone", zone["stack"],
-                          files[f"{zone['dir']}/terraform.tfvars.json"]))
+            units.append(
+                (
+                    f"{unit['unit']}-zone",
+                    zone["stack"],
+                    files[f"{zone['dir']}/terraform.tfvars.json"],
+                )
+            )
     return units
 
 
-CASES = [(example, *unit) for example in ["multi-region", "single-node"]
-         for unit in _units(example)]
+CASES = [
+    (example, *unit) for example in ["multi-region", "single-node"] for unit in _units(example)
+]
 
 
 def _declarations(stack: str, tmp_path: Path) -> Path:
@@ -56,23 +62,46 @@ def _declarations(stack: str, tmp_path: Path) -> Path:
 def _plan(directory: Path, var_file: Path, tmp_path: Path) -> subprocess.CompletedProcess:
     binary = need_tool("terraform")["terraform"]
     (tmp_path / "terraformrc").write_text("")
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(tmp_path / "terraformrc"),
-           "TF_DATA_DIR": str(tmp_path / "tf-data"), "TF_IN_AUTOMATION": "1",
-           "CHECKPOINT_DISABLE": "1"}
-    init = subprocess.run([binary, "init", "-backend=false", "-input=false", "-no-color"],
-                          cwd=directory, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": str(tmp_path / "terraformrc"),
+        "TF_DATA_DIR": str(tmp_path / "tf-data"),
+        "TF_IN_AUTOMATION": "1",
+        "CHECKPOINT_DISABLE": "1",
+    }
+    init = subprocess.run(
+        [binary, "init", "-backend=false", "-input=false", "-no-color"],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert init.returncode == 0, init.stderr
     return subprocess.run(
-        [binary, "plan", "-input=false", "-no-color", f"-var-file={var_file}",
-         "-state", str(tmp_path / "plan.tfstate")],
-        cwd=directory, env=env, capture_output=True, text=True, timeout=120,
+        [
+            binary,
+            "plan",
+            "-input=false",
+            "-no-color",
+            f"-var-file={var_file}",
+            "-state",
+            str(tmp_path / "plan.tfstate"),
+        ],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
-@pytest.mark.parametrize(("example", "unit", "stack", "rendered"), CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
-def test_terraform_accepts_the_rendered_variables(example: str, unit: str, stack: str,
-                                                  rendered: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("example", "unit", "stack", "rendered"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
+)
+def test_terraform_accepts_the_rendered_variables(
+    example: str, unit: str, stack: str, rendered: str, tmp_path: Path
+) -> None:
     declarations = _declarations(stack, tmp_path)
     var_file = tmp_path / "terraform.tfvars.json"
     var_file.write_text(rendered)

@@ -52,7 +52,8 @@ def test_aws_discovery_policy_is_exactly_the_two_describe_actions() -> None:
     [statement] = data[("aws_iam_policy_document", "discovery")]["statement"]
     assert _unquote(statement.get("effect", '"Allow"')) == "Allow"
     assert sorted(_strings(statement["actions"])) == [
-        "ec2:DescribeAvailabilityZones", "ec2:DescribeInstances",
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeInstances",
     ]
     # Describe calls take no resource-level permissions; the region condition narrows them.
     assert _strings(statement["resources"]) == ["*"]
@@ -64,14 +65,17 @@ def test_aws_discovery_policy_is_exactly_the_two_describe_actions() -> None:
 def test_aws_discovery_role_holds_only_that_policy() -> None:
     resources = _blocks(MODULES / "aws-monitoring-discovery", "resource")
     assert {kind for kind, _ in resources} == {
-        "aws_iam_role", "aws_iam_role_policy", "aws_iam_instance_profile",
+        "aws_iam_role",
+        "aws_iam_role_policy",
+        "aws_iam_instance_profile",
     }, "no managed-policy attachment or second policy on the discovery role"
     policy = resources[("aws_iam_role_policy", "discovery")]
     assert "data.aws_iam_policy_document.discovery.json" in str(policy["policy"])
     role = resources[("aws_iam_role", "this")]
     assert "inline_policy" not in role and "managed_policy_arns" not in role
     assume = _blocks(MODULES / "aws-monitoring-discovery", "data")[
-        ("aws_iam_policy_document", "assume")]
+        ("aws_iam_policy_document", "assume")
+    ]
     [principal] = assume["statement"][0]["principals"]
     assert _strings(principal["identifiers"]) == ["ec2.amazonaws.com"]
 
@@ -81,7 +85,8 @@ def test_gcp_discovery_role_is_exactly_instance_listing() -> None:
     role = resources[("google_project_iam_custom_role", "this")]
     assert _strings(role["permissions"]) == ["compute.instances.list"]
     bindings = [
-        body for (kind, _), body in resources.items()
+        body
+        for (kind, _), body in resources.items()
         if kind.startswith("google_project_iam_") and kind != "google_project_iam_custom_role"
     ]
     assert len(bindings) == 1, "the account gets the custom role and nothing else"
@@ -89,12 +94,15 @@ def test_gcp_discovery_role_is_exactly_instance_listing() -> None:
     assert "google_service_account.this.email" in str(bindings[0]["member"])
 
 
-@pytest.mark.parametrize("stack, module", [
-    ("aws-single", "aws-monitoring-discovery"),
-    ("aws-asg", "aws-monitoring-discovery"),
-    ("gcp-single", "gcp-monitoring-discovery"),
-    ("gcp-asg", "gcp-monitoring-discovery"),
-])
+@pytest.mark.parametrize(
+    "stack, module",
+    [
+        ("aws-single", "aws-monitoring-discovery"),
+        ("aws-asg", "aws-monitoring-discovery"),
+        ("gcp-single", "gcp-monitoring-discovery"),
+        ("gcp-asg", "gcp-monitoring-discovery"),
+    ],
+)
 def test_region_stacks_create_the_discovery_identity(stack: str, module: str) -> None:
     modules = {}
     for tf in (STACKS / stack).glob("*.tf"):
@@ -108,10 +116,13 @@ def test_region_stacks_create_the_discovery_identity(stack: str, module: str) ->
 # --- labels discovery selects on -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("module, kind, role", [
-    ("gcp-single-node", "google_compute_instance", "var.role"),
-    ("gcp-mig", "google_compute_instance_template", '"node"'),
-])
+@pytest.mark.parametrize(
+    "module, kind, role",
+    [
+        ("gcp-single-node", "google_compute_instance", "var.role"),
+        ("gcp-mig", "google_compute_instance_template", '"node"'),
+    ],
+)
 def test_gcp_instances_carry_the_discovery_role_label(module: str, kind: str, role: str) -> None:
     body = _blocks(MODULES / module, "resource")[(kind, "this")]
     labels = str(body["labels"])
@@ -136,12 +147,15 @@ def test_naming_labels_carry_the_deployment_name() -> None:
 # --- metrics ports -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module, kind, name", [
-    # the single and autoscaled AWS nodes share one firewall module
-    ("aws-node-firewall", "aws_vpc_security_group_ingress_rule", "metrics"),
-    ("gcp-single-node", "google_compute_firewall", "metrics"),
-    ("gcp-mig", "google_compute_firewall", "monitoring"),
-])
+@pytest.mark.parametrize(
+    "module, kind, name",
+    [
+        # the single and autoscaled AWS nodes share one firewall module
+        ("aws-node-firewall", "aws_vpc_security_group_ingress_rule", "metrics"),
+        ("gcp-single-node", "google_compute_firewall", "metrics"),
+        ("gcp-mig", "google_compute_firewall", "monitoring"),
+    ],
+)
 def test_metrics_ports_open_to_the_monitoring_range_only(module: str, kind: str, name: str) -> None:
     body = _blocks(MODULES / module, "resource")[(kind, name)]
     text = str(body)
@@ -181,5 +195,8 @@ def test_ansible_vars_give_the_exporters_the_private_address_with_monitoring(sta
     for block in _parse(STACKS / stack / "outputs.tf").get("output", []):
         outputs.update({_unquote(k): v for k, v in block.items()})
     value = str(outputs["ansible_vars"]["value"])
-    assert re.search(r"length\(var\.monitoring_cidrs\) > 0[^?]*\? \{\s*\"?icon_node_metrics_address"
-                     r"\"?\s*=\s*module\.(node|source_node\[0\])\.private_ip", value), value
+    assert re.search(
+        r"length\(var\.monitoring_cidrs\) > 0[^?]*\? \{\s*\"?icon_node_metrics_address"
+        r"\"?\s*=\s*module\.(node|source_node\[0\])\.private_ip",
+        value,
+    ), value

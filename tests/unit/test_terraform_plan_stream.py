@@ -17,15 +17,21 @@ def test_counts_actions_per_top_module_and_a_replace_as_add_and_destroy() -> Non
     stream = _PlanStream()
     lines = [
         json.dumps({"@message": "Terraform 1.10.5", "type": "version"}),
-        _change("module.nlb.module.cert.aws_acm_certificate.this", "module.nlb.module.cert",
-                "create"),  # fmt: skip
+        _change(
+            "module.nlb.module.cert.aws_acm_certificate.this", "module.nlb.module.cert", "create"
+        ),  # fmt: skip
         _change("module.nlb.aws_lb.this", "module.nlb", "update"),
         _change("aws_s3_bucket.state", None, "replace"),
         _change("module.node.aws_instance.this[0]", "module.node", "delete"),
         _change("data.aws_ami.debian", None, "read"),
         _change("module.node.aws_eip.this", "module.node", "noop"),
-        json.dumps({"type": "change_summary", "@message": "Plan: 2 to add, 1 to change, 2 to "
-                    "destroy.", "changes": {"add": 2, "change": 1, "remove": 2}}),  # fmt: skip
+        json.dumps(
+            {
+                "type": "change_summary",
+                "@message": "Plan: 2 to add, 1 to change, 2 to destroy.",
+                "changes": {"add": 2, "change": 1, "remove": 2},
+            }
+        ),  # fmt: skip
     ]
     texts = [stream.feed(line) for line in lines]
     summary = stream.summary()
@@ -54,8 +60,10 @@ def test_diagnostics_become_error_blocks_the_failure_report_quotes() -> None:
     }  # fmt: skip
     tail = "\n".join(
         text
-        for text in (stream.feed(json.dumps({"@message": "Planning...", "type": "log"})),
-                     stream.feed(json.dumps(diagnostic)))  # fmt: skip
+        for text in (
+            stream.feed(json.dumps({"@message": "Planning...", "type": "log"})),
+            stream.feed(json.dumps(diagnostic)),
+        )  # fmt: skip
         if text
     )
     said = tool_errors(tail)

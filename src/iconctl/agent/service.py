@@ -14,7 +14,7 @@ import random
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -385,7 +385,10 @@ class Agent:
         self.polls += 1
         block_task = self._timed("node", self._post_last_block(self.node_rpc))
         admin_task = self._timed("admin", self._get_json(self.node_admin + "/chain"))
-        block, chains = await asyncio.gather(block_task, admin_task, return_exceptions=True)
+        answers: tuple[Any, Any] = await asyncio.gather(
+            block_task, admin_task, return_exceptions=True
+        )
+        block, chains = answers
         answered = not isinstance(block, BaseException) or not isinstance(chains, BaseException)
         height = block_time = None
         error = ""
@@ -543,7 +546,7 @@ class Agent:
             return self._region_get
         return None
 
-    def handle(self, req: Request) -> bytes:
+    def handle(self, req: Request) -> bytes | Awaitable[bytes]:
         path = req.path
         if path in (READY_PATH, LIVE_PATH):
             self.probes[path] += 1

@@ -29,6 +29,7 @@ _JSON = "application/json; charset=UTF-8"
 _NOT_FOUND = "Not Found <nil>"
 _METHOD_NOT_ALLOWED = "Method Not Allowed <nil>"
 
+
 class Simulator:
     def __init__(self, options: SimOptions, scenario: Scenario) -> None:
         scenario.validate()
