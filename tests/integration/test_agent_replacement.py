@@ -197,6 +197,8 @@ def test_failing_readiness_alone_replaces_nothing(group) -> None:
         options = ("--max-block-age", "1", *replace_options(imds, after=1))
         with start_agent("--node", node, *FAST, *options) as agent:
             wait_for(lambda: http("GET", agent.info["url"] + "/healthz")[0] == 200)
+            # the stalled chain's last block turns older than --max-block-age within a second
+            wait_for(lambda: http("GET", agent.info["url"] + "/readyz")[0] == 503)
             status, body = http("GET", agent.info["url"] + "/readyz")
             assert status == 503 and b"no readiness result" not in body
             deadline = time.monotonic() + 4  # four times --replace-after
