@@ -59,25 +59,9 @@ class RefreshReport:
 
 def autoscaling_client(region: str, env: Mapping[str, str]) -> Any:
     """An Auto Scaling client with the credentials and endpoint the tools get."""
-    import boto3
-    import botocore.config
+    from iconctl.preflight import aws_client
 
-    session = boto3.session.Session(
-        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
-        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
-        aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
-        profile_name=env.get("AWS_PROFILE") or None,
-    )
-    return session.client(
-        "autoscaling",
-        region_name=region,
-        endpoint_url=env.get("AWS_ENDPOINT_URL_AUTO_SCALING")
-        or env.get("AWS_ENDPOINT_URL")
-        or None,
-        config=botocore.config.Config(
-            connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}
-        ),
-    )
+    return aws_client("autoscaling", env, endpoint_id="AUTO_SCALING", region=region)
 
 
 def latest_refresh(

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from iconctl import process
 from iconctl.errors import InputError, ToolNotFound
@@ -116,29 +117,35 @@ def check_credentials(clouds: Iterable[str], env: Mapping[str, str]) -> None:
             _gcp_credentials(env)
 
 
-def _aws_identity(env: Mapping[str, str]) -> None:
+def aws_client(service: str, env: Mapping[str, str], *, endpoint_id: str, region: str = "") -> Any:
+    """A boto3 client with the credentials and endpoint the tools will get (``endpoint_id``:
+    the service's part of ``AWS_ENDPOINT_URL_<ID>``); without keys in env, boto3's own chain
+    (profile, instance role) decides, as it does for Terraform's provider."""
     import boto3
     import botocore.config
+
+    session = boto3.session.Session(
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+        aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
+        profile_name=env.get("AWS_PROFILE") or None,
+        region_name=region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+    )
+    return session.client(
+        service,
+        region_name=session.region_name or "us-east-1",
+        endpoint_url=env.get(f"AWS_ENDPOINT_URL_{endpoint_id}") or env.get("AWS_ENDPOINT_URL")
+        or None,
+        config=botocore.config.Config(connect_timeout=5, read_timeout=10,
+                                      retries={"max_attempts": 2}),
+    )  # fmt: skip
+
+
+def _aws_identity(env: Mapping[str, str]) -> None:
     import botocore.exceptions
 
     try:
-        # The credentials and endpoint the tools will get; without keys in env, boto3's own
-        # chain (profile, instance role) decides, as it does for Terraform's provider.
-        session = boto3.session.Session(
-            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
-            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
-            aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
-            profile_name=env.get("AWS_PROFILE") or None,
-            region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
-        )
-        sts = session.client(
-            "sts",
-            region_name=session.region_name or "us-east-1",
-            endpoint_url=env.get("AWS_ENDPOINT_URL_STS") or env.get("AWS_ENDPOINT_URL") or None,
-            config=botocore.config.Config(
-                connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}
-            ),
-        )
+        sts = aws_client("sts", env, endpoint_id="STS")
         sts.get_caller_identity()
     except botocore.exceptions.NoCredentialsError:
         raise InputError(
