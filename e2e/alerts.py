@@ -26,7 +26,6 @@ import html.parser
 import json
 import os
 import re
-import select
 import shutil
 import signal
 import socket
@@ -45,6 +44,8 @@ from typing import Any
 
 import yaml
 
+from iconctl import process
+from iconctl.errors import IconctlError
 from iconctl.render import monitoring
 from iconctl.spec import load_spec
 
@@ -292,29 +293,32 @@ class Processes:
     def __init__(self, logs: Path) -> None:
         self.logs = logs
         self.procs: list[tuple[str, subprocess.Popen[str]]] = []
+        self.services: list[process.Service] = []
 
     def start(self, name: str, argv: list[str], *, ready_line: bool = False) -> dict[str, Any]:
-        log = (self.logs / f"{name}.log").open("w")
-        proc = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE if ready_line else log,
-            stderr=log,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        log.close()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if ready_line:  # the project's one way to start a child and read its ready line
+            try:
+                service = process.Service(
+                    name, argv, env=env, stderr=self.logs / f"{name}.log", ready_timeout=30
+                )
+            except IconctlError as exc:
+                raise AlertFlowError(f"{name} did not start: {exc.message}") from None
+            self.services.append(service)
+            self.procs.append((name, service.proc))
+            return service.info
+        with (self.logs / f"{name}.log").open("w") as log:
+            proc = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                start_new_session=True,
+                env=env,
+            )
         self.procs.append((name, proc))
-        if not ready_line:
-            return {}
-        assert proc.stdout is not None
-        readable, _, _ = select.select([proc.stdout], [], [], 30)
-        line = proc.stdout.readline() if readable else ""
-        if not line:
-            raise AlertFlowError(f"{name} did not start: {self.tail(name)}")
-        info: dict[str, Any] = json.loads(line)
-        return info
+        return {}
 
     def tail(self, name: str, lines: int = 5) -> str:
         path = self.logs / f"{name}.log"
@@ -327,6 +331,8 @@ class Processes:
                 raise AlertFlowError(f"{name} exited {proc.returncode}: {self.tail(name)}")
 
     def stop(self) -> None:
+        for service in self.services:
+            service.stop()
         for _name, proc in self.procs:
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
