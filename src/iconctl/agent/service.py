@@ -677,15 +677,16 @@ class Agent:
             )
         if self.region_source is not None:
             self._region_metrics(exp)
-        if self.replacement is not None:
-            exp.family(
-                "icon_agent_replacement_requested",
-                [([], 1 if self.replace_watch.requested else 0)],
-            )
-            exp.family(
-                "icon_agent_replacement_errors_total",
-                [([], self.replace_watch.errors)],
-            )
+        # Exported with or without --replace-unhealthy, so dashboards and alerts
+        # need no "absent" special case: 0 when replacement is off.
+        exp.family(
+            "icon_agent_replacement_requested",
+            [([], 1 if self.replace_watch.requested else 0)],
+        )
+        exp.family(
+            "icon_agent_replacement_errors_total",
+            [([], self.replace_watch.errors)],
+        )
         exp.histograms(
             "icon_agent_poll_duration_seconds",
             [([("target", t)], h) for t, h in self.durations.items()],

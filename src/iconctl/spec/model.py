@@ -492,11 +492,68 @@ class Alerts(_Model):
         return self
 
 
+def _private_url(value: str) -> str:
+    if not re.match(r"^https?://[A-Za-z0-9.-]+(?::\d{1,5})?/?$", value):
+        raise ValueError(
+            f"{value!r} is not a base URL such as http://10.20.0.5:9090 (no path, user or query)"
+        )
+    return value
+
+
+PrometheusUrl = Annotated[str, AfterValidator(_private_url)]
+
+
+class MonitoringMachines(_Model):
+    """Machine types of the monitoring hosts."""
+
+    aws: str = Field("t3.medium", description="On aws regions.")
+    gcp: str = Field("e2-medium", description="On gcp regions.")
+
+    @model_validator(mode="after")
+    def _shapes(self) -> MonitoringMachines:
+        _on_field("aws", check_instance_type, "aws", self.aws)
+        _on_field("gcp", check_instance_type, "gcp", self.gcp)
+        return self
+
+
 class Monitoring(_Model):
     """Prometheus, Alertmanager and Grafana."""
 
-    prometheus: bool = Field(True, description="Deploy Prometheus and Alertmanager for the fleet.")
+    prometheus: bool = Field(
+        True,
+        description="Deploy a private monitoring host in every aws and gcp region (Prometheus, "
+        "and on the global region also the global Prometheus, Alertmanager and Grafana). false "
+        "deploys none.",
+    )
     alerts: Alerts = Field(default_factory=Alerts, description="Alert receivers.")
+    global_region: str | None = Field(
+        None,
+        description="The aws or gcp region whose monitoring host also runs the global view: the "
+        "Prometheus that federates every region and evaluates the alerts, Alertmanager and "
+        "Grafana. Default: the first aws or gcp region.",
+    )
+    federation: dict[str, PrometheusUrl] = Field(
+        default_factory=dict,
+        max_length=32,
+        description="How the global Prometheus reaches another region's Prometheus: region name "
+        "-> base URL over a private link you provide (VPC peering, a VPN), e.g. "
+        "http://10.20.0.5:9090. iconctl creates no link between regions; a region without an "
+        "entry is not federated (its own host still alerts nobody and keeps its data).",
+    )
+    machine_types: MonitoringMachines = Field(
+        default_factory=lambda: MonitoringMachines(),
+        description="Machine type of the monitoring hosts, per cloud.",
+    )
+    volume_gib: int = Field(
+        50, ge=20, le=16384, description="Size of each monitoring host's encrypted data volume."
+    )
+    retention_days: int = Field(
+        30, ge=1, le=3650, description="How long the Prometheus servers keep samples."
+    )
+
+    def machine(self, cloud: str) -> str:
+        """The monitoring host's machine type on ``cloud``."""
+        return str(getattr(self.machine_types, cloud))
 
 
 class Logging(_Model):
@@ -573,7 +630,45 @@ class Spec(_Model):
                 )
         if self.state.backend == "gcs" and self.gcp is None:
             raise FieldError(("state", "backend"), "the gcs backend needs gcp.project")
+        self._check_monitoring()
         return self
+
+    def _check_monitoring(self) -> None:
+        monitoring = self.monitoring
+        names = [r.name for r in self.regions]
+        if monitoring.global_region is not None:
+            region = next((r for r in self.regions if r.name == monitoring.global_region), None)
+            if region is None:
+                raise FieldError(
+                    ("monitoring", "global_region"),
+                    f"{monitoring.global_region} is not a region of this spec ({', '.join(names)})",
+                )
+            if region.flavour == "k8s":
+                raise FieldError(
+                    ("monitoring", "global_region"),
+                    f"{region.name} is a k8s region: the global view runs on an aws or gcp "
+                    "region's monitoring host",
+                )
+        for name in monitoring.federation:
+            if name not in names:
+                raise FieldError(
+                    ("monitoring", "federation", name),
+                    f"{name} is not a region of this spec ({', '.join(names)})",
+                )
+            if name == self.monitoring_global_region():
+                raise FieldError(
+                    ("monitoring", "federation", name),
+                    f"{name} is the global region: its Prometheus is federated on the host",
+                )
+
+    def monitoring_global_region(self) -> str | None:
+        """The region whose monitoring host runs the global view, or None when monitoring is
+        off or no region runs on VMs."""
+        if not self.monitoring.prometheus:
+            return None
+        if self.monitoring.global_region is not None:
+            return self.monitoring.global_region
+        return next((r.name for r in self.regions if r.flavour != "k8s"), None)
 
     @property
     def references(self) -> tuple[str, ...]:
