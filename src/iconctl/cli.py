@@ -800,10 +800,12 @@ def _run_pipeline(
     if json_out:
         print_json(report.to_json())
     elif not report.cancelled:
-        if command == "plan":
-            from iconctl.plan_table import plan_table
+        from iconctl.plan_table import plan_table, step_notes
 
+        if command == "plan":
             out.print(plan_table(report))
+        for line in step_notes(report):
+            out.print(line, markup=False, soft_wrap=True)
         out.print(f"run folder: {report.run_dir}")
     failure = report.failure()
     if failure is not None:

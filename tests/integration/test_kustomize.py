@@ -1,5 +1,7 @@
 """Every rendered overlay builds with `kubectl kustomize`, every object passes the Kubernetes
-schemas (strict: unknown fields fail), and checkov's Kubernetes checks are clean."""
+schemas (strict: unknown fields fail), and checkov's Kubernetes checks are clean. Each
+region's objects are its node overlay's plus its monitoring overlay's (the Prometheus
+Operator objects, applied by the monitoring step), whose rules promtool checks."""
 
 from __future__ import annotations
 
@@ -37,13 +39,21 @@ def _build(tmp_path: Path, text: str) -> dict[str, list[dict]]:
     render(parse_spec(text, filename="spec.yaml"), out)
     built = {}
     for overlay in sorted(out.glob("*/k8s")):
-        proc = subprocess.run(
-            ["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, timeout=60
-        )
-        assert proc.returncode == 0, proc.stderr
-        built[overlay.parent.name] = [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+        objects: list[dict] = []
+        for root in (overlay, overlay / "monitoring"):
+            if root.is_dir():
+                objects += _kustomize(root)
+        built[overlay.parent.name] = objects
     assert built
     return built
+
+
+def _kustomize(root: Path) -> list[dict]:
+    proc = subprocess.run(
+        ["kubectl", "kustomize", str(root)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
 
 
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
@@ -62,7 +72,11 @@ def _by_kind(objects: list[dict]) -> dict[str, dict]:
 
 def test_every_object_passes_the_kubernetes_schemas(built):
     validator = need_module("kubernetes_validate")
-    custom = json.loads((FIXTURES / "schemas" / "servicemonitor-v1.json").read_text())
+    # no upstream schemas for custom resources: local ones for the fields we use
+    custom = {
+        kind: json.loads((FIXTURES / "schemas" / f"{kind.lower()}-v1.json").read_text())
+        for kind in ("ServiceMonitor", "PrometheusRule")
+    }
     for region, objects in built.items():
         names = sorted(f"{o['kind']}/{o['metadata']['name']}" for o in objects)
         expected = [
@@ -72,15 +86,14 @@ def test_every_object_passes_the_kubernetes_schemas(built):
             "Role/icon-prometheus-discovery", "RoleBinding/icon-prometheus-discovery",
             "Service/icon-node",
             "Service/icon-node-peers", "ServiceAccount/icon-node", "ServiceMonitor/icon-node",
-            "StatefulSet/icon-node",
+            "PrometheusRule/icon-node-regional", "StatefulSet/icon-node",
         ]  # fmt: skip
         if _has_sync(objects):  # the source of truth exists only when snapshots are taken
             expected += ["ServiceAccount/icon-source", "StatefulSet/icon-source"]
         assert names == sorted(expected), region
         for obj in objects:
-            if obj["kind"] == "ServiceMonitor":
-                # no upstream schema for custom resources: a local one for the fields we use
-                jsonschema.validate(obj, custom)
+            if obj["kind"] in custom:
+                jsonschema.validate(obj, custom[obj["kind"]])
                 continue
             validator.validate(obj, KUBERNETES_VERSION, strict=True)
 
@@ -101,6 +114,43 @@ def test_namespaced_objects_land_in_the_region_namespace(built):
             if obj["kind"] != "Namespace":
                 assert obj["metadata"]["namespace"] == expected, (region, obj["kind"])
             assert obj["metadata"]["labels"]["iconctl.io/region"] == region
+
+
+def test_the_custom_resource_schemas_can_fail(built):
+    rule = json.loads(json.dumps(_by_kind(built["us-east-1"])["PrometheusRule/icon-node-regional"]))
+    rule["spec"]["groups"][0]["rules"][0]["recrod"] = rule["spec"]["groups"][0]["rules"][0].pop(
+        "record"
+    )
+    schema = json.loads((FIXTURES / "schemas" / "prometheusrule-v1.json").read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(rule, schema)
+
+
+def test_the_prometheus_rule_passes_promtool(built, tmp_path):
+    """The operator hands spec.groups to Prometheus as a rule file: promtool checks it so."""
+    need_tool("promtool")
+    for region, objects in built.items():
+        rule = _by_kind(objects)["PrometheusRule/icon-node-regional"]
+        path = tmp_path / f"{region}.yml"
+        path.write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
+        proc = subprocess.run(["promtool", "check", "rules", str(path)],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "SUCCESS" in proc.stdout + proc.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text(yaml.safe_dump({"groups": [{"name": "x", "rules": [
+        {"record": "a:b", "expr": "sum(("}]}]}))  # fmt: skip
+    proc = subprocess.run(["promtool", "check", "rules", str(broken)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode != 0
+
+
+def test_without_monitoring_the_nodes_need_no_operator_crd(tmp_path):
+    text = VARIANTS["fixture"] + "\nmonitoring:\n  prometheus: false\n"
+    built = _build(tmp_path, text)
+    for objects in built.values():
+        assert not any(o["apiVersion"].startswith("monitoring.coreos.com/") for o in objects)
+        assert "StatefulSet/icon-node" in _by_kind(objects)
 
 
 def test_pods_restore_then_serve_with_the_agent_as_readiness(built, request):

@@ -30,8 +30,8 @@ def test_the_override_decides_for_every_reader(
     (tmp_path / "terraform").mkdir()
     for shipped in ("monitoring", "logging"):
         shutil.copytree(ROOT / shipped, tmp_path / shipped)
+    shutil.copytree(ROOT / "kubernetes", tmp_path / "kubernetes")
     base = tmp_path / "kubernetes" / "base"
-    shutil.copytree(ROOT / "kubernetes" / "base", base)
     (base / "zz-marker.yaml").write_text("# from the override\n")
     monkeypatch.setenv("ICONCTL_ASSETS", str(tmp_path))
     files = render_files(load_spec(K8S_SPEC))

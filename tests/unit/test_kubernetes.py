@@ -29,8 +29,11 @@ def test_only_k8s_regions_get_overlays_and_the_base_comes_along():
     files = _files()
     k8s = sorted({p.split("/")[0] for p in files if "/k8s/" in p})
     assert k8s == ["europe-west1", "us-east-1"]
-    base = ROOT / "kubernetes" / "base"
-    shipped = {f"kubernetes/base/{p.name}": p.read_text() for p in base.glob("*.yaml")}
+    shipped = {
+        f"kubernetes/{base}/{p.name}": p.read_text()
+        for base in ("base", "monitoring")
+        for p in (ROOT / "kubernetes" / base).glob("*.yaml")
+    }
     assert {p: c for p, c in files.items() if p.startswith("kubernetes/")} == shipped
     for example in ("multi-region", "single-node"):
         rendered = render_files(load_spec(FIXTURES / f"{example}.yaml"))
@@ -247,3 +250,54 @@ def test_pod_discovery_is_read_only_and_namespaced() -> None:
         if j["job_name"] == "icon-agent"
     )
     assert job["kubernetes_sd_configs"][0]["namespaces"] == {"names": ["icon-mainnet"]}
+
+
+def test_monitoring_overlay_holds_the_operator_objects_apart_from_the_nodes():
+    """The ServiceMonitor and the rules need the operator's CRDs: they are in their own
+    overlay (applied by the monitoring step), never in the nodes' overlay."""
+    files = _files()
+    base = _load(files, "kubernetes/base/kustomization.yaml")
+    assert "servicemonitor.yaml" not in base["resources"]
+    kust = _load(files, "europe-west1/k8s/monitoring/kustomization.yaml")
+    assert kust["namespace"] == "icon-mainnet"
+    assert kust["resources"] == ["../../../kubernetes/monitoring", "prometheusrule.yaml"]
+    assert kust["patches"] == [{"path": "servicemonitor.yaml"}]
+    assert {"iconctl.io/region": "europe-west1"}.items() <= kust["labels"][0]["pairs"].items()
+    monitor = _load(files, "europe-west1/k8s/monitoring/servicemonitor.yaml")
+    fixed = {r["targetLabel"]: r.get("replacement")
+             for r in monitor["spec"]["endpoints"][0]["relabelings"]}  # fmt: skip
+    assert (fixed["region"], fixed["cloud"], fixed["flavour"]) == ("europe-west1", "gcp", "k8s")
+
+
+def test_prometheus_rule_carries_the_regional_recordings_for_the_release():
+    files = _files()
+    rule = _load(files, "us-east-1/k8s/monitoring/prometheusrule.yaml")
+    assert rule["kind"] == "PrometheusRule"
+    assert rule["metadata"]["labels"] == {"release": "kube-prometheus-stack"}
+    shipped = yaml.safe_load((ROOT / "monitoring" / "prometheus" / "rules" / "recording.yml")
+                             .read_text())  # fmt: skip
+    assert [g["name"] for g in rule["spec"]["groups"]] == [g["name"] for g in shipped["groups"]]
+    recorded = {r["record"] for g in rule["spec"]["groups"] for r in g["rules"]}
+    assert "region:icon_nodes_ready:sum" in recorded
+    values = _load(files, "us-east-1/k8s/values/kube-prometheus-stack.yaml")["prometheus"]
+    spec = values["prometheusSpec"]
+    assert spec["ruleSelector"] == {"matchLabels": rule["metadata"]["labels"]}
+    assert (
+        spec["ruleNamespaceSelector"]
+        == spec["serviceMonitorNamespaceSelector"]
+        == {"matchLabels": {"kubernetes.io/metadata.name": "icon"}}
+    )
+    assert spec["retention"] == "30d"  # monitoring.retention_days' default
+
+
+def test_retention_follows_the_spec():
+    files = _files(K8S_SPEC + "\nmonitoring:\n  retention_days: 90\n")
+    values = _load(files, "us-east-1/k8s/values/kube-prometheus-stack.yaml")
+    assert values["prometheus"]["prometheusSpec"]["retention"] == "90d"
+
+
+def test_prometheus_false_renders_no_operator_objects_or_values():
+    files = _files(K8S_SPEC + "\nmonitoring:\n  prometheus: false\n")
+    assert "us-east-1/k8s/kustomization.yaml" in files
+    assert not any("/k8s/monitoring/" in p or "kube-prometheus-stack" in p for p in files)
+    assert not any(p.startswith("kubernetes/monitoring/") for p in files)

@@ -10,7 +10,10 @@ deployment (render/terraform.py ``deployment``).
 - ``vm-region``: a region of virtual machines: zone (the Route 53 zone delegated from
   Cloudflare, when it has one), image (Packer, autoscaled flavours without a pinned image),
   infra (Terraform) and config (Ansible on the hosts Terraform reports).
-- ``k8s-region``: a region on an existing Kubernetes cluster: deploy (kubectl, the overlay).
+- ``k8s-region``: a region on an existing Kubernetes cluster: deploy (kubectl, the overlay)
+  and, with ``monitoring.prometheus``, monitoring (helm installs the Prometheus Operator
+  chart, kubectl applies the ServiceMonitor and PrometheusRule; without helm the step does
+  what kubectl can and leaves the operator one printed command).
 - ``global``: the geo layer in front of the regions, fed the records the regions report.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import shutil
 import time
 from abc import ABC, abstractmethod
@@ -32,7 +36,11 @@ from iconctl.files import write_atomic
 from iconctl.pipeline.results import StepResult
 from iconctl.pipeline.workspace import Context
 from iconctl.render import ansible as ansible_inputs
+from iconctl.render import kubernetes as k8s_inputs
+from iconctl.runners import helm as helm_runner
+from iconctl.runners import kubectl as kubectl_runner
 from iconctl.runners.ansible import Ansible
+from iconctl.runners.helm import Helm
 from iconctl.runners.kubectl import Kubectl
 from iconctl.runners.packer import Packer
 from iconctl.runners.terraform import PlanSummary, Terraform
@@ -55,6 +63,17 @@ class Step:
     run: Callable[[Path, dict[str, Any]], dict[str, Any]]  # (run folder, runtime) -> outputs
     inputs: Callable[[], list[Path]]  # the files its fingerprint covers
     secret: bool = False  # the fingerprint also covers the Cloudflare token's reference
+
+
+class LeftToOperator(Exception):  # noqa: N818 - an outcome, not an error
+    """A step did what the tools here allow; the rest is one command the operator runs.
+
+    The step is reported ``manual`` with ``note`` and not recorded as done, so the next
+    apply runs it again (by then the tool may be there, or the operator has run it)."""
+
+    def __init__(self, note: str) -> None:
+        super().__init__(note)
+        self.note = note
 
 
 class Unit(ABC):
@@ -110,6 +129,11 @@ class Unit(ABC):
             started = ctx.begin(self.name, step.name)
             try:
                 outputs = step.run(run_dir, runtime)
+            except LeftToOperator as left:
+                elapsed = time.monotonic() - started
+                ctx.say(f"{self.name}: [yellow]{step.name} left to the operator[/]: {left.note}")
+                results.append(StepResult(self.name, step.name, "manual", elapsed, note=left.note))
+                continue
             except IconctlError as exc:
                 elapsed = time.monotonic() - started
                 ctx.say(f"{self.name}: [red]{step.name} failed[/] after {elapsed:.1f}s")
@@ -549,40 +573,161 @@ class K8sRegion(Unit):
         super().__init__(entry, ctx)
         self.region: Region = next(r for r in ctx.spec.regions if r.name == self.name)
         self.overlay = ctx.ws.build / self.dir / "k8s"
+        self.monitoring_overlay = self.overlay / k8s_inputs.MONITORING_OVERLAY
+        self.values = self.overlay / k8s_inputs.PROMETHEUS_VALUES
 
     def steps(self) -> list[Step]:
         build = self.ctx.ws.build
-        return [Step("deploy", self._deploy, lambda: [self.overlay, build / "kubernetes"])]
+        steps = [Step("deploy", self._deploy, lambda: [self.overlay, build / "kubernetes"])]
+        if self.ctx.spec.monitoring.prometheus:
+            steps.append(
+                Step(
+                    "monitoring",
+                    self._monitoring,
+                    lambda: [self.monitoring_overlay, self.values,
+                             build / k8s_inputs.MONITORING_BASE_DIR],
+                )
+            )  # fmt: skip
+        return steps
 
     def tools(self, command: str) -> set[str]:
+        # helm is optional: without it the monitoring step leaves the chart to the operator.
         return {"kubectl"}
 
     def plan(self, run_dir: Path) -> list[StepResult]:
         started = self.ctx.begin(self.name, "deploy", "planning ...")
         # The overlay is built offline; server-side apply sends every object each time.
-        count = len(self._kubectl(run_dir, "deploy").build(self.overlay))
+        kubectl = self._kubectl(run_dir, "deploy")
+        count = len(kubectl.build(self.overlay))
         self.ctx.say(f"{self.name}: {count} Kubernetes objects to apply")
         plan = PlanSummary(change=count, modules={"kubernetes": [0, count, 0]})
-        return [
+        results = [
             StepResult(self.name, "deploy", "planned", self._elapsed(started), plan=asdict(plan))
         ]
+        if self.ctx.spec.monitoring.prometheus:
+            started = self.ctx.begin(self.name, "monitoring", "planning ...")
+            objects = len(kubectl.build(self.monitoring_overlay))
+            chart = k8s_inputs.PROMETHEUS_CHART
+            modules = {f"{chart.name} {chart.version}": [0, 1, 0],
+                       "kubernetes monitoring": [0, objects, 0]}  # fmt: skip
+            note = None if self._helm_found() else self._without_helm()
+            self.ctx.say(
+                f"{self.name}: monitoring: {chart.name} {chart.version} and {objects} objects"
+                + (f" ({note})" if note else "")
+            )
+            plan = PlanSummary(change=1 + objects, modules=modules)
+            results.append(
+                StepResult(self.name, "monitoring", "planned", self._elapsed(started),
+                           plan=asdict(plan), note=note)
+            )  # fmt: skip
+        return results
 
     def destroy(self, run_dir: Path) -> list[StepResult]:
+        results: list[StepResult] = []
+        kubectl = self._kubectl(run_dir, "destroy")
+        if self.ctx.spec.monitoring.prometheus:
+            started = self.ctx.begin(self.name, "monitoring", "deleting ...")
+            if set(k8s_inputs.OPERATOR_CRDS) <= kubectl.crds():
+                kubectl.delete(self.monitoring_overlay)
+            note = None
+            if self._helm_found():
+                chart = k8s_inputs.PROMETHEUS_CHART
+                self._helm(run_dir, "destroy").uninstall(chart.release, namespace=self._namespace())
+            else:
+                note = f"helm is not on PATH; remove the chart with: {self.uninstall_command()}"
+                self.ctx.say(f"{self.name}: [yellow]monitoring[/]: {note}")
+            status = "destroyed" if note is None else "manual"
+            results.append(
+                StepResult(self.name, "monitoring", status, self._elapsed(started), note=note)
+            )
         started = self.ctx.begin(self.name, "deploy", "deleting ...")
-        self._kubectl(run_dir, "destroy").delete(self.overlay)
+        kubectl.delete(self.overlay)
         self.forget()
         self.ctx.say(f"{self.name}: [green]deleted[/]")
-        return [StepResult(self.name, "deploy", "destroyed", self._elapsed(started))]
+        results.append(StepResult(self.name, "deploy", "destroyed", self._elapsed(started)))
+        return results
 
     def _deploy(self, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
         self._kubectl(run_dir, "deploy").apply(self.overlay)
         return {}
 
-    def _kubectl(self, run_dir: Path, log: str) -> Kubectl:
+    def _monitoring(self, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        """The operator chart with the rendered values, then the ServiceMonitor and rules.
+
+        Without helm: the objects are applied if the cluster has the operator's CRDs (someone
+        installed the chart), and the step is left to the operator with the one command that
+        does it all (docs/kubernetes.md, "Monitoring on Kubernetes regions")."""
+        chart = k8s_inputs.PROMETHEUS_CHART
+        kubectl = self._kubectl(run_dir, "monitoring", "monitoring")
+        if self._helm_found():
+            self._helm(run_dir, "monitoring").upgrade_install(
+                chart.release, chart.name, repo=chart.repo, version=chart.version,
+                namespace=self._namespace(), values=self.values,
+            )  # fmt: skip
+            kubectl.apply(self.monitoring_overlay)
+            return {"chart": f"{chart.name} {chart.version}"}
+        missing = sorted(set(k8s_inputs.OPERATOR_CRDS) - kubectl.crds())
+        if missing:
+            raise LeftToOperator(
+                f"{self._without_helm()}; the cluster lacks the Prometheus Operator's CRDs "
+                f"({', '.join(missing)}), so the ServiceMonitor and PrometheusRule were not applied"
+            )
+        kubectl.apply(self.monitoring_overlay)
+        raise LeftToOperator(
+            f"{self._without_helm()}; the ServiceMonitor and PrometheusRule were applied "
+            "(the operator's CRDs are installed)"
+        )
+
+    def _without_helm(self) -> str:
+        return f"helm is not on PATH; install or upgrade the chart with: {self.manual_command()}"
+
+    def manual_command(self, build: Path | None = None) -> str:
+        """The one line an operator runs where helm is: the chart with the rendered values,
+        then the monitoring overlay. ``build`` replaces the rendered tree's location (docs)."""
+        chart = k8s_inputs.PROMETHEUS_CHART
+        overlay, values = self.monitoring_overlay, self.values
+        if build is not None:
+            overlay = build / overlay.relative_to(self.ctx.ws.build)
+            values = build / values.relative_to(self.ctx.ws.build)
+        context = self._context()
+        helm = helm_runner.upgrade_install_args(
+            chart.release, chart.name, repo=chart.repo, version=chart.version,
+            namespace=self._namespace(), values=values, context=context,
+        )  # fmt: skip
+        kubectl = kubectl_runner.apply_args(overlay, context)
+        return f"{shlex.join(['helm', *helm])} && {shlex.join(['kubectl', *kubectl])}"
+
+    def uninstall_command(self) -> str:
+        release = k8s_inputs.PROMETHEUS_CHART.release
+        args = helm_runner.uninstall_args(
+            release, namespace=self._namespace(), context=self._context()
+        )
+        return shlex.join(["helm", *args])
+
+    def _namespace(self) -> str:
+        return self.region.k8s.monitoring_namespace
+
+    def _context(self) -> str | None:
         kubernetes = self.region.kubernetes
+        return kubernetes.context if kubernetes else None
+
+    @staticmethod
+    def _helm_found() -> bool:
+        return shutil.which(Helm.tool) is not None
+
+    def _kubectl(self, run_dir: Path, log: str, step: str = "deploy") -> Kubectl:
         return Kubectl(
-            context=kubernetes.context if kubernetes else None,
-            step=f"{self.name} deploy",
+            context=self._context(),
+            step=f"{self.name} {step}",
+            log_path=run_dir / f"{self.name}-{log}.log",
+            env=self.ctx.env(),
+            on_line=None,
+        )
+
+    def _helm(self, run_dir: Path, log: str) -> Helm:
+        return Helm(
+            context=self._context(),
+            step=f"{self.name} monitoring",
             log_path=run_dir / f"{self.name}-{log}.log",
             env=self.ctx.env(),
             on_line=None,

@@ -7,21 +7,38 @@ sizes, storage, hostnames, readiness rules, the snapshot store, and which namesp
 reach the private ports. Values files for the Prometheus Operator (kube-prometheus-stack) and
 the log shipper (fluent-bit) sit beside each overlay. No secret value appears: the
 Elasticsearch password is read from a Secret at run time.
+
+With ``monitoring.prometheus`` each overlay has a second one, ``<region>/k8s/monitoring/``,
+over the shipped kubernetes/monitoring/: the ServiceMonitor and the regional recording rules
+as a PrometheusRule. They need the operator's CRDs, so they are applied apart from the nodes
+(the k8s-region unit's monitoring step, after the chart in ``PROMETHEUS_CHART``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+import yaml
 
 from iconctl import log_indices
 from iconctl.assets import asset_dir
 from iconctl.endpoints import AGENT_PORT
+from iconctl.render import monitoring
 from iconctl.render.common import region_hostname, region_labels, store_url, to_yaml
 from iconctl.spec import SERVICE_NAMES, Region, Spec
 
-# The base is copied to <out>/kubernetes/base/, the overlays to <out>/<region>/k8s/.
+# The bases are copied to <out>/kubernetes/{base,monitoring}/, the overlays to
+# <out>/<region>/k8s/ and <out>/<region>/k8s/monitoring/.
 BASE_DIR = "kubernetes/base"
 BASE = "../../" + BASE_DIR
+MONITORING_BASE_DIR = "kubernetes/monitoring"
+MONITORING_OVERLAY = "monitoring"  # below <region>/k8s/
+PROMETHEUS_VALUES = "values/kube-prometheus-stack.yaml"  # below <region>/k8s/
+# The Prometheus Operator's CRDs the monitoring overlay's objects need.
+OPERATOR_CRDS = ("servicemonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com")
+# What the PrometheusRule holds: the recording rules every regional Prometheus evaluates.
+K8S_RULES = monitoring.REGIONAL_RULES
 BASE_NODE_IMAGE = "iconloop/icon2-node"
 BASE_ICONCTL_IMAGE = "ghcr.io/icon-community/iconctl"
 LOCAL_STORAGE_CLASS = "local-nvme"
@@ -31,20 +48,44 @@ IDENTITY_ENDPOINTS = ("169.254.169.254/32", "169.254.169.252/32", "169.254.170.2
 ELASTICSEARCH_SECRET = "elasticsearch-credentials"  # noqa: S105 - a Secret's name, key: password
 
 
+@dataclass(frozen=True)
+class Chart:
+    """A Helm chart, pinned: the release iconctl installs it as, from which repository."""
+
+    release: str
+    name: str
+    repo: str
+    version: str
+
+
+# The operator stack the values and the ServiceMonitor's `release` label target.
+PROMETHEUS_CHART = Chart(
+    release="kube-prometheus-stack",
+    name="kube-prometheus-stack",
+    repo="https://prometheus-community.github.io/helm-charts",
+    version="72.9.1",
+)
+
+
 def files(spec: Spec) -> dict[str, str]:
     out: dict[str, str] = {}
     regions = [region for region in spec.regions if region.flavour == "k8s"]
-    if regions:
-        source = asset_dir(BASE_DIR)
-        for path in sorted(source.glob("*.yaml")):
-            out[f"{BASE_DIR}/{path.name}"] = path.read_text(encoding="utf-8")
+    bases = [BASE_DIR, MONITORING_BASE_DIR] if spec.monitoring.prometheus else [BASE_DIR]
+    for base in bases if regions else []:
+        for path in sorted(asset_dir(base).glob("*.yaml")):
+            out[f"{base}/{path.name}"] = path.read_text(encoding="utf-8")
     for region in regions:
         root = f"{region.name}/k8s"
         out[f"{root}/kustomization.yaml"] = to_yaml(kustomization(spec, region))
         out[f"{root}/namespace.yaml"] = to_yaml(namespace(spec, region))
         for name, patch in patches(spec, region).items():
             out[f"{root}/patches/{name}.yaml"] = to_yaml(patch)
-        out[f"{root}/values/kube-prometheus-stack.yaml"] = to_yaml(prometheus_values(spec, region))
+        if spec.monitoring.prometheus:
+            out[f"{root}/{PROMETHEUS_VALUES}"] = to_yaml(prometheus_values(spec, region))
+            overlay = f"{root}/{MONITORING_OVERLAY}"
+            out[f"{overlay}/kustomization.yaml"] = to_yaml(monitoring_kustomization(spec, region))
+            out[f"{overlay}/servicemonitor.yaml"] = to_yaml(servicemonitor_patch(region))
+            out[f"{overlay}/prometheusrule.yaml"] = to_yaml(prometheus_rule(spec))
         if spec.logging is not None:
             out[f"{root}/values/fluent-bit.yaml"] = to_yaml(fluent_bit_values(spec, region))
     return out
@@ -108,7 +149,6 @@ def patches(spec: Spec, region: Region) -> dict[str, dict[str, Any]]:
         "ingress": ingress_patch(spec, region),
         "horizontalpodautoscaler": hpa_patch(region),
         "networkpolicy": networkpolicy_patch(spec, region),
-        "servicemonitor": servicemonitor_patch(region),
         "discovery": discovery_patch(region),
     }
     if store_url(spec, region) is None:  # no snapshots: no source of truth either
@@ -376,8 +416,40 @@ def servicemonitor_patch(region: Region) -> dict[str, Any]:
     )
 
 
+def monitoring_kustomization(spec: Spec, region: Region) -> dict[str, Any]:
+    """The monitoring overlay: the shipped ServiceMonitor with the region's labels, and the
+    rules, in the node namespace (where the values' selectors look for them)."""
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "namespace": region.k8s.namespace,
+        "resources": ["../../../" + MONITORING_BASE_DIR, "prometheusrule.yaml"],
+        "labels": [{"pairs": _labels(spec, region), "includeSelectors": False}],
+        "patches": [{"path": "servicemonitor.yaml"}],
+    }
+
+
+def prometheus_rule(spec: Spec) -> dict[str, Any]:
+    """The regional recording rules (those of a VM region's Prometheus) for the operator."""
+    groups: list[Any] = []
+    for name in K8S_RULES:
+        groups += yaml.safe_load(monitoring.rules(spec, name))["groups"]
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {
+            "name": "icon-node-regional",
+            "labels": {"release": PROMETHEUS_CHART.release},
+        },
+        "spec": {"groups": groups},
+    }
+
+
 def prometheus_values(spec: Spec, region: Region) -> dict[str, Any]:
-    """kube-prometheus-stack values for the region's cluster Prometheus."""
+    """kube-prometheus-stack values for the region's cluster Prometheus: it selects the
+    ServiceMonitor and PrometheusRule of the node namespace (by the release label)."""
+    release = {"matchLabels": {"release": PROMETHEUS_CHART.release}}
+    node_namespace = {"matchLabels": {"kubernetes.io/metadata.name": region.k8s.namespace}}
     return {
         "prometheus": {
             "prometheusSpec": {
@@ -386,11 +458,11 @@ def prometheus_values(spec: Spec, region: Region) -> dict[str, Any]:
                     "network": spec.network,
                     "region": region.name,
                 },
-                "retention": "15d",
-                "serviceMonitorSelector": {"matchLabels": {"release": "kube-prometheus-stack"}},
-                "serviceMonitorNamespaceSelector": {
-                    "matchLabels": {"kubernetes.io/metadata.name": region.k8s.namespace}
-                },
+                "retention": f"{spec.monitoring.retention_days}d",
+                "serviceMonitorSelector": release,
+                "serviceMonitorNamespaceSelector": node_namespace,
+                "ruleSelector": release,
+                "ruleNamespaceSelector": node_namespace,
             }
         },
         # the fleet's Alertmanager and Grafana are global; each region only collects

@@ -1,4 +1,4 @@
-"""kubectl for k8s regions: build an overlay offline, apply it, delete it."""
+"""kubectl for k8s regions: build an overlay offline, apply it, delete it, list the CRDs."""
 
 from __future__ import annotations
 
@@ -25,9 +25,19 @@ class Kubectl(ToolRunner):
         return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
     def apply(self, overlay: Path) -> None:
-        self._run("apply", [*self._ctx(), "apply", "--server-side", "--field-manager=iconctl",
-                            "-k", str(overlay)])  # fmt: skip
+        self._run("apply", apply_args(overlay, self.context))
+
+    def crds(self) -> set[str]:
+        """The names of the CustomResourceDefinitions the cluster has."""
+        result = self._run("get crd", [*self._ctx(), "get", "crd", "-o", "name"], capture=True)
+        return {line.rpartition("/")[2] for line in result.stdout.split() if line}
 
     def delete(self, overlay: Path) -> None:
         self._run("delete", [*self._ctx(), "delete", "--ignore-not-found", "--wait=false",
                              "-k", str(overlay)])  # fmt: skip
+
+
+def apply_args(overlay: Path | str, context: str | None = None) -> list[str]:
+    """The arguments of the server-side apply of an overlay (also printed for manual steps)."""
+    ctx = [f"--context={context}"] if context else []
+    return [*ctx, "apply", "--server-side", "--field-manager=iconctl", "-k", str(overlay)]
