@@ -28,6 +28,8 @@ for arg in "$@"; do
 done
 exit 0
 """
+# helm stays absent (as on this machine): the monitoring step is left to the operator; the
+# step with helm is tested in tests/integration/test_pipeline_k8s_monitoring.py.
 
 
 @pytest.fixture
@@ -49,14 +51,16 @@ def test_apply_plan_destroy_drive_kubectl(k8s) -> None:
     spec, env, log = k8s
     plan = run_iconctl("plan", str(spec), "--region", "us-east-1", "--json", env=env)
     assert plan.returncode == 0, plan.stderr
-    step = json.loads(plan.stdout)["steps"][0]
-    assert step["unit"] == "us-east-1" and step["plan"]["change"] > 5
+    steps = json.loads(plan.stdout)["steps"]
+    assert steps[0]["unit"] == "us-east-1" and steps[0]["plan"]["change"] > 5
+    # no helm here: plan lists the monitoring step with the command left to the operator
+    assert steps[1]["step"] == "monitoring" and "helm upgrade --install" in steps[1]["note"]
     apply = run_iconctl("apply", str(spec), "--region", "us-east-1", "--auto-approve", "--json",
                         env=env)  # fmt: skip
     assert apply.returncode == 0, apply.stderr
     assert [(s["step"], s["status"]) for s in json.loads(apply.stdout)["steps"]] == [
-        ("deploy", "done")
-    ]
+        ("deploy", "done"), ("monitoring", "manual")
+    ]  # fmt: skip
     calls = log.read_text().splitlines()
     overlay = spec.parent / ".iconctl" / "build" / "us-east-1" / "k8s"
     assert any(c.startswith("apply --server-side") and c.endswith(f"-k {overlay}") for c in calls)
@@ -78,6 +82,11 @@ def test_kubectl_context_from_the_spec(k8s) -> None:
     result = run_iconctl("apply", str(spec), "--region", "us-east-1", "--auto-approve", env=env)
     assert result.returncode == 0, result.stderr
     assert any(c.startswith("--context=eks-use1 apply") for c in log.read_text().splitlines())
+    assert any(c.startswith("--context=eks-use1 get crd") for c in log.read_text().splitlines())
+    # the command left to the operator, printed whole on one line after the run
+    line = next(x for x in result.stdout.splitlines() if x.startswith("us-east-1 monitoring: "))
+    assert "helm --kube-context=eks-use1 upgrade --install kube-prometheus-stack" in line
+    assert line.endswith("-k " + str(spec.parent / ".iconctl/build/us-east-1/k8s/monitoring"))
 
 
 def test_missing_kubectl_is_exit_4(tmp_path: Path) -> None:

@@ -634,7 +634,7 @@ class K8sRegion(Unit):
                 chart = k8s_inputs.PROMETHEUS_CHART
                 self._helm(run_dir, "destroy").uninstall(chart.release, namespace=self._namespace())
             else:
-                note = f"helm is not on PATH; remove the chart with: {self.uninstall_command()}"
+                note = f"helm is not on PATH: remove the chart with: {self.uninstall_command()}"
                 self.ctx.say(f"{self.name}: [yellow]monitoring[/]: {note}")
             status = "destroyed" if note is None else "manual"
             results.append(
@@ -669,17 +669,22 @@ class K8sRegion(Unit):
         missing = sorted(set(k8s_inputs.OPERATOR_CRDS) - kubectl.crds())
         if missing:
             raise LeftToOperator(
-                f"{self._without_helm()}; the cluster lacks the Prometheus Operator's CRDs "
-                f"({', '.join(missing)}), so the ServiceMonitor and PrometheusRule were not applied"
+                f"helm is not on PATH and the cluster lacks the Prometheus Operator's CRDs "
+                f"({', '.join(missing)}), so nothing was applied; install the chart and the "
+                f"ServiceMonitor and PrometheusRule with: {self.manual_command()}"
             )
         kubectl.apply(self.monitoring_overlay)
         raise LeftToOperator(
-            f"{self._without_helm()}; the ServiceMonitor and PrometheusRule were applied "
-            "(the operator's CRDs are installed)"
+            "helm is not on PATH: the ServiceMonitor and PrometheusRule were applied (the "
+            "operator's CRDs are installed), the chart was not installed or upgraded; do it "
+            f"with: {self.manual_command()}"
         )
 
     def _without_helm(self) -> str:
-        return f"helm is not on PATH; install or upgrade the chart with: {self.manual_command()}"
+        return (
+            "helm is not on PATH: apply will leave the chart to the operator; install it and "
+            f"the ServiceMonitor and PrometheusRule with: {self.manual_command()}"
+        )
 
     def manual_command(self, build: Path | None = None) -> str:
         """The one line an operator runs where helm is: the chart with the rendered values,
