@@ -256,3 +256,25 @@ def test_destroy_removes_the_objects_and_the_release(tmp_path, edge) -> None:
          "--ignore-not-found", "--wait"],
         ["kubectl", "delete", "--ignore-not-found", "--wait=false", "-k", str(k8s)],
     ]  # fmt: skip
+
+
+def test_destroy_without_helm_leaves_the_release_to_the_operator(tmp_path, edge) -> None:
+    pipeline, _ = _pipeline(tmp_path)
+    _apply(pipeline)
+    start = len(edge.calls())
+    spec_name = pipeline.spec.name
+    report = pipeline.destroy(lambda name: name == spec_name)
+    assert report.ok
+    assert [(s.step, s.status) for s in report.steps] == [("monitoring", "manual"),
+                                                          ("deploy", "destroyed")]  # fmt: skip
+    assert report.steps[0].note == (
+        "helm is not on PATH: remove the chart with: "
+        "helm uninstall kube-prometheus-stack --namespace monitoring --ignore-not-found --wait"
+    )
+    k8s = pipeline.ws.build / "us-east-1" / "k8s"
+    calls = [c for c in edge.calls()[start:] if c[1:2] != ["version"]]
+    # no operator CRDs on the cluster: no monitoring objects to delete
+    assert calls == [
+        ["kubectl", "get", "crd", "-o", "name"],
+        ["kubectl", "delete", "--ignore-not-found", "--wait=false", "-k", str(k8s)],
+    ]
