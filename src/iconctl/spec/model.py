@@ -522,8 +522,9 @@ class Monitoring(_Model):
     prometheus: bool = Field(
         True,
         description="Deploy a private monitoring host in every aws and gcp region (Prometheus, "
-        "and on the global region also the global Prometheus, Alertmanager and Grafana). false "
-        "deploys none.",
+        "and on the global region also the global Prometheus, Alertmanager and Grafana), and "
+        "the Prometheus Operator (kube-prometheus-stack) with the nodes' ServiceMonitor and "
+        "recording rules in every k8s region. false deploys none.",
     )
     alerts: Alerts = Field(default_factory=Alerts, description="Alert receivers.")
     global_region: str | None = Field(
