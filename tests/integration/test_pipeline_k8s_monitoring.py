@@ -9,6 +9,7 @@ which needs no cluster). Everything between the pipeline and those executables i
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import shutil
 import stat
@@ -19,6 +20,7 @@ import pytest
 
 from iconctl.pipeline import Pipeline
 from iconctl.pipeline.units import K8sRegion
+from iconctl.render import kubernetes
 from iconctl.render.kubernetes import PROMETHEUS_CHART
 from iconctl.spec import parse_spec
 from tests.helpers import ROOT, need_tool
@@ -278,3 +280,15 @@ def test_destroy_without_helm_leaves_the_release_to_the_operator(tmp_path, edge)
         ["kubectl", "get", "crd", "-o", "name"],
         ["kubectl", "delete", "--ignore-not-found", "--wait=false", "-k", str(k8s)],
     ]
+
+
+def test_a_new_chart_pin_runs_the_step_again(tmp_path, edge, monkeypatch) -> None:
+    edge.helm()
+    pipeline, _ = _pipeline(tmp_path)
+    _apply(pipeline)
+    assert _apply(pipeline) == [("deploy", "skipped"), ("monitoring", "skipped")]
+    bumped = dataclasses.replace(kubernetes.PROMETHEUS_CHART, version="99.0.0")
+    monkeypatch.setattr(kubernetes, "PROMETHEUS_CHART", bumped)
+    assert _apply(pipeline) == [("deploy", "skipped"), ("monitoring", "done")]
+    helm = [c for c in edge.calls() if c[0] == "helm"]
+    assert len(helm) == 2 and helm[-1][helm[-1].index("--version") + 1] == "99.0.0"

@@ -63,6 +63,7 @@ class Step:
     run: Callable[[Path, dict[str, Any]], dict[str, Any]]  # (run folder, runtime) -> outputs
     inputs: Callable[[], list[Path]]  # the files its fingerprint covers
     secret: bool = False  # the fingerprint also covers the Cloudflare token's reference
+    pinned: Callable[[], str] | None = None  # and what the step takes from code, not files
 
 
 class LeftToOperator(Exception):  # noqa: N818 - an outcome, not an error
@@ -180,6 +181,8 @@ class Unit(ABC):
             k: v for k, v in runtime.items() if k != "terraform_outputs" or step.name == "config"
         }
         digest.update(json.dumps(relevant, sort_keys=True, default=str).encode())
+        if step.pinned is not None:
+            digest.update(step.pinned().encode())
         if step.secret:
             geo = self.ctx.spec.geo
             digest.update(geo.api_token.encode() if geo else b"")
@@ -586,6 +589,8 @@ class K8sRegion(Unit):
                     self._monitoring,
                     lambda: [self.monitoring_overlay, self.values,
                              build / k8s_inputs.MONITORING_BASE_DIR],
+                    # the chart pin, release, namespace and context are in the command
+                    pinned=lambda: self.manual_command(build=Path("build")),
                 )
             )  # fmt: skip
         return steps
