@@ -38,6 +38,10 @@ for arg in "$@"; do
   if [ "$arg" = kustomize ]; then exec "{real}" "$@"; fi
 done
 if [ "$1 $2" = "get crd" ]; then  # builtins only: PATH holds nothing but the stand-ins
+  if [ ! -f "{crds}" ]; then
+    echo 'Error from server (Forbidden): customresourcedefinitions is forbidden' >&2
+    exit 1
+  fi
   while read -r line; do echo "$line"; done < "{crds}"
 fi
 exit 0
@@ -292,3 +296,14 @@ def test_a_new_chart_pin_runs_the_step_again(tmp_path, edge, monkeypatch) -> Non
     assert _apply(pipeline) == [("deploy", "skipped"), ("monitoring", "done")]
     helm = [c for c in edge.calls() if c[0] == "helm"]
     assert len(helm) == 2 and helm[-1][helm[-1].index("--version") + 1] == "99.0.0"
+
+
+def test_without_helm_a_refused_crd_listing_does_not_fail_the_apply(tmp_path, edge) -> None:
+    edge.crds.unlink()  # the stand-in answers like a cluster that forbids listing CRDs
+    pipeline, _ = _pipeline(tmp_path)
+    report = pipeline.apply(lambda _todo: True)
+    assert report.ok
+    step = report.steps[1]
+    assert (step.step, step.status) == ("monitoring", "manual")
+    assert "`kubectl get crd` failed (Error from server (Forbidden)" in (step.note or "")
+    assert (step.note or "").endswith(f" with: {_unit(pipeline).manual_command()}")

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from iconctl.errors import ExitCode, IconctlError, InputError
+from iconctl.errors import ExitCode, IconctlError, InputError, ToolFailed
 from iconctl.files import write_atomic
 from iconctl.pipeline.results import StepResult
 from iconctl.pipeline.workspace import Context
@@ -671,7 +671,16 @@ class K8sRegion(Unit):
             )  # fmt: skip
             kubectl.apply(self.monitoring_overlay)
             return {"chart": f"{chart.name} {chart.version}"}
-        missing = sorted(set(k8s_inputs.OPERATOR_CRDS) - kubectl.crds())
+        try:
+            crds = kubectl.crds()
+        except ToolFailed as exc:  # say, no right to list CRDs: still not worth failing for
+            said = (exc.tail.strip().splitlines() or ["no output"])[-1]
+            raise LeftToOperator(
+                f"helm is not on PATH and `kubectl get crd` failed ({said}), so nothing was "
+                "applied; install the chart and the ServiceMonitor and PrometheusRule with: "
+                f"{self.manual_command()}"
+            ) from None
+        missing = sorted(set(k8s_inputs.OPERATOR_CRDS) - crds)
         if missing:
             raise LeftToOperator(
                 f"helm is not on PATH and the cluster lacks the Prometheus Operator's CRDs "
