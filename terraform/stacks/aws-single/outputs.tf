@@ -59,3 +59,13 @@ output "monitoring_instance_profile" {
   description = "Instance profile for the region's Prometheus (EC2 discovery, read-only), or null without monitoring_cidrs."
   value       = try(module.monitoring_discovery[0].instance_profile_name, null)
 }
+
+output "monitoring_network" {
+  description = "What the region's monitoring host (stack aws-monitoring) needs: the VPC, its range (null for a reused VPC), the public subnets and the node's security group."
+  value = {
+    vpc_id                  = module.network.vpc_id
+    vpc_cidr_block          = module.network.vpc_cidr_block
+    subnet_ids              = module.network.public_subnet_ids
+    node_security_group_ids = [module.node.security_group_id]
+  }
+}
