@@ -75,3 +75,12 @@ output "region_record" {
   description = "The DNS record iconctl passes to the global stack (region_records) for this region's hostname: an A record to the load balancer, which the Google-managed certificate needs to activate. null for a lone region, or when Cloud DNS publishes the hostname (dns_managed_zone)."
   value       = startswith(var.domain, "${var.region}.") && var.dns_managed_zone == "" ? { type = "A", value = module.lb.ip_address } : null
 }
+
+output "monitoring_network" {
+  description = "What the region's monitoring host (stack gcp-monitoring) needs: the network, its subnetwork and the nodes' network tags (serving nodes, and the source node with sync)."
+  value = {
+    network    = module.network.network
+    subnetwork = module.network.subnetwork
+    node_tags  = concat([module.naming.gcp_prefix], local.sync ? ["${module.naming.gcp_prefix}-src"] : [])
+  }
+}

@@ -63,3 +63,12 @@ output "region_record" {
   description = "The DNS record iconctl passes to the global stack (region_records) for this region's hostname: an A record to the node's static address. null for a lone region, or when Cloud DNS publishes the hostname (dns_managed_zone)."
   value       = startswith(var.domain, "${var.region}.") && var.dns_managed_zone == "" ? { type = "A", value = module.node.public_ip } : null
 }
+
+output "monitoring_network" {
+  description = "What the region's monitoring host (stack gcp-monitoring) needs: the network, its subnetwork and the node's network tag."
+  value = {
+    network    = module.network.network
+    subnetwork = module.network.subnetwork
+    node_tags  = [module.naming.gcp_prefix]
+  }
+}
