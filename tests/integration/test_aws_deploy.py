@@ -352,6 +352,12 @@ def _tag(resource: dict, key: str) -> str | None:
     return next((t["Value"] for t in resource.get("Tags", []) if t["Key"] == key), None)
 
 
+def _groups(instance: dict) -> list[str]:
+    """The instance's security groups (moto reports them on its network interface)."""
+    groups = instance.get("SecurityGroups") or instance["NetworkInterfaces"][0]["Groups"]
+    return [g["GroupId"] for g in groups]
+
+
 def _check_monitoring_host(lab: Lab, region: str, host: dict, node: dict) -> None:
     """The monitoring host as the AWS API sees it: private, IMDSv2, encrypted volumes, no
     ingress but federation, EC2 discovery and Session Manager, and the node admits it."""
@@ -366,7 +372,7 @@ def _check_monitoring_host(lab: Lab, region: str, host: dict, node: dict) -> Non
     )["Volumes"]
     assert sorted(v["Size"] for v in volumes)[-1] == 50  # monitoring.volume_gib
     assert len(volumes) == 2 and all(v["Encrypted"] for v in volumes)
-    [group_id] = [g["GroupId"] for g in host["SecurityGroups"]]
+    [group_id] = _groups(host)
     [group] = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
     assert group["IpPermissions"] == [], "the monitoring host admits something"
     # Its outbound traffic leaves through the NAT gateway the stack made.
@@ -376,16 +382,14 @@ def _check_monitoring_host(lab: Lab, region: str, host: dict, node: dict) -> Non
     )["RouteTables"][0]["Routes"]
     assert any(r.get("NatGatewayId") == nat["NatGatewayId"] for r in routes)
     # The node's group admits the host's group on the ports it scrapes, nothing else.
-    [node_group_id] = [g["GroupId"] for g in node["SecurityGroups"]]
-    rules = ec2.describe_security_group_rules(
-        Filters=[{"Name": "group-id", "Values": [node_group_id]}]
-    )["SecurityGroupRules"]
+    [node_group_id] = _groups(node)
+    [node_group] = ec2.describe_security_groups(GroupIds=[node_group_id])["SecurityGroups"]
     scraped = {
-        r["FromPort"]
-        for r in rules
-        if r.get("ReferencedGroupInfo", {}).get("GroupId") == group_id and not r["IsEgress"]
+        (rule["FromPort"], rule["ToPort"])
+        for rule in node_group["IpPermissions"]
+        if any(pair["GroupId"] == group_id for pair in rule.get("UserIdGroupPairs", []))
     }
-    assert scraped == {9900, 9100, 9598}
+    assert scraped == {(9900, 9900), (9100, 9100), (9598, 9598)}
     # IAM: the discovery role with Session Manager's managed policy.
     iam = lab.client("iam", region)
     profile = host["IamInstanceProfile"]["Arn"].rsplit("/", 1)[-1]

@@ -5,6 +5,7 @@ inventory and extravars, and nothing at all with prometheus false."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -98,3 +99,23 @@ def test_k8s_regions_get_no_monitoring_host() -> None:
     for name in k8s:
         assert f"{name}-monitoring" not in _units(files)
         assert not [p for p in files if p.startswith(f"{name}/monitoring/")]
+
+
+@pytest.mark.parametrize("prometheus", [True, False])
+def test_region_stacks_learn_that_a_monitoring_host_scrapes_them(prometheus: bool) -> None:
+    """With a monitoring host the nodes' exporters move to the private address (the region
+    stacks' monitoring_host, which every node module receives as metrics_on_private_address)."""
+    files = _multi(prometheus=prometheus)
+    for region in ("us-east-1", "eu-central-1", "asia-northeast1"):
+        tfvars = json.loads(files[f"{region}/terraform/terraform.tfvars.json"])
+        assert tfvars["monitoring_host"] is prometheus
+
+
+@pytest.mark.parametrize("stack", ["aws-single", "aws-asg", "gcp-single", "gcp-asg"])
+def test_every_node_module_of_a_region_stack_gets_the_flag(stack: str) -> None:
+    from tests.helpers import ROOT
+
+    main = (ROOT / "terraform" / "stacks" / stack / "main.tf").read_text()
+    node_modules = len(re.findall(r"(?m)^\s*monitoring_cidrs\s*=\s*var\.monitoring_cidrs$", main))
+    assert node_modules >= 1
+    assert main.count("metrics_on_private_address = var.monitoring_host") == node_modules

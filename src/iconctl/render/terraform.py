@@ -117,6 +117,8 @@ def region_vars(spec: Spec, region: Region) -> dict[str, Any]:
         "sync_keep": spec.sync.keep,
         "tags": tags(spec, region),
         "protect": spec.protect,
+        # The region's monitoring host scrapes the exporters on the nodes' private address.
+        "monitoring_host": region in monitored_regions(spec),
     }
     if region.flavour == "asg":
         from iconctl.render import compose

@@ -73,7 +73,7 @@ output "ansible_vars" {
       ansible_python_interpreter = "/usr/bin/python3"
     },
     # The exporters listen on the private address the regional Prometheus scrapes.
-    length(var.monitoring_cidrs) > 0 && local.sync ? { icon_node_metrics_address = module.source_node[0].private_ip } : {},
+    (length(var.monitoring_cidrs) > 0 || var.monitoring_host) && local.sync ? { icon_node_metrics_address = module.source_node[0].private_ip } : {},
   )
 }
 

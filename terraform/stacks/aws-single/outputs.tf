@@ -51,7 +51,7 @@ output "ansible_vars" {
       ansible_python_interpreter = "/usr/bin/python3"
     },
     # The exporters listen on the private address the regional Prometheus scrapes.
-    length(var.monitoring_cidrs) > 0 ? { icon_node_metrics_address = module.node.private_ip } : {},
+    length(var.monitoring_cidrs) > 0 || var.monitoring_host ? { icon_node_metrics_address = module.node.private_ip } : {},
   )
 }
 
