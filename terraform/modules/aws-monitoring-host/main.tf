@@ -20,6 +20,11 @@ data "aws_subnet" "public" {
   id    = var.public_subnet_id
 }
 
+data "aws_subnet" "given" {
+  count = local.create_subnet ? 0 : 1
+  id    = var.subnet_id
+}
+
 data "aws_ami" "debian" {
   count       = var.ami_id == null ? 1 : 0
   most_recent = true
@@ -153,15 +158,17 @@ resource "aws_vpc_security_group_ingress_rule" "scrape" {
 
 # -- the host ---------------------------------------------------------------------------------
 
+# No public address: the subnet assigns none (checked by the precondition for a given
+# subnet). Not through associate_public_ip_address, which makes the provider describe the
+# network interface itself and adds nothing to the subnet's setting.
 resource "aws_instance" "this" {
-  ami                         = coalesce(var.ami_id, try(data.aws_ami.debian[0].id, null))
-  instance_type               = var.instance_type
-  subnet_id                   = local.create_subnet ? aws_subnet.private[0].id : var.subnet_id
-  associate_public_ip_address = false
-  vpc_security_group_ids      = [aws_security_group.this.id]
-  iam_instance_profile        = module.discovery.instance_profile_name
-  ebs_optimized               = true
-  monitoring                  = var.detailed_monitoring
+  ami                    = coalesce(var.ami_id, try(data.aws_ami.debian[0].id, null))
+  instance_type          = var.instance_type
+  subnet_id              = local.create_subnet ? aws_subnet.private[0].id : var.subnet_id
+  vpc_security_group_ids = [aws_security_group.this.id]
+  iam_instance_profile   = module.discovery.instance_profile_name
+  ebs_optimized          = true
+  monitoring             = var.detailed_monitoring
 
   metadata_options {
     http_endpoint               = "enabled"
@@ -190,6 +197,11 @@ resource "aws_instance" "this" {
 
   lifecycle {
     ignore_changes = [ami]
+
+    precondition {
+      condition     = local.create_subnet || !try(data.aws_subnet.given[0].map_public_ip_on_launch, true)
+      error_message = "subnet_id must be a private subnet: it assigns public addresses on launch."
+    }
   }
 
   depends_on = [aws_route_table_association.private, aws_iam_role_policy_attachment.ssm]
