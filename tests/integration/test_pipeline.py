@@ -377,3 +377,29 @@ def test_interrupt_stops_children_and_keeps_state_consistent(deployment) -> None
     resumed = _run(spec, env, "apply", "--auto-approve", "--json")
     assert resumed.returncode == 0, resumed.stderr
     assert _steps(resumed)["eu-central-1/infra"] == "done"
+
+
+def test_plan_of_the_multi_region_example_lists_the_monitoring_hosts(tmp_path: Path) -> None:
+    """The bundled multi-region example, planned (stand-in stacks, moto's STS): one
+    monitoring unit per region, after the regions and before the global layer."""
+    from tests.helpers import EXAMPLES
+
+    need_tool("terraform")
+    spec = tmp_path / "iconctl.yaml"
+    shutil.copy(EXAMPLES / "multi-region.yaml", spec)
+    key = tmp_path / "gcp-key.json"
+    key.write_text('{"type": "service_account", "project_id": "pipeline-test"}')
+    (tmp_path / "out").mkdir()
+    with moto_process("us-east-1") as (aws, _):
+        env = {**aws, "GOOGLE_APPLICATION_CREDENTIALS": str(key), **_stand_in_env(tmp_path),
+               "CLOUDFLARE_API_TOKEN": "sentinel-cf"}  # fmt: skip
+        result = _run(spec, env, "plan", "--json")
+        table = _run(spec, env, "plan")
+    assert result.returncode == 0, result.stderr
+    units = [s["unit"] for s in json.loads(result.stdout)["steps"]]
+    monitoring = [f"{r}-monitoring" for r in REGIONS]
+    assert [u for u in units if u.endswith("-monitoring")] == monitoring
+    assert max(units.index(r) for r in REGIONS) < units.index(monitoring[0])
+    assert units.index(monitoring[-1]) < units.index("global")
+    assert table.returncode == 0, table.stderr
+    assert "us-east-1-monitoring" in table.stdout and "eu-central-1-monitoring" in table.stdout
