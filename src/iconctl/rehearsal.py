@@ -7,6 +7,8 @@ one place, and listed in docs/terraform.md ("Rehearsing on a local AWS API"):
 - it lists no Debian images: its server gets one through MOTO_AMIS_PATH, with the owner and
   name pattern of Debian's own, so the stacks' `aws_ami` lookup finds what it finds on AWS;
 - it issues certificates after 60 s: MOTO_ACM_VALIDATION_WAIT=0;
+- it knows AWS's managed IAM policies (AmazonSSMManagedInstanceCore, which the monitoring
+  host's role attaches) only when told to load them: MOTO_IAM_LOAD_MANAGED_POLICIES=true;
 - it has no MonitorInstances and ignores bucket policy conditions: two stack variables whose
   defaults are what a real account gets are turned off (TF_VAR_*).
 
@@ -53,7 +55,11 @@ def moto_server_env(folder: Path) -> dict[str, str]:
     """The environment of moto's server for a rehearsal (writes its image list in folder)."""
     path = folder / "moto-amis.json"
     path.write_text(json.dumps(DEBIAN_AMIS))
-    return {"MOTO_AMIS_PATH": str(path), "MOTO_ACM_VALIDATION_WAIT": "0"}
+    return {
+        "MOTO_AMIS_PATH": str(path),
+        "MOTO_ACM_VALIDATION_WAIT": "0",
+        "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+    }
 
 
 def provider_mirror(env: dict[str, str] | None = None) -> Path | None:

@@ -91,6 +91,12 @@ variable "tags" {
   default     = {}
 }
 
+variable "monitoring_host" {
+  type        = bool
+  description = "A private monitoring host scrapes this region's nodes (spec: monitoring.prometheus): the exporters listen on the nodes' private address, as with monitoring_cidrs."
+  default     = false
+}
+
 # Operator settings that are not part of the spec; the defaults are the secure choice.
 
 variable "ssh_cidrs" {

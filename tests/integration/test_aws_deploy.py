@@ -2,8 +2,9 @@
 the real hashicorp/aws provider against moto's AWS API on loopback.
 
 What cannot exist here is replaced at the edge only: the node VMs behind moto's instances
-(the configuration step's play records the hosts and variables Terraform reported instead
-of configuring them, tests/fixtures/aws/ansible) and Cloudflare (the global layer and the
+(the configuration steps' plays record the hosts and variables Terraform reported instead
+of configuring them, tests/fixtures/aws/ansible; Session Manager's plugin, which preflight
+asks for, is a stub the stand-in play never calls) and Cloudflare (the global layer and the
 zone steps need its provider, absent here: the AWS region runs as a lone region). After
 `destroy`, the AWS API itself is asked what is left.
 """
@@ -59,8 +60,14 @@ class Lab:
         for name in shipped:
             (assets / name).symlink_to(ROOT / name)
         (assets / "ansible").symlink_to(STAND_IN / "ansible")
+        stubs = folder / "bin"
+        stubs.mkdir()
+        for tool in ("aws", "session-manager-plugin"):
+            (stubs / tool).write_text("#!/bin/sh\necho 'stand-in: never called' >&2\nexit 1\n")
+            (stubs / tool).chmod(0o755)
         self.env = {
             **aws_env,
+            "PATH": f"{stubs}{os.pathsep}{os.environ.get('PATH', '')}",
             "TF_CLI_CONFIG_FILE": str(cli_config(mirror, folder)),
             "ICONCTL_ASSETS": str(assets),
             "ICONCTL_TEST_RECORD": str(self.record),
@@ -206,6 +213,11 @@ def _left_in(lab: Lab, region: str, deployment: str) -> dict[str, list]:
             c["CertificateArn"]
             for c in lab.client("acm", region).list_certificates()["CertificateSummaryList"]
         ],
+        "nat_gateways": [
+            g["NatGatewayId"]
+            for g in ec2.describe_nat_gateways()["NatGateways"]
+            if g["State"] not in ("deleted", "deleting")
+        ],
     }
     iam = lab.client("iam", region)
     roles = iam.list_roles()["Roles"]
@@ -251,36 +263,50 @@ def _buckets(lab: Lab) -> list[str]:
 
 
 def test_single_node_example_plan_apply_plan_destroy(lab: Lab, tmp_path: Path) -> None:
+    """The single-node example, with its region's private monitoring host (the spec's
+    default monitoring.prometheus: true)."""
     spec = tmp_path / "iconctl.yaml"
     shutil.copy(EXAMPLES / "single-node.yaml", spec)
     region = "us-east-2"
+    monitoring = f"{region}-monitoring"
     before = set(_buckets(lab))
 
     planned = _report(lab.iconctl(spec, "plan", "--json"))
-    assert _steps(planned) == {f"{region}/infra": "planned"}
+    # The monitoring host joins the region's network: planned once apply has created it.
+    assert _steps(planned) == {f"{region}/infra": "planned", f"{monitoring}/infra": "deferred"}
     add, change, destroy = _plans(planned)[f"{region}/infra"]
     assert add > 15 and change == destroy == 0
     assert _left_in(lab, region, "my-icon-node") == {}, "plan changed something"
 
     applied = _report(lab.iconctl(spec, "apply", "--auto-approve", "--json"))
-    assert _steps(applied) == {f"{region}/infra": "done", f"{region}/config": "done"}
+    assert _steps(applied) == {
+        f"{region}/infra": "done",
+        f"{region}/config": "done",
+        f"{monitoring}/infra": "done",
+        f"{monitoring}/config": "done",
+    }
     assert all(s["seconds"] > 0 for s in applied["steps"])
+    # In order: the region, then its monitoring host.
+    assert [s["unit"] for s in applied["steps"]] == [region, region, monitoring, monitoring]
 
     # The node as the AWS API sees it: the official Debian image, IMDSv2, encrypted disks.
     ec2 = lab.client("ec2", region)
-    [instance] = [
+    running = [
         i
         for r in ec2.describe_instances()["Reservations"]
         for i in r["Instances"]
         if i["State"]["Name"] == "running"
     ]
+    roles = {_tag(i, "iconctl-role"): i for i in running}
+    assert sorted(roles) == ["monitoring", "node"]
+    instance, host = roles["node"], roles["monitoring"]
     assert instance["ImageId"] == DEBIAN_AMI
     assert instance["MetadataOptions"]["HttpTokens"] == "required"
     volumes = ec2.describe_volumes(
         Filters=[{"Name": "attachment.instance-id", "Values": [instance["InstanceId"]]}]
     )["Volumes"]
     assert volumes and all(v["Encrypted"] for v in volumes)
-    [address] = ec2.describe_addresses()["Addresses"]
+    [address] = [a for a in ec2.describe_addresses()["Addresses"] if a.get("InstanceId")]
     assert address["InstanceId"] == instance["InstanceId"]
     records = lab.client("route53", region).list_resource_record_sets(
         HostedZoneId=lab.client("route53", region).list_hosted_zones()["HostedZones"][0]["Id"]
@@ -294,14 +320,84 @@ def test_single_node_example_plan_apply_plan_destroy(lab: Lab, tmp_path: Path) -
     assert configured["region"] == region
     assert configured["node_image"] == "iconloop/icon2-node:v1.4.4"
 
+    _check_monitoring_host(lab, region, host, instance)
+    # Its config step: the instance id as the host, through Session Manager, the files tree.
+    given = json.loads((lab.record / f"{host['InstanceId']}.json").read_text())
+    assert given["groups"] == ["icon_monitoring"]
+    assert given["global"] is True  # the spec's only aws region holds the global view
+    assert given["listen_address"] == host["PrivateIpAddress"]
+    assert "AWS-StartSSHSession" in given["ssh_common_args"]
+    assert f"--region {region}" in given["ssh_common_args"]
+    assert given["files_dir"] == str(spec.parent / ".iconctl" / "work" / monitoring / "files")
+    assert Path(given["files_dir"]).is_dir()
+
     replanned = _report(lab.iconctl(spec, "plan", "--json"))
     assert _plans(replanned)[f"{region}/infra"] == (0, 0, 0), "a second plan wants changes"
+    add, _, destroy = _plans(replanned)[f"{monitoring}/infra"]
+    assert (add, destroy) == (0, 0), "a second plan wants to replace the monitoring host"
+    assert _unexpected_updates(lab, spec, replanned, monitoring, "aws-monitoring") == {}
 
     destroyed = _report(lab.iconctl(spec, "destroy", "--auto-approve", "--json"))
-    assert _steps(destroyed) == {f"{region}/infra": "destroyed"}
+    # The monitoring host first: it holds rules in the node's security group.
+    assert [(s["unit"], s["status"]) for s in destroyed["steps"]] == [
+        (monitoring, "destroyed"),
+        (region, "destroyed"),
+    ]
     assert _left_in(lab, region, "my-icon-node") == {}
     assert set(_buckets(lab)) == before
     _no_secret_kept(spec)
+
+
+def _tag(resource: dict, key: str) -> str | None:
+    return next((t["Value"] for t in resource.get("Tags", []) if t["Key"] == key), None)
+
+
+def _groups(instance: dict) -> list[str]:
+    """The instance's security groups (moto reports them on its network interface)."""
+    groups = instance.get("SecurityGroups") or instance["NetworkInterfaces"][0]["Groups"]
+    return [g["GroupId"] for g in groups]
+
+
+def _check_monitoring_host(lab: Lab, region: str, host: dict, node: dict) -> None:
+    """The monitoring host as the AWS API sees it: private, IMDSv2, encrypted volumes, no
+    ingress but federation, EC2 discovery and Session Manager, and the node admits it."""
+    ec2 = lab.client("ec2", region)
+    assert not host.get("PublicIpAddress"), "the monitoring host has a public address"
+    assert host["ImageId"] == DEBIAN_AMI
+    assert host["MetadataOptions"]["HttpTokens"] == "required"
+    subnet = ec2.describe_subnets(SubnetIds=[host["SubnetId"]])["Subnets"][0]
+    assert subnet["MapPublicIpOnLaunch"] is False
+    volumes = ec2.describe_volumes(
+        Filters=[{"Name": "attachment.instance-id", "Values": [host["InstanceId"]]}]
+    )["Volumes"]
+    assert sorted(v["Size"] for v in volumes)[-1] == 50  # monitoring.volume_gib
+    assert len(volumes) == 2 and all(v["Encrypted"] for v in volumes)
+    [group_id] = _groups(host)
+    [group] = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+    assert group["IpPermissions"] == [], "the monitoring host admits something"
+    # Its outbound traffic leaves through the NAT gateway the stack made.
+    [nat] = [g for g in ec2.describe_nat_gateways()["NatGateways"] if g["State"] == "available"]
+    routes = ec2.describe_route_tables(
+        Filters=[{"Name": "association.subnet-id", "Values": [host["SubnetId"]]}]
+    )["RouteTables"][0]["Routes"]
+    assert any(r.get("NatGatewayId") == nat["NatGatewayId"] for r in routes)
+    # The node's group admits the host's group on the ports it scrapes, nothing else.
+    [node_group_id] = _groups(node)
+    [node_group] = ec2.describe_security_groups(GroupIds=[node_group_id])["SecurityGroups"]
+    scraped = {
+        (rule["FromPort"], rule["ToPort"])
+        for rule in node_group["IpPermissions"]
+        if any(pair["GroupId"] == group_id for pair in rule.get("UserIdGroupPairs", []))
+    }
+    assert scraped == {(9900, 9900), (9100, 9100), (9598, 9598)}
+    # IAM: the discovery role with Session Manager's managed policy.
+    iam = lab.client("iam", region)
+    profile = host["IamInstanceProfile"]["Arn"].rsplit("/", 1)[-1]
+    [role] = iam.get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]["Roles"]
+    attached = iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["AmazonSSMManagedInstanceCore"]
+    inline = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
+    assert len(inline) == 1 and inline[0].startswith("ec2-discovery-")
 
 
 def _autoscaled_spec(folder: Path, image: str) -> Path:
@@ -314,6 +410,8 @@ def _autoscaled_spec(folder: Path, image: str) -> Path:
     for key in ("geo", "gcp"):
         data.pop(key)
     data["protect"] = False
+    # The monitoring host runs in the single-node test; here only the region (CI time).
+    data["monitoring"]["prometheus"] = False
     spec = folder / "iconctl.yaml"
     spec.write_text(yaml.safe_dump(data, sort_keys=False))
     return spec

@@ -18,6 +18,7 @@ from tests.helpers import free_port, need_tool, run_iconctl
 from tests.helpers.sync import moto_process
 
 ROOT = Path(__file__).resolve().parents[2]
+REGIONS = ("us-east-1", "eu-central-1", "asia-northeast1")
 ASSETS = ROOT / "tests" / "fixtures" / "assets"
 SPEC = ROOT / "tests" / "fixtures" / "specs" / "pipeline.yaml"
 
@@ -37,7 +38,15 @@ def deployment(tmp_path: Path):
 
 
 def _stand_in_env(tmp_path: Path) -> dict[str, str]:
+    # The monitoring hosts' session tooling, which preflight of apply asks for: stand-ins the
+    # stand-in play (local connection) never calls.
+    stubs = tmp_path / "session-tools"
+    stubs.mkdir(exist_ok=True)
+    for tool in ("aws", "session-manager-plugin", "gcloud"):
+        (stubs / tool).write_text("#!/bin/sh\necho 'stand-in: never called' >&2\nexit 1\n")
+        (stubs / tool).chmod(0o755)
     return {
+        "PATH": f"{stubs}{os.pathsep}{os.environ.get('PATH', '')}",
         "ICONCTL_ASSETS": str(ASSETS),
         "ICONCTL_TEST_ROOT": str(tmp_path / "out"),
         "ICONCTL_TEST_CF_TOKEN": "sentinel-token-4411",
@@ -69,7 +78,11 @@ def test_apply_configures_and_rerun_skips(deployment) -> None:
         "us-east-1/zone": "done", "us-east-1/image": "done", "us-east-1/infra": "done",
         "us-east-1/config": "done", "eu-central-1/zone": "done", "eu-central-1/infra": "done",
         "eu-central-1/config": "done", "asia-northeast1/image": "done",
-        "asia-northeast1/infra": "done", "asia-northeast1/config": "done", "global/infra": "done",
+        "asia-northeast1/infra": "done", "asia-northeast1/config": "done",
+        "us-east-1-monitoring/infra": "done", "us-east-1-monitoring/config": "done",
+        "eu-central-1-monitoring/infra": "done", "eu-central-1-monitoring/config": "done",
+        "asia-northeast1-monitoring/infra": "done", "asia-northeast1-monitoring/config": "done",
+        "global/infra": "done",
     }  # fmt: skip
     # An AWS region's zone comes first, and its ID reaches the region's stack.
     steps = json.loads(result.stdout)["steps"]
@@ -96,6 +109,17 @@ def test_apply_configures_and_rerun_skips(deployment) -> None:
     assert recorded["value"]["records"] == {
         "asia-northeast1.api.example.org": {"type": "A", "value": "192.0.2.15"}
     }
+    # Each monitoring host ran after its region, with the network the region reported, and
+    # before the global layer; its config step got the files tree and the global flag.
+    units = [s["unit"] for s in steps]
+    for region in ("us-east-1", "eu-central-1", "asia-northeast1"):
+        monitoring = f"{region}-monitoring"
+        assert units.index(region) < units.index(monitoring) < units.index("global")
+        state = _state_resources(spec, monitoring)[0]["instances"][0]["attributes"]["output"]
+        assert state["value"]["region_network"]["network"] == f"net-{region}"
+        given = json.loads((spec.parent / "out" / f"monitoring-{region}.json").read_text())
+        assert given["region"] == region and given["global"] is (region == "us-east-1")
+        assert given["files_dir"] == str(spec.parent / ".iconctl" / "work" / monitoring / "files")
     # Every tool's full output is kept in the run folder.
     run_dir = Path(json.loads(result.stdout)["run_dir"])
     assert "Apply complete" in (run_dir / "global-infra.log").read_text()
@@ -124,6 +148,10 @@ def test_plan_changes_nothing(deployment) -> None:
         "us-east-1/zone": ("planned", 1), "us-east-1/infra": ("deferred", None),
         "eu-central-1/zone": ("planned", 1), "eu-central-1/infra": ("deferred", None),
         "asia-northeast1/infra": ("planned", 1), "global/infra": ("planned", 1),
+        # Each monitoring host joins its region's network: planned once the region exists.
+        "us-east-1-monitoring/infra": ("deferred", None),
+        "eu-central-1-monitoring/infra": ("deferred", None),
+        "asia-northeast1-monitoring/infra": ("deferred", None),
     }  # fmt: skip
 
 
@@ -263,8 +291,12 @@ def test_region_filter(deployment) -> None:
     spec, env = deployment
     result = _run(spec, env, "apply", "--auto-approve", "--json", "--region", "eu-central-1")
     assert result.returncode == 0, result.stderr
-    # The region's zone step belongs to the region; the global layer is left alone.
-    assert set(_steps(result)) == {"eu-central-1/zone", "eu-central-1/infra", "eu-central-1/config"}
+    # The region's zone step and monitoring host belong to the region; the global layer is
+    # left alone.
+    assert set(_steps(result)) == {
+        "eu-central-1/zone", "eu-central-1/infra", "eu-central-1/config",
+        "eu-central-1-monitoring/infra", "eu-central-1-monitoring/config",
+    }  # fmt: skip
     unknown = _run(spec, env, "plan", "--region", "mars-west-1")
     assert unknown.returncode == 3 and "not in the spec" in unknown.stderr
 
@@ -286,6 +318,9 @@ def test_destroy_reverse_order_and_protection(deployment) -> None:
         "us-east-1/zone": ("planned", 0), "us-east-1/infra": ("planned", 0),
         "eu-central-1/zone": ("planned", 0), "eu-central-1/infra": ("planned", 0),
         "asia-northeast1/infra": ("planned", 0), "global/infra": ("planned", 0),
+        "us-east-1-monitoring/infra": ("planned", 0),
+        "eu-central-1-monitoring/infra": ("planned", 0),
+        "asia-northeast1-monitoring/infra": ("planned", 0),
     }  # fmt: skip
     spec.write_text(spec.read_text() + "protect: true\n")
     refused = _run(spec, env, "destroy", "--auto-approve")
@@ -295,11 +330,11 @@ def test_destroy_reverse_order_and_protection(deployment) -> None:
     result = _run(spec, env, "destroy", "--auto-approve", "--json")
     assert result.returncode == 0, result.stderr
     units = [s["unit"] for s in json.loads(result.stdout)["steps"]]
-    assert units[0] == "global" and set(units[1:]) == {
-        "us-east-1",
-        "eu-central-1",
-        "asia-northeast1",
-    }
+    # Global first, then the monitoring hosts (their rules live in the regions' firewalls),
+    # then the regions.
+    assert units[0] == "global"
+    assert set(units[1:4]) == {f"{r}-monitoring" for r in REGIONS}
+    assert set(units[4:]) == set(REGIONS)
     for unit in units:
         assert _state_resources(spec, unit) == []
     # Each AWS region's zone went after the region itself (its records live in the zone).
@@ -342,3 +377,29 @@ def test_interrupt_stops_children_and_keeps_state_consistent(deployment) -> None
     resumed = _run(spec, env, "apply", "--auto-approve", "--json")
     assert resumed.returncode == 0, resumed.stderr
     assert _steps(resumed)["eu-central-1/infra"] == "done"
+
+
+def test_plan_of_the_multi_region_example_lists_the_monitoring_hosts(tmp_path: Path) -> None:
+    """The bundled multi-region example, planned (stand-in stacks, moto's STS): one
+    monitoring unit per region, after the regions and before the global layer."""
+    from tests.helpers import EXAMPLES
+
+    need_tool("terraform")
+    spec = tmp_path / "iconctl.yaml"
+    shutil.copy(EXAMPLES / "multi-region.yaml", spec)
+    key = tmp_path / "gcp-key.json"
+    key.write_text('{"type": "service_account", "project_id": "pipeline-test"}')
+    (tmp_path / "out").mkdir()
+    with moto_process("us-east-1") as (aws, _):
+        env = {**aws, "GOOGLE_APPLICATION_CREDENTIALS": str(key), **_stand_in_env(tmp_path),
+               "CLOUDFLARE_API_TOKEN": "sentinel-cf"}  # fmt: skip
+        result = _run(spec, env, "plan", "--json")
+        table = _run(spec, env, "plan")
+    assert result.returncode == 0, result.stderr
+    units = [s["unit"] for s in json.loads(result.stdout)["steps"]]
+    monitoring = [f"{r}-monitoring" for r in REGIONS]
+    assert [u for u in units if u.endswith("-monitoring")] == monitoring
+    assert max(units.index(r) for r in REGIONS) < units.index(monitoring[0])
+    assert units.index(monitoring[-1]) < units.index("global")
+    assert table.returncode == 0, table.stderr
+    assert "us-east-1-monitoring" in table.stdout and "eu-central-1-monitoring" in table.stdout

@@ -17,6 +17,7 @@ from iconctl.pipeline import KINDS, Pipeline
 from iconctl.pipeline.units import (
     GlobalLayer,
     K8sRegion,
+    MonitoringHost,
     StateBackend,
     VmRegion,
     unit_from_deployment,
@@ -45,6 +46,9 @@ def test_aws_regions_behind_the_global_lb_get_a_zone_step_first(tmp_path: Path) 
         "us-east-1": ["zone", "image", "infra", "config"],
         "eu-central-1": ["zone", "image", "infra", "config"],
         "asia-northeast1": ["image", "infra", "config"],
+        "us-east-1-monitoring": ["infra", "config"],
+        "eu-central-1-monitoring": ["infra", "config"],
+        "asia-northeast1-monitoring": ["infra", "config"],
         "global": ["infra"],
     }
     zone = next(u for u in pipeline.units if u.name == "us-east-1")
@@ -59,7 +63,10 @@ def test_aws_regions_behind_the_global_lb_get_a_zone_step_first(tmp_path: Path) 
 
 def test_a_lone_region_has_no_zone_step(tmp_path: Path) -> None:
     pipeline = _pipeline((EXAMPLES / "single-node.yaml").read_text(), tmp_path)
-    assert _steps(pipeline) == {"us-east-2": ["infra", "config"]}
+    assert _steps(pipeline) == {
+        "us-east-2": ["infra", "config"],
+        "us-east-2-monitoring": ["infra", "config"],
+    }
     assert not (pipeline.ws.build / "us-east-2" / "zone").exists()
 
 
@@ -138,16 +145,18 @@ def test_every_rendered_kind_has_its_class(tmp_path: Path) -> None:
     pipeline = _pipeline((EXAMPLES / "multi-region.yaml").read_text(), tmp_path)
     assert {u.name: type(u) for u in pipeline.units} == {
         "state-backend": StateBackend, "us-east-1": VmRegion, "eu-central-1": VmRegion,
-        "asia-northeast1": VmRegion, "global": GlobalLayer,
+        "asia-northeast1": VmRegion, "us-east-1-monitoring": MonitoringHost,
+        "eu-central-1-monitoring": MonitoringHost, "asia-northeast1-monitoring": MonitoringHost,
+        "global": GlobalLayer,
     }  # fmt: skip
     (tmp_path / "k8s").mkdir()
     k8s = _pipeline((FIXTURES / "kubernetes.yaml").read_text(), tmp_path / "k8s")
     assert {type(u) for u in k8s.units} == {K8sRegion, GlobalLayer}
-    assert set(KINDS) == {"state-backend", "vm-region", "k8s-region", "global"}
+    assert set(KINDS) == {"state-backend", "vm-region", "k8s-region", "monitoring", "global"}
 
 
 def test_an_unknown_kind_is_refused(tmp_path: Path) -> None:
     pipeline = _pipeline((EXAMPLES / "single-node.yaml").read_text(), tmp_path)
-    entry = {"unit": "x", "kind": "monitoring", "stack": "-", "dir": "x"}
-    with pytest.raises(InputError, match="unknown kind 'monitoring'"):
+    entry = {"unit": "x", "kind": "mystery", "stack": "-", "dir": "x"}
+    with pytest.raises(InputError, match="unknown kind 'mystery'"):
         unit_from_deployment(entry, pipeline.ctx)

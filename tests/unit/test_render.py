@@ -69,7 +69,11 @@ def test_multi_region_layout() -> None:
     }
     assert geo["expected_body"] == "OK" and geo["monitor_path"] == "/readyz"
     units = [u["unit"] for u in json.loads(files["deployment.json"])["units"]]
-    assert units == ["state-backend", "us-east-1", "eu-central-1", "asia-northeast1", "global"]
+    assert units == [
+        "state-backend", "us-east-1", "eu-central-1", "asia-northeast1",
+        "us-east-1-monitoring", "eu-central-1-monitoring", "asia-northeast1-monitoring",
+        "global",
+    ]  # fmt: skip
     backend = files["us-east-1/terraform/backend.hcl"]
     assert 'bucket       = "icon-api-tfstate"' in backend and "encrypt      = true" in backend
 

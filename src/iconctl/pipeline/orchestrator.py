@@ -43,8 +43,9 @@ class Pipeline:
                 f"--region {', '.join(unknown)}: not in the spec (regions: {', '.join(known)})"
             )
         units = [unit_from_deployment(entry, self.ctx) for entry in deployment(spec)["units"]]
-        if wanted:  # a region filter limits the run to those regions, nothing global
-            units = [u for u in units if u.name in wanted]
+        if wanted:  # a region filter limits the run to those regions (and their monitoring
+            # hosts), nothing global
+            units = [u for u in units if u.name in wanted or _monitors(u) in wanted]
         self.units: list[Unit] = units
         self.ctx.units = units
         render(spec, self.ws.build)
@@ -96,13 +97,14 @@ class Pipeline:
         for unit in self.units:
             tools |= unit.tools(command)
             clouds |= unit.clouds()
-            secrets.update(dict.fromkeys(unit.secrets()))
+            secrets.update(dict.fromkeys(unit.secrets(command)))
         env = self.ctx.env()
         preflight.check_tools(tools, env)
         preflight.check_secrets(list(secrets))
         preflight.check_credentials(clouds, env)
 
-    # -- ordering: state backend, regions in parallel, then global (reverse for destroy) ----
+    # -- ordering: state backend, regions in parallel, their monitoring hosts in parallel,
+    # then global (reverse for destroy) ------------------------------------------------------
 
     def _in_order(
         self,
@@ -114,7 +116,7 @@ class Pipeline:
         units = self.units if units is None else units
         stages: list[list[Unit]] = []
         for unit in units:
-            if stages and unit.is_region and stages[-1][0].is_region:
+            if stages and unit.stage and stages[-1][0].stage == unit.stage:
                 stages[-1].append(unit)
             else:
                 stages.append([unit])
@@ -153,3 +155,9 @@ class Pipeline:
                     error=exc.message, exit_code=int(exc.exit_code),
                 )
             ]  # fmt: skip
+
+
+def _monitors(unit: Unit) -> str | None:
+    """The region a monitoring unit watches (None for every other kind)."""
+    region = getattr(unit, "region_name", None)
+    return region if isinstance(region, str) else None

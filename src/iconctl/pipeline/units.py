@@ -14,6 +14,8 @@ deployment (render/terraform.py ``deployment``).
   and, with ``monitoring.prometheus``, monitoring (helm installs the Prometheus Operator
   chart, kubectl applies the ServiceMonitor and PrometheusRule; without helm the step does
   what kubectl can and leaves the operator one printed command).
+- ``monitoring``: a region's private monitoring host: infra (Terraform, in the region's
+  network) and config (Ansible, the icon_monitoring role, through the cloud's session tooling).
 - ``global``: the geo layer in front of the regions, fed the records the regions report.
 """
 
@@ -49,10 +51,21 @@ from iconctl.spec.model import Region
 # packer/sources.json names the template's source that builds each cloud's image.
 PACKER_SOURCES = Path("packer") / "sources.json"
 SITE_PLAYBOOK = Path("ansible") / "playbooks" / "site.yml"
+MONITORING_PLAYBOOK = Path("ansible") / "playbooks" / "monitoring.yml"
 # Outputs of earlier steps and units that later Terraform runs take as variables: the image
-# the image step built, the Route 53 zone the zone step created (region stacks), and the
-# region hostnames' records the regions report (global stack).
-RUNTIME_VARS = ("image_id", "route53_zone_id", "region_records")
+# the image step built, the Route 53 zone the zone step created (region stacks), the region
+# hostnames' records the regions report (global stack), and the region's network its
+# monitoring host joins (monitoring stacks: the region stack's monitoring_network output).
+RUNTIME_VARS = ("image_id", "route53_zone_id", "region_records", "region_network")
+# The secrets the icon_monitoring role reads from the controller's environment: spec field ->
+# variable (docs/monitoring.md). Only the global region's host sends alerts.
+MONITORING_SECRETS = {
+    "monitoring.alerts.slack_webhook": "ICON_MONITORING_SLACK_WEBHOOK_URL",
+    "monitoring.alerts.telegram_bot_token": "ICON_MONITORING_TELEGRAM_BOT_TOKEN",
+    "logging.elasticsearch_password": "ICON_MONITORING_ELASTICSEARCH_PASSWORD",
+}
+# The session tooling Ansible's SSH goes through to a host without a public address.
+SESSION_TOOLS = {"aws": {"aws", "session-manager-plugin"}, "gcp": {"gcloud"}}
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,8 @@ class Unit(ABC):
     kind: ClassVar[str]
     # Regions run side by side, after the state backend and before the global layer.
     is_region: ClassVar[bool] = False
+    # Consecutive units of one non-empty stage run side by side (regions; monitoring hosts).
+    stage: ClassVar[str] = ""
 
     def __init__(self, entry: dict[str, Any], ctx: Context) -> None:
         self.name: str = entry["unit"]
@@ -106,8 +121,8 @@ class Unit(ABC):
         """The clouds whose credentials the unit's runs use."""
         return set()
 
-    def secrets(self) -> list[tuple[str, str]]:
-        """(field, reference) of the secrets the unit's runs resolve."""
+    def secrets(self, command: str = "apply") -> list[tuple[str, str]]:
+        """(field, reference) of the secrets the unit's ``command`` resolves."""
         return []
 
     # -- apply: every step in order, skipping those done with unchanged inputs -----------------
@@ -385,6 +400,7 @@ class StateBackend(TerraformUnit):
 @kind("vm-region")
 class VmRegion(TerraformUnit):
     is_region = True
+    stage = "regions"
 
     def __init__(self, entry: dict[str, Any], ctx: Context) -> None:
         super().__init__(entry, ctx)
@@ -434,7 +450,7 @@ class VmRegion(TerraformUnit):
     def clouds(self) -> set[str]:
         return super().clouds() | {self.cloud}
 
-    def secrets(self) -> list[tuple[str, str]]:
+    def secrets(self, command: str = "apply") -> list[tuple[str, str]]:
         geo = self.ctx.spec.geo
         return [("geo.api_token", geo.api_token)] if geo and self.zone else []
 
@@ -571,6 +587,7 @@ class VmRegion(TerraformUnit):
 @kind("k8s-region")
 class K8sRegion(Unit):
     is_region = True
+    stage = "regions"
 
     def __init__(self, entry: dict[str, Any], ctx: Context) -> None:
         super().__init__(entry, ctx)
@@ -753,6 +770,136 @@ class K8sRegion(Unit):
         )
 
 
+@kind("monitoring")
+class MonitoringHost(TerraformUnit):
+    """A region's private monitoring host (docs/monitoring.md): its Terraform joins the
+    region's network (the region stack's recorded ``monitoring_network`` output) and opens the
+    nodes' firewall to it, so it runs after its region and is destroyed before it; its config
+    step runs the icon_monitoring role through the cloud's session tooling (SSM, IAP)."""
+
+    stage = "monitoring"
+
+    def __init__(self, entry: dict[str, Any], ctx: Context) -> None:
+        super().__init__(entry, ctx)
+        self.region_name: str = entry["region"]
+        self.cloud: str = entry["cloud"]
+        self.is_global: bool = bool(entry.get("global"))
+
+    def steps(self) -> list[Step]:
+        build, assets = self.ctx.ws.build, self.ctx.assets
+        steps = [self._stack_step(self.infra(), self._apply_infra)]
+        if self.ctx.configure:
+            steps.append(
+                Step("config", self._config, lambda: [build / self.dir / "ansible",
+                                                      build / self.dir / "files",
+                                                      assets / "ansible"])
+            )  # fmt: skip
+        return steps
+
+    def tools(self, command: str) -> set[str]:
+        tools = {"terraform"}
+        if command == "apply" and self.ctx.configure:
+            tools |= {"ansible-playbook"} | SESSION_TOOLS.get(self.cloud, set())
+        return tools
+
+    def clouds(self) -> set[str]:
+        return super().clouds() | {self.cloud}
+
+    def secrets(self, command: str = "apply") -> list[tuple[str, str]]:
+        """Only the config step of the global region's host reads secrets (the alert
+        receivers' and, with logging, Elasticsearch's)."""
+        if command != "apply" or not self.ctx.configure or not self.is_global:
+            return []
+        from iconctl.preflight import secret_fields
+
+        return [(f, ref) for f, ref in secret_fields(self.ctx.spec) if f in MONITORING_SECRETS]
+
+    def runtime_inputs(self) -> dict[str, Any]:
+        """The region's network, as the region's infra step recorded it."""
+        progress = self.ctx.ws.progress()
+        outputs = progress.get(f"{self.region_name}/infra", {}).get("outputs", {})
+        network = (outputs.get("terraform_outputs") or {}).get("monitoring_network")
+        return {"region_network": network} if isinstance(network, dict) else {}
+
+    def plan(self, run_dir: Path) -> list[StepResult]:
+        if self.ctx.state_bucket_pending:
+            return [self._deferred("planned once apply has created the state bucket")]
+        runtime = self.known_outputs()
+        if "region_network" not in runtime:
+            return [self._deferred(f"planned once apply has created {self.region_name}'s network")]
+        result, _ = self._plan_stack(self.infra(), run_dir, runtime)
+        return [result]
+
+    def destroy(self, run_dir: Path) -> list[StepResult]:
+        runtime = self.known_outputs()
+        if "region_network" not in runtime:
+            # Its stack needs the region's network; without a record of the region's, the
+            # host was never applied from here.
+            self.ctx.say(f"{self.name}: no recorded network of {self.region_name}, nothing to do")
+            self.forget()
+            return [StepResult(self.name, "infra", "skipped")]
+        started = self.ctx.begin(self.name, "infra", "destroying ...")
+        self._destroy_stack(run_dir, runtime)
+        return self._destroyed(started)
+
+    def _apply_infra(self, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        if "region_network" not in runtime:
+            raise IconctlError(
+                f"{self.name} infra: {self.region_name} recorded no monitoring_network output "
+                "(apply the region first)",
+                exit_code=ExitCode.TOOL_FAILED,
+            )
+        return super()._apply_infra(run_dir, runtime)
+
+    def _config(self, run_dir: Path, runtime: dict[str, Any]) -> dict[str, Any]:
+        ctx = self.ctx
+        outputs = runtime.get("terraform_outputs") or {}
+        hosts = outputs.get("ansible_hosts") or {}
+        if not isinstance(hosts, dict) or not any(hosts.values()):
+            raise IconctlError(
+                f"{self.name} config: stack {self.stack} reported no monitoring host",
+                exit_code=ExitCode.TOOL_FAILED,
+            )
+        work = ctx.ws.unit_dir(self.name)
+        private, files = work / "ansible", work / "files"
+        for target, source in ((private, "ansible"), (files, "files")):
+            shutil.rmtree(target, ignore_errors=True)
+            rendered = ctx.ws.build / self.dir / source
+            if rendered.is_dir():
+                shutil.copytree(rendered, target)
+            else:
+                target.mkdir(parents=True)
+        region = next(r for r in ctx.spec.regions if r.name == self.region_name)
+        inventory = ansible_inputs.inventory_file(
+            ctx.spec, region, hosts=hosts, extra_vars=outputs.get("ansible_vars") or {},
+            groups=ansible_inputs.MONITORING_GROUPS,
+        )  # fmt: skip
+        write_atomic(private / ansible_inputs.INVENTORY, inventory)
+        extravars = ansible_inputs.monitoring_extravars(ctx.spec, region)
+        extravars["icon_monitoring_files_dir"] = str(files.absolute())
+        write_atomic(private / "env" / "extravars", ansible_inputs.to_yaml(extravars))
+        ansible = Ansible(
+            private,
+            step=f"{self.name} config",
+            log_path=run_dir / f"{self.name}-config.log",
+            env={"ANSIBLE_ROLES_PATH": str(ctx.assets / "ansible" / "roles"), **self._secret_env()},
+            on_line=lambda line: ctx.say(f"{self.name}: {line}"),
+            cancel=ctx.cancel,
+        )
+        ansible.run(ctx.assets / MONITORING_PLAYBOOK)
+        return {}
+
+    def _secret_env(self) -> dict[str, str]:
+        """The role's secrets, resolved from the spec's references into the environment of
+        ansible-runner only (never a file on the controller)."""
+        from iconctl.secrets import resolve
+
+        return {
+            MONITORING_SECRETS[field]: resolve(ref, field=field)
+            for field, ref in self.secrets("apply")
+        }
+
+
 @kind("global")
 class GlobalLayer(TerraformUnit):
     def infra(self) -> Stack:
@@ -762,7 +909,7 @@ class GlobalLayer(TerraformUnit):
             cloudflare=True,
         )  # fmt: skip
 
-    def secrets(self) -> list[tuple[str, str]]:
+    def secrets(self, command: str = "apply") -> list[tuple[str, str]]:
         geo = self.ctx.spec.geo
         return [("geo.api_token", geo.api_token)] if geo else []
 

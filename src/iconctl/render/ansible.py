@@ -1,4 +1,5 @@
-"""Ansible inputs: an ansible-runner private_data_dir per region (inventory and extravars).
+"""Ansible inputs: an ansible-runner private_data_dir per region (inventory and extravars),
+and one per monitoring host (``<region>/monitoring/ansible``, group ``icon_monitoring``).
 
 Hosts are not known until Terraform has run, so the rendered inventory holds the groups and
 their variables; once Terraform reports the hosts, the orchestration asks ``inventory_file``
@@ -13,10 +14,12 @@ from typing import Any
 from iconctl.endpoints import AGENT_PORT
 from iconctl.render import compose
 from iconctl.render.common import region_hostname, store_url, to_yaml, vm_regions
+from iconctl.render.terraform import MONITORING_DIR, monitored_regions
 from iconctl.spec import Region, Spec
 
 INVENTORY = "inventory/hosts.yml"  # inside the region's private_data_dir
 GROUPS = ("icon_nodes", "icon_source")
+MONITORING_GROUPS = ("icon_monitoring",)
 
 
 def files(spec: Spec) -> dict[str, str]:
@@ -25,6 +28,10 @@ def files(spec: Spec) -> dict[str, str]:
         base = f"{region.name}/ansible"
         out[f"{base}/{INVENTORY}"] = inventory_file(spec, region)
         out[f"{base}/env/extravars"] = to_yaml(extravars(spec, region))
+    for region in monitored_regions(spec):
+        base = f"{region.name}/{MONITORING_DIR}/ansible"
+        out[f"{base}/{INVENTORY}"] = inventory_file(spec, region, groups=MONITORING_GROUPS)
+        out[f"{base}/env/extravars"] = to_yaml(monitoring_extravars(spec, region))
     return out
 
 
@@ -34,10 +41,12 @@ def inventory_file(
     *,
     hosts: Mapping[str, Iterable[str] | None] | None = None,
     extra_vars: Mapping[str, Any] | None = None,
+    groups: Iterable[str] = GROUPS,
 ) -> str:
     """The region's inventory as YAML; ``hosts`` (group -> addresses) and ``extra_vars`` come
-    from Terraform's ``ansible_hosts`` and ``ansible_vars`` outputs."""
-    return to_yaml(inventory(spec, region, hosts=hosts, extra_vars=extra_vars))
+    from Terraform's ``ansible_hosts`` and ``ansible_vars`` outputs. ``groups``: the nodes'
+    (the default) or the monitoring host's (``MONITORING_GROUPS``)."""
+    return to_yaml(inventory(spec, region, hosts=hosts, extra_vars=extra_vars, groups=groups))
 
 
 def inventory(
@@ -46,8 +55,9 @@ def inventory(
     *,
     hosts: Mapping[str, Iterable[str] | None] | None = None,
     extra_vars: Mapping[str, Any] | None = None,
+    groups: Iterable[str] = GROUPS,
 ) -> dict[str, Any]:
-    children: dict[str, dict[str, Any]] = {group: {"hosts": {}} for group in GROUPS}
+    children: dict[str, dict[str, Any]] = {group: {"hosts": {}} for group in groups}
     for group, addresses in (hosts or {}).items():
         children[group] = {"hosts": {str(address): {} for address in addresses or []}}
     variables: dict[str, Any] = {
@@ -81,3 +91,10 @@ def extravars(spec: Spec, region: Region) -> dict[str, Any]:
         "icon_edge_domain": region_hostname(spec, region),
         "icon_edge_tls_email": spec.tls.email if spec.tls and region.flavour == "single" else "",
     }
+
+
+def monitoring_extravars(spec: Spec, region: Region) -> dict[str, Any]:
+    """The icon_monitoring role's spec-derived variables (its contract: docs/monitoring.md).
+    ``icon_monitoring_files_dir`` is set at config time (the copied ``files/`` tree) and the
+    listen address comes from the stack's ``ansible_vars``; secrets never appear here."""
+    return {"icon_monitoring_global": region.name == spec.monitoring_global_region()}

@@ -17,6 +17,7 @@ from iconctl.spec import Region, Spec
 from iconctl.spec.regions import continent
 
 ZONE_STACK = "aws-region-zone"
+MONITORING_DIR = "monitoring"  # <region>/monitoring/: terraform/, ansible/, files/
 
 
 def files(spec: Spec) -> dict[str, str]:
@@ -27,6 +28,10 @@ def files(spec: Spec) -> dict[str, str]:
         if delegates_zone(spec, region):
             out[f"{region.name}/zone/terraform.tfvars.json"] = to_json(zone_vars(spec, region))
             out[f"{region.name}/zone/backend.hcl"] = backend_config(spec, f"{region.name}-zone")
+    for region in monitored_regions(spec):
+        base = f"{region.name}/{MONITORING_DIR}/terraform"
+        out[f"{base}/terraform.tfvars.json"] = to_json(monitoring_vars(spec, region))
+        out[f"{base}/backend.hcl"] = backend_config(spec, monitoring_unit(region))
     if spec.geo is not None:
         out["global/terraform/terraform.tfvars.json"] = to_json(geo_vars(spec))
         out["global/terraform/backend.hcl"] = backend_config(spec, "global")
@@ -54,6 +59,34 @@ def delegates_zone(spec: Spec, region: Region) -> bool:
         and region.flavour in ("single", "asg")
         and region.route53_zone is None
     )
+
+
+def monitored_regions(spec: Spec) -> list[Region]:
+    """The regions that get a private monitoring host (stack <cloud>-monitoring): every aws
+    and gcp region while monitoring.prometheus is on (k8s regions run the operator-based
+    stack in their cluster instead)."""
+    if not spec.monitoring.prometheus:
+        return []
+    return [r for r in vm_regions(spec) if r.cloud in ("aws", "gcp")]
+
+
+def monitoring_unit(region: Region) -> str:
+    """The monitoring unit's name (and its state's key): ``<region>-monitoring``."""
+    return f"{region.name}-monitoring"
+
+
+def monitoring_vars(spec: Spec, region: Region) -> dict[str, Any]:
+    variables: dict[str, Any] = {
+        "name": spec.name,
+        "region": region.name,
+        "domain": region_hostname(spec, region),
+        "instance_type": spec.monitoring.machine(region.cloud),
+        "volume_gib": spec.monitoring.volume_gib,
+        "tags": tags(spec, region),
+    }
+    if region.cloud == "gcp":
+        variables["gcp_project"] = spec.gcp.project if spec.gcp else None
+    return variables
 
 
 def zone_vars(spec: Spec, region: Region) -> dict[str, Any]:
@@ -84,6 +117,8 @@ def region_vars(spec: Spec, region: Region) -> dict[str, Any]:
         "sync_keep": spec.sync.keep,
         "tags": tags(spec, region),
         "protect": spec.protect,
+        # The region's monitoring host scrapes the exporters on the nodes' private address.
+        "monitoring_host": region in monitored_regions(spec),
     }
     if region.flavour == "asg":
         from iconctl.render import compose
@@ -205,6 +240,22 @@ def deployment(spec: Spec) -> dict[str, Any]:
             # The region's zone step: its own stack and state, applied before the region's.
             unit["zone"] = {"stack": ZONE_STACK, "dir": f"{region.name}/zone"}
         units.append(unit)
+    global_region = spec.monitoring_global_region()
+    for region in monitored_regions(spec):
+        # After the regions (each needs its region's network), before the global layer;
+        # destroy, in reverse, removes it before its region (it adds rules to the nodes'
+        # firewall there).
+        units.append(
+            {
+                "unit": monitoring_unit(region),
+                "kind": "monitoring",
+                "stack": f"{region.cloud}-monitoring",
+                "dir": f"{region.name}/{MONITORING_DIR}",
+                "region": region.name,
+                "cloud": region.cloud,
+                "global": region.name == global_region,
+            }
+        )
     if spec.geo is not None:
         units.append(
             {"unit": "global", "kind": "global", "stack": "global-cloudflare", "dir": "global"}

@@ -46,7 +46,7 @@ module "user_data" {
   snapshot_store             = var.snapshot_store
   drain_on_termination       = "aws"
   drain_seconds              = var.drain_seconds
-  metrics_on_private_address = length(var.monitoring_cidrs) > 0
+  metrics_on_private_address = var.metrics_on_private_address || length(var.monitoring_cidrs) > 0
   region_health_source       = var.region_health ? "aws:${var.region_health_target_group_arn}" : ""
   region_min_ready           = var.min_ready_nodes
   boot_grace_seconds         = var.boot_grace_seconds

@@ -41,7 +41,7 @@ module "user_data" {
   sync_keep                  = var.sync_keep
   tls_domain                 = local.tls_domain
   tls_email                  = local.tls_domain == null ? null : var.tls_email
-  metrics_on_private_address = length(var.monitoring_cidrs) > 0
+  metrics_on_private_address = var.metrics_on_private_address || length(var.monitoring_cidrs) > 0
 }
 
 data "aws_iam_policy_document" "assume" {

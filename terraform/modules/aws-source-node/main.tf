@@ -28,4 +28,7 @@ module "this" {
   ssh_cidrs                 = var.ssh_cidrs
   monitoring_cidrs          = var.monitoring_cidrs
   tags                      = var.tags
+
+  # Passed through to the node (see the variable).
+  metrics_on_private_address = var.metrics_on_private_address
 }

@@ -17,3 +17,8 @@ output "role_arn" {
   description = "IAM role ARN of the source node, the snapshot bucket's only writer."
   value       = module.this.role_arn
 }
+
+output "security_group_id" {
+  description = "Security group of the source node."
+  value       = module.this.security_group_id
+}

@@ -114,3 +114,9 @@ variable "detailed_monitoring" {
   description = "EC2 detailed (1-minute) monitoring. Keep true on AWS; false only where the API lacks MonitorInstances (a local AWS emulator)."
   default     = true
 }
+
+variable "metrics_on_private_address" {
+  type        = bool
+  description = "Move node_exporter and the log shipper's metrics to the node's private address (baked images, at boot) even without monitoring_cidrs: a monitoring host admitted by security group or network tag scrapes them."
+  default     = false
+}

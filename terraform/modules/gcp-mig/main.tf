@@ -25,7 +25,7 @@ module "user_data" {
   proxy_port                 = var.backend_port
   data_disks                 = "/dev/disk/by-id/google-local-nvme-ssd-*"
   snapshot_store             = var.snapshot_store
-  metrics_on_private_address = length(var.monitoring_cidrs) > 0
+  metrics_on_private_address = var.metrics_on_private_address || length(var.monitoring_cidrs) > 0
   # The managed group's instance group has the manager's name, so the source is known
   # before the group exists (the backend service itself depends on the group).
   region_health_source = var.region_health_backend_service == "" ? "" : "gcp:${var.project}/${var.region_health_backend_service}/${var.region}/${var.name}-nodes"

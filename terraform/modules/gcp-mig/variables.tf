@@ -194,3 +194,9 @@ variable "min_ready_nodes" {
   description = "/region/readyz answers OK while at least this many instances are healthy."
   default     = 1
 }
+
+variable "metrics_on_private_address" {
+  type        = bool
+  description = "Move node_exporter and the log shipper's metrics to the node's private address (baked images, at boot) even without monitoring_cidrs: a monitoring host admitted by security group or network tag scrapes them."
+  default     = false
+}

@@ -214,3 +214,9 @@ variable "exporter_ports" {
     error_message = "exporter_ports must be unprivileged ports (1024-65535)."
   }
 }
+
+variable "metrics_on_private_address" {
+  type        = bool
+  description = "Move node_exporter and the log shipper's metrics to the node's private address (baked images, at boot) even without monitoring_cidrs: a monitoring host admitted by security group or network tag scrapes them."
+  default     = false
+}

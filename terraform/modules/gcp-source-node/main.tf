@@ -31,4 +31,7 @@ module "this" {
   sync_interval_minutes = var.sync_interval_minutes
   sync_keep             = var.sync_keep
   labels                = var.labels
+
+  # Passed through to the node (see the variable).
+  metrics_on_private_address = var.metrics_on_private_address
 }

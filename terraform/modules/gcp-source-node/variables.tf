@@ -146,3 +146,9 @@ variable "labels" {
   description = "Labels of every resource."
   default     = {}
 }
+
+variable "metrics_on_private_address" {
+  type        = bool
+  description = "Move node_exporter and the log shipper's metrics to the node's private address (baked images, at boot) even without monitoring_cidrs: a monitoring host admitted by security group or network tag scrapes them."
+  default     = false
+}

@@ -85,6 +85,9 @@ module "source_node" {
   ssh_cidrs                 = var.ssh_cidrs
   monitoring_cidrs          = var.monitoring_cidrs
   tags                      = module.naming.tags
+
+  # Scraped by the region's monitoring host (admitted by group or tag, not by range).
+  metrics_on_private_address = var.monitoring_host
 }
 
 module "lb" {
@@ -136,6 +139,9 @@ module "nodes" {
   region_health                  = length(module.health_checkers.cidrs) > 0
   region_health_target_group_arn = module.lb.target_group_arns[0]
   min_ready_nodes                = var.min_ready_nodes
+
+  # Scraped by the region's monitoring host (admitted by group or tag, not by range).
+  metrics_on_private_address = var.monitoring_host
 }
 
 check "min_ready_nodes_fit" {

@@ -73,11 +73,21 @@ output "ansible_vars" {
       ansible_python_interpreter = "/usr/bin/python3"
     },
     # The exporters listen on the private address the regional Prometheus scrapes.
-    length(var.monitoring_cidrs) > 0 && local.sync ? { icon_node_metrics_address = module.source_node[0].private_ip } : {},
+    (length(var.monitoring_cidrs) > 0 || var.monitoring_host) && local.sync ? { icon_node_metrics_address = module.source_node[0].private_ip } : {},
   )
 }
 
 output "monitoring_instance_profile" {
   description = "Instance profile for the region's Prometheus (EC2 discovery, read-only), or null without monitoring_cidrs."
   value       = try(module.monitoring_discovery[0].instance_profile_name, null)
+}
+
+output "monitoring_network" {
+  description = "What the region's monitoring host (stack aws-monitoring) needs: the VPC, its range (null for a reused VPC), the public subnets and the nodes' security groups (serving nodes, and the source node with sync)."
+  value = {
+    vpc_id                  = module.network.vpc_id
+    vpc_cidr_block          = module.network.vpc_cidr_block
+    subnet_ids              = module.network.public_subnet_ids
+    node_security_group_ids = concat([module.nodes.security_group_id], local.sync ? [module.source_node[0].security_group_id] : [])
+  }
 }

@@ -86,6 +86,9 @@ module "node" {
   monitoring_cidrs          = var.monitoring_cidrs
   health_checker_cidrs      = module.health_checkers.cidrs
   tags                      = module.naming.tags
+
+  # Scraped by the region's monitoring host (admitted by group or tag, not by range).
+  metrics_on_private_address = var.monitoring_host
 }
 
 # The regional Prometheus' identity: read-only EC2 discovery, created when a monitoring

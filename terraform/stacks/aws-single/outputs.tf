@@ -51,11 +51,21 @@ output "ansible_vars" {
       ansible_python_interpreter = "/usr/bin/python3"
     },
     # The exporters listen on the private address the regional Prometheus scrapes.
-    length(var.monitoring_cidrs) > 0 ? { icon_node_metrics_address = module.node.private_ip } : {},
+    length(var.monitoring_cidrs) > 0 || var.monitoring_host ? { icon_node_metrics_address = module.node.private_ip } : {},
   )
 }
 
 output "monitoring_instance_profile" {
   description = "Instance profile for the region's Prometheus (EC2 discovery, read-only), or null without monitoring_cidrs."
   value       = try(module.monitoring_discovery[0].instance_profile_name, null)
+}
+
+output "monitoring_network" {
+  description = "What the region's monitoring host (stack aws-monitoring) needs: the VPC, its range (null for a reused VPC), the public subnets and the node's security group."
+  value = {
+    vpc_id                  = module.network.vpc_id
+    vpc_cidr_block          = module.network.vpc_cidr_block
+    subnet_ids              = module.network.public_subnet_ids
+    node_security_group_ids = [module.node.security_group_id]
+  }
 }

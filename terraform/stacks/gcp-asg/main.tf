@@ -65,6 +65,9 @@ module "source_node" {
   ssh_cidrs             = var.ssh_cidrs
   monitoring_cidrs      = var.monitoring_cidrs
   labels                = module.naming.labels
+
+  # Scraped by the region's monitoring host (admitted by group or tag, not by range).
+  metrics_on_private_address = var.monitoring_host
 }
 
 module "nodes" {
@@ -99,6 +102,9 @@ module "nodes" {
   # considers healthy. Named, not referenced: the backend service depends on this group.
   region_health_backend_service = length(module.health_checkers.cidrs) > 0 ? "${module.naming.gcp_prefix}-rpc" : ""
   min_ready_nodes               = var.min_ready_nodes
+
+  # Scraped by the region's monitoring host (admitted by group or tag, not by range).
+  metrics_on_private_address = var.monitoring_host
 }
 
 module "snapshots" {

@@ -62,7 +62,7 @@ output "ansible_vars" {
       ansible_python_interpreter = "/usr/bin/python3"
     },
     # The exporters listen on the private address the regional Prometheus scrapes.
-    length(var.monitoring_cidrs) > 0 && local.sync ? { icon_node_metrics_address = module.source_node[0].private_ip } : {},
+    (length(var.monitoring_cidrs) > 0 || var.monitoring_host) && local.sync ? { icon_node_metrics_address = module.source_node[0].private_ip } : {},
   )
 }
 
@@ -74,4 +74,13 @@ output "monitoring_service_account" {
 output "region_record" {
   description = "The DNS record iconctl passes to the global stack (region_records) for this region's hostname: an A record to the load balancer, which the Google-managed certificate needs to activate. null for a lone region, or when Cloud DNS publishes the hostname (dns_managed_zone)."
   value       = startswith(var.domain, "${var.region}.") && var.dns_managed_zone == "" ? { type = "A", value = module.lb.ip_address } : null
+}
+
+output "monitoring_network" {
+  description = "What the region's monitoring host (stack gcp-monitoring) needs: the network, its subnetwork and the nodes' network tags (serving nodes, and the source node with sync)."
+  value = {
+    network    = module.network.network
+    subnetwork = module.network.subnetwork
+    node_tags  = concat([module.naming.gcp_prefix], local.sync ? ["${module.naming.gcp_prefix}-src"] : [])
+  }
 }

@@ -69,6 +69,9 @@ module "node" {
   monitoring_cidrs      = var.monitoring_cidrs
   health_checker_cidrs  = module.health_checkers.cidrs
   labels                = module.naming.labels
+
+  # Scraped by the region's monitoring host (admitted by group or tag, not by range).
+  metrics_on_private_address = var.monitoring_host
 }
 
 module "snapshots" {

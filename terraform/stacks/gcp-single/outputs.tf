@@ -50,7 +50,7 @@ output "ansible_vars" {
       ansible_python_interpreter = "/usr/bin/python3"
     },
     # The exporters listen on the private address the regional Prometheus scrapes.
-    length(var.monitoring_cidrs) > 0 ? { icon_node_metrics_address = module.node.private_ip } : {},
+    length(var.monitoring_cidrs) > 0 || var.monitoring_host ? { icon_node_metrics_address = module.node.private_ip } : {},
   )
 }
 
@@ -62,4 +62,13 @@ output "monitoring_service_account" {
 output "region_record" {
   description = "The DNS record iconctl passes to the global stack (region_records) for this region's hostname: an A record to the node's static address. null for a lone region, or when Cloud DNS publishes the hostname (dns_managed_zone)."
   value       = startswith(var.domain, "${var.region}.") && var.dns_managed_zone == "" ? { type = "A", value = module.node.public_ip } : null
+}
+
+output "monitoring_network" {
+  description = "What the region's monitoring host (stack gcp-monitoring) needs: the network, its subnetwork and the node's network tag."
+  value = {
+    network    = module.network.network
+    subnetwork = module.network.subnetwork
+    node_tags  = [module.naming.gcp_prefix]
+  }
 }

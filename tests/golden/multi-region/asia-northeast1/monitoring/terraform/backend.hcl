@@ -1,0 +1,5 @@
+bucket       = "icon-api-tfstate"
+key          = "iconctl/icon-api/asia-northeast1-monitoring.tfstate"
+region       = "us-east-1"
+encrypt      = true
+use_lockfile = true

@@ -1,0 +1,1 @@
+path = "state/my-icon-node/us-east-2-monitoring.tfstate"
