@@ -178,3 +178,30 @@ def test_an_agents_verdict_in_a_visitors_words(code, body, gauges, reason):
 )
 def test_percent(value, text):
     assert _percent(value) == text
+
+
+@pytest.mark.parametrize("honest", [["a"], ["a", "b"], ["a", "b", "c"]])
+def test_a_region_answering_an_impossible_height_puts_no_other_region_behind(monkeypatch, honest):
+    """The network's height follows the reference rule of the agent and `status`: the lying
+    region is not counted, and says so to operators."""
+    answers = {n: Result(n, "u", "operational", "", 20.0, 1000, 1.0) for n in honest}
+    answers["liar"] = Result("liar", "u", "operational", "", 20.0, 1_000_000_000, 0.5)
+    monkeypatch.setattr(probe, "_probe_one", lambda target, now, rules: answers[target.name])
+    results = probe.probe([Target(n, "u") for n in answers], Thresholds(30, 60.0), NOW)
+    got = {r.name: (r.status, r.lag_blocks) for r in results}
+    assert got == {**{n: ("operational", 0) for n in honest}, "liar": ("operational", 0)}
+    [liar] = [r for r in results if r.name == "liar"]
+    assert liar.detail.startswith("not counted as the network's height: height 1000000000")
+
+
+def test_a_region_behind_the_others_is_still_behind(monkeypatch):
+    answers = {
+        "a": Result("a", "u", "operational", "", 20.0, 1000, 1.0),
+        "b": Result("b", "u", "operational", "", 20.0, 1002, 1.0),
+        "late": Result("late", "u", "operational", "", 20.0, 900, 1.0),
+    }
+    monkeypatch.setattr(probe, "_probe_one", lambda target, now, rules: answers[target.name])
+    results = probe.probe([Target(n, "u") for n in answers], Thresholds(30, 60.0), NOW)
+    got = {r.name: (r.status, r.lag_blocks, r.detail) for r in results}
+    assert got["late"] == ("degraded", 102, "lag 102 blocks > 30 (node 900, reference 1002)")
+    assert got["a"][:2] == ("operational", 2) and got["b"][:2] == ("operational", 0)

@@ -38,9 +38,8 @@ from iconctl.health import (
     ReferenceView,
     Thresholds,
     Verdict,
-    corroborate,
-    height_ceiling,
     judge,
+    reference_view,
 )
 from iconctl.http.client import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded, session
 from iconctl.http.server import HTTPServer, Request, response
@@ -444,8 +443,13 @@ class Agent:
     def _judge_references(self, now: float) -> None:
         """Measure lag against a height the references corroborate (docs/agent.md)."""
         heights = {r.label: r.height for r in self.references if r.up and r.height is not None}
-        ceiling = height_ceiling(self.sample, self.chain_rate.blocks_per_second(), now)
-        view = corroborate(heights, ceiling=ceiling, tolerance=self.config.max_lag_blocks)
+        view = reference_view(
+            heights,
+            [self.sample],
+            now,
+            tolerance=self.config.max_lag_blocks,
+            rate=self.chain_rate.blocks_per_second(),
+        )
         for ref in self.references:
             why = view.ignored.get(ref.label, "")
             if why and ref._counted != ref.answers:

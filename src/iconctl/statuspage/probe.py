@@ -15,7 +15,16 @@ from urllib.parse import urlsplit
 
 from iconctl import probes
 from iconctl.errors import InputError
-from iconctl.health import BLOCK_SECONDS, NodeSample, Thresholds, Verdict, judge, parse_target
+from iconctl.health import (
+    BLOCK_SECONDS,
+    NodeSample,
+    ReferenceView,
+    Thresholds,
+    Verdict,
+    judge,
+    parse_target,
+    reference_view,
+)
 from iconctl.http import client
 from iconctl.spec import Spec
 
@@ -179,7 +188,7 @@ def _failed(target: Target, exc: Exception) -> Result:
 
 
 def probe(targets: list[Target], rules: Thresholds, now: float | None = None) -> list[Result]:
-    """Probe every target in parallel, then judge lag against the best height seen."""
+    """Probe every target in parallel, then judge lag against the network's height."""
     now = time.time() if now is None else now
     # an endpoint and two agent requests, each bounded by TIMEOUT_S
     answers = probes.parallel(
@@ -189,10 +198,15 @@ def probe(targets: list[Target], rules: Thresholds, now: float | None = None) ->
         answer if isinstance(answer, Result) else _failed(target, answer)
         for target, answer in zip(targets, answers, strict=True)
     ]
-    best = max((r.height for r in results if r.height is not None), default=None)
+    view = _reference(results, now, rules)
     for result in results:
-        if result.height is not None and result.lag_blocks is None and best is not None:
-            result.lag_blocks = best - result.height
+        if result.height is not None and result.lag_blocks is None and view.height is not None:
+            # polls are not simultaneous, and a region ahead of the reference is not behind
+            result.lag_blocks = max(0, view.height - result.height)
+        why = view.ignored.get(result.name)
+        ahead = view.height is not None and (result.height or 0) > view.height
+        if why and ahead:  # those below the network's height are reported as behind
+            result.detail = _join(result.detail, f"not counted as the network's height: {why}")
         if result.status != "operational":
             continue
         lag, age, latency = result.lag_blocks, result.block_age_s, result.latency_ms
@@ -211,6 +225,15 @@ def probe(targets: list[Target], rules: Thresholds, now: float | None = None) ->
             continue
         result.detail = _join(finding, result.detail)
     return results
+
+
+def _reference(results: list[Result], now: float, rules: Thresholds) -> ReferenceView:
+    """The network's height, which lag is measured against: the regions' heights under the
+    reference rule of the agent and ``iconctl status`` (``health.reference_view``), so one
+    region answering an impossible height cannot make every other region "behind"."""
+    heights = {r.name: r.height for r in results if r.height is not None}
+    nodes = [NodeSample(True, height=r.height, block_age=r.block_age_s) for r in results]
+    return reference_view(heights, nodes, now, tolerance=rules.max_lag_blocks)
 
 
 def _judged(result: Result, now: float, rules: Thresholds) -> Verdict:
