@@ -958,6 +958,15 @@ def statuspage(
             "watches the region alone (repeatable).",
         ),
     ] = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reference",
+            metavar="URL",
+            help="Measure lag against this endpoint (repeatable; default: the spec's "
+            "references, else the regions' own heights).",
+        ),
+    ] = None,
     serve: Annotated[
         bool,
         typer.Option(
@@ -995,7 +1004,8 @@ def statuspage(
 
     run_statuspage(
         spec_path=spec, endpoints=endpoint or [], agents=agent or [], out_dir=out_dir,
-        serve=serve, listen=listen, interval_s=interval, on_ready=ready,
+        references=reference or [], serve=serve, listen=listen, interval_s=interval,
+        on_ready=ready,
     )  # fmt: skip
 
 
