@@ -889,26 +889,39 @@ def demo(
     out.print(f"demo finished in {report.seconds:.1f} s")
 
 
+# The targets of `status` and `statuspage` (parsed by health.parse_target).
+EndpointsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--endpoint", metavar="[REGION=]URL", help="A JSON-RPC v3 endpoint (repeatable)."),
+]
+AgentsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--agent",
+        metavar="[REGION=]URL",
+        help="A node's health agent (repeatable): joins the endpoint of its REGION, or is "
+        "watched on its own.",
+    ),
+]
+ReferencesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--reference",
+        metavar="URL",
+        help="Measure lag against this endpoint (repeatable; default: the spec's references).",
+    ),
+]
+
+
 @app.command()
 def status(
     spec: Annotated[
         Path | None,
         typer.Argument(help="The spec (optional: regions, references, readiness rules)."),
     ] = None,
-    endpoint: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--endpoint", metavar="[REGION=]URL", help="A JSON-RPC endpoint (repeatable)."
-        ),
-    ] = None,
-    agent: Annotated[
-        list[str] | None,
-        typer.Option("--agent", metavar="[REGION=]URL", help="A node's health agent (repeatable)."),
-    ] = None,
-    reference: Annotated[
-        list[str] | None,
-        typer.Option("--reference", metavar="URL", help="Measure lag against this endpoint."),
-    ] = None,
+    endpoint: EndpointsOpt = None,
+    agent: AgentsOpt = None,
+    reference: ReferencesOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe.")] = 5.0,
     json_out: JsonOpt = False,
 ) -> None:
@@ -946,27 +959,9 @@ def statuspage(
             help="Spec whose regions to watch (optional with --endpoint).", envvar="ICONCTL_SPEC"
         ),
     ] = None,
-    endpoint: Annotated[
-        list[str] | None,
-        typer.Option("--endpoint", help="[NAME=]URL of a JSON-RPC v3 endpoint (repeatable)."),
-    ] = None,
-    agent: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--agent",
-            help="[NAME=]URL of a node's health agent: joins the endpoint named NAME, or "
-            "watches the region alone (repeatable).",
-        ),
-    ] = None,
-    reference: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--reference",
-            metavar="URL",
-            help="Measure lag against this endpoint (repeatable; default: the spec's "
-            "references, else the regions' own heights).",
-        ),
-    ] = None,
+    endpoint: EndpointsOpt = None,
+    agent: AgentsOpt = None,
+    reference: ReferencesOpt = None,
     serve: Annotated[
         bool,
         typer.Option(
