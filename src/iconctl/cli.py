@@ -4,7 +4,6 @@ Nothing here does real work: each command hands its options to a core module, an
 error becomes an exit code in one place, ``main``.
 """
 
-import json
 import os
 import sys
 import traceback
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Protocol
 import typer
 
 from iconctl import __version__
-from iconctl.console import err, json_printed, out, print_json
+from iconctl.console import err, json_printed, out, print_json, ready_line
 from iconctl.errors import ExitCode, IconctlError, Interrupted, UsageError, from_os_error
 
 if TYPE_CHECKING:
@@ -472,22 +471,19 @@ def sim_command(
     )
 
     def ready(sim) -> None:
-        if json_output:  # one line, so a parent process can read it with readline()
-            sys.stdout.write(
-                json.dumps(
-                    {
-                        "url": sim.url,
-                        "control_url": sim.control_url,
-                        "height": sim.height,
-                        "channel": channel,
-                        "token": sim.ledger.token.address,
-                    }
-                )
-                + "\n"
+        if json_output:
+            ready_line(
+                {
+                    "url": sim.url,
+                    "control_url": sim.control_url,
+                    "height": sim.height,
+                    "channel": channel,
+                    "token": sim.ledger.token.address,
+                }
             )
-        else:
-            control = f", control {sim.control_url}" if sim.control_url else ""
-            out.print(f"simulator ready: {sim.url} (height {sim.height}{control})", markup=False)
+            return
+        control = f", control {sim.control_url}" if sim.control_url else ""
+        out.print(f"simulator ready: {sim.url} (height {sim.height}{control})", markup=False)
         sys.stdout.flush()
 
     run(options, scenario, ready)
@@ -632,29 +628,25 @@ def agent_command(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     def ready(agent) -> None:
-        if json_output:  # one line, so a parent process can read it with readline()
-            sys.stdout.write(
-                json.dumps(
-                    {
-                        "url": agent.url,
-                        "node": agent.node_rpc,
-                        "references": [r.label for r in agent.references],
-                        "max_lag_blocks": config.max_lag_blocks,
-                        # the option's spelling: this line is read by programs (docs/agent.md)
-                        "max_block_age": config.max_block_age_seconds,
-                        "region_source": agent.region_source.label if agent.region_source else None,
-                        "boot_grace": config.boot_grace,
-                        "replace_unhealthy": config.replace_unhealthy,
-                    }
-                )
-                + "\n"
+        if json_output:
+            ready_line(
+                {
+                    "url": agent.url,
+                    "node": agent.node_rpc,
+                    "references": [r.label for r in agent.references],
+                    "max_lag_blocks": config.max_lag_blocks,
+                    # the option's spelling: this line is read by programs (docs/agent.md)
+                    "max_block_age": config.max_block_age_seconds,
+                    "region_source": agent.region_source.label if agent.region_source else None,
+                    "boot_grace": config.boot_grace,
+                    "replace_unhealthy": config.replace_unhealthy,
+                }
             )
-        else:
-            out.print(
-                f"agent ready: {agent.url} (node {agent.node_rpc}, "
-                f"{len(agent.references)} references)",
-                markup=False,
-            )
+            return
+        out.print(
+            f"agent ready: {agent.url} (node {agent.node_rpc}, {len(agent.references)} references)",
+            markup=False,
+        )
         sys.stdout.flush()
 
     run(config, ready)
@@ -740,13 +732,10 @@ def gateway_command(
 
     def ready(gateway, bound_port: int) -> None:  # noqa: ANN001
         url = f"ws://{host}:{bound_port}/api/v3/{channel}"
-        if json_output:  # one line, so a parent process can read it with readline()
-            info = {"url": url, "port": bound_port, "node": config.rpc_url}
-            sys.stdout.write(json.dumps(info) + "\n")
-        else:
-            out.print(
-                f"gateway ready: {url}/block, {url}/event (node {config.rpc_url})", markup=False
-            )
+        if json_output:
+            ready_line({"url": url, "port": bound_port, "node": config.rpc_url})
+            return
+        out.print(f"gateway ready: {url}/block, {url}/event (node {config.rpc_url})", markup=False)
         sys.stdout.flush()
 
     run(config, ready)
@@ -889,26 +878,39 @@ def demo(
     out.print(f"demo finished in {report.seconds:.1f} s")
 
 
+# The targets of `status` and `statuspage` (parsed by health.parse_target).
+EndpointsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--endpoint", metavar="[REGION=]URL", help="A JSON-RPC v3 endpoint (repeatable)."),
+]
+AgentsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--agent",
+        metavar="[REGION=]URL",
+        help="A node's health agent (repeatable): joins the endpoint of its REGION, or is "
+        "watched on its own.",
+    ),
+]
+ReferencesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--reference",
+        metavar="URL",
+        help="Measure lag against this endpoint (repeatable; default: the spec's references).",
+    ),
+]
+
+
 @app.command()
 def status(
     spec: Annotated[
         Path | None,
         typer.Argument(help="The spec (optional: regions, references, readiness rules)."),
     ] = None,
-    endpoint: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--endpoint", metavar="[REGION=]URL", help="A JSON-RPC endpoint (repeatable)."
-        ),
-    ] = None,
-    agent: Annotated[
-        list[str] | None,
-        typer.Option("--agent", metavar="[REGION=]URL", help="A node's health agent (repeatable)."),
-    ] = None,
-    reference: Annotated[
-        list[str] | None,
-        typer.Option("--reference", metavar="URL", help="Measure lag against this endpoint."),
-    ] = None,
+    endpoint: EndpointsOpt = None,
+    agent: AgentsOpt = None,
+    reference: ReferencesOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe.")] = 5.0,
     json_out: JsonOpt = False,
 ) -> None:
@@ -946,18 +948,9 @@ def statuspage(
             help="Spec whose regions to watch (optional with --endpoint).", envvar="ICONCTL_SPEC"
         ),
     ] = None,
-    endpoint: Annotated[
-        list[str] | None,
-        typer.Option("--endpoint", help="[NAME=]URL of a JSON-RPC v3 endpoint (repeatable)."),
-    ] = None,
-    agent: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--agent",
-            help="[NAME=]URL of a node's health agent: joins the endpoint named NAME, or "
-            "watches the region alone (repeatable).",
-        ),
-    ] = None,
+    endpoint: EndpointsOpt = None,
+    agent: AgentsOpt = None,
+    reference: ReferencesOpt = None,
     serve: Annotated[
         bool,
         typer.Option(
@@ -978,9 +971,8 @@ def statuspage(
     from iconctl.statuspage.command import run as run_statuspage
 
     def ready(result, url) -> None:  # noqa: ANN001
-        if json_out:  # one line, so a parent process can read it with readline()
-            sys.stdout.write(json.dumps({**result.to_json(), "url": url}, default=str) + "\n")
-            sys.stdout.flush()
+        if json_out:
+            ready_line({**result.to_json(), "url": url})
             return
         from iconctl.console import printable
 
@@ -995,7 +987,8 @@ def statuspage(
 
     run_statuspage(
         spec_path=spec, endpoints=endpoint or [], agents=agent or [], out_dir=out_dir,
-        serve=serve, listen=listen, interval_s=interval, on_ready=ready,
+        references=reference or [], serve=serve, listen=listen, interval_s=interval,
+        on_ready=ready,
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,14 @@ def print_json(data: Any) -> None:
     global _json_printed
     _json_printed = True
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def ready_line(info: Mapping[str, Any]) -> None:
+    """The ready line of a long-running command under ``--json`` (``sim``, ``agent``,
+    ``gateway``, ``statuspage --serve``): one JSON object on one line, flushed at once, which a
+    parent reads with readline() (``process.Service``)."""
+    sys.stdout.write(json.dumps(info, default=str) + "\n")
     sys.stdout.flush()
 
 

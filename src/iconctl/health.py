@@ -3,8 +3,9 @@ the agent, ``iconctl status`` and the status page share (docs/agent.md).
 
 ``Thresholds`` holds the two limits under the spec's spelling (``max_lag_blocks``,
 ``max_block_age_seconds``); ``judge`` turns one reading of a node (a ``NodeSample``), the best
-reference height and the clock into a ``Verdict``; ``corroborate`` and ``height_ceiling`` pick
-the reference height lag is measured against, so one lying reference cannot mislead anyone.
+reference height and the clock into a ``Verdict``; ``reference_view`` (``corroborate`` under a
+``height_ceiling``) picks the reference height lag is measured against, so one lying reference
+cannot mislead anyone.
 Everything here is free of I/O.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -178,6 +180,26 @@ def corroborate(heights: dict[str, int], *, ceiling: int | None, tolerance: int)
                 )
                 del kept[label]
     return ReferenceView(max(kept.values()) if kept else None, ignored)
+
+
+def reference_view(
+    heights: Mapping[str, int],
+    nodes: Iterable[NodeSample],
+    now: float,
+    *,
+    tolerance: int,
+    rate: float | None = 1 / BLOCK_SECONDS,
+) -> ReferenceView:
+    """The reference height lag is measured against: the one rule of the agent, ``iconctl
+    status`` and the status page (docs/agent.md, "Which reference height counts").
+
+    ``heights`` are the references' answers by label; the ceiling comes from the nodes' own
+    readings (the highest any of them allows) at ``rate`` blocks per second: the agent passes
+    the rate its node's blocks show (None until known: no ceiling yet), one-shot probes keep
+    ICON's nominal rate. ``tolerance`` is ``max_lag_blocks``."""
+    ceilings = [height_ceiling(node, rate, now) for node in nodes]
+    ceiling = max((c for c in ceilings if c is not None), default=None)
+    return corroborate(dict(heights), ceiling=ceiling, tolerance=tolerance)
 
 
 # --- targets: [NAME=]URL ---------------------------------------------------------------------

@@ -90,6 +90,7 @@ def run(
     check: bool = True,
     timeout: float | None = None,
     capture: bool = False,
+    cancel: threading.Event | None = None,
 ) -> Result:
     """Run ``argv`` to completion; raise ToolFailed (with the output's tail) on a non-zero exit.
 
@@ -97,7 +98,8 @@ def run(
     ``log_path`` receives the full combined output. With ``capture`` the standard output is
     returned whole in ``Result.stdout`` (for machine-readable output) and only the standard
     error is streamed. ``translate`` turns each output line (machine-readable, say) into the
-    text the log, the tail and ``on_line`` get; None drops the line.
+    text the log, the tail and ``on_line`` get; None drops the line. Once ``cancel`` is set,
+    the child's process group is stopped (the run then fails as an interrupted one does).
     """
     argv = [which(argv[0]), *argv[1:]]
     proc = subprocess.Popen(
@@ -112,6 +114,8 @@ def run(
         start_new_session=True,  # Ctrl-C is handled here, for the whole group
     )
     _track(proc, True)
+    if cancel is not None:
+        threading.Thread(target=_stop_on, args=(proc, cancel), daemon=True).start()
     try:
         if capture:
             stdout, stderr = proc.communicate(timeout=timeout)
@@ -158,6 +162,14 @@ def _stream(
             if on_line:
                 on_line(line.rstrip("\n"))
     return "".join(tail)
+
+
+def _stop_on(proc: subprocess.Popen[str], cancel: threading.Event) -> None:
+    """Stop the child's process group when ``cancel`` is set while it runs."""
+    while proc.poll() is None:
+        if cancel.wait(0.2):
+            _stop_group(proc)
+            return
 
 
 def _stop_group(proc: subprocess.Popen[str], grace: float = 10.0) -> None:

@@ -18,13 +18,11 @@ from iconctl import probes
 from iconctl.console import printable
 from iconctl.errors import CheckFailed, UsageError
 from iconctl.health import (
-    BLOCK_SECONDS,
     NodeSample,
     Thresholds,
-    corroborate,
-    height_ceiling,
     judge,
     parse_target,
+    reference_view,
 )
 from iconctl.http import client
 from iconctl.spec import Spec
@@ -163,21 +161,12 @@ def collect(
 def _corroborated(
     refs: list[Observation], observations: list[Observation], tolerance: int, now: float
 ) -> int | None:
-    """The reference height lag is measured against, by the agent's rule (docs/agent.md):
-    a reference beyond what the chain can have made since the nodes' own last blocks, or one
-    that the other references contradict, is marked ignored and does not count."""
+    """The reference height lag is measured against (``health.reference_view``): a reference
+    beyond what the chain can have made since the nodes' own last blocks, or one that the
+    other references contradict, is marked ignored and does not count."""
     heights = {r.url: r.height for r in refs if r.state == "up" and r.height is not None}
-    ceilings = [
-        height_ceiling(
-            NodeSample(True, height=o.height, block_age=o.block_age),
-            1 / BLOCK_SECONDS,
-            now,
-        )
-        for o in observations
-        if o.height is not None and o.block_age is not None
-    ]
-    ceiling = max((c for c in ceilings if c is not None), default=None)
-    view = corroborate(heights, ceiling=ceiling, tolerance=tolerance)
+    nodes = [NodeSample(True, height=o.height, block_age=o.block_age) for o in observations]
+    view = reference_view(heights, nodes, now, tolerance=tolerance)
     for ref in refs:
         if ref.url in view.ignored:
             ref.state, ref.reason = "ignored", view.ignored[ref.url]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -119,3 +120,24 @@ def test_endless_output_without_a_ready_line_is_bounded() -> None:
     code = "import sys, time; sys.stdout.write('x' * 200000); sys.stdout.flush(); time.sleep(60)"
     with pytest.raises(IconctlError, match="without a ready line"):
         process.Service("sim", _child(code), ready_timeout=20)
+
+
+def test_cancel_stops_the_child_group(tmp_path: Path) -> None:
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(ToolFailed):
+        process.run(
+            [sys.executable, "-c", "import time; time.sleep(60)"],
+            step="demo",
+            log_path=tmp_path / "out.log",
+            cancel=cancel,
+        )
+    assert time.monotonic() - started < 15
+
+
+def test_cancel_left_unset_changes_nothing(tmp_path: Path) -> None:
+    result = process.run(
+        [sys.executable, "-c", "print('done')"], step="demo", cancel=threading.Event()
+    )
+    assert result.returncode == 0 and "done" in result.tail

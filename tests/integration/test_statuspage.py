@@ -36,6 +36,7 @@ def fleet():
                 "--agent", f"us-east-1={agent.info['url']}",
                 "--endpoint", f"eu-central-1={lagging.info['url']}",
                 "--endpoint", f"asia-northeast1=http://127.0.0.1:{free_port()}/api/v3",
+                "--reference", url,
             ]  # fmt: skip
 
 

@@ -229,9 +229,9 @@ PUBLIC_INGRESS_ALLOWED = {
     ("aws-node-firewall", "aws_vpc_security_group_ingress_rule", "p2p"),
     ("aws-node-firewall", "aws_vpc_security_group_ingress_rule", "web"),
     ("aws-nlb", "aws_vpc_security_group_ingress_rule", "tls"),
-    ("gcp-single-node", "google_compute_firewall", "p2p"),
-    ("gcp-single-node", "google_compute_firewall", "web"),
-    ("gcp-mig", "google_compute_firewall", "p2p"),
+    # and the GCP ones theirs
+    ("gcp-node-firewall", "google_compute_firewall", "p2p"),
+    ("gcp-node-firewall", "google_compute_firewall", "web"),
     ("gcp-network", "google_compute_firewall", "deny_ingress"),
 }
 

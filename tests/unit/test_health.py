@@ -7,7 +7,15 @@ import yaml
 
 from iconctl import health
 from iconctl.errors import InputError
-from iconctl.health import NamedUrl, NodeSample, Thresholds, Verdict, judge, parse_target
+from iconctl.health import (
+    NamedUrl,
+    NodeSample,
+    Thresholds,
+    Verdict,
+    judge,
+    parse_target,
+    reference_view,
+)
 from iconctl.spec import load_spec, parse_spec
 from tests.helpers import EXAMPLES
 
@@ -97,3 +105,23 @@ def test_parse_target_refuses(value, message):
         parse_target(value, "--endpoint", metavar="REGION")
     assert message in caught.value.message
     assert caught.value.message.startswith(f"--endpoint {value!r}: ")
+
+
+def test_reference_view_takes_the_ceiling_from_the_most_advanced_node():
+    # nodes at 1000 (10 s old) and 990: the tip is at most 1000 + 10 s x 0.5/s x 2 + 30 = 1040
+    nodes = [
+        NodeSample(True, height=990, block_age=1.0),
+        NodeSample(True, height=1000, block_age=10.0),
+    ]
+    view = reference_view({"r1": 1040, "r2": 1041}, nodes, 0.0, tolerance=0)
+    assert view.height == 1041, "two references that agree are believed above the ceiling"
+    view = reference_view({"lone": 1041}, nodes, 0.0, tolerance=30)
+    assert view.height is None and "at most 1040" in view.ignored["lone"]
+    assert reference_view({"lone": 1040}, nodes, 0.0, tolerance=30).height == 1040
+
+
+def test_reference_view_without_a_rate_has_no_ceiling():
+    nodes = [NodeSample(True, height=1000, block_age=0.0)]
+    view = reference_view({"far": 10**9}, nodes, 0.0, tolerance=30, rate=None)
+    assert view.height == 10**9 and not view.ignored
+    assert reference_view({"far": 10**9}, nodes, 0.0, tolerance=30).height is None

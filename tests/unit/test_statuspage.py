@@ -9,9 +9,11 @@ import pytest
 
 from iconctl.errors import InputError
 from iconctl.health import Thresholds
+from iconctl.spec import load_spec
 from iconctl.statuspage import history, probe, site
 from iconctl.statuspage.probe import Result, Target, targets_from
 from iconctl.statuspage.site import _percent
+from tests.helpers import EXAMPLES
 
 NOW = 1_800_000_000.0
 
@@ -178,3 +180,79 @@ def test_an_agents_verdict_in_a_visitors_words(code, body, gauges, reason):
 )
 def test_percent(value, text):
     assert _percent(value) == text
+
+
+@pytest.mark.parametrize("honest", [["a"], ["a", "b"], ["a", "b", "c"]])
+def test_a_region_answering_an_impossible_height_puts_no_other_region_behind(monkeypatch, honest):
+    """The network's height follows the reference rule of the agent and `status`: the lying
+    region is not counted, and says so to operators."""
+    answers = {n: Result(n, "u", "operational", "", 20.0, 1000, 1.0) for n in honest}
+    answers["liar"] = Result("liar", "u", "operational", "", 20.0, 1_000_000_000, 0.5)
+    monkeypatch.setattr(probe, "_probe_one", lambda target, now, rules: answers[target.name])
+    results = probe.probe([Target(n, "u") for n in answers], Thresholds(30, 60.0), NOW)
+    got = {r.name: (r.status, r.lag_blocks) for r in results}
+    assert got == {**{n: ("operational", 0) for n in honest}, "liar": ("operational", 0)}
+    [liar] = [r for r in results if r.name == "liar"]
+    assert liar.detail.startswith("not counted as the network's height: height 1000000000")
+
+
+def test_a_region_behind_the_others_is_still_behind(monkeypatch):
+    answers = {
+        "a": Result("a", "u", "operational", "", 20.0, 1000, 1.0),
+        "b": Result("b", "u", "operational", "", 20.0, 1002, 1.0),
+        "late": Result("late", "u", "operational", "", 20.0, 900, 1.0),
+    }
+    monkeypatch.setattr(probe, "_probe_one", lambda target, now, rules: answers[target.name])
+    results = probe.probe([Target(n, "u") for n in answers], Thresholds(30, 60.0), NOW)
+    got = {r.name: (r.status, r.lag_blocks, r.detail) for r in results}
+    assert got["late"] == ("degraded", 102, "lag 102 blocks > 30 (node 900, reference 1002)")
+    assert got["a"][:2] == ("operational", 2) and got["b"][:2] == ("operational", 0)
+
+
+def test_lag_is_measured_against_the_references_by_the_reference_rule(monkeypatch):
+    """With references (the spec's or --reference), they give the network's height, as for
+    `iconctl status`: two honest ones outvote a lying one, and both regions are judged
+    against them (even the two of them together could not hide a lag)."""
+    answers = {
+        "a": Result("a", "u", "operational", "", 20.0, 1000, 1.0),
+        "b": Result("b", "u", "operational", "", 20.0, 920, 1.0),
+        "https://r1": Result("https://r1", "u", "operational", "", 20.0, 1001, 1.0),
+        "https://r2": Result("https://r2", "u", "operational", "", 20.0, 1002, 1.0),
+        "https://liar": Result("https://liar", "u", "operational", "", 20.0, 10**9, 0.0),
+    }
+    monkeypatch.setattr(probe, "_probe_one", lambda target, now, rules: answers[target.name])
+    results = probe.probe(
+        [Target("a", "u"), Target("b", "u")], Thresholds(30, 60.0), NOW,
+        references=["https://r1", "https://r2", "https://liar"],
+    )  # fmt: skip
+    assert [r.name for r in results] == ["a", "b"], "references are not regions"
+    got = {r.name: (r.status, r.lag_blocks) for r in results}
+    assert got == {"a": ("operational", 2), "b": ("degraded", 82)}
+
+
+def test_references_that_do_not_answer_leave_lag_unjudged(monkeypatch):
+    answers = {
+        "a": Result("a", "u", "operational", "", 20.0, 1000, 1.0),
+        "b": Result("b", "u", "operational", "", 20.0, 900, 1.0),
+        "https://r1": Result("https://r1", "u", "down", "Not responding"),
+    }
+    monkeypatch.setattr(probe, "_probe_one", lambda target, now, rules: answers[target.name])
+    results = probe.probe(
+        [Target("a", "u"), Target("b", "u")], Thresholds(30, 60.0), NOW, references=["https://r1"]
+    )
+    # as for the agent and `status`: no reference, the nodes' own progress (block age) decides
+    assert {r.name: (r.status, r.lag_blocks) for r in results} == {
+        "a": ("operational", None),
+        "b": ("operational", None),
+    }
+
+
+def test_references_come_from_the_option_else_the_spec():
+    spec = load_spec(EXAMPLES / "single-node.yaml")
+    assert probe.references_from(spec, []) == list(spec.references)
+    assert probe.references_from(spec, ["https://ref.example/api/v3"]) == [
+        "https://ref.example/api/v3"
+    ]
+    assert probe.references_from(None, []) == []
+    with pytest.raises(InputError, match="without a name"):
+        probe.references_from(None, ["x=https://ref.example/api/v3"])

@@ -65,3 +65,21 @@ def test_verify_problems_are_an_integrity_error():
         + "; ".join(f"missing chunk {i:02}" for i in range(20))
         + "; and 5 more"
     )
+
+
+def test_every_result_prints_its_fields_with_seconds_to_the_millisecond():
+    snapshot = SnapshotResult("s1", "file:///x", pause_seconds=0.12345, duration_seconds=2.0004)
+    restore = RestoreResult("s1", "file:///x", "/data", duration_seconds=1.23456)
+    pruned = PruneResult(kept=["s2"], deleted=["s1"], bytes_freed=10)
+    assert snapshot.to_json()["pause_seconds"] == 0.123
+    assert snapshot.to_json()["duration_seconds"] == 2.0
+    assert set(snapshot.to_json()) == set(snapshot.__dataclass_fields__)
+    assert restore.to_json()["duration_seconds"] == 1.235
+    assert set(restore.to_json()) == set(restore.__dataclass_fields__)
+    assert pruned.to_json() == {
+        "kept": ["s2"], "deleted": ["s1"], "chunks_deleted": 0, "bytes_freed": 10,
+        "chunks_deferred": False,
+    }  # fmt: skip
+    assert VerifyResult("s1").to_json() == {
+        "id": "s1", "files": 0, "chunks": 0, "bytes_verified": 0, "problems": [], "ok": True,
+    }  # fmt: skip

@@ -152,8 +152,8 @@ def test_naming_labels_carry_the_deployment_name() -> None:
     [
         # the single and autoscaled AWS nodes share one firewall module
         ("aws-node-firewall", "aws_vpc_security_group_ingress_rule", "metrics"),
-        ("gcp-single-node", "google_compute_firewall", "metrics"),
-        ("gcp-mig", "google_compute_firewall", "monitoring"),
+        # and the single and managed-group GCP nodes another
+        ("gcp-node-firewall", "google_compute_firewall", "metrics"),
     ],
 )
 def test_metrics_ports_open_to_the_monitoring_range_only(module: str, kind: str, name: str) -> None:
@@ -168,6 +168,17 @@ def test_metrics_ports_open_to_the_monitoring_range_only(module: str, kind: str,
     else:
         assert "setproduct(var.monitoring_cidrs" in str(body["for_each"])
         assert str(body["cidr_ipv4"]) == "${each.value.cidr}"
+
+
+@pytest.mark.parametrize("module", ["aws-single-node", "aws-asg", "gcp-single-node", "gcp-mig"])
+def test_nodes_hand_the_monitoring_range_and_exporters_to_their_firewall(module: str) -> None:
+    modules = {}
+    for block in _parse(MODULES / module / "main.tf").get("module", []):
+        modules.update({_unquote(k): v for k, v in block.items()})
+    body = modules["firewall"]
+    assert _unquote(body["source"]).endswith("-node-firewall")
+    assert str(body["monitoring_cidrs"]) == "${var.monitoring_cidrs}"
+    assert "var.exporter_ports" in str(body["exporter_ports"])
 
 
 @pytest.mark.parametrize("module", ["aws-single-node", "aws-asg", "gcp-single-node", "gcp-mig"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import random
@@ -38,12 +39,11 @@ from iconctl.health import (
     ReferenceView,
     Thresholds,
     Verdict,
-    corroborate,
-    height_ceiling,
     judge,
+    reference_view,
 )
 from iconctl.http.client import MAX_METRICS_BYTES, AnswerTooLarge, read_bounded, session
-from iconctl.http.server import HTTPServer, Request, response
+from iconctl.http.server import HTTPServer, Request, cannot_listen, response, until_stopped
 
 log = logging.getLogger("iconctl.agent")
 
@@ -444,8 +444,13 @@ class Agent:
     def _judge_references(self, now: float) -> None:
         """Measure lag against a height the references corroborate (docs/agent.md)."""
         heights = {r.label: r.height for r in self.references if r.up and r.height is not None}
-        ceiling = height_ceiling(self.sample, self.chain_rate.blocks_per_second(), now)
-        view = corroborate(heights, ceiling=ceiling, tolerance=self.config.max_lag_blocks)
+        view = reference_view(
+            heights,
+            [self.sample],
+            now,
+            tolerance=self.config.max_lag_blocks,
+            rate=self.chain_rate.blocks_per_second(),
+        )
         for ref in self.references:
             why = view.ignored.get(ref.label, "")
             if why and ref._counted != ref.answers:
@@ -777,17 +782,12 @@ async def serve(config: AgentConfig, ready: Callable[[Agent], None]) -> None:
         await agent.start()
     except OSError as exc:
         await agent.stop()
-        raise InputError(
-            f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}"
-        ) from None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGUSR1, agent.set_draining, True)
-    loop.add_signal_handler(signal.SIGUSR2, agent.set_draining, False)
-    ready(agent)
+        raise cannot_listen(exc, config.host, config.port) from None
+    drain = {
+        signal.SIGUSR1: functools.partial(agent.set_draining, True),
+        signal.SIGUSR2: functools.partial(agent.set_draining, False),
+    }
     try:
-        await stop.wait()
+        await until_stopped(lambda: ready(agent), drain)
     finally:
         await agent.stop()

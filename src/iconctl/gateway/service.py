@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import signal
 import socket
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from iconctl.errors import InputError
 from iconctl.gateway.frames import BlockRecord, filter_key, progress_note, ws_text
 from iconctl.gateway.metrics import GatewayMetrics
 from iconctl.gateway.upstream import Session, UpstreamError, rpc_call
+from iconctl.http.server import cannot_listen, until_stopped
 from iconctl.sim.monitor import (
     MAX_FILTERS,
     MonitorRequest,
@@ -558,17 +558,12 @@ async def serve(config: GatewayConfig, ready: Callable[[Gateway, int], None]) ->
         await site.start()
     except OSError as exc:
         await runner.cleanup()
-        raise InputError(
-            f"--listen: cannot listen on {config.host}:{config.port}: {exc.strerror}"
-        ) from None
+        raise cannot_listen(exc, config.host, config.port) from None
     await gateway.start()
     addresses = runner.addresses  # (host, port, ...) of each bound socket
     port = int(addresses[0][1]) if addresses else config.port
-    ready(gateway, port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await gateway.stop()
-    await runner.cleanup()
+    try:
+        await until_stopped(lambda: ready(gateway, port))
+    finally:
+        await gateway.stop()
+        await runner.cleanup()

@@ -18,12 +18,14 @@ import ipaddress
 import logging
 import re
 import resource
+import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from iconctl.errors import InputError
 from iconctl.http import websocket
 from iconctl.http.websocket import Upgrade, WebSocket
 
@@ -470,10 +472,36 @@ class HTTPServer:
             self._server = None
 
 
+def cannot_listen(exc: OSError, host: str | None = None, port: int | None = None) -> InputError:
+    """The one-line error (exit 3) for a listener that could not bind: the address (when the
+    caller knows which listener failed) and the system's reason."""
+    where = f" on {host}:{port}" if host is not None else ""
+    return InputError(f"--listen: cannot listen{where}: {exc.strerror or exc}")
+
+
+async def until_stopped(
+    ready: Callable[[], None],
+    handlers: Mapping[signal.Signals, Callable[[], None]] | None = None,
+) -> None:
+    """Wait for SIGTERM or SIGINT: how each long-running service (agent, simulator, gateway)
+    is stopped. Those handlers and ``handlers`` (the agent's drain switch) are in place before
+    ``ready`` runs, so a signal sent as soon as the ready line is out is handled; they are
+    removed again on the way out."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed = {signal.SIGTERM: stop.set, signal.SIGINT: stop.set, **(handlers or {})}
+    for sig, handler in installed.items():
+        loop.add_signal_handler(sig, handler)
+    try:
+        ready()
+        await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
 def parse_hostport(value: str, *, option: str) -> tuple[str, int]:
     """``HOST:PORT`` (``[v6]:PORT`` for IPv6) as given to --listen style options."""
-    from iconctl.errors import InputError
-
     host, sep, port_text = value.rpartition(":")
     host = host.strip("[]")
     try:

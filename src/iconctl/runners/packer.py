@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from iconctl.errors import ToolFailed
 from iconctl.runners.tool import ToolRunner
 
 
@@ -56,22 +55,17 @@ class Packer(ToolRunner):
         self._run("build", [*argv[1:], str(self.template_dir)])
         if not manifest.exists():
             # Packer exits 0 when -only matches no build of the template.
-            raise ToolFailed(
-                step=f"{self.step}: packer build",
-                argv=argv,
-                returncode=0,
-                tail=f"packer built nothing: -only={only} matched no build of "
+            raise self.failed(
+                "build",
+                argv,
+                0,
+                f"packer built nothing: -only={only} matched no build of "
                 f"{self.template_dir} (names are <build>.<source type>.<source name>)",
-                log_path=str(self.log_path),
             )
         try:
             builds = json.loads(manifest.read_text())["builds"]
             return str(builds[-1]["artifact_id"])
         except (OSError, ValueError, KeyError, IndexError) as exc:
-            raise ToolFailed(
-                step=f"{self.step}: packer build",
-                argv=argv,
-                returncode=0,
-                tail=f"no artifact id in the manifest {manifest}: {exc}",
-                log_path=str(self.log_path),
+            raise self.failed(
+                "build", argv, 0, f"no artifact id in the manifest {manifest}: {exc}"
             ) from None

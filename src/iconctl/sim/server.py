@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import random
-import signal
 import socket
 import sys
 import time
@@ -16,7 +15,15 @@ from typing import Any
 
 from iconctl.errors import InputError
 from iconctl.exposition import CONTENT_TYPE, Exposition
-from iconctl.http.server import HTTPServer, Request, Result, Upgrade, response
+from iconctl.http.server import (
+    HTTPServer,
+    Request,
+    Result,
+    Upgrade,
+    cannot_listen,
+    response,
+    until_stopped,
+)
 from iconctl.sim.chain import Chain
 from iconctl.sim.datadir import DataDir
 from iconctl.sim.ledger import Ledger
@@ -470,16 +477,11 @@ async def serve(
         await sim.start()
     except OSError as exc:
         await sim.stop()
-        raise InputError(f"cannot listen: {exc.strerror or exc}") from None
+        raise cannot_listen(exc) from None  # one of two listeners: the error names no address
     except InputError:
         await sim.stop()
         raise
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    ready(sim)
     try:
-        await stop.wait()
+        await until_stopped(lambda: ready(sim))
     finally:
         await sim.stop()

@@ -15,7 +15,16 @@ from urllib.parse import urlsplit
 
 from iconctl import probes
 from iconctl.errors import InputError
-from iconctl.health import BLOCK_SECONDS, NodeSample, Thresholds, Verdict, judge, parse_target
+from iconctl.health import (
+    BLOCK_SECONDS,
+    NodeSample,
+    ReferenceView,
+    Thresholds,
+    Verdict,
+    judge,
+    parse_target,
+    reference_view,
+)
 from iconctl.http import client
 from iconctl.spec import Spec
 
@@ -72,6 +81,18 @@ def targets_from(
     if not found:
         raise InputError("nothing to watch: give a SPEC, an --endpoint or an --agent")
     return list(found.values()), Thresholds.from_spec(spec)
+
+
+def references_from(spec: Spec | None, references: list[str]) -> list[str]:
+    """The URLs that give the network's height: each --reference, else the spec's
+    ``references``; none: the regions' own heights stand in."""
+    urls = []
+    for value in references:
+        parsed = parse_target(value, "--reference", metavar="URL")
+        if parsed.name is not None:
+            raise InputError(f"--reference {value!r}: expected a URL, without a name")
+        urls.append(parsed.url)
+    return urls or (list(spec.references) if spec is not None else [])
 
 
 def _probe_one(target: Target, now: float, rules: Thresholds) -> Result:
@@ -178,21 +199,38 @@ def _failed(target: Target, exc: Exception) -> Result:
                   detail=f"probe failed: {probes.short_reason(exc)}")  # fmt: skip
 
 
-def probe(targets: list[Target], rules: Thresholds, now: float | None = None) -> list[Result]:
-    """Probe every target in parallel, then judge lag against the best height seen."""
+def probe(
+    targets: list[Target],
+    rules: Thresholds,
+    now: float | None = None,
+    *,
+    references: list[str] | tuple[str, ...] = (),
+) -> list[Result]:
+    """Probe every target (and reference) in parallel, then judge lag against the network's
+    height: the references' (the spec's ``references`` or ``--reference``), or without any
+    the regions' own, by the reference rule of the agent and ``iconctl status``."""
     now = time.time() if now is None else now
+    # a reference is probed as a target with an endpoint alone; only its height is used
+    everything = [*targets, *(Target(url, url) for url in references)]
     # an endpoint and two agent requests, each bounded by TIMEOUT_S
     answers = probes.parallel(
-        lambda t: _probe_one(t, now, rules), targets, deadline_s=3 * TIMEOUT_S + 1
+        lambda t: _probe_one(t, now, rules), everything, deadline_s=3 * TIMEOUT_S + 1
     )
-    results = [
+    probed = [
         answer if isinstance(answer, Result) else _failed(target, answer)
-        for target, answer in zip(targets, answers, strict=True)
+        for target, answer in zip(everything, answers, strict=True)
     ]
-    best = max((r.height for r in results if r.height is not None), default=None)
+    results = probed[: len(targets)]
+    heights = {r.name: r.height for r in probed[len(targets) :] if r.height is not None}
+    view = _reference(results, heights if references else None, now, rules)
     for result in results:
-        if result.height is not None and result.lag_blocks is None and best is not None:
-            result.lag_blocks = best - result.height
+        if result.height is not None and result.lag_blocks is None and view.height is not None:
+            # polls are not simultaneous, and a region ahead of the reference is not behind
+            result.lag_blocks = max(0, view.height - result.height)
+        why = view.ignored.get(result.name)
+        ahead = view.height is not None and (result.height or 0) > view.height
+        if why and ahead:  # those below the network's height are reported as behind
+            result.detail = _join(result.detail, f"not counted as the network's height: {why}")
         if result.status != "operational":
             continue
         lag, age, latency = result.lag_blocks, result.block_age_s, result.latency_ms
@@ -211,6 +249,20 @@ def probe(targets: list[Target], rules: Thresholds, now: float | None = None) ->
             continue
         result.detail = _join(finding, result.detail)
     return results
+
+
+def _reference(
+    results: list[Result], references: dict[str, int] | None, now: float, rules: Thresholds
+) -> ReferenceView:
+    """The network's height, which lag is measured against, by the reference rule of the
+    agent and ``iconctl status`` (``health.reference_view``): the references that answered,
+    under the ceiling the regions' own blocks set; without references (None), the regions'
+    heights themselves, so one region answering an impossible height cannot make every other
+    region "behind"."""
+    nodes = [NodeSample(True, height=r.height, block_age=r.block_age_s) for r in results]
+    if references is None:
+        references = {r.name: r.height for r in results if r.height is not None}
+    return reference_view(references, nodes, now, tolerance=rules.max_lag_blocks)
 
 
 def _judged(result: Result, now: float, rules: Thresholds) -> Verdict:

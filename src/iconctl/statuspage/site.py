@@ -113,14 +113,16 @@ def build(
     results: list[Result] | None = None,
     record: bool = True,
     notice: str = "",
+    references: list[str] | tuple[str, ...] = (),
 ) -> BuildResult:
     """Write the site from ``results`` (probing first when none are given); ``record`` adds
     them to the uptime history (off when only re-rendering, e.g. after a webhook); ``notice``
-    is a line shown above the regions (e.g. that the latest check failed)."""
+    is a line shown above the regions (e.g. that the latest check failed); ``references``
+    give the network's height (``probe``)."""
     _prepare(out_dir)
     now = time.time() if now is None else now
     if results is None:
-        results = probe(targets, rules, now)
+        results = probe(targets, rules, now, references=references)
     if record:
         samples = history.append_sample(out_dir / HISTORY_FILE, now, [r.to_json() for r in results])
     else:

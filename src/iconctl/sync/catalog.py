@@ -23,6 +23,7 @@ from iconctl.sync.manifest import (
     parse_latest,
     parse_manifest,
 )
+from iconctl.sync.result import SyncResult
 from iconctl.sync.store import DEFAULT_WORKERS, NotFound, Store, TooLarge
 from iconctl.sync.workers import drain
 
@@ -108,7 +109,7 @@ def snapshot_ids(store: Store) -> list[str]:
 
 
 @dataclass(frozen=True)
-class SnapshotInfo:
+class SnapshotInfo(SyncResult):
     """One row of `sync list`: a snapshot, whether ``latest`` points at it, and its totals
     (None, with the reason in ``error``, when its manifest is refused)."""
 
@@ -121,7 +122,7 @@ class SnapshotInfo:
     error: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        row = dict(self.__dict__)
+        row = super().to_json()
         if self.valid:
             del row["error"]  # the documented shape: "error" only on an invalid snapshot
         return row
@@ -149,7 +150,7 @@ def _created_from_id(sid: str) -> str:
 
 
 @dataclass
-class VerifyResult:
+class VerifyResult(SyncResult):
     id: str
     files: int = 0
     chunks: int = 0
@@ -161,7 +162,7 @@ class VerifyResult:
         return not self.problems
 
     def to_json(self) -> dict[str, object]:
-        return {**self.__dict__, "ok": self.ok}
+        return {**super().to_json(), "ok": self.ok}
 
     def check(self) -> None:
         """Raise IntegrityError (exit 6) naming the first problems, when there are any."""
@@ -226,15 +227,12 @@ def verify_snapshot(
 
 
 @dataclass
-class PruneResult:
+class PruneResult(SyncResult):
     kept: list[str]
     deleted: list[str]
     chunks_deleted: int = 0
     bytes_freed: int = 0
     chunks_deferred: bool = False
-
-    def to_json(self) -> dict:
-        return dict(self.__dict__)
 
 
 # Chunks younger than this are never collected: a snapshot that lost its lock, or a store

@@ -35,6 +35,7 @@ from iconctl.sync.manifest import (
     hash_bytes,
     is_reserved_name,
 )
+from iconctl.sync.result import SyncResult
 from iconctl.sync.store import DEFAULT_WORKERS, NotFound, Store, TooLarge
 from iconctl.sync.workers import drain
 
@@ -76,7 +77,7 @@ WRITE_PIECE = 64 * 1024
 
 
 @dataclass
-class RestoreResult:
+class RestoreResult(SyncResult):
     id: str
     store: str
     data_dir: str
@@ -89,9 +90,6 @@ class RestoreResult:
     already_complete: bool = False
     restarted_from: str | None = None  # the pruned snapshot an interrupted run was restoring
     duration_seconds: float = 0.0
-
-    def to_json(self) -> dict:
-        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
 def _read_json(path: Path) -> dict | None:

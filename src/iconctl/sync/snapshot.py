@@ -41,6 +41,7 @@ from iconctl.sync.manifest import (
     new_snapshot_id,
 )
 from iconctl.sync.quiesce import NoQuiesce, Quiescer
+from iconctl.sync.result import SyncResult
 from iconctl.sync.store import DEFAULT_WORKERS, Store
 
 CHECKPOINT_DIR = ".iconctl-checkpoint"
@@ -53,7 +54,7 @@ IMMUTABLE_SUFFIXES = (".ldb", ".sst", ".blob")
 
 
 @dataclass
-class SnapshotResult:
+class SnapshotResult(SyncResult):
     id: str
     store: str
     files: int = 0
@@ -70,9 +71,6 @@ class SnapshotResult:
     quiesce: str = "none"
     base: str | None = None
     skipped: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
 
 
 @functools.lru_cache(maxsize=16)

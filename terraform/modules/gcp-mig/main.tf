@@ -236,66 +236,39 @@ resource "google_compute_region_autoscaler" "this" {
   }
 }
 
-resource "google_compute_firewall" "p2p" {
-  project       = var.project
-  name          = "${local.tag}-p2p"
-  network       = var.vpc_network
-  direction     = "INGRESS"
-  description   = "ICON peer-to-peer"
-  target_tags   = [local.tag]
-  source_ranges = ["0.0.0.0/0"]
+module "firewall" {
+  source = "../gcp-node-firewall"
 
-  allow {
-    protocol = "tcp"
-    ports    = [tostring(var.p2p_port)]
-  }
+  project          = var.project
+  network          = var.vpc_network
+  target_tag       = local.tag
+  p2p_port         = var.p2p_port
+  lb_source_ranges = local.google_lb_ranges
+  lb_ports         = [var.backend_port, var.agent_port]
+  # the agent has no rule of its own here: monitoring reaches it through the metrics rule
+  monitoring_cidrs         = var.monitoring_cidrs
+  exporter_ports           = concat([var.agent_port], var.exporter_ports)
+  metrics_rule_description = "Agent, node and exporter metrics for Prometheus"
+  ssh_cidrs                = var.ssh_cidrs
 }
 
-resource "google_compute_firewall" "from_lb" {
-  project       = var.project
-  name          = "${local.tag}-lb"
-  network       = var.vpc_network
-  direction     = "INGRESS"
-  description   = "Proxy traffic and /readyz health checks from Google's load balancers"
-  target_tags   = [local.tag]
-  source_ranges = local.google_lb_ranges
-
-  allow {
-    protocol = "tcp"
-    ports    = [tostring(var.backend_port), tostring(var.agent_port)]
-  }
+# The firewall rules before the shared module move into it (same names: nothing is replaced).
+moved {
+  from = google_compute_firewall.p2p
+  to   = module.firewall.google_compute_firewall.p2p
 }
 
-resource "google_compute_firewall" "monitoring" {
-  count = length(var.monitoring_cidrs) > 0 ? 1 : 0
-
-  project       = var.project
-  name          = "${local.tag}-metrics"
-  network       = var.vpc_network
-  direction     = "INGRESS"
-  description   = "Agent, node and exporter metrics for Prometheus"
-  target_tags   = [local.tag]
-  source_ranges = var.monitoring_cidrs
-
-  allow {
-    protocol = "tcp"
-    ports    = [for port in distinct(concat([var.agent_port], var.exporter_ports)) : tostring(port)]
-  }
+moved {
+  from = google_compute_firewall.from_lb
+  to   = module.firewall.google_compute_firewall.from_lb[0]
 }
 
-resource "google_compute_firewall" "ssh" {
-  count = length(var.ssh_cidrs) > 0 ? 1 : 0
+moved {
+  from = google_compute_firewall.monitoring
+  to   = module.firewall.google_compute_firewall.metrics
+}
 
-  project       = var.project
-  name          = "${local.tag}-ssh"
-  network       = var.vpc_network
-  direction     = "INGRESS"
-  description   = "SSH from operators"
-  target_tags   = [local.tag]
-  source_ranges = var.ssh_cidrs
-
-  allow {
-    protocol = "tcp"
-    ports    = ["22"]
-  }
+moved {
+  from = google_compute_firewall.ssh
+  to   = module.firewall.google_compute_firewall.ssh
 }

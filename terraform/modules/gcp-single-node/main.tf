@@ -126,90 +126,19 @@ resource "google_compute_instance" "this" {
   }
 }
 
-resource "google_compute_firewall" "p2p" {
-  project     = var.project
-  name        = "${local.tag}-p2p"
-  network     = var.vpc_network
-  direction   = "INGRESS"
-  description = "ICON peer-to-peer"
-  target_tags = [local.tag]
+module "firewall" {
+  source = "../gcp-node-firewall"
 
-  source_ranges = ["0.0.0.0/0"]
-
-  allow {
-    protocol = "tcp"
-    ports    = [tostring(var.p2p_port)]
-  }
-}
-
-resource "google_compute_firewall" "web" {
-  #checkov:skip=CKV_GCP_106: port 80 answers the Let's Encrypt HTTP-01 challenge and redirects everything else to HTTPS
-  count = var.public_rpc ? 1 : 0
-
-  project       = var.project
-  name          = "${local.tag}-web"
-  network       = var.vpc_network
-  direction     = "INGRESS"
-  description   = "Public JSON-RPC through the reverse proxy (80 for the ACME challenge and redirect)"
-  target_tags   = [local.tag]
-  source_ranges = ["0.0.0.0/0"]
-
-  allow {
-    protocol = "tcp"
-    ports    = ["80", "443"]
-  }
-}
-
-resource "google_compute_firewall" "agent" {
-  count = length(concat(var.monitoring_cidrs, var.health_checker_cidrs)) > 0 ? 1 : 0
-
-  project       = var.project
-  name          = "${local.tag}-agent"
-  network       = var.vpc_network
-  direction     = "INGRESS"
-  description   = "Agent health and metrics from monitoring and health checkers"
-  target_tags   = [local.tag]
-  source_ranges = distinct(concat(var.monitoring_cidrs, var.health_checker_cidrs))
-
-  allow {
-    protocol = "tcp"
-    ports    = [tostring(var.agent_port)]
-  }
-}
-
-resource "google_compute_firewall" "metrics" {
-  # goloop's /metrics on the RPC port and the exporters, from the regional Prometheus only.
-  count = length(var.monitoring_cidrs) > 0 ? 1 : 0
-
-  project       = var.project
-  name          = "${local.tag}-metrics"
-  network       = var.vpc_network
-  direction     = "INGRESS"
-  description   = "Node and exporter metrics for Prometheus"
-  target_tags   = [local.tag]
-  source_ranges = var.monitoring_cidrs
-
-  allow {
-    protocol = "tcp"
-    ports    = [for port in var.exporter_ports : tostring(port)]
-  }
-}
-
-resource "google_compute_firewall" "ssh" {
-  count = length(var.ssh_cidrs) > 0 ? 1 : 0
-
-  project       = var.project
-  name          = "${local.tag}-ssh"
-  network       = var.vpc_network
-  direction     = "INGRESS"
-  description   = "SSH from operators"
-  target_tags   = [local.tag]
-  source_ranges = var.ssh_cidrs
-
-  allow {
-    protocol = "tcp"
-    ports    = ["22"]
-  }
+  project          = var.project
+  network          = var.vpc_network
+  target_tag       = local.tag
+  p2p_port         = var.p2p_port
+  public_ports     = var.public_rpc ? [80, 443] : []
+  agent_port       = var.agent_port
+  agent_cidrs      = concat(var.monitoring_cidrs, var.health_checker_cidrs)
+  monitoring_cidrs = var.monitoring_cidrs
+  exporter_ports   = var.exporter_ports
+  ssh_cidrs        = var.ssh_cidrs
 }
 
 resource "google_dns_record_set" "this" {
@@ -221,4 +150,30 @@ resource "google_dns_record_set" "this" {
   type         = "A"
   ttl          = 60
   rrdatas      = [google_compute_address.this.address]
+}
+
+# The firewall rules before the shared module move into it (same names: nothing is replaced).
+moved {
+  from = google_compute_firewall.p2p
+  to   = module.firewall.google_compute_firewall.p2p
+}
+
+moved {
+  from = google_compute_firewall.web
+  to   = module.firewall.google_compute_firewall.web
+}
+
+moved {
+  from = google_compute_firewall.agent
+  to   = module.firewall.google_compute_firewall.agent
+}
+
+moved {
+  from = google_compute_firewall.metrics
+  to   = module.firewall.google_compute_firewall.metrics
+}
+
+moved {
+  from = google_compute_firewall.ssh
+  to   = module.firewall.google_compute_firewall.ssh
 }
