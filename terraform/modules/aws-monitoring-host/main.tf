@@ -167,6 +167,7 @@ resource "aws_instance" "this" {
   subnet_id              = local.create_subnet ? aws_subnet.private[0].id : var.subnet_id
   vpc_security_group_ids = [aws_security_group.this.id]
   iam_instance_profile   = module.discovery.instance_profile_name
+  key_name               = var.key_name
   ebs_optimized          = true
   monitoring             = var.detailed_monitoring
 

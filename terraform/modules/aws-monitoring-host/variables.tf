@@ -94,6 +94,12 @@ variable "volume_gib" {
   }
 }
 
+variable "key_name" {
+  type        = string
+  description = "An existing EC2 key pair whose key Ansible logs in with (SSH over Session Manager); null for none."
+  default     = null
+}
+
 variable "detailed_monitoring" {
   type        = bool
   description = "EC2 detailed (1-minute) monitoring of the host."

@@ -28,5 +28,6 @@ module "host" {
   instance_type           = var.instance_type
   volume_gib              = var.volume_gib
   detailed_monitoring     = var.detailed_monitoring
+  key_name                = var.key_name
   tags                    = module.naming.tags
 }

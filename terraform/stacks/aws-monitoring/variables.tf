@@ -70,6 +70,12 @@ variable "private_subnet_cidr" {
   default     = null
 }
 
+variable "key_name" {
+  type        = string
+  description = "Operator setting: an existing EC2 key pair for Ansible's SSH login through Session Manager; null for none (then bring the key another way)."
+  default     = null
+}
+
 variable "detailed_monitoring" {
   type        = bool
   description = "EC2 detailed (1-minute) monitoring of the host. Keep true on AWS; false only where the API lacks MonitorInstances (moto, see docs/terraform.md)."

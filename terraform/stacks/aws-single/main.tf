@@ -83,6 +83,7 @@ module "node" {
   route53_zone_id           = local.route53_zone_id
   dns_names                 = [var.domain]
   ssh_cidrs                 = var.ssh_cidrs
+  key_name                  = var.key_name
   monitoring_cidrs          = var.monitoring_cidrs
   health_checker_cidrs      = module.health_checkers.cidrs
   tags                      = module.naming.tags

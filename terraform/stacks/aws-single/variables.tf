@@ -39,3 +39,9 @@ variable "detailed_monitoring" {
   description = "EC2 detailed (1-minute) monitoring of the nodes started as instances. Keep true on AWS; false only where the API lacks MonitorInstances (moto, see docs/terraform.md)."
   default     = true
 }
+
+variable "key_name" {
+  type        = string
+  description = "Operator setting: an existing EC2 key pair for Ansible's SSH login; null for none (then bring the key another way)."
+  default     = null
+}
