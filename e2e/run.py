@@ -1078,8 +1078,10 @@ def stage_monitoring_first(run: Run) -> None:
     files = _monitoring_files()
     run.monitoring_env = _monitoring_secrets()
     run.dock("rm", "-f", MONITORING_TARGET, check=False)
+    # --init: the daemons start-stop-daemon leaves to PID 1 are reaped once stopped (sleep would
+    # keep them as zombies, which start-stop-daemon counts as refusing to die).
     run.dock(
-        "run", "-d", "--name", MONITORING_TARGET, "--network", "host", BASE_IMAGE,
+        "run", "-d", "--init", "--name", MONITORING_TARGET, "--network", "host", BASE_IMAGE,
         "sleep", "infinity",
     )  # fmt: skip
     run.dock("exec", MONITORING_TARGET, "touch", "-d", "@0", "/var/lib/apt/lists")
