@@ -127,6 +127,7 @@ def test_elastalert_runs_against_the_spec_elasticsearch(url, expected):
             "env": "ES_PASSWORD",
             "ref": "env:ELASTICSEARCH_PASSWORD",
             "field": "logging.elasticsearch_password",
+            "from_env": "ICON_MONITORING_ELASTICSEARCH_PASSWORD",
         }
     ]
 
