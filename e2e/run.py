@@ -20,6 +20,7 @@ import json
 import os
 import re
 import resource
+import secrets
 import shutil
 import ssl
 import subprocess
@@ -27,6 +28,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -110,6 +112,7 @@ class Run:
         self.snapshot_height: int | None = None
         self.dockerfile_build: Background | None = None
         self.selected: set[str] = set()  # the names of the stages this run runs
+        self.monitoring_env: dict[str, str] = {}  # the monitoring host's made-up secrets
 
     # processes ------------------------------------------------------------------------------
     def sh(
@@ -807,46 +810,60 @@ def _roles_vars() -> dict:
 
 def _playbook(run: Run) -> dict[str, int]:
     """site.yml through ansible-runner, as `iconctl apply` runs it; the target's counts."""
-    from iconctl.errors import IconctlError
-    from iconctl.runners.ansible import Ansible
-
-    # The pipeline's layout: a private data directory whose inventory carries the variables.
-    private = ART / "roles-ansible"
-    shutil.rmtree(private, ignore_errors=True)
-    (private / "inventory").mkdir(parents=True)
     inventory = {
         "all": {
             "children": {"icon_nodes": {"hosts": {TARGET: {}}}, "icon_source": {"hosts": {}}},
             "vars": _roles_vars(),
         }
     }
+    return _run_playbook(run, "roles", "site.yml", inventory, TARGET)
+
+
+def _run_playbook(
+    run: Run,
+    name: str,
+    playbook: str,
+    inventory: dict,
+    target: str,
+    env: dict[str, str] | None = None,
+) -> dict[str, int]:
+    """A playbook through ansible-runner with the pipeline's layout (a private data directory
+    whose inventory carries the variables); the target's counts."""
+    from iconctl.errors import IconctlError
+    from iconctl.runners.ansible import Ansible
+
+    private = ART / f"{name}-ansible"
+    shutil.rmtree(private, ignore_errors=True)
+    (private / "inventory").mkdir(parents=True)
     (private / "inventory" / "hosts.yml").write_text(json.dumps(inventory, indent=1))
-    log_path = ART / "roles-ansible.log"
+    log_path = ART / f"{name}-ansible.log"
     log_path.unlink(missing_ok=True)
     ansible = Ansible(
         private,
-        step="e2e roles",
+        step=f"e2e {name}",
         log_path=log_path,
         env={
             "ANSIBLE_CONFIG": str(ROOT / "ansible" / "ansible.cfg"),
             "ANSIBLE_ROLES_PATH": str(ROOT / "ansible" / "roles"),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
+            **(env or {}),
         },
         on_line=lambda line: run.write(line + "\n"),
     )
-    run.write(f"$ ansible-runner: {ROOT / 'ansible' / 'playbooks' / 'site.yml'} (log {log_path})\n")
+    path = ROOT / "ansible" / "playbooks" / playbook
+    run.write(f"$ ansible-runner: {path} (log {log_path})\n")
     try:
-        stats = ansible.run(ROOT / "ansible" / "playbooks" / "site.yml")
+        stats = ansible.run(path)
     except IconctlError as exc:
         raise StageFailed(" | ".join(str(exc).splitlines()[:4])) from None
     finally:
         if log_path.is_file():
             run.write(log_path.read_text())
-    recap = {kind: int((counts or {}).get(TARGET, 0)) for kind, counts in stats.items()}
+    recap = {kind: int((counts or {}).get(target, 0)) for kind, counts in stats.items()}
     run.write(f"recap: {recap}\n")
     if not recap.get("ok"):
-        raise StageFailed(f"no task ran on {TARGET}: {stats}")
+        raise StageFailed(f"no task ran on {target}: {stats}")
     return recap
 
 
@@ -920,6 +937,166 @@ def stage_roles_second(run: Run) -> None:
     recap = _playbook(run)
     if recap.get("failures") or recap.get("dark") or recap.get("changed"):
         raise StageFailed(f"second run is not idempotent: {recap}")
+
+
+# monitoring host ---------------------------------------------------------------------------
+MONITORING_TARGET = "e2e-monitoring-target"
+MONITORING_DIR = ART / "monitoring"
+# On the host network: the role's daemons move off 9090/9091/9093/3000 (docs/development.md).
+MONITORING_PORTS = {"prometheus": 17090, "global_prometheus": 17091, "alertmanager": 17093}
+MONITORING_REGION = "us-east-1"  # the multi-region example's global region
+MONITORING_TIMING = {
+    "regional_scrape": "2s",
+    "global_scrape": "2s",
+    "evaluation": "2s",
+    "federate_timeout": "1500ms",
+    "discovery_refresh": "2s",
+}
+
+
+def _monitoring_files() -> Path:
+    """The global region's host tree as `iconctl render` writes it, with file discovery of the
+    roles' stack (its agent and node exporter) instead of the cloud's API, and shifted ports."""
+    from iconctl.render import monitoring
+    from iconctl.spec import load_spec
+
+    spec = load_spec(ROOT / "examples" / "multi-region.yaml")
+    region = next(r for r in spec.regions if r.name == MONITORING_REGION)
+    ports = monitoring.HostPorts(grafana=17300, **MONITORING_PORTS)
+    timing = monitoring.Timing(**MONITORING_TIMING)
+    files = monitoring.host_files(spec, region, discovery="file", timing=timing, ports=ports)
+    roles = PORTS["roles"]
+    node = "e2e-roles-node"
+    agent = {node: f"127.0.0.1:{roles['agent']}"}
+    targets = {
+        "icon-agent": monitoring.file_targets("node", agent),
+        "goloop": monitoring.file_targets("node", agent),  # the agent relays goloop's /metrics
+        "node": monitoring.file_targets("node", {node: f"127.0.0.1:{roles['exporter']}"}),
+        "icon-edge": [],
+    }
+    for job, entries in targets.items():
+        files[f"prometheus/targets/{job}.json"] = json.dumps(entries, indent=2) + "\n"
+    root = MONITORING_DIR / "files"
+    shutil.rmtree(root, ignore_errors=True)
+    for rel, content in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(content)
+    return root
+
+
+def _monitoring_secrets() -> dict[str, str]:
+    """Made-up secrets for this run only: the checks look for them in every log."""
+    token = secrets.token_hex(12)
+    return {
+        "ICON_MONITORING_SLACK_WEBHOOK_URL": f"https://hooks.slack.invalid/services/E2E{token}",
+        "ICON_MONITORING_TELEGRAM_BOT_TOKEN": f"123456:E2E{token}",
+    }
+
+
+def _monitoring_playbook(run: Run, files: Path, env: dict[str, str]) -> dict[str, int]:
+    inventory = {
+        "all": {
+            "children": {"icon_monitoring": {"hosts": {MONITORING_TARGET: {}}}},
+            "vars": {
+                "ansible_connection": "community.docker.docker",
+                "ansible_python_interpreter": "/usr/bin/python3",
+                "icon_monitoring_files_dir": str(files),
+                "icon_monitoring_global": True,
+                "icon_monitoring_listen_address": "127.0.0.1",
+                "icon_monitoring_systemd": False,
+                "icon_monitoring_grafana": False,  # Grafana's apt repository is not reachable
+                "icon_monitoring_elastalert": False,  # nor PyPI from the target
+            },
+        }
+    }
+    return _run_playbook(run, "monitoring", "monitoring.yml", inventory, MONITORING_TARGET, env)
+
+
+def _prometheus_api(port: int, path: str) -> dict:
+    status, body = http(f"http://127.0.0.1:{port}{path}")
+    if status != 200:
+        raise StageFailed(f"127.0.0.1:{port}{path}: HTTP {status}")
+    return json.loads(body)
+
+
+def _monitoring_checks(run: Run) -> None:
+    ports = MONITORING_PORTS
+    wait_for("the regional Prometheus", lambda: http_ok(ports["prometheus"], "/-/ready"), 60)
+    wait_for("the global Prometheus", lambda: http_ok(ports["global_prometheus"], "/-/ready"), 60)
+
+    def agent_up() -> bool:
+        active = _prometheus_api(ports["prometheus"], "/api/v1/targets")["data"]["activeTargets"]
+        agents = [t for t in active if t["labels"].get("job") == "icon-agent"]
+        return bool(agents) and all(t["health"] == "up" for t in agents)
+
+    wait_for("the roles' agent as an up target of the regional Prometheus", agent_up, 90)
+
+    def federated() -> bool:
+        query = urllib.parse.quote('icon_node_block_height{region="us-east-1",job="icon-agent"}')
+        result = _prometheus_api(ports["global_prometheus"], f"/api/v1/query?query={query}")
+        return bool(result["data"]["result"])
+
+    wait_for("a federated series in the global Prometheus", federated, 120)
+    run.write("global Prometheus: icon_node_block_height of us-east-1 federated\n")
+
+    wait_for("Alertmanager", lambda: http_ok(ports["alertmanager"], "/-/ready"), 60)
+    status = _prometheus_api(ports["alertmanager"], "/api/v2/status")
+    original = status["config"]["original"]
+    for expected in ("receiver: critical", "telegram_configs", "iconctl.slack.title"):
+        if expected not in original:
+            raise StageFailed(f"Alertmanager runs without the rendered {expected!r}")
+    run.write(f"Alertmanager {status['versionInfo']['version']}: the rendered routes loaded\n")
+
+    stat = run.dock(
+        "exec", MONITORING_TARGET, "stat", "-c", "%a %U %G",
+        "/etc/icon-monitoring/secrets/slack_webhook_url",
+    ).stdout.strip()  # fmt: skip
+    if stat != "440 root prometheus":
+        raise StageFailed(f"the Slack secret file is {stat!r}, not 440 root prometheus")
+
+
+def http_ok(port: int, path: str) -> bool:
+    try:
+        return http(f"http://127.0.0.1:{port}{path}", timeout=3)[0] == 200
+    except OSError:
+        return False
+
+
+def _no_secret_in_logs(run: Run, env: dict[str, str]) -> None:
+    logs = [ART / "monitoring-ansible.log", *sorted((ART / "monitoring-ansible").rglob("*"))]
+    for path in logs:
+        if not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        for name, value in env.items():
+            secret = value.rsplit("E2E", 1)[-1]
+            if secret in text:
+                raise StageFailed(f"{name}'s value appears in {path.relative_to(ART)}")
+
+
+def stage_monitoring_first(run: Run) -> None:
+    files = _monitoring_files()
+    run.monitoring_env = _monitoring_secrets()
+    run.dock("rm", "-f", MONITORING_TARGET, check=False)
+    # --init: the daemons start-stop-daemon leaves to PID 1 are reaped once stopped (sleep would
+    # keep them as zombies, which start-stop-daemon counts as refusing to die).
+    run.dock(
+        "run", "-d", "--init", "--name", MONITORING_TARGET, "--network", "host", BASE_IMAGE,
+        "sleep", "infinity",
+    )  # fmt: skip
+    run.dock("exec", MONITORING_TARGET, "touch", "-d", "@0", "/var/lib/apt/lists")
+    recap = _monitoring_playbook(run, files, run.monitoring_env)
+    if recap.get("failures") or recap.get("dark") or not recap.get("changed"):
+        raise StageFailed(f"first run: {recap}")
+    _no_secret_in_logs(run, run.monitoring_env)
+    _monitoring_checks(run)
+
+
+def stage_monitoring_second(run: Run) -> None:
+    recap = _monitoring_playbook(run, MONITORING_DIR / "files", run.monitoring_env)
+    if recap.get("failures") or recap.get("dark") or recap.get("changed"):
+        raise StageFailed(f"second run is not idempotent: {recap}")
+    _no_secret_in_logs(run, run.monitoring_env)
 
 
 def stage_packer(run: Run) -> None:
@@ -996,7 +1173,7 @@ def diagnose(run: Run) -> None:
 
 def teardown(run: Run, *, check: bool) -> None:
     # moto first: while it sits on a stack's network, compose cannot remove that network
-    run.dock("rm", "-f", MOTO, TARGET, check=False)
+    run.dock("rm", "-f", MOTO, TARGET, MONITORING_TARGET, check=False)
     errors = []
     for project, (files, env) in list(run.projects.items()):
         try:
@@ -1044,6 +1221,12 @@ STAGES: list[tuple[str, Callable[[Run], None], tuple[str, ...]]] = [
     ("source snapshot, fresh node restores it", stage_source_restore, ("images",)),
     ("roles first run", stage_roles_first, ("images",)),
     ("roles second run unchanged", stage_roles_second, ("roles first run",)),
+    ("monitoring host first run", stage_monitoring_first, ("roles first run",)),
+    (
+        "monitoring host second run unchanged",
+        stage_monitoring_second,
+        ("monitoring host first run",),
+    ),
     (
         "status shows every node ready",
         stage_status,

@@ -83,7 +83,9 @@ def test_the_rendered_readers_cover_every_region():
         "icon-edge-*,*:icon-edge-*",
         "icon-node-*,*:icon-node-*",
     ]
-    rules = {p: yaml.safe_load(c) for p, c in files.items() if "/elastalert/rules/" in p}
+    rules = {
+        p: yaml.safe_load(c) for p, c in files.items() if p.startswith("global/elastalert/rules/")
+    }
     shipped = sorted(p.name for p in (LOGGING / "elastalert" / "rules").glob("*.yaml"))
     assert sorted(p.rsplit("/", 1)[1] for p in rules) == shipped
     for path, rule in rules.items():
@@ -125,6 +127,7 @@ def test_elastalert_runs_against_the_spec_elasticsearch(url, expected):
             "env": "ES_PASSWORD",
             "ref": "env:ELASTICSEARCH_PASSWORD",
             "field": "logging.elasticsearch_password",
+            "from_env": "ICON_MONITORING_ELASTICSEARCH_PASSWORD",
         }
     ]
 

@@ -47,7 +47,6 @@ def test_the_expected_files(rendered):
         "global/grafana/dashboards/overview.json",
         "global/grafana/provisioning/datasources/prometheus.yml",
         "global/grafana/provisioning/dashboards/iconctl.yml",
-        "global/elasticsearch/remote-clusters.json",
         "global/kibana/data-views.json",
         "global/elastalert/config.yaml",
         "global/elastalert/secret-env.json",
@@ -55,13 +54,44 @@ def test_the_expected_files(rendered):
         "global/elastalert/rules/method-error-spike.yaml",
         "global/elastalert/rules/node-error-spike.yaml",
     }
+    # Only the global region (us-east-1) has an address the global Prometheus reaches: the
+    # example names no monitoring.federation.
+    expected |= {
+        "global/prometheus/federation/us-east-1.json",
+        "global/grafana/dashboards/region-us-east-1.json",
+    }
     for region in ("us-east-1", "eu-central-1", "asia-northeast1"):
         expected |= {
-            f"global/prometheus/federation/{region}.json",
             f"{region}/prometheus/prometheus.yml",
             f"{region}/prometheus/rules/recording.yml",
-            f"global/grafana/dashboards/region-{region}.json",
+            f"{region}/monitoring/files/host.json",
+            f"{region}/monitoring/files/prometheus/prometheus.yml",
+            f"{region}/monitoring/files/prometheus/rules/recording.yml",
         }
+    host = "us-east-1/monitoring/files/"
+    expected |= {
+        host + path
+        for path in (
+            "global/prometheus/prometheus.yml",
+            "global/prometheus/rules/alerts.yml",
+            "global/prometheus/rules/fleet.yml",
+            "global/prometheus/federation/us-east-1.json",
+            "alertmanager/alertmanager.yml",
+            "alertmanager/secret-files.json",
+            "alertmanager/templates/common.tmpl",
+            "alertmanager/templates/slack.tmpl",
+            "alertmanager/templates/telegram.tmpl",
+            "grafana/dashboards/overview.json",
+            "grafana/dashboards/region-us-east-1.json",
+            "grafana/provisioning/datasources/prometheus.yml",
+            "grafana/provisioning/dashboards/iconctl.yml",
+            "elastalert/config.yaml",
+            "elastalert/secret-env.json",
+            "elastalert/rules/edge-5xx-burst.yaml",
+            "elastalert/rules/method-error-spike.yaml",
+            "elastalert/rules/node-error-spike.yaml",
+        )
+    }
     assert set(rendered) == expected
 
 
@@ -85,11 +115,13 @@ def test_no_secret_values_only_references(rendered, monkeypatch):
             "path": "/run/secrets/slack_webhook_url",
             "ref": "env:SLACK_WEBHOOK_URL",
             "field": "monitoring.alerts.slack_webhook",
+            "from_env": "ICON_MONITORING_SLACK_WEBHOOK_URL",
         },
         {
             "path": "/run/secrets/telegram_bot_token",
             "ref": "env:TELEGRAM_BOT_TOKEN",
             "field": "monitoring.alerts.telegram_bot_token",
+            "from_env": "ICON_MONITORING_TELEGRAM_BOT_TOKEN",
         },
     ]
 
@@ -225,7 +257,9 @@ def test_global_prometheus_federates_every_region(rendered):
     ]
 
 
-def test_region_dashboards_open_on_their_region(rendered):
+def test_region_dashboards_open_on_their_region():
+    spec = spec_from(monitoring__federation={"eu-central-1": "http://10.20.0.5:9090"})
+    rendered = monitoring.files(spec)
     board = json.loads(rendered["global/grafana/dashboards/region-eu-central-1.json"])
     variables = {v["name"]: v for v in board["templating"]["list"]}
     assert variables["region"]["current"]["value"] == "eu-central-1"
@@ -244,15 +278,8 @@ def test_rules_are_copied_unchanged(rendered):
     )
 
 
-def test_elasticsearch_remote_clusters_and_kibana_views(rendered):
-    settings = json.loads(rendered["global/elasticsearch/remote-clusters.json"])
-    remotes = settings["persistent"]["cluster"]["remote"]
-    assert sorted(remotes) == ["asia-northeast1", "eu-central-1", "us-east-1"]
-    assert remotes["us-east-1"] == {
-        "mode": "proxy",
-        "proxy_address": "elasticsearch.us-east-1.icon-api.internal:9300",
-        "skip_unavailable": True,
-    }
+def test_kibana_views_and_no_invented_elasticsearch_names(rendered):
+    assert not [path for path in rendered if "elasticsearch" in path]
     views = json.loads(rendered["global/kibana/data-views.json"])
     assert [v["data_view"]["title"] for v in views] == [
         "icon-edge-*,*:icon-edge-*",
@@ -264,10 +291,7 @@ def test_no_logging_no_elasticsearch_files():
     files = monitoring.files(spec_from("single-node.yaml"))
     assert not [f for f in files if "elasticsearch" in f or "kibana" in f]
     only_logs = monitoring.files(spec_from(monitoring__prometheus=False))
-    assert sorted(only_logs) == [
-        "global/elasticsearch/remote-clusters.json",
-        "global/kibana/data-views.json",
-    ]
+    assert sorted(only_logs) == ["global/kibana/data-views.json"]
 
 
 FAST = monitoring.Timing(

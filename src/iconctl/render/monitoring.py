@@ -10,6 +10,10 @@ one Alertmanager, which routes to Slack and Telegram. Grafana sits on the global
 reads the environment. Secrets appear only as file paths plus the spec's reference
 (``global/alertmanager/secret-files.json``); whoever deploys fills the files from the
 references (for example compose secrets with ``environment: NAME``).
+
+``host_files(spec, region)`` is what one region's private monitoring host installs (the
+``icon_monitoring`` role, under ``<region>/monitoring/files/``): the regional Prometheus, and on
+the global region's host also the global Prometheus, Alertmanager, Grafana and ElastAlert.
 """
 
 from __future__ import annotations
@@ -45,9 +49,19 @@ ROLES = ("node", "source")
 K8S_NODE_SELECTOR = "app.kubernetes.io/name=icon-node"
 
 SECRETS_DIR = "/run/secrets"
+# On a monitoring host the role writes the secret files here (root-owned, read by the daemon's
+# group); /run is emptied at boot, which would leave Alertmanager without them.
+HOST_SECRETS_DIR = "/etc/icon-monitoring/secrets"
 # File names under SECRETS_DIR (names of files, not secret values).
 SLACK_FILE = "slack_webhook_url"
 TELEGRAM_FILE = "telegram_bot_token"
+# The controller's environment variables the icon_monitoring role reads each secret from
+# (names, not values): the pipeline resolves the spec's references into them.
+SECRET_ENV = {
+    SLACK_FILE: "ICON_MONITORING_SLACK_WEBHOOK_URL",
+    TELEGRAM_FILE: "ICON_MONITORING_TELEGRAM_BOT_TOKEN",
+}
+ELASTICSEARCH_PASSWORD_SOURCE_ENV = "ICON_MONITORING_ELASTICSEARCH_PASSWORD"  # noqa: S105 - a name
 
 # Zones per GCP region where they are not a, b, c (gce_sd_configs takes one zone at a time).
 GCP_ZONES: dict[str, tuple[str, ...]] = {
@@ -95,6 +109,21 @@ class Timing:
 PRODUCTION = Timing()
 
 
+@dataclass(frozen=True)
+class HostPorts:
+    """Where the daemons of a monitoring host listen (docs/monitoring.md, "The monitoring
+    host"). The rendered files name these ports, and ``host.json`` hands them to the role, so
+    the two never disagree; e2e shifts them off ports another process holds."""
+
+    prometheus: int = PROMETHEUS_PORT  # the regional Prometheus, on every address (federation)
+    global_prometheus: int = 9091  # 127.0.0.1, global region only
+    alertmanager: int = ALERTMANAGER_PORT  # 127.0.0.1, global region only
+    grafana: int = 3000  # 127.0.0.1, global region only
+
+
+HOST_PORTS = HostPorts()
+
+
 def files(spec: Any, timing: Timing = PRODUCTION) -> dict[str, str]:
     """Every monitoring file for ``spec``, keyed by path relative to the output directory.
 
@@ -111,9 +140,9 @@ def files(spec: Any, timing: Timing = PRODUCTION) -> dict[str, str]:
     for name in GLOBAL_RULES:
         out[f"global/prometheus/rules/{name}"] = rules(spec, name, timing)
     for region in regions:
-        out[f"global/prometheus/federation/{region.name}.json"] = _json(
-            federation_targets(spec, region)
-        )
+        federated = federation_targets(spec, region)
+        if federated:
+            out[f"global/prometheus/federation/{region.name}.json"] = _json(federated)
         base = f"{region.name}/prometheus"
         out[f"{base}/prometheus.yml"] = _dump(
             regional_prometheus(spec, region, timing=timing), spec
@@ -126,9 +155,74 @@ def files(spec: Any, timing: Timing = PRODUCTION) -> dict[str, str]:
     for template in sorted((source / "alertmanager" / "templates").glob("*.tmpl")):
         out[f"global/alertmanager/templates/{template.name}"] = _read(template)
 
-    out.update(_grafana(spec, regions))
+    out.update({f"global/grafana/{k}": v for k, v in _grafana(spec, regions).items()})
     if getattr(spec, "logging", None) is not None:
-        out.update(_elastalert(spec))
+        out.update({f"global/elastalert/{k}": v for k, v in _elastalert(spec).items()})
+    for region in regions:
+        if region.flavour == "k8s":  # the operator-based stack in the cluster, no host
+            continue
+        tree = host_files(spec, region, timing=timing)
+        out.update({f"{region.name}/monitoring/files/{k}": v for k, v in tree.items()})
+    return dict(sorted(out.items()))
+
+
+def host_files(
+    spec: Any,
+    region: Any,
+    *,
+    discovery: str = "cloud",
+    timing: Timing = PRODUCTION,
+    ports: HostPorts = HOST_PORTS,
+) -> dict[str, str]:
+    """What the monitoring host of ``region`` installs, keyed by path under its ``files/``.
+
+    Every host: ``host.json`` (ports, retention), ``prometheus/`` (the regional Prometheus).
+    The global region's host also: ``global/prometheus/`` (federation and alerts),
+    ``alertmanager/``, ``grafana/`` and, with ``logging``, ``elastalert/``. Secrets appear as
+    file paths under HOST_SECRETS_DIR plus the controller variable each is filled from.
+    """
+    is_global = region.name == spec.monitoring_global_region()
+    out = {
+        "host.json": _json(
+            {
+                "global": is_global,
+                "ports": {
+                    "prometheus": ports.prometheus,
+                    "global_prometheus": ports.global_prometheus,
+                    "alertmanager": ports.alertmanager,
+                    "grafana": ports.grafana,
+                },
+                "region": region.name,
+                "retention_days": int(spec.monitoring.retention_days),
+            }
+        ),
+        "prometheus/prometheus.yml": _dump(
+            regional_prometheus(spec, region, discovery=discovery, timing=timing, ports=ports),
+            spec,
+        ),
+    }
+    for name in REGIONAL_RULES:
+        out[f"prometheus/rules/{name}"] = rules(spec, name, timing)
+    if not is_global:
+        return dict(sorted(out.items()))
+
+    out["global/prometheus/prometheus.yml"] = _dump(global_prometheus(spec, timing, ports), spec)
+    for name in GLOBAL_RULES:
+        out[f"global/prometheus/rules/{name}"] = rules(spec, name, timing)
+    for other in spec.regions:
+        federated = federation_targets(spec, other, ports)
+        if federated:
+            out[f"global/prometheus/federation/{other.name}.json"] = _json(federated)
+    out["alertmanager/alertmanager.yml"] = _dump(
+        alertmanager(spec, timing, secrets_dir=HOST_SECRETS_DIR), spec
+    )
+    out["alertmanager/secret-files.json"] = _json(secret_files(spec, HOST_SECRETS_DIR))
+    source = asset_dir("monitoring")
+    for template in sorted((source / "alertmanager" / "templates").glob("*.tmpl")):
+        out[f"alertmanager/templates/{template.name}"] = _read(template)
+    out.update({f"grafana/{k}": v for k, v in _grafana(spec, spec.regions, ports).items()})
+    if getattr(spec, "logging", None) is not None:
+        out.update({f"elastalert/{k}": v for k, v in _elastalert(spec, ports).items()})
     return dict(sorted(out.items()))
 
 
@@ -178,7 +272,10 @@ def rules(spec: Any, name: str, timing: Timing = PRODUCTION) -> str:
 # --- Prometheus --------------------------------------------------------------------------
 
 
-def global_prometheus(spec: Any, timing: Timing = PRODUCTION) -> dict[str, Any]:
+def global_prometheus(
+    spec: Any, timing: Timing = PRODUCTION, ports: HostPorts = HOST_PORTS
+) -> dict[str, Any]:
+    """The global Prometheus of the global region's host (127.0.0.1 only)."""
     return {
         "global": {
             "scrape_interval": timing.global_scrape,
@@ -187,7 +284,9 @@ def global_prometheus(spec: Any, timing: Timing = PRODUCTION) -> dict[str, Any]:
         },
         "rule_files": ["rules/*.yml"],
         "alerting": {
-            "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{ALERTMANAGER_PORT}"]}]}]
+            "alertmanagers": [
+                {"static_configs": [{"targets": [f"127.0.0.1:{ports.alertmanager}"]}]}
+            ]
         },
         "scrape_configs": [
             {
@@ -197,26 +296,42 @@ def global_prometheus(spec: Any, timing: Timing = PRODUCTION) -> dict[str, Any]:
                 "params": {"match[]": list(FEDERATE_MATCH)},
                 "scrape_interval": timing.global_scrape,
                 "scrape_timeout": timing.federate_timeout,
-                # One file per region, rewritten by the deployment with the regional
-                # Prometheus' private address; Prometheus reloads it on change.
+                # One file per federated region (federation_targets); Prometheus reloads
+                # them on change.
                 "file_sd_configs": [{"files": ["federation/*.json"]}],
             },
             {
                 "job_name": "prometheus",
-                "static_configs": [{"targets": [f"127.0.0.1:{PROMETHEUS_PORT}"]}],
+                "static_configs": [{"targets": [f"127.0.0.1:{ports.global_prometheus}"]}],
             },
         ],
     }
 
 
-def federation_targets(spec: Any, region: Any) -> list[dict[str, Any]]:
-    """The file_sd entry for one region's Prometheus (a private DNS name by convention)."""
-    return [
-        {
-            "targets": [f"prometheus.{region.name}.{spec.name}.internal:{PROMETHEUS_PORT}"],
-            "labels": {"region": region.name, "cloud": region.cloud, "flavour": region.flavour},
-        }
-    ]
+def prometheus_url(spec: Any, region: Any, ports: HostPorts = HOST_PORTS) -> str | None:
+    """How the global region's host reaches ``region``'s Prometheus: its own at 127.0.0.1,
+    another at the base URL of ``monitoring.federation``, None for a region without one
+    (iconctl invents no address and creates no link between regions)."""
+    if region.name == spec.monitoring_global_region():
+        return f"http://127.0.0.1:{ports.prometheus}"
+    url = spec.monitoring.federation.get(region.name)
+    return str(url).rstrip("/") if url else None
+
+
+def federation_targets(
+    spec: Any, region: Any, ports: HostPorts = HOST_PORTS
+) -> list[dict[str, Any]]:
+    """The file_sd entry the global Prometheus federates ``region`` from; [] when the region
+    has no address (not federated)."""
+    url = prometheus_url(spec, region, ports)
+    if url is None:
+        return []
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    labels = {"region": region.name, "cloud": region.cloud, "flavour": region.flavour}
+    if parts.scheme != "http":
+        labels["__scheme__"] = parts.scheme
+    return [{"targets": [f"{parts.hostname}:{port}"], "labels": labels}]
 
 
 def scrape_targets(spec: Any) -> list[tuple[str, int, str]]:
@@ -231,7 +346,12 @@ def scrape_targets(spec: Any) -> list[tuple[str, int, str]]:
 
 
 def regional_prometheus(
-    spec: Any, region: Any, *, discovery: str = "cloud", timing: Timing = PRODUCTION
+    spec: Any,
+    region: Any,
+    *,
+    discovery: str = "cloud",
+    timing: Timing = PRODUCTION,
+    ports: HostPorts = HOST_PORTS,
 ) -> dict[str, Any]:
     """A region's Prometheus. ``discovery="file"`` swaps the cloud discovery for file-based
     discovery (``targets/<job>.json``) with the same labels: for machines without a cloud
@@ -250,7 +370,7 @@ def regional_prometheus(
     jobs.append(
         {
             "job_name": "prometheus",
-            "static_configs": [{"targets": [f"127.0.0.1:{PROMETHEUS_PORT}"]}],
+            "static_configs": [{"targets": [f"127.0.0.1:{ports.prometheus}"]}],
         }
     )
     return {
@@ -428,30 +548,35 @@ def _alerts(spec: Any) -> Any:
     return getattr(getattr(spec, "monitoring", None), "alerts", None)
 
 
-def secret_files(spec: Any) -> list[dict[str, str]]:
-    """Which file holds which secret, and the spec reference that provides its content."""
+def secret_files(spec: Any, secrets_dir: str = SECRETS_DIR) -> list[dict[str, str]]:
+    """Which file holds which secret, the spec reference that provides its content, and the
+    controller variable the icon_monitoring role reads it from (``from_env``)."""
     alerts = _alerts(spec)
     entries = []
     if alerts is not None and getattr(alerts, "slack_webhook", None):
         entries.append(
             {
-                "path": f"{SECRETS_DIR}/{SLACK_FILE}",
+                "path": f"{secrets_dir}/{SLACK_FILE}",
                 "ref": alerts.slack_webhook,
                 "field": "monitoring.alerts.slack_webhook",
+                "from_env": SECRET_ENV[SLACK_FILE],
             }
         )
     if alerts is not None and getattr(alerts, "telegram_bot_token", None):
         entries.append(
             {
-                "path": f"{SECRETS_DIR}/{TELEGRAM_FILE}",
+                "path": f"{secrets_dir}/{TELEGRAM_FILE}",
                 "ref": alerts.telegram_bot_token,
                 "field": "monitoring.alerts.telegram_bot_token",
+                "from_env": SECRET_ENV[TELEGRAM_FILE],
             }
         )
     return entries
 
 
-def alertmanager(spec: Any, timing: Timing = PRODUCTION) -> dict[str, Any]:
+def alertmanager(
+    spec: Any, timing: Timing = PRODUCTION, *, secrets_dir: str = SECRETS_DIR
+) -> dict[str, Any]:
     """Warnings to Slack; critical alerts to Slack and Telegram (whichever are configured)."""
     alerts = _alerts(spec)
     slack = []
@@ -460,7 +585,7 @@ def alertmanager(spec: Any, timing: Timing = PRODUCTION) -> dict[str, Any]:
         slack = [
             {
                 "send_resolved": True,
-                "api_url_file": f"{SECRETS_DIR}/{SLACK_FILE}",
+                "api_url_file": f"{secrets_dir}/{SLACK_FILE}",
                 "title": '{{ template "iconctl.slack.title" . }}',
                 "text": '{{ template "iconctl.slack.text" . }}',
                 "color": '{{ template "iconctl.slack.color" . }}',
@@ -472,7 +597,7 @@ def alertmanager(spec: Any, timing: Timing = PRODUCTION) -> dict[str, Any]:
             {
                 "send_resolved": True,
                 # Alertmanager >= 0.26 reads the token from this file.
-                "bot_token_file": f"{SECRETS_DIR}/{TELEGRAM_FILE}",
+                "bot_token_file": f"{secrets_dir}/{TELEGRAM_FILE}",
                 "chat_id": chat,
                 "parse_mode": "HTML",
                 "message": '{{ template "iconctl.telegram.message" . }}',
@@ -529,35 +654,45 @@ def alertmanager(spec: Any, timing: Timing = PRODUCTION) -> dict[str, Any]:
 # --- Grafana -----------------------------------------------------------------------------
 
 
-def _grafana(spec: Any, regions: Iterable[Any]) -> dict[str, str]:
+GRAFANA_DASHBOARDS_DIR = "/var/lib/grafana/dashboards/iconctl"
+
+
+def _grafana(spec: Any, regions: Iterable[Any], ports: HostPorts = HOST_PORTS) -> dict[str, str]:
+    """Grafana's provisioning and dashboards, keyed by path under the Grafana directory.
+
+    The overview reads the global Prometheus; a region's dashboard reads that region's
+    Prometheus as the global host reaches it (prometheus_url). A region without an address
+    gets neither a data source nor a dashboard.
+    """
     from iconctl.dashboards import overview_dashboard, region_dashboard
 
-    regions = list(regions)
     datasources = [
         {
             "name": "Prometheus global",
             "uid": "prometheus-global",
             "type": "prometheus",
             "access": "proxy",
-            "url": f"http://127.0.0.1:{PROMETHEUS_PORT}",
+            "url": f"http://127.0.0.1:{ports.global_prometheus}",
             "isDefault": True,
         }
     ]
-    for region in regions:
+    reachable = [(r, prometheus_url(spec, r, ports)) for r in regions]
+    reachable = [(r, url) for r, url in reachable if url is not None]
+    for region, url in reachable:
         datasources.append(
             {
                 "name": f"Prometheus {region.name}",
                 "uid": f"prometheus-{region.name}",
                 "type": "prometheus",
                 "access": "proxy",
-                "url": f"http://prometheus.{region.name}.{spec.name}.internal:{PROMETHEUS_PORT}",
+                "url": url,
             }
         )
     out = {
-        "global/grafana/provisioning/datasources/prometheus.yml": _dump(
+        "provisioning/datasources/prometheus.yml": _dump(
             {"apiVersion": 1, "datasources": datasources}, spec
         ),
-        "global/grafana/provisioning/dashboards/iconctl.yml": _dump(
+        "provisioning/dashboards/iconctl.yml": _dump(
             {
                 "apiVersion": 1,
                 "providers": [
@@ -567,16 +702,16 @@ def _grafana(spec: Any, regions: Iterable[Any]) -> dict[str, str]:
                         "type": "file",
                         "disableDeletion": True,
                         "allowUiUpdates": False,
-                        "options": {"path": "/var/lib/grafana/dashboards/iconctl"},
+                        "options": {"path": GRAFANA_DASHBOARDS_DIR},
                     }
                 ],
             },
             spec,
         ),
-        "global/grafana/dashboards/overview.json": _json(overview_dashboard()),
+        "dashboards/overview.json": _json(overview_dashboard()),
     }
-    for region in regions:
-        out[f"global/grafana/dashboards/region-{region.name}.json"] = _json(
+    for region, _url in reachable:
+        out[f"dashboards/region-{region.name}.json"] = _json(
             region_dashboard(region=region.name, datasource=f"prometheus-{region.name}")
         )
     return out
@@ -584,27 +719,7 @@ def _grafana(spec: Any, regions: Iterable[Any]) -> dict[str, str]:
 
 # --- logs: Elasticsearch cross-cluster search and a Kibana view over every region -------
 
-ELASTICSEARCH_TRANSPORT_PORT = 9300
 ELASTALERT_PASSWORD_ENV = "ES_PASSWORD"  # noqa: S105 - the variable ElastAlert reads, no value
-
-
-def remote_clusters(spec: Any) -> dict[str, Any]:
-    """``PUT _cluster/settings`` body for the master cluster: one remote per region.
-
-    Proxy mode needs one private address per region (no sniffing of the remote's nodes);
-    skip_unavailable keeps searches answering when one region is cut off.
-    """
-    remotes = {
-        region.name: {
-            "mode": "proxy",
-            "proxy_address": (
-                f"elasticsearch.{region.name}.{spec.name}.internal:{ELASTICSEARCH_TRANSPORT_PORT}"
-            ),
-            "skip_unavailable": True,
-        }
-        for region in spec.regions
-    }
-    return {"persistent": {"cluster": {"remote": remotes}}}
 
 
 def kibana_data_views(spec: Any) -> list[dict[str, Any]]:
@@ -647,7 +762,7 @@ def elastalert_config(spec: Any) -> dict[str, Any]:
     return dict(config)
 
 
-def elastalert_rule(name: str, text: str) -> dict[str, Any]:
+def elastalert_rule(name: str, text: str, ports: HostPorts = HOST_PORTS) -> dict[str, Any]:
     """A shipped rule as the global ElastAlert runs it: over every region's index (the master
     cluster searches the regions as remote clusters), alerting the Alertmanager beside it."""
     rule = yaml.safe_load(text)
@@ -658,34 +773,33 @@ def elastalert_rule(name: str, text: str) -> dict[str, Any]:
     except InputError as exc:
         raise IconctlError(f"logging/elastalert/rules/{name}: {exc}") from None
     rule["index"] = index.all_regions
-    rule["alertmanager_hosts"] = [f"http://127.0.0.1:{ALERTMANAGER_PORT}"]
+    rule["alertmanager_hosts"] = [f"http://127.0.0.1:{ports.alertmanager}"]
     return dict(rule)
 
 
 def _logs(spec: Any) -> dict[str, str]:
-    return {
-        "global/elasticsearch/remote-clusters.json": _json(remote_clusters(spec)),
-        "global/kibana/data-views.json": _json(kibana_data_views(spec)),
-    }
+    return {"global/kibana/data-views.json": _json(kibana_data_views(spec))}
 
 
-def _elastalert(spec: Any) -> dict[str, str]:
-    """ElastAlert's files: only with Alertmanager, the one way its rules alert."""
+def _elastalert(spec: Any, ports: HostPorts = HOST_PORTS) -> dict[str, str]:
+    """ElastAlert's files, keyed by path under its directory: only with Alertmanager, the
+    one way its rules alert."""
     out = {
-        "global/elastalert/config.yaml": _dump(elastalert_config(spec), spec),
-        "global/elastalert/secret-env.json": _json(
+        "config.yaml": _dump(elastalert_config(spec), spec),
+        "secret-env.json": _json(
             [
                 {
                     "env": ELASTALERT_PASSWORD_ENV,
                     "ref": spec.logging.elasticsearch_password,
                     "field": "logging.elasticsearch_password",
+                    "from_env": ELASTICSEARCH_PASSWORD_SOURCE_ENV,
                 }
             ]
         ),
     }
     for path in sorted((asset_dir("logging") / "elastalert" / "rules").glob("*.yaml")):
-        rule = elastalert_rule(path.name, _read(path))
-        out[f"global/elastalert/rules/{path.name}"] = _dump(rule, spec)
+        rule = elastalert_rule(path.name, _read(path), ports)
+        out[f"rules/{path.name}"] = _dump(rule, spec)
     return out
 
 
