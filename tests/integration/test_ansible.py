@@ -24,7 +24,7 @@ from tests.integration import compose_model as cf
 pytestmark = pytest.mark.timeout(600)
 
 ANSIBLE = ROOT / "ansible"
-ROLES = ["icon_node", "icon_agent", "icon_source", "icon_edge"]
+ROLES = ["icon_node", "icon_agent", "icon_source", "icon_edge", "icon_monitoring"]
 
 # The role inputs iconctl renders into env/extravars (the contract with the renderer).
 CONTRACT_KEYS = {

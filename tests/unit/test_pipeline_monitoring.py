@@ -169,9 +169,9 @@ def test_config_step_runs_the_monitoring_playbook_with_the_contract(
     monkeypatch.setattr(units, "Ansible", StandIn)
     pipeline = _pipeline(tmp_path)
     unit = _unit(pipeline, "us-east-1-monitoring")
+    # the render wrote the host's files tree; the step copies it beside the run
     files = pipeline.ws.build / "us-east-1" / "monitoring" / "files" / "prometheus"
-    files.mkdir(parents=True)
-    (files / "prometheus.yml").write_text("global: {}\n")
+    assert (files / "prometheus.yml").is_file()
     outputs = {
         "ansible_hosts": {"icon_monitoring": ["i-0abc"]},
         "ansible_vars": {"ansible_ssh_common_args": "-o ProxyCommand=...",
