@@ -26,7 +26,39 @@ def summary(spec: Spec) -> dict[str, Any]:
             }
             for region in spec.regions
         ],
+        "monitoring": _monitoring(spec),
     }
+
+
+def _monitoring(spec: Spec) -> dict[str, Any] | None:
+    """Where the global view runs and which regions it reaches (docs/monitoring.md): the
+    global region's own Prometheus on the host, the others only through
+    ``monitoring.federation``."""
+    global_region = spec.monitoring_global_region()
+    if global_region is None:
+        return None
+    others = [r.name for r in spec.regions if r.name != global_region]
+    return {
+        "global_region": global_region,
+        "federated": [global_region, *(n for n in others if n in spec.monitoring.federation)],
+        "not_federated": [n for n in others if n not in spec.monitoring.federation],
+    }
+
+
+def monitoring_line(data: dict[str, Any]) -> str | None:
+    """One line for people: where alerts come from, and which regions nothing alerts on."""
+    view = data.get("monitoring")
+    if not view:
+        return None
+    line = f"monitoring: global view on {view['global_region']}, federating " + ", ".join(
+        view["federated"]
+    )
+    if view["not_federated"]:
+        line += (
+            f"; not federated, so not alerted on: {', '.join(view['not_federated'])} "
+            "(name each in monitoring.federation)"
+        )
+    return line
 
 
 def _nodes(region: dict[str, Any]) -> str:
@@ -46,7 +78,8 @@ def text(data: dict[str, Any]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
              for row in rows]  # fmt: skip
-    return "\n".join([header, *("  " + line for line in lines)])
+    footer = monitoring_line(data)
+    return "\n".join([header, *("  " + line for line in lines), *([footer] if footer else [])])
 
 
 def table(data: dict[str, Any]):  # noqa: ANN201 - rich is imported lazily
@@ -70,4 +103,6 @@ def table(data: dict[str, Any]):  # noqa: ANN201 - rich is imported lazily
             nodes,
             region["snapshot_bucket"] or "-",
         )
+    grid.caption = monitoring_line(data)
+    grid.caption_justify = "left"
     return grid
