@@ -225,3 +225,30 @@ def test_config_without_a_reported_host_fails_the_step(tmp_path: Path) -> None:
     with pytest.raises(IconctlError, match="reported no monitoring host") as caught:
         unit._config(tmp_path, {"terraform_outputs": {"ansible_hosts": {"icon_monitoring": []}}})
     assert int(caught.value.exit_code) == 5
+
+
+def test_a_rotated_secret_changes_the_config_fingerprint_and_never_shows_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rotated Slack webhook must re-run the global host's config step (the old one stays
+    on the host otherwise); progress.json holds a keyed digest, never the value."""
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.example/one")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:first")
+    monkeypatch.setenv("ELASTICSEARCH_PASSWORD", "pw")
+    pipeline = _pipeline(tmp_path)
+    unit = _unit(pipeline, "us-east-1-monitoring")
+    config = next(s for s in unit.steps() if s.name == "config")
+    first = unit.fingerprint(config, {})
+    assert unit.fingerprint(config, {}) == first  # stable while nothing changes
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.example/two")
+    second = unit.fingerprint(config, {})
+    assert second != first
+    key = pipeline.ws.root / "fingerprint.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert config.pinned is not None and "hooks.example" not in config.pinned()
+    # a regional host reads no secret: its fingerprint does not move with them
+    regional = _unit(pipeline, "eu-central-1-monitoring")
+    step = next(s for s in regional.steps() if s.name == "config")
+    before = regional.fingerprint(step, {})
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.example/three")
+    assert regional.fingerprint(step, {}) == before

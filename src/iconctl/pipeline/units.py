@@ -792,9 +792,18 @@ class MonitoringHost(TerraformUnit):
             steps.append(
                 Step("config", self._config, lambda: [build / self.dir / "ansible",
                                                       build / self.dir / "files",
-                                                      assets / "ansible"])
+                                                      assets / "ansible"],
+                     pinned=self._secrets_digest)
             )  # fmt: skip
         return steps
+
+    def _secrets_digest(self) -> str:
+        """A rotated alert-receiver or Elasticsearch secret re-runs the config step: the
+        fingerprint covers a keyed digest of the resolved values (never the values)."""
+        values = self._secret_env()
+        if not values:
+            return ""
+        return self.ctx.ws.keyed_digest([f"{k}={v}" for k, v in sorted(values.items())])
 
     def tools(self, command: str) -> set[str]:
         tools = {"terraform"}

@@ -31,6 +31,26 @@ class Workspace:
         self.progress_path = self.root / "progress.json"
         self._lock = threading.Lock()
 
+    def keyed_digest(self, values: list[str]) -> str:
+        """An HMAC of ``values`` under the workspace's own random key (created once, 0600):
+        lets a fingerprint notice a rotated secret without progress.json holding anything a
+        value could be guessed back from."""
+        import hashlib
+        import hmac
+        import os
+        import secrets
+
+        key_path = self.root / "fingerprint.key"
+        with self._lock:
+            if not key_path.is_file():
+                self.root.mkdir(parents=True, exist_ok=True)
+                fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as out:
+                    out.write(secrets.token_hex(32))
+            key = key_path.read_text().strip().encode()
+        message = "\0".join(values).encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
     def unit_dir(self, unit: str) -> Path:
         return self.root / "work" / unit
 
