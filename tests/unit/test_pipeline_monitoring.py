@@ -252,3 +252,23 @@ def test_a_rotated_secret_changes_the_config_fingerprint_and_never_shows_in_it(
     before = regional.fingerprint(step, {})
     monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.example/three")
     assert regional.fingerprint(step, {}) == before
+
+
+def test_a_monitoring_host_the_spec_no_longer_has_is_named_in_a_warning(tmp_path: Path) -> None:
+    """monitoring.prometheus: false after an apply leaves the hosts running: every run says
+    so instead of silently forgetting them."""
+    said: list[str] = []
+    pipeline = _pipeline(tmp_path)
+    pipeline.ws.record("us-east-1-monitoring/infra", {"fingerprint": "-", "at": "-"})
+    text = (
+        (EXAMPLES / "multi-region.yaml")
+        .read_text()
+        .replace("  prometheus: true\n", "  prometheus: false\n", 1)
+    )
+    path = tmp_path / "iconctl.yaml"
+    path.write_text(text)
+    off = Pipeline(parse_spec(text, filename=str(path)), path, say=said.append)
+    assert off.left_behind == ["us-east-1-monitoring"]
+    off._new_report("plan")
+    assert any("us-east-1-monitoring was applied" in line for line in said)
+    assert pipeline.left_behind == []

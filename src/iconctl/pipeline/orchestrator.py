@@ -43,6 +43,7 @@ class Pipeline:
                 f"--region {', '.join(unknown)}: not in the spec (regions: {', '.join(known)})"
             )
         units = [unit_from_deployment(entry, self.ctx) for entry in deployment(spec)["units"]]
+        self.left_behind = self._left_behind({u.name for u in units})
         if wanted:  # a region filter limits the run to those regions (and their monitoring
             # hosts), nothing global
             units = [u for u in units if u.name in wanted or _monitors(u) in wanted]
@@ -84,7 +85,20 @@ class Pipeline:
         """A run folder for this invocation, named before anything runs."""
         run_dir = self.ws.new_run(command)
         self.say(f"run folder: {run_dir}")
+        for name in self.left_behind:
+            self.say(
+                f"[yellow]warning:[/] {name} was applied (.iconctl/progress.json) but the spec "
+                "no longer deploys it: its resources still exist and this run leaves them "
+                'alone; docs/orchestration.md, "Units the spec no longer has", says how to '
+                "remove them"
+            )
         return Report(command, run_dir)
+
+    def _left_behind(self, names: set[str]) -> list[str]:
+        """Units whose steps progress.json records as done but the deployment no longer
+        has (a removed region, monitoring turned off)."""
+        recorded = {key.split("/", 1)[0] for key in self.ws.progress() if "/" in key}
+        return sorted(recorded - names)
 
     def _preflight(self, command: str) -> None:
         """Preflight, before anything runs: the tools the run's steps need, the clouds'
