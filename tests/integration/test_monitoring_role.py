@@ -1,0 +1,119 @@
+"""The icon_monitoring role's logic for real, where it needs no root-owned host: ansible-playbook
+on localhost evaluates the role's own variables on a rendered files/ tree, amtool checks what
+Alertmanager would load. (The whole role runs in the e2e container, e2e/run.py.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from iconctl.render import monitoring
+from tests.helpers import ROOT, need_tool
+from tests.unit.test_render_monitoring import spec_from
+
+pytestmark = pytest.mark.timeout(300)
+
+ROLE = ROOT / "ansible" / "roles" / "icon_monitoring"
+TOKEN = "123456:AAtest-token_with.odd\\chars"
+
+
+def _files(tmp: Path) -> Path:
+    """The global host's tree of the multi-region example (Slack and Telegram alerts set)."""
+    spec = spec_from()
+    region = next(r for r in spec.regions if r.name == spec.monitoring_global_region())
+    root = tmp / "files"
+    for rel, text in monitoring.host_files(spec, region).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def _alertmanager_config(tmp: Path, files: Path, source: str) -> str:
+    """What the role installs as alertmanager.yml: its variable, evaluated by ansible-playbook."""
+    tools = need_tool("ansible-playbook")
+    dest = tmp / f"alertmanager-{source}.yml"
+    playbook = [
+        {
+            "name": "Evaluate the role's Alertmanager configuration",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "vars_files": [str(ROLE / "defaults" / "main.yml"), str(ROLE / "vars" / "main.yml")],
+            "tasks": [
+                {
+                    "name": "Write it",
+                    "ansible.builtin.copy": {
+                        "content": "{{ _icon_monitoring_alertmanager_config }}",
+                        "dest": str(dest),
+                        "mode": "0600",
+                    },
+                    "no_log": True,
+                }
+            ],
+        }
+    ]
+    inputs = {  # extra vars: above the role's defaults, which the play loads as vars_files
+        "icon_monitoring_files_dir": str(files),
+        "icon_monitoring_global": True,
+        "icon_monitoring_alertmanager_source": source,
+        "ansible_python_interpreter": sys.executable,
+    }
+    path = tmp / f"play-{source}.yml"
+    path.write_text(yaml.safe_dump(playbook, sort_keys=False))
+    env = {
+        **os.environ,
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_LOCAL_TEMP": str(tmp / "ansible-tmp"),
+        "ANSIBLE_HOME": str(tmp / "ansible-home"),
+        "ICON_MONITORING_TELEGRAM_BOT_TOKEN": TOKEN,
+        "ICON_MONITORING_SLACK_WEBHOOK_URL": "https://hooks.slack.invalid/services/T0",
+    }
+    result = subprocess.run(
+        [tools["ansible-playbook"], "-i", "localhost,", "-e", json.dumps(inputs), str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "odd" not in result.stdout + result.stderr  # no_log: the token is not printed
+    return dest.read_text()
+
+
+def test_debian_alertmanager_gets_the_telegram_token_inline_and_amtool_accepts_it(tmp_path):
+    tools = need_tool("amtool")
+    files = _files(tmp_path)
+    rendered = (files / "alertmanager" / "alertmanager.yml").read_text()
+    assert "bot_token_file: /etc/icon-monitoring/secrets/telegram_bot_token" in rendered
+
+    text = _alertmanager_config(tmp_path, files, "debian")
+    assert "bot_token_file" not in text
+    assert "\x01" not in text
+    telegram = yaml.safe_load(text)["receivers"]
+    configs = [c for r in telegram for c in r.get("telegram_configs", [])]
+    assert configs and all(c["bot_token"] == TOKEN for c in configs)
+    # everything else exactly as rendered
+    assert text.replace(f"bot_token: {json.dumps(TOKEN)}", "") == rendered.replace(
+        "bot_token_file: /etc/icon-monitoring/secrets/telegram_bot_token", ""
+    )
+    installed = tmp_path / "alertmanager.yml"
+    installed.write_text(text)
+    result = subprocess.run(
+        [tools["amtool"], "check-config", str(installed)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_upstream_alertmanager_reads_the_token_from_its_file(tmp_path):
+    files = _files(tmp_path)
+    text = _alertmanager_config(tmp_path, files, "upstream")
+    assert text == (files / "alertmanager" / "alertmanager.yml").read_text()
