@@ -36,8 +36,13 @@ def _files(tmp: Path) -> Path:
 
 def _alertmanager_config(tmp: Path, files: Path, source: str) -> str:
     """What the role installs as alertmanager.yml: its variable, evaluated by ansible-playbook."""
+    return _evaluate(tmp, files, "_icon_monitoring_alertmanager_config", source, {})
+
+
+def _evaluate(tmp: Path, files: Path, variable: str, source: str, extra: dict) -> str:
+    """One of the role's variables as ansible-playbook evaluates it on ``files``."""
     tools = need_tool("ansible-playbook")
-    dest = tmp / f"alertmanager-{source}.yml"
+    dest = tmp / f"{variable}-{source}.out"
     playbook = [
         {
             "name": "Evaluate the role's Alertmanager configuration",
@@ -49,7 +54,7 @@ def _alertmanager_config(tmp: Path, files: Path, source: str) -> str:
                 {
                     "name": "Write it",
                     "ansible.builtin.copy": {
-                        "content": "{{ _icon_monitoring_alertmanager_config }}",
+                        "content": "{{ %s }}" % variable,
                         "dest": str(dest),
                         "mode": "0600",
                     },
@@ -63,8 +68,9 @@ def _alertmanager_config(tmp: Path, files: Path, source: str) -> str:
         "icon_monitoring_global": True,
         "icon_monitoring_alertmanager_source": source,
         "ansible_python_interpreter": sys.executable,
+        **extra,
     }
-    path = tmp / f"play-{source}.yml"
+    path = tmp / f"play-{variable}-{source}.yml"
     path.write_text(yaml.safe_dump(playbook, sort_keys=False))
     env = {
         **os.environ,
@@ -117,3 +123,21 @@ def test_upstream_alertmanager_reads_the_token_from_its_file(tmp_path):
     files = _files(tmp_path)
     text = _alertmanager_config(tmp_path, files, "upstream")
     assert text == (files / "alertmanager" / "alertmanager.yml").read_text()
+
+
+def test_every_daemon_keeps_its_data_under_the_data_volume_and_both_tsdbs_a_size_cap(tmp_path):
+    files = _files(tmp_path)
+    names = "_icon_monitoring_daemons_all | to_json"
+    daemons = json.loads(
+        _evaluate(tmp_path, files, names, "debian", {"icon_monitoring_retention_size": "7GB"})
+    )
+    data = [
+        arg.split("=", 1)[1]
+        for d in daemons
+        for arg in d["args"]
+        if arg.split("=", 1)[0]
+        in ("--storage.tsdb.path", "--storage.path", "cfg:default.paths.data")
+    ]
+    assert len(data) == 4 and all(p.startswith("/var/lib/icon-monitoring/") for p in data), data
+    sizes = [a for d in daemons for a in d["args"] if a.startswith("--storage.tsdb.retention.size")]
+    assert sizes == ["--storage.tsdb.retention.size=7GB"] * 2
