@@ -141,3 +141,7 @@ def test_every_daemon_keeps_its_data_under_the_data_volume_and_both_tsdbs_a_size
     assert len(data) == 4 and all(p.startswith("/var/lib/icon-monitoring/") for p in data), data
     sizes = [a for d in daemons for a in d["args"] if a.startswith("--storage.tsdb.retention.size")]
     assert sizes == ["--storage.tsdb.retention.size=7GB"] * 2
+    (grafana,) = [d for d in daemons if d["name"] == "icon-grafana"]
+    password = "/etc/icon-monitoring/secrets/grafana_admin_password"
+    assert grafana["env"] == {"GF_SECURITY_ADMIN_PASSWORD__FILE": password}
+    assert all(d["env"] == {} for d in daemons if d is not grafana)
