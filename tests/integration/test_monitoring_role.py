@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,7 +55,7 @@ def _evaluate(tmp: Path, files: Path, variable: str, source: str, extra: dict) -
                 {
                     "name": "Write it",
                     "ansible.builtin.copy": {
-                        "content": "{{ %s }}" % variable,
+                        "content": "{{ " + variable + " }}",
                         "dest": str(dest),
                         "mode": "0600",
                     },
@@ -145,3 +146,76 @@ def test_every_daemon_keeps_its_data_under_the_data_volume_and_both_tsdbs_a_size
     password = "/etc/icon-monitoring/secrets/grafana_admin_password"
     assert grafana["env"] == {"GF_SECURITY_ADMIN_PASSWORD__FILE": password}
     assert all(d["env"] == {} for d in daemons if d is not grafana)
+
+
+def test_files_render_no_longer_writes_are_removed_from_the_host(tmp_path):
+    """The role's own find/remove tasks, on a host tree made of the render plus stale files."""
+    tools = need_tool("ansible-playbook")
+    files = _files(tmp_path)
+    etc, dashboards = tmp_path / "etc", tmp_path / "dashboards"
+    installs = {
+        "prometheus/rules": etc / "prometheus" / "rules",
+        "global/prometheus/rules": etc / "global-prometheus" / "rules",
+        "global/prometheus/federation": etc / "global-prometheus" / "federation",
+        "grafana/dashboards": dashboards,
+    }
+    for rendered, host in installs.items():
+        shutil.copytree(files / rendered, host)
+    stale = [
+        etc / "prometheus" / "rules" / "old.yml",
+        etc / "global-prometheus" / "rules" / "gone.yml",
+        etc / "global-prometheus" / "federation" / "dropped-region.json",
+        dashboards / "region-dropped.json",
+    ]
+    for path in stale:
+        path.write_text("{}\n")
+    kept = sorted(p for host in installs.values() for p in host.iterdir() if p not in stale)
+    (etc / "prometheus" / "rules" / "notes.txt").write_text("not a rule file\n")
+
+    configure = yaml.safe_load((ROLE / "tasks" / "configure.yml").read_text())
+    wanted = {"Find the installed files render may drop", "Remove the files no longer rendered"}
+    tasks = [t for t in configure if t.get("name") in wanted]
+    assert len(tasks) == 2
+    handlers = ["Reload icon-prometheus", "Reload icon-prometheus-global", "Reload icon-grafana"]
+    playbook = [
+        {
+            "name": "The role's pruning tasks",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "vars_files": [str(ROLE / "defaults" / "main.yml"), str(ROLE / "vars" / "main.yml")],
+            "tasks": tasks,
+            "handlers": [
+                {"name": h, "ansible.builtin.debug": {"msg": f"handled {h}"}} for h in handlers
+            ],
+        }
+    ]
+    path = tmp_path / "prune.yml"
+    path.write_text(yaml.safe_dump(playbook, sort_keys=False))
+    inputs = {
+        "icon_monitoring_files_dir": str(files),
+        "icon_monitoring_global": True,
+        "_icon_monitoring_etc": str(etc),
+        "_icon_monitoring_grafana_dashboards": str(dashboards),
+        "ansible_python_interpreter": sys.executable,
+    }
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOME": str(tmp_path / "ansible-home")}
+    runs = [
+        subprocess.run(
+            [tools["ansible-playbook"], "-i", "localhost,", "-e", json.dumps(inputs), str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=240,
+        )
+        for _ in range(2)
+    ]
+    first, second = runs
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    assert not [p for p in stale if p.exists()]
+    assert kept and all(p.exists() for p in kept)
+    assert (etc / "prometheus" / "rules" / "notes.txt").exists()
+    for handler in handlers:
+        assert f"handled {handler}" in first.stdout, handler
+    assert second.returncode == 0 and "changed=0" in second.stdout, second.stdout[-3000:]
+    assert "handled" not in second.stdout
