@@ -22,6 +22,22 @@ STACKS = ROOT / "terraform" / "stacks"
 
 pytestmark = pytest.mark.timeout(300)
 
+# What the pipeline adds at run time to a monitoring stack (RUNTIME_VARS): the region's
+# network, in the shape each region stack's ``monitoring_network`` output has.
+REGION_NETWORK = {
+    "aws-monitoring": {
+        "vpc_id": "vpc-0123456789abcdef0",
+        "vpc_cidr_block": "10.42.0.0/16",
+        "subnet_ids": ["subnet-0123456789abcdef0"],
+        "node_security_group_ids": ["sg-0123456789abcdef0"],
+    },
+    "gcp-monitoring": {
+        "network": "projects/p/global/networks/icon-api",
+        "subnetwork": "projects/p/regions/asia-northeast1/subnetworks/icon-api",
+        "node_tags": ["icon-api-node"],
+    },
+}
+
 
 def _units(example: str) -> list[tuple[str, str, str]]:
     from iconctl.render import render_files
@@ -104,7 +120,11 @@ def test_terraform_accepts_the_rendered_variables(
 ) -> None:
     declarations = _declarations(stack, tmp_path)
     var_file = tmp_path / "terraform.tfvars.json"
-    var_file.write_text(rendered)
+    variables = json.loads(rendered)
+    if stack in REGION_NETWORK:
+        assert "region_network" not in variables  # the pipeline's to give, not the render's
+        variables["region_network"] = REGION_NETWORK[stack]
+    var_file.write_text(json.dumps(variables))
     result = _plan(declarations, var_file, tmp_path)
     assert result.returncode == 0, f"{example}/{unit} ({stack}):\n{result.stderr}"
     assert "undeclared variable" not in result.stdout + result.stderr, result.stdout
