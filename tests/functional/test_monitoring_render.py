@@ -41,10 +41,13 @@ def test_render_writes_monitoring_for_every_region(build):
     assert (build / "global" / "grafana" / "dashboards" / "overview.json").is_file()
     for region in ("us-east-1", "eu-central-1", "asia-northeast1"):
         assert (build / region / "prometheus" / "prometheus.yml").is_file()
-        board = json.loads(
-            (build / "global" / "grafana" / "dashboards" / f"region-{region}.json").read_text()
-        )
-        assert board["uid"] == f"iconctl-region-{region}"
+        assert (build / region / "monitoring" / "files" / "prometheus" / "prometheus.yml").is_file()
+    # Grafana on the global host reaches the global region's own Prometheus; the example
+    # names no federation URL for the others, so they get no data source and no dashboard.
+    dashboards = build / "global" / "grafana" / "dashboards"
+    board = json.loads((dashboards / "region-us-east-1.json").read_text())
+    assert board["uid"] == "iconctl-region-us-east-1"
+    assert sorted(p.name for p in dashboards.glob("region-*.json")) == ["region-us-east-1.json"]
 
 
 def test_no_secret_value_in_any_rendered_file(build):
@@ -57,7 +60,9 @@ def test_no_secret_value_in_any_rendered_file(build):
 def test_rendered_prometheus_configs_pass_promtool(build):
     need_tool("promtool")
     configs = sorted(build.rglob("prometheus/prometheus.yml"))
-    assert len(configs) == 4
+    # global + one per region, and each region's monitoring host tree (the global region's
+    # host also carries the global Prometheus)
+    assert len(configs) == 4 + 3 + 1, configs
     for config in configs:
         result = _tool("promtool", "check", "config", str(config))
         assert result.returncode == 0, f"{config}: {result.stdout}{result.stderr}"
