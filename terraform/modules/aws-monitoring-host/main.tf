@@ -11,6 +11,13 @@ locals {
   # range (network-plan), so the end stays free.
   subnet_cidr = coalesce(var.private_subnet_cidr, try(cidrsubnet(var.vpc_cidr_block, 26 - local.vpc_bits, pow(2, 26 - local.vpc_bits) - 1), null), "unset")
   ssm_policy  = "arn:${data.aws_partition.this.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+  # Graviton types (a1, and a "g" after the generation: t4g, m7gd, c6gn, ...) run arm64: the
+  # image and the Session Manager agent follow the instance type.
+  arm64 = can(regex("^(a1|[a-z]+[0-9]+g[a-z]*)\\.", var.instance_type))
+  user_data = templatefile("${path.module}/templates/ssm-agent.sh.tftpl", {
+    region = var.region
+    arch   = local.arm64 ? "arm64" : "amd64"
+  })
 }
 
 data "aws_partition" "this" {}
@@ -32,12 +39,12 @@ data "aws_ami" "debian" {
 
   filter {
     name   = "name"
-    values = ["debian-12-amd64-*"]
+    values = [local.arm64 ? "debian-12-arm64-*" : "debian-12-amd64-*"]
   }
 
   filter {
     name   = "architecture"
-    values = ["x86_64"]
+    values = [local.arm64 ? "arm64" : "x86_64"]
   }
 }
 
@@ -170,6 +177,10 @@ resource "aws_instance" "this" {
   key_name               = var.key_name
   ebs_optimized          = true
   monitoring             = var.detailed_monitoring
+  # Installs and starts the Session Manager agent at first boot. A changed script stops and
+  # starts the host in place rather than replacing it (cloud-init runs it on first boot only).
+  user_data                   = local.user_data
+  user_data_replace_on_change = false
 
   metadata_options {
     http_endpoint               = "enabled"
@@ -205,5 +216,12 @@ resource "aws_instance" "this" {
     }
   }
 
-  depends_on = [aws_route_table_association.private, aws_iam_role_policy_attachment.ssm]
+  # The first boot downloads the agent: the NAT route must exist, and the policy be attached
+  # before the agent registers.
+  depends_on = [
+    aws_nat_gateway.this,
+    aws_route_table.private,
+    aws_route_table_association.private,
+    aws_iam_role_policy_attachment.ssm,
+  ]
 }
