@@ -10,7 +10,10 @@ locals {
   # The last /26 of the VPC: the region's public subnets are carved from the start of the
   # range (network-plan), so the end stays free.
   subnet_cidr = coalesce(var.private_subnet_cidr, try(cidrsubnet(var.vpc_cidr_block, 26 - local.vpc_bits, pow(2, 26 - local.vpc_bits) - 1), null), "unset")
-  ssm_policy  = "arn:${data.aws_partition.this.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+  # The data volume's attachment name; Nitro instances show it as an NVMe device named after
+  # the volume id (outputs.tf, data_device), which the role mounts.
+  data_device_name = "/dev/sdf"
+  ssm_policy       = "arn:${data.aws_partition.this.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
   # Graviton types (a1, and a "g" after the generation: t4g, m7gd, c6gn, ...) run arm64: the
   # image and the Session Manager agent follow the instance type.
   arm64 = can(regex("^(a1|[a-z]+[0-9]+g[a-z]*)\\.", var.instance_type))
@@ -194,18 +197,10 @@ resource "aws_instance" "this" {
     volume_size           = 16
     encrypted             = true
     delete_on_termination = true
+    tags                  = merge(var.tags, { Name = "${var.name}-monitoring-root" })
   }
 
-  ebs_block_device {
-    device_name           = "/dev/sdf"
-    volume_type           = "gp3"
-    volume_size           = var.volume_gib
-    encrypted             = true
-    delete_on_termination = true
-  }
-
-  tags        = merge(var.tags, { Name = "${var.name}-monitoring", "iconctl-role" = "monitoring" })
-  volume_tags = merge(var.tags, { Name = "${var.name}-monitoring" })
+  tags = merge(var.tags, { Name = "${var.name}-monitoring", "iconctl-role" = "monitoring" })
 
   lifecycle {
     ignore_changes = [ami]
@@ -224,4 +219,22 @@ resource "aws_instance" "this" {
     aws_route_table_association.private,
     aws_iam_role_policy_attachment.ssm,
   ]
+}
+
+# The data volume is its own resource, not an inline block: a new volume_gib grows it in place
+# (ModifyVolume) instead of replacing the host with a new address and an empty disk.
+resource "aws_ebs_volume" "data" {
+  availability_zone = aws_instance.this.availability_zone
+  type              = "gp3"
+  size              = var.volume_gib
+  encrypted         = true
+  tags              = merge(var.tags, { Name = "${var.name}-monitoring-data" })
+}
+
+resource "aws_volume_attachment" "data" {
+  device_name = local.data_device_name
+  volume_id   = aws_ebs_volume.data.id
+  instance_id = aws_instance.this.id
+  # Detaching a mounted volume from a running host could hang or lose writes.
+  stop_instance_before_detaching = true
 }

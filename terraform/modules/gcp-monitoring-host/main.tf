@@ -5,8 +5,9 @@
 # on the ports it scrapes; 9090 is admitted from monitoring_cidrs only, for federation.
 
 locals {
-  tag    = "${var.name}-monitoring"
-  iap_v4 = "35.235.240.0/20" # Google's published IAP TCP forwarding range
+  tag              = "${var.name}-monitoring"
+  data_device_name = "monitoring-data"
+  iap_v4           = "35.235.240.0/20" # Google's published IAP TCP forwarding range
 }
 
 module "discovery" {
@@ -46,7 +47,7 @@ resource "google_compute_instance" "this" {
 
   attached_disk {
     source      = google_compute_disk.data.id
-    device_name = "monitoring-data"
+    device_name = local.data_device_name
   }
 
   # No access_config: no external address.
