@@ -1,7 +1,7 @@
 # A region's private monitoring host: one instance with no public address in a private subnet
 # of the region's VPC, reached by operators and Ansible through AWS Systems Manager Session
 # Manager only. Nothing is admitted from outside except the regional Prometheus port (9090)
-# from monitoring_cidrs, for federation over a private link. The nodes' security groups admit
+# from federation_cidrs, for federation over a private link. The nodes' security groups admit
 # the host's own group on the ports it scrapes.
 
 locals {
@@ -123,7 +123,7 @@ resource "aws_route_table_association" "private" {
 
 resource "aws_security_group" "this" {
   name_prefix = "${var.name}-monitoring-"
-  description = "Private monitoring host of ${var.name}: federation from monitoring_cidrs only"
+  description = "Private monitoring host of ${var.name}: federation from federation_cidrs only"
   vpc_id      = var.vpc_id
   tags        = merge(var.tags, { Name = "${var.name}-monitoring" })
 
@@ -133,7 +133,7 @@ resource "aws_security_group" "this" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "federation" {
-  for_each = toset(var.monitoring_cidrs)
+  for_each = toset(var.federation_cidrs)
 
   security_group_id = aws_security_group.this.id
   description       = "Regional Prometheus for the global Prometheus (federation)"
