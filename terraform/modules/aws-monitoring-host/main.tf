@@ -224,6 +224,7 @@ resource "aws_instance" "this" {
 # The data volume is its own resource, not an inline block: a new volume_gib grows it in place
 # (ModifyVolume) instead of replacing the host with a new address and an empty disk.
 resource "aws_ebs_volume" "data" {
+  #checkov:skip=CKV_AWS_189: encrypted with the account's AWS-managed EBS key like the root volume; a customer-managed key would add a key and its policy to keep for metrics data
   availability_zone = aws_instance.this.availability_zone
   type              = "gp3"
   size              = var.volume_gib
