@@ -11,6 +11,7 @@ zone steps need its provider, absent here: the AWS region runs as a lone region)
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -326,6 +327,10 @@ def test_single_node_example_plan_apply_plan_destroy(lab: Lab, tmp_path: Path) -
     assert given["groups"] == ["icon_monitoring"]
     assert given["global"] is True  # the spec's only aws region holds the global view
     assert given["listen_address"] == host["PrivateIpAddress"]
+    [data_volume] = [v for v in _host_volumes(lab, region, host) if v["Size"] == 50]
+    assert given["data_device"] == (
+        "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol" + data_volume["VolumeId"][4:]
+    )
     assert "AWS-StartSSHSession" in given["ssh_common_args"]
     assert f"--region {region}" in given["ssh_common_args"]
     assert given["files_dir"] == str(spec.parent / ".iconctl" / "work" / monitoring / "files")
@@ -358,6 +363,13 @@ def _groups(instance: dict) -> list[str]:
     return [g["GroupId"] for g in groups]
 
 
+def _host_volumes(lab: Lab, region: str, host: dict) -> list[dict]:
+    """The volumes attached to an instance."""
+    return lab.client("ec2", region).describe_volumes(
+        Filters=[{"Name": "attachment.instance-id", "Values": [host["InstanceId"]]}]
+    )["Volumes"]
+
+
 def _check_monitoring_host(lab: Lab, region: str, host: dict, node: dict) -> None:
     """The monitoring host as the AWS API sees it: private, IMDSv2, encrypted volumes, no
     ingress but federation, EC2 discovery and Session Manager, and the node admits it."""
@@ -367,11 +379,22 @@ def _check_monitoring_host(lab: Lab, region: str, host: dict, node: dict) -> Non
     assert host["MetadataOptions"]["HttpTokens"] == "required"
     subnet = ec2.describe_subnets(SubnetIds=[host["SubnetId"]])["Subnets"][0]
     assert subnet["MapPublicIpOnLaunch"] is False
-    volumes = ec2.describe_volumes(
-        Filters=[{"Name": "attachment.instance-id", "Values": [host["InstanceId"]]}]
-    )["Volumes"]
+    volumes = _host_volumes(lab, region, host)
     assert sorted(v["Size"] for v in volumes)[-1] == 50  # monitoring.volume_gib
     assert len(volumes) == 2 and all(v["Encrypted"] for v in volumes)
+    # The data volume is a volume of its own (resized in place), attached in the host's zone.
+    [data] = [v for v in volumes if v["Size"] == 50]
+    assert data["AvailabilityZone"] == host["Placement"]["AvailabilityZone"]
+    assert [(a["Device"], a["State"]) for a in data["Attachments"]] == [("/dev/sdf", "attached")]
+    # Its first boot installs and starts Session Manager's agent from the region's bucket.
+    encoded = ec2.describe_instance_attribute(InstanceId=host["InstanceId"], Attribute="userData")
+    script = base64.b64decode(encoded["UserData"]["Value"]).decode()
+    assert script.startswith("#!/bin/sh\n")
+    assert (
+        f"https://s3.{region}.amazonaws.com/amazon-ssm-{region}/latest/debian_amd64/"
+        "amazon-ssm-agent.deb" in script
+    )
+    assert "dpkg -i" in script and "systemctl enable amazon-ssm-agent.service" in script
     [group_id] = _groups(host)
     [group] = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
     assert group["IpPermissions"] == [], "the monitoring host admits something"

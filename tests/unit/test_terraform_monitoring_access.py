@@ -211,3 +211,43 @@ def test_ansible_vars_give_the_exporters_the_private_address_with_monitoring(sta
         r"\"?\s*=\s*module\.(node|source_node\[0\])\.private_ip",
         value,
     ), value
+
+
+# --- the monitoring host's own identity and variables ---------------------------------------
+
+
+def test_gcp_monitoring_host_names_its_identity_apart_from_the_region_stacks() -> None:
+    """A region stack with monitoring_cidrs creates gcp-monitoring-discovery under the same
+    prefix the monitoring stack passes its host: the host's must be named otherwise, or
+    the monitoring stack's apply fails "already exists" (service account and role ids are
+    project-wide)."""
+    modules = {}
+    for block in _parse(MODULES / "gcp-monitoring-host" / "main.tf").get("module", []):
+        modules.update({_unquote(k): v for k, v in block.items()})
+    assert str(modules["discovery"]["name"]) == "${local.discovery_name}"
+    [local_block] = [b for b in _parse(MODULES / "gcp-monitoring-host" / "main.tf")["locals"]]
+    expression = str(local_block["discovery_name"])
+    assert '"${var.name}-mon"' in expression or "${var.name}-mon" in expression, expression
+
+
+def test_aws_discovery_identity_names_are_prefixes() -> None:
+    """On AWS the region's and the host's discovery roles share a name: name_prefix keeps
+    them apart."""
+    resources = _blocks(MODULES / "aws-monitoring-discovery", "resource")
+    for kind in ("aws_iam_role", "aws_iam_instance_profile"):
+        body = resources[(kind, "this")]
+        assert "name_prefix" in body and "name" not in body, kind
+
+
+@pytest.mark.parametrize("stack", ["aws-monitoring", "gcp-monitoring"])
+def test_monitoring_stacks_call_their_range_federation_cidrs(stack: str) -> None:
+    """Not monitoring_cidrs: the region stacks' variable of that name opens the nodes'
+    exporters, and one TF_VAR_ in the operator's shell would set both."""
+    variables = {}
+    for block in _parse(STACKS / stack / "variables.tf").get("variable", []):
+        variables.update({_unquote(k): v for k, v in block.items()})
+    assert "federation_cidrs" in variables and "monitoring_cidrs" not in variables
+    modules = {}
+    for block in _parse(STACKS / stack / "main.tf").get("module", []):
+        modules.update({_unquote(k): v for k, v in block.items()})
+    assert str(modules["host"]["federation_cidrs"]) == "${var.federation_cidrs}"

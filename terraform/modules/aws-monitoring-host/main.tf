@@ -1,7 +1,7 @@
 # A region's private monitoring host: one instance with no public address in a private subnet
 # of the region's VPC, reached by operators and Ansible through AWS Systems Manager Session
 # Manager only. Nothing is admitted from outside except the regional Prometheus port (9090)
-# from monitoring_cidrs, for federation over a private link. The nodes' security groups admit
+# from federation_cidrs, for federation over a private link. The nodes' security groups admit
 # the host's own group on the ports it scrapes.
 
 locals {
@@ -10,7 +10,17 @@ locals {
   # The last /26 of the VPC: the region's public subnets are carved from the start of the
   # range (network-plan), so the end stays free.
   subnet_cidr = coalesce(var.private_subnet_cidr, try(cidrsubnet(var.vpc_cidr_block, 26 - local.vpc_bits, pow(2, 26 - local.vpc_bits) - 1), null), "unset")
-  ssm_policy  = "arn:${data.aws_partition.this.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+  # The data volume's attachment name; Nitro instances show it as an NVMe device named after
+  # the volume id (outputs.tf, data_device), which the role mounts.
+  data_device_name = "/dev/sdf"
+  ssm_policy       = "arn:${data.aws_partition.this.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+  # Graviton types (a1, and a "g" after the generation: t4g, m7gd, c6gn, ...) run arm64: the
+  # image and the Session Manager agent follow the instance type.
+  arm64 = can(regex("^(a1|[a-z]+[0-9]+g[a-z]*)\\.", var.instance_type))
+  user_data = templatefile("${path.module}/templates/ssm-agent.sh.tftpl", {
+    region = var.region
+    arch   = local.arm64 ? "arm64" : "amd64"
+  })
 }
 
 data "aws_partition" "this" {}
@@ -32,12 +42,12 @@ data "aws_ami" "debian" {
 
   filter {
     name   = "name"
-    values = ["debian-12-amd64-*"]
+    values = [local.arm64 ? "debian-12-arm64-*" : "debian-12-amd64-*"]
   }
 
   filter {
     name   = "architecture"
-    values = ["x86_64"]
+    values = [local.arm64 ? "arm64" : "x86_64"]
   }
 }
 
@@ -113,7 +123,7 @@ resource "aws_route_table_association" "private" {
 
 resource "aws_security_group" "this" {
   name_prefix = "${var.name}-monitoring-"
-  description = "Private monitoring host of ${var.name}: federation from monitoring_cidrs only"
+  description = "Private monitoring host of ${var.name}: federation from federation_cidrs only"
   vpc_id      = var.vpc_id
   tags        = merge(var.tags, { Name = "${var.name}-monitoring" })
 
@@ -123,7 +133,7 @@ resource "aws_security_group" "this" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "federation" {
-  for_each = toset(var.monitoring_cidrs)
+  for_each = toset(var.federation_cidrs)
 
   security_group_id = aws_security_group.this.id
   description       = "Regional Prometheus for the global Prometheus (federation)"
@@ -170,6 +180,10 @@ resource "aws_instance" "this" {
   key_name               = var.key_name
   ebs_optimized          = true
   monitoring             = var.detailed_monitoring
+  # Installs and starts the Session Manager agent at first boot. A changed script stops and
+  # starts the host in place rather than replacing it (cloud-init runs it on first boot only).
+  user_data                   = local.user_data
+  user_data_replace_on_change = false
 
   metadata_options {
     http_endpoint               = "enabled"
@@ -183,18 +197,10 @@ resource "aws_instance" "this" {
     volume_size           = 16
     encrypted             = true
     delete_on_termination = true
+    tags                  = merge(var.tags, { Name = "${var.name}-monitoring-root" })
   }
 
-  ebs_block_device {
-    device_name           = "/dev/sdf"
-    volume_type           = "gp3"
-    volume_size           = var.volume_gib
-    encrypted             = true
-    delete_on_termination = true
-  }
-
-  tags        = merge(var.tags, { Name = "${var.name}-monitoring", "iconctl-role" = "monitoring" })
-  volume_tags = merge(var.tags, { Name = "${var.name}-monitoring" })
+  tags = merge(var.tags, { Name = "${var.name}-monitoring", "iconctl-role" = "monitoring" })
 
   lifecycle {
     ignore_changes = [ami]
@@ -205,5 +211,31 @@ resource "aws_instance" "this" {
     }
   }
 
-  depends_on = [aws_route_table_association.private, aws_iam_role_policy_attachment.ssm]
+  # The first boot downloads the agent: the NAT route must exist, and the policy be attached
+  # before the agent registers.
+  depends_on = [
+    aws_nat_gateway.this,
+    aws_route_table.private,
+    aws_route_table_association.private,
+    aws_iam_role_policy_attachment.ssm,
+  ]
+}
+
+# The data volume is its own resource, not an inline block: a new volume_gib grows it in place
+# (ModifyVolume) instead of replacing the host with a new address and an empty disk.
+resource "aws_ebs_volume" "data" {
+  #checkov:skip=CKV_AWS_189: encrypted with the account's AWS-managed EBS key like the root volume; a customer-managed key would add a key and its policy to keep for metrics data
+  availability_zone = aws_instance.this.availability_zone
+  type              = "gp3"
+  size              = var.volume_gib
+  encrypted         = true
+  tags              = merge(var.tags, { Name = "${var.name}-monitoring-data" })
+}
+
+resource "aws_volume_attachment" "data" {
+  device_name = local.data_device_name
+  volume_id   = aws_ebs_volume.data.id
+  instance_id = aws_instance.this.id
+  # Detaching a mounted volume from a running host could hang or lose writes.
+  stop_instance_before_detaching = true
 }

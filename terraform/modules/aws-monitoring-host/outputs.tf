@@ -22,3 +22,13 @@ output "subnet_id" {
   description = "Subnet the host runs in."
   value       = try(aws_instance.this.subnet_id, null)
 }
+
+output "data_volume_id" {
+  description = "EBS volume ID of the encrypted data volume."
+  value       = try(aws_ebs_volume.data.id, null)
+}
+
+output "data_device" {
+  description = "Stable path of the data volume on the host (Nitro instances expose EBS volumes as NVMe devices named after the volume id): the role's icon_monitoring_data_device."
+  value       = try("/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${replace(aws_ebs_volume.data.id, "-", "")}", null)
+}

@@ -2,17 +2,23 @@
 # by operators and Ansible through Identity-Aware Proxy TCP forwarding only (SSH from Google's
 # IAP range on port 22), running as the read-only discovery service account. Outbound traffic
 # leaves through a Cloud NAT on the region's network. The nodes admit the host's network tag
-# on the ports it scrapes; 9090 is admitted from monitoring_cidrs only, for federation.
+# on the ports it scrapes; 9090 is admitted from federation_cidrs only, for federation.
 
 locals {
-  tag    = "${var.name}-monitoring"
-  iap_v4 = "35.235.240.0/20" # Google's published IAP TCP forwarding range
+  tag              = "${var.name}-monitoring"
+  data_device_name = "monitoring-data"
+  # The region stack creates its own gcp-monitoring-discovery identity under var.name (with
+  # monitoring_cidrs), and service account and custom role ids are project-wide: the host's
+  # gets a name of its own. At most 40 characters, so the module's role id (the name's first
+  # 40) keeps the difference.
+  discovery_name = length(var.name) <= 36 ? "${var.name}-mon" : "${trimsuffix(substr(var.name, 0, 31), "-")}-${substr(sha256(var.name), 0, 4)}"
+  iap_v4         = "35.235.240.0/20" # Google's published IAP TCP forwarding range
 }
 
 module "discovery" {
   source = "../gcp-monitoring-discovery"
 
-  name    = var.name
+  name    = local.discovery_name
   project = var.project
 }
 
@@ -46,7 +52,7 @@ resource "google_compute_instance" "this" {
 
   attached_disk {
     source      = google_compute_disk.data.id
-    device_name = "monitoring-data"
+    device_name = local.data_device_name
   }
 
   # No access_config: no external address.
@@ -91,13 +97,13 @@ resource "google_compute_firewall" "iap_ssh" {
 }
 
 resource "google_compute_firewall" "federation" {
-  count = length(var.monitoring_cidrs) > 0 ? 1 : 0
+  count = length(var.federation_cidrs) > 0 ? 1 : 0
 
   project       = var.project
   name          = "${local.tag}-federation"
   network       = var.network
   direction     = "INGRESS"
-  source_ranges = var.monitoring_cidrs
+  source_ranges = var.federation_cidrs
   target_tags   = [local.tag]
 
   allow {

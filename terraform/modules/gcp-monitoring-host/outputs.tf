@@ -17,3 +17,8 @@ output "network_tag" {
   description = "Network tag of the host (what the nodes' scrape rule admits)."
   value       = local.tag
 }
+
+output "data_device" {
+  description = "Stable path of the data disk on the host (Google's udev rules name it after its device_name): the role's icon_monitoring_data_device."
+  value       = "/dev/disk/by-id/google-${local.data_device_name}"
+}

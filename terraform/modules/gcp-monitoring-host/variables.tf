@@ -42,18 +42,18 @@ variable "scrape_ports" {
 
 variable "prometheus_port" {
   type        = number
-  description = "Port of the regional Prometheus, admitted from monitoring_cidrs."
+  description = "Port of the regional Prometheus, admitted from federation_cidrs."
   default     = 9090
 }
 
-variable "monitoring_cidrs" {
+variable "federation_cidrs" {
   type        = list(string)
   description = "Private ranges allowed to the regional Prometheus (the global Prometheus' host, over your private link); empty admits nothing. 0.0.0.0/0 is refused."
   default     = []
 
   validation {
-    condition     = !contains(var.monitoring_cidrs, "0.0.0.0/0")
-    error_message = "monitoring_cidrs must not contain 0.0.0.0/0."
+    condition     = !contains(var.federation_cidrs, "0.0.0.0/0")
+    error_message = "federation_cidrs must not contain 0.0.0.0/0."
   }
 }
 

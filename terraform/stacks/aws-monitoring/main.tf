@@ -24,7 +24,7 @@ module "host" {
   node_security_group_ids = var.region_network.node_security_group_ids
   subnet_id               = var.subnet_id
   private_subnet_cidr     = var.private_subnet_cidr
-  monitoring_cidrs        = var.monitoring_cidrs
+  federation_cidrs        = var.federation_cidrs
   instance_type           = var.instance_type
   volume_gib              = var.volume_gib
   detailed_monitoring     = var.detailed_monitoring

@@ -21,11 +21,12 @@ output "ansible_hosts" {
 }
 
 output "ansible_vars" {
-  description = "Connection through Session Manager (SSH over AWS-StartSSHSession), the login user and the address the daemons listen on."
+  description = "Connection through Session Manager (SSH over AWS-StartSSHSession), the login user, the address the daemons listen on and the data volume's device."
   value = {
     ansible_user                   = "admin"
     ansible_python_interpreter     = "/usr/bin/python3"
     ansible_ssh_common_args        = "-o ProxyCommand=\"aws ssm start-session --region ${var.region} --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p\""
     icon_monitoring_listen_address = module.host.private_ip
+    icon_monitoring_data_device    = module.host.data_device
   }
 }

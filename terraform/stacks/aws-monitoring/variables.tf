@@ -52,7 +52,7 @@ variable "region_network" {
 
 # Operator settings that are not part of the spec; the defaults are the secure choice.
 
-variable "monitoring_cidrs" {
+variable "federation_cidrs" {
   type        = list(string)
   description = "Private ranges allowed to the regional Prometheus on 9090 (the global Prometheus' host, over your private link); empty admits nothing."
   default     = []

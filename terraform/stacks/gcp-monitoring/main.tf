@@ -28,7 +28,7 @@ module "host" {
   network          = var.region_network.network
   subnetwork       = var.region_network.subnetwork
   node_tags        = var.region_network.node_tags
-  monitoring_cidrs = var.monitoring_cidrs
+  federation_cidrs = var.federation_cidrs
   machine_type     = var.instance_type
   volume_gib       = var.volume_gib
   create_nat       = var.create_nat

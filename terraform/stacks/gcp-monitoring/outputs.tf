@@ -21,10 +21,11 @@ output "ansible_hosts" {
 }
 
 output "ansible_vars" {
-  description = "Connection through IAP TCP forwarding (SSH), the login user and the address the daemons listen on."
+  description = "Connection through IAP TCP forwarding (SSH), the login user, the address the daemons listen on and the data volume's device."
   value = {
     ansible_python_interpreter     = "/usr/bin/python3"
     ansible_ssh_common_args        = "-o ProxyCommand=\"gcloud compute start-iap-tunnel %h %p --listen-on-stdin --zone ${module.zones.zones[0]} --project ${var.gcp_project}\""
     icon_monitoring_listen_address = module.host.private_ip
+    icon_monitoring_data_device    = module.host.data_device
   }
 }
