@@ -31,7 +31,9 @@ def _locust():
 def test_a_healthy_endpoint_passes_and_gets_the_whole_method_mix():
     with StandIn() as server:
         result = run_iconctl(
-            "loadtest", "--endpoint", server.url, "--users", "4", "--duration", "4",
+            # 6 s: a loaded machine can spend the first two starting locust, and the
+            # sustained rate needs three whole seconds with answers
+            "loadtest", "--endpoint", server.url, "--users", "4", "--duration", "6",
             "--p95-ms", "500", "--max-error-rate", "0.01", "--json",
         )  # fmt: skip
     assert result.returncode == 0, result.stderr
