@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -35,11 +38,6 @@ class Workspace:
         """An HMAC of ``values`` under the workspace's own random key (created once, 0600):
         lets a fingerprint notice a rotated secret without progress.json holding anything a
         value could be guessed back from."""
-        import hashlib
-        import hmac
-        import os
-        import secrets
-
         key_path = self.root / "fingerprint.key"
         with self._lock:
             if not key_path.is_file():

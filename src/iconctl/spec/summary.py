@@ -90,17 +90,12 @@ def table(data: dict[str, Any]):  # noqa: ANN201 - rich is imported lazily
     for column in ("region", "cloud", "flavour", "instance", "nodes", "snapshots"):
         grid.add_column(column, overflow="fold")
     for region in data["regions"]:
-        nodes = (
-            str(region["min_nodes"])
-            if region["min_nodes"] == region["max_nodes"]
-            else f"{region['min_nodes']}-{region['max_nodes']}"
-        )
         grid.add_row(
             region["name"],
             region["cloud"],
             region["flavour"],
             region["instance_type"],
-            nodes,
+            _nodes(region),
             region["snapshot_bucket"] or "-",
         )
     grid.caption = monitoring_line(data)
