@@ -316,10 +316,13 @@ def stack_env(name: str, **extra: str) -> dict[str, str]:
 
 
 def check_edge(base: str, rpc_port: int) -> None:
-    """The edge serves JSON-RPC from the node and refuses the admin API."""
-    height = last_height(f"{base}/api/v3")
-    if height < SIM_START_HEIGHT:
-        raise StageFailed(f"edge answered height {height}")
+    """The edge serves JSON-RPC from the node and refuses the admin API.
+
+    The agent can be ready before the edge's container answers: until then the engine's
+    port proxy accepts and drops connections (a reset or a broken pipe), so wait first."""
+    wait_for(
+        f"the edge at {base}", lambda: last_height(f"{base}/api/v3") >= SIM_START_HEIGHT, 90
+    )
     status, _ = http(f"{base}/admin/chain")
     if status == 200:
         raise StageFailed(f"{base}/admin/chain answered 200: the admin API is public")
@@ -559,7 +562,6 @@ def stage_single(run: Run) -> None:
     ports = PORTS["single"]
     wait_for("the agent's readiness", lambda: ready(ports["agent"]), 120)
     base = f"https://127.0.0.1:{ports['https']}"
-    wait_for("the edge over HTTPS", lambda: last_height(f"{base}/api/v3") > 0, 60)
     check_edge(base, ports["rpc"])
     check_agent_public(run, f"{PREFIX}single")
     check_node_exporter(ports["exporter"])
