@@ -320,9 +320,7 @@ def check_edge(base: str, rpc_port: int) -> None:
 
     The agent can be ready before the edge's container answers: until then the engine's
     port proxy accepts and drops connections (a reset or a broken pipe), so wait first."""
-    wait_for(
-        f"the edge at {base}", lambda: last_height(f"{base}/api/v3") >= SIM_START_HEIGHT, 90
-    )
+    wait_for(f"the edge at {base}", lambda: last_height(f"{base}/api/v3") >= SIM_START_HEIGHT, 90)
     status, _ = http(f"{base}/admin/chain")
     if status == 200:
         raise StageFailed(f"{base}/admin/chain answered 200: the admin API is public")
