@@ -342,12 +342,32 @@ def test_single_node_example_plan_apply_plan_destroy(lab: Lab, tmp_path: Path) -
     assert (add, destroy) == (0, 0), "a second plan wants to replace the monitoring host"
     assert _unexpected_updates(lab, spec, replanned, monitoring, "aws-monitoring") == {}
 
-    destroyed = _report(lab.iconctl(spec, "destroy", "--auto-approve", "--json"))
-    # The monitoring host first: it holds rules in the node's security group.
-    assert [(s["unit"], s["status"]) for s in destroyed["steps"]] == [
-        (monitoring, "destroyed"),
-        (region, "destroyed"),
+    # Monitoring turned off: plan plans the host's removal, apply removes it before the
+    # region drops the host's NAT gateway and rules, and nothing is left behind unnamed.
+    data = yaml.safe_load(spec.read_text())
+    data.setdefault("monitoring", {})["prometheus"] = False
+    spec.write_text(yaml.safe_dump(data, sort_keys=False))
+    off = lab.iconctl(spec, "plan", "--json")
+    assert "no longer deploys" not in off.stderr
+    add, _, destroy = _plans(_report(off))[f"{monitoring}/infra"]
+    assert add == 0 and destroy > 5
+    removed = _report(lab.iconctl(spec, "apply", "--auto-approve", "--json"))
+    assert [(s["unit"], s["step"], s["status"]) for s in removed["steps"]][:2] == [
+        (monitoring, "infra", "destroyed"),
+        (region, "infra", "done"),
     ]
+    assert [
+        i
+        for r in ec2.describe_instances()["Reservations"]
+        for i in r["Instances"]
+        if i["State"]["Name"] == "running" and _tag(i, "iconctl-role") == "monitoring"
+    ] == []
+    assert _left_in(lab, region, "my-icon-node").get("nat_gateways") is None
+    again = _report(lab.iconctl(spec, "plan", "--json"))
+    assert monitoring not in {s["unit"] for s in again["steps"]}
+
+    destroyed = _report(lab.iconctl(spec, "destroy", "--auto-approve", "--json"))
+    assert [(s["unit"], s["status"]) for s in destroyed["steps"]] == [(region, "destroyed")]
     assert _left_in(lab, region, "my-icon-node") == {}
     assert set(_buckets(lab)) == before
     _no_secret_kept(spec)

@@ -5,7 +5,9 @@ and its config step's inventory, variables and secrets, with a stand-in for ansi
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import yaml
 
 from iconctl.pipeline import Pipeline
 from iconctl.pipeline.results import Report, StepResult
-from iconctl.pipeline.units import MonitoringHost, Unit
+from iconctl.pipeline.units import MonitoringHost, Retiring, Unit
 from iconctl.spec import parse_spec
 from tests.helpers import EXAMPLES
 
@@ -121,8 +123,7 @@ def _ran(pipeline: Pipeline, command: str) -> list[list[str]]:
             stages.append([unit.name])
         return [StepResult(unit.name, "infra", "done")]
 
-    units = pipeline.units if command != "destroy" else pipeline.units[::-1]
-    pipeline._in_order(Report(command, pipeline.ws.root), work, units)
+    pipeline._in_order(Report(command, pipeline.ws.root), work, pipeline.order(command))
     return stages
 
 
@@ -254,21 +255,53 @@ def test_a_rotated_secret_changes_the_config_fingerprint_and_never_shows_in_it(
     assert regional.fingerprint(step, {}) == before
 
 
-def test_a_monitoring_host_the_spec_no_longer_has_is_named_in_a_warning(tmp_path: Path) -> None:
-    """monitoring.prometheus: false after an apply leaves the hosts running: every run says
-    so instead of silently forgetting them."""
+def _without(tmp_path: Path, old: str, new: str, say: Callable[[str], None]) -> Pipeline:
+    """The multi-region example with ``old`` replaced, beside the same progress.json."""
+    text = (EXAMPLES / "multi-region.yaml").read_text()
+    assert old in text
+    path = tmp_path / "iconctl.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return Pipeline(parse_spec(path.read_text(), filename=str(path)), path, say=say)
+
+
+def test_monitoring_turned_off_removes_the_hosts_first(tmp_path: Path) -> None:
+    """monitoring.prometheus: false after an apply: the hosts that were applied are removed
+    (planned as a destroy), before the regions change, and first of all by destroy; from
+    inputs rendered beside the build, not from the spec's (which has none)."""
+    said: list[str] = []
+    on = _pipeline(tmp_path)
+    on.ws.record("us-east-1-monitoring/infra", {"fingerprint": "-", "at": "-"})
+    off = _without(tmp_path, "  prometheus: true\n", "  prometheus: false\n", said.append)
+    assert off.left_behind == []
+    [retiring] = [u for u in off.units if isinstance(u, Retiring)]
+    assert retiring.name == "us-east-1-monitoring"
+    assert [u.name for u in off.units][:2] == ["state-backend", "us-east-1-monitoring"]
+    assert [u.name for u in off.order("destroy")][0] == "us-east-1-monitoring"
+    assert not any(u.name.endswith("-monitoring") for u in off.units[2:])
+    rendered = off.ws.build / retiring.dir / "terraform"
+    assert json.loads((rendered / "terraform.tfvars.json").read_text())["region"] == "us-east-1"
+    assert "us-east-1-monitoring" in (rendered / "backend.hcl").read_text()
+    assert retiring.tools("apply") == {"terraform"} and retiring.secrets("apply") == []
+    # its removal needs the region's network, as its destroy does
+    [result] = retiring.plan(tmp_path)
+    assert result.status == "skipped"
+    # A region filter keeps a region's host being removed.
+    path = tmp_path / "iconctl.yaml"
+    spec = parse_spec(path.read_text(), filename=str(path))
+    only = Pipeline(spec, path, regions=["us-east-1"], say=said.append)
+    assert [u.name for u in only.units] == ["us-east-1-monitoring", "us-east-1"]
+
+
+def test_a_region_the_spec_no_longer_has_is_named_in_a_warning(tmp_path: Path) -> None:
+    """A removed region's units are left alone, and every run says so instead of silently
+    forgetting them (docs/orchestration.md says how to remove them)."""
     said: list[str] = []
     pipeline = _pipeline(tmp_path)
-    pipeline.ws.record("us-east-1-monitoring/infra", {"fingerprint": "-", "at": "-"})
-    text = (
-        (EXAMPLES / "multi-region.yaml")
-        .read_text()
-        .replace("  prometheus: true\n", "  prometheus: false\n", 1)
-    )
-    path = tmp_path / "iconctl.yaml"
-    path.write_text(text)
-    off = Pipeline(parse_spec(text, filename=str(path)), path, say=said.append)
-    assert off.left_behind == ["us-east-1-monitoring"]
-    off._new_report("plan")
-    assert any("us-east-1-monitoring was applied" in line for line in said)
+    for unit in ("eu-central-1", "eu-central-1-monitoring"):
+        pipeline.ws.record(f"{unit}/infra", {"fingerprint": "-", "at": "-"})
+    gone = _without(tmp_path, "  - name: eu-central-1\n", "  - name: eu-west-1\n", said.append)
+    assert gone.left_behind == ["eu-central-1", "eu-central-1-monitoring"]
+    assert not any(isinstance(u, Retiring) for u in gone.units)
+    gone._new_report("plan")
+    assert any("eu-central-1 was applied" in line for line in said)
     assert pipeline.left_behind == []

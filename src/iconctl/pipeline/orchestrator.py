@@ -10,12 +10,22 @@ from pathlib import Path
 
 from iconctl import process
 from iconctl.errors import IconctlError, InputError
+from iconctl.files import write_atomic
 from iconctl.pipeline.results import Report, StepResult
-from iconctl.pipeline.units import Unit, unit_from_deployment
+from iconctl.pipeline.units import (
+    MonitoringHost,
+    Retiring,
+    StateBackend,
+    Unit,
+    unit_from_deployment,
+)
 from iconctl.pipeline.workspace import Context, Workspace
 from iconctl.render import render
 from iconctl.render.terraform import deployment
 from iconctl.spec import Spec
+
+# build/ folder of the rendered inputs of monitoring hosts being removed
+RETIRING_DIR = "retiring"
 
 
 class Pipeline:
@@ -43,13 +53,21 @@ class Pipeline:
                 f"--region {', '.join(unknown)}: not in the spec (regions: {', '.join(known)})"
             )
         units = [unit_from_deployment(entry, self.ctx) for entry in deployment(spec)["units"]]
-        self.left_behind = self._left_behind({u.name for u in units})
+        left_behind = self._left_behind({u.name for u in units})
+        retiring, inputs = self._retiring(left_behind)
+        self.left_behind = [n for n in left_behind if n not in {u.name for u in retiring}]
+        # Monitoring hosts being removed go right after the state backend, before any region
+        # changes (apply), and first of all (destroy).
+        backend = [u for u in units if isinstance(u, StateBackend)]
+        units = backend + retiring + [u for u in units if u not in backend]
         if wanted:  # a region filter limits the run to those regions (and their monitoring
             # hosts), nothing global
             units = [u for u in units if u.name in wanted or _monitors(u) in wanted]
         self.units: list[Unit] = units
         self.ctx.units = units
         render(spec, self.ws.build)
+        for path, content in inputs.items():  # after the render, which replaces build/
+            write_atomic(self.ws.build / path, content)
 
     # -- the three commands -------------------------------------------------------------
 
@@ -61,7 +79,12 @@ class Pipeline:
 
     def apply(self, confirm: Callable[[list[str]], bool]) -> Report:
         self._preflight("apply")
-        todo = [f"{u.name}: {', '.join(s.name for s in u.steps())}" for u in self.units]
+        todo = [
+            f"{u.name}: destroy ({u.why})"
+            if isinstance(u, Retiring)
+            else f"{u.name}: {', '.join(s.name for s in u.steps())}"
+            for u in self.units
+        ]
         if not confirm(todo):
             return Report("apply", None, cancelled=True)
         report = self._new_report("apply")
@@ -78,8 +101,16 @@ class Pipeline:
         if not confirm(self.spec.name):
             return Report("destroy", None, cancelled=True)
         report = self._new_report("destroy")
-        self._in_order(report, lambda unit, run_dir: unit.destroy(run_dir), self.units[::-1])
+        self._in_order(report, lambda unit, run_dir: unit.destroy(run_dir), self.order("destroy"))
         return report
+
+    def order(self, command: str) -> list[Unit]:
+        """The units in the order ``command`` runs them: destroy reverses plan's and apply's,
+        except that monitoring hosts being removed go first either way."""
+        if command != "destroy":
+            return self.units
+        retiring = [u for u in self.units if isinstance(u, Retiring)]
+        return retiring + [u for u in self.units if u not in retiring][::-1]
 
     def _new_report(self, command: str) -> Report:
         """A run folder for this invocation, named before anything runs."""
@@ -99,6 +130,27 @@ class Pipeline:
         has (a removed region, monitoring turned off)."""
         recorded = {key.split("/", 1)[0] for key in self.ws.progress() if "/" in key}
         return sorted(recorded - names)
+
+    def _retiring(self, left_behind: list[str]) -> tuple[list[Unit], dict[str, str]]:
+        """The monitoring hosts applied before monitoring.prometheus was turned off, whose
+        regions the spec still has: their units (to remove them) and their rendered inputs
+        (build-relative path -> content), from the monitoring settings the spec still
+        carries. A removed region's units stay left behind (docs/orchestration.md)."""
+        from iconctl.render import terraform as tf_inputs
+
+        units: list[Unit] = []
+        inputs: dict[str, str] = {}
+        for region in tf_inputs.monitorable_regions(self.spec):
+            if tf_inputs.monitoring_unit(region) not in left_behind:
+                continue
+            where = f"{RETIRING_DIR}/{region.name}/{tf_inputs.MONITORING_DIR}"
+            entry = tf_inputs.monitoring_entry(self.spec, region, inputs_dir=where)
+            host = unit_from_deployment(entry, self.ctx)
+            assert isinstance(host, MonitoringHost)
+            units.append(Retiring(host, "monitoring.prometheus is off"))
+            for name, content in tf_inputs.monitoring_inputs(self.spec, region).items():
+                inputs[f"{where}/terraform/{name}"] = content
+        return units, inputs
 
     def _preflight(self, command: str) -> None:
         """Preflight, before anything runs: the tools the run's steps need, the clouds'

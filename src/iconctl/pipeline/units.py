@@ -17,6 +17,9 @@ deployment (render/terraform.py ``deployment``).
 - ``monitoring``: a region's private monitoring host: infra (Terraform, in the region's
   network) and config (Ansible, the icon_monitoring role, through the cloud's session tooling).
 - ``global``: the geo layer in front of the regions, fed the records the regions report.
+
+``Retiring`` is no kind of deployment.json: it removes a monitoring host the spec no longer
+deploys (the pipeline builds it from .iconctl/progress.json).
 """
 
 from __future__ import annotations
@@ -907,6 +910,51 @@ class MonitoringHost(TerraformUnit):
             MONITORING_SECRETS[field]: resolve(ref, field=field)
             for field, ref in self.secrets("apply")
         }
+
+
+class Retiring(Unit):
+    """A monitoring host the spec no longer deploys (monitoring.prometheus turned off) while
+    its region stays: ``plan`` plans its removal, ``apply`` and ``destroy`` destroy it, before
+    the regions run (its region's network holds the host's NAT gateway and firewall rules,
+    which the region's next apply removes). ``inner`` is the host's own unit, built from the
+    monitoring settings the spec still carries (docs/orchestration.md)."""
+
+    kind = "retiring"
+    stage = "retiring"
+
+    def __init__(self, inner: MonitoringHost, why: str) -> None:
+        self.inner = inner
+        self.name, self.stack, self.dir, self.ctx = inner.name, inner.stack, inner.dir, inner.ctx
+        self.region_name = inner.region_name
+        self.why = why
+
+    def steps(self) -> list[Step]:
+        return []  # nothing of it is applied any more
+
+    def tools(self, command: str) -> set[str]:
+        return {"terraform"}
+
+    def clouds(self) -> set[str]:
+        return self.inner.clouds()
+
+    def plan(self, run_dir: Path) -> list[StepResult]:
+        runtime = self.inner.known_outputs()
+        if "region_network" not in runtime:
+            self.ctx.say(f"{self.name}: no recorded network of {self.region_name}, nothing to do")
+            return [StepResult(self.name, "infra", "skipped")]
+        started = self.ctx.begin(self.name, "infra", f"planning its removal ({self.why}) ...")
+        tf, var_files = self.inner._open(self.inner.infra(), run_dir, runtime, "infra")
+        summary = tf.plan(var_files, run_dir / f"{self.name}.tfplan", destroy=True)
+        self.ctx.say(f"{self.name}: {_describe(summary)}")
+        return [
+            StepResult(self.name, "infra", "planned", self._elapsed(started), plan=asdict(summary))
+        ]
+
+    def apply(self, run_dir: Path) -> list[StepResult]:
+        return self.inner.destroy(run_dir)
+
+    def destroy(self, run_dir: Path) -> list[StepResult]:
+        return self.inner.destroy(run_dir)
 
 
 @kind("global")

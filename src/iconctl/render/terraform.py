@@ -29,9 +29,8 @@ def files(spec: Spec) -> dict[str, str]:
             out[f"{region.name}/zone/terraform.tfvars.json"] = to_json(zone_vars(spec, region))
             out[f"{region.name}/zone/backend.hcl"] = backend_config(spec, f"{region.name}-zone")
     for region in monitored_regions(spec):
-        base = f"{region.name}/{MONITORING_DIR}/terraform"
-        out[f"{base}/terraform.tfvars.json"] = to_json(monitoring_vars(spec, region))
-        out[f"{base}/backend.hcl"] = backend_config(spec, monitoring_unit(region))
+        for name, content in monitoring_inputs(spec, region).items():
+            out[f"{region.name}/{MONITORING_DIR}/terraform/{name}"] = content
     if spec.geo is not None:
         out["global/terraform/terraform.tfvars.json"] = to_json(geo_vars(spec))
         out["global/terraform/backend.hcl"] = backend_config(spec, "global")
@@ -67,12 +66,41 @@ def monitored_regions(spec: Spec) -> list[Region]:
     stack in their cluster instead)."""
     if not spec.monitoring.prometheus:
         return []
+    return monitorable_regions(spec)
+
+
+def monitorable_regions(spec: Spec) -> list[Region]:
+    """The regions that have a monitoring host while monitoring.prometheus is on."""
     return [r for r in vm_regions(spec) if r.cloud in ("aws", "gcp")]
 
 
 def monitoring_unit(region: Region) -> str:
     """The monitoring unit's name (and its state's key): ``<region>-monitoring``."""
     return f"{region.name}-monitoring"
+
+
+def monitoring_entry(
+    spec: Spec, region: Region, *, inputs_dir: str | None = None
+) -> dict[str, Any]:
+    """The monitoring unit's deployment entry (also built for a host being removed after
+    monitoring.prometheus was turned off: its inputs then live in ``inputs_dir``)."""
+    return {
+        "unit": monitoring_unit(region),
+        "kind": "monitoring",
+        "stack": f"{region.cloud}-monitoring",
+        "dir": inputs_dir or f"{region.name}/{MONITORING_DIR}",
+        "region": region.name,
+        "cloud": region.cloud,
+        "global": region.name == spec.monitoring_global_region(),
+    }
+
+
+def monitoring_inputs(spec: Spec, region: Region) -> dict[str, str]:
+    """The monitoring stack's rendered inputs: file name -> content."""
+    return {
+        "terraform.tfvars.json": to_json(monitoring_vars(spec, region)),
+        "backend.hcl": backend_config(spec, monitoring_unit(region)),
+    }
 
 
 def monitoring_vars(spec: Spec, region: Region) -> dict[str, Any]:
@@ -240,22 +268,11 @@ def deployment(spec: Spec) -> dict[str, Any]:
             # The region's zone step: its own stack and state, applied before the region's.
             unit["zone"] = {"stack": ZONE_STACK, "dir": f"{region.name}/zone"}
         units.append(unit)
-    global_region = spec.monitoring_global_region()
     for region in monitored_regions(spec):
         # After the regions (each needs its region's network), before the global layer;
         # destroy, in reverse, removes it before its region (it adds rules to the nodes'
         # firewall there).
-        units.append(
-            {
-                "unit": monitoring_unit(region),
-                "kind": "monitoring",
-                "stack": f"{region.cloud}-monitoring",
-                "dir": f"{region.name}/{MONITORING_DIR}",
-                "region": region.name,
-                "cloud": region.cloud,
-                "global": region.name == global_region,
-            }
-        )
+        units.append(monitoring_entry(spec, region))
     if spec.geo is not None:
         units.append(
             {"unit": "global", "kind": "global", "stack": "global-cloudflare", "dir": "global"}
