@@ -168,8 +168,20 @@ def test_config_step_runs_the_monitoring_playbook_with_the_contract(
             return {}
 
     monkeypatch.setattr(units, "Ansible", StandIn)
+    from iconctl import secrets
+
+    resolved: list[str] = []
+    real_resolve = secrets.resolve
+
+    def counting(ref: str, **kwargs: Any) -> str:
+        resolved.append(ref)
+        return real_resolve(ref, **kwargs)
+
+    monkeypatch.setattr(secrets, "resolve", counting)
     pipeline = _pipeline(tmp_path)
     unit = _unit(pipeline, "us-east-1-monitoring")
+    # the step's fingerprint and the step itself resolve the secrets once between them
+    unit.fingerprint(next(s for s in unit.steps() if s.name == "config"), {})
     # the render wrote the host's files tree; the step copies it beside the run
     files = pipeline.ws.build / "us-east-1" / "monitoring" / "files" / "prometheus"
     assert (files / "prometheus.yml").is_file()
@@ -192,6 +204,7 @@ def test_config_step_runs_the_monitoring_playbook_with_the_contract(
     assert run["env"]["ICON_MONITORING_SLACK_WEBHOOK_URL"] == "sentinel-slack"
     assert run["env"]["ICON_MONITORING_TELEGRAM_BOT_TOKEN"] == "sentinel-telegram"
     assert run["env"]["ICON_MONITORING_ELASTICSEARCH_PASSWORD"] == "sentinel-es"
+    assert len(resolved) == 3
     for path in pipeline.ws.root.rglob("*"):
         if path.is_file():
             assert "sentinel-" not in path.read_text(errors="replace"), path
@@ -242,6 +255,9 @@ def test_a_rotated_secret_changes_the_config_fingerprint_and_never_shows_in_it(
     first = unit.fingerprint(config, {})
     assert unit.fingerprint(config, {}) == first  # stable while nothing changes
     monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.example/two")
+    assert unit.fingerprint(config, {}) == first  # resolved once per run
+    unit = _unit(_pipeline(tmp_path), "us-east-1-monitoring")  # the next run
+    config = next(s for s in unit.steps() if s.name == "config")
     second = unit.fingerprint(config, {})
     assert second != first
     key = pipeline.ws.root / "fingerprint.key"

@@ -787,6 +787,7 @@ class MonitoringHost(TerraformUnit):
         self.region_name: str = entry["region"]
         self.cloud: str = entry["cloud"]
         self.is_global: bool = bool(entry.get("global"))
+        self._resolved: dict[str, str] | None = None  # the secrets, once resolved
 
     def steps(self) -> list[Step]:
         build, assets = self.ctx.ws.build, self.ctx.assets
@@ -903,13 +904,16 @@ class MonitoringHost(TerraformUnit):
 
     def _secret_env(self) -> dict[str, str]:
         """The role's secrets, resolved from the spec's references into the environment of
-        ansible-runner only (never a file on the controller)."""
+        ansible-runner only (never a file on the controller); once per run (the fingerprint
+        and the step both need them), kept in memory only."""
         from iconctl.secrets import resolve
 
-        return {
-            MONITORING_SECRETS[field]: resolve(ref, field=field)
-            for field, ref in self.secrets("apply")
-        }
+        if self._resolved is None:
+            self._resolved = {
+                MONITORING_SECRETS[field]: resolve(ref, field=field)
+                for field, ref in self.secrets("apply")
+            }
+        return self._resolved
 
 
 class Retiring(Unit):
