@@ -29,8 +29,8 @@ def plan_table(report: Report) -> Table:
             table.add_row(f"{step.unit} {step.step}", "[red]failed[/] (see below)", "", "", "")
             table.add_section()
             continue
-        if step.status == "deferred":
-            table.add_row(unit, f"({step.note or 'planned later'})", "", "", "")
+        if step.status in ("deferred", "skipped"):
+            table.add_row(unit, f"({step.note or step.status})", "", "", "")
             table.add_section()
             continue
         planned = (step.plan or {}).get("modules")

@@ -27,6 +27,11 @@ PLAY = """
         content: "{{ lookup('ansible.builtin.env', 'ICONCTL_RUNNER_MARK') }}"
         dest: "{{ out }}"
         mode: "0600"
+    - name: Write the pipelining setting in force
+      ansible.builtin.copy:
+        content: "{{ lookup('ansible.builtin.config', 'ANSIBLE_PIPELINING') }}"
+        dest: "{{ out }}.pipelining"
+        mode: "0600"
     - name: Fail on purpose
       ansible.builtin.fail:
         msg: broken on purpose
@@ -74,7 +79,16 @@ def test_a_play_gets_the_environment_logs_its_output_and_reports_tasks(tmp_path:
     log = (tmp_path / "config.log").read_text()
     assert "TASK [Write the marker from the environment]" in log
     assert "\x1b[" not in log, "the log carries colour codes"
-    assert stats["changed"] == {"localhost": 1}
+    assert stats["changed"] == {"localhost": 2}
+    # the shipped ansible.cfg is in force, as in make e2e and the image build
+    assert (tmp_path / "marker.pipelining").read_text() == "True"
+
+
+def test_a_config_the_caller_names_wins_over_the_shipped_one(tmp_path: Path) -> None:
+    runner = _runner(tmp_path, [])
+    assert runner.environment()["ANSIBLE_CONFIG"].endswith("/ansible/ansible.cfg")
+    runner.env = {"ANSIBLE_CONFIG": str(tmp_path / "mine.cfg")}
+    assert runner.environment()["ANSIBLE_CONFIG"] == str(tmp_path / "mine.cfg")
 
 
 def test_a_failed_host_is_a_tool_failure_naming_the_step_and_the_log(tmp_path: Path) -> None:

@@ -342,8 +342,9 @@ def test_single_node_example_plan_apply_plan_destroy(lab: Lab, tmp_path: Path) -
     assert (add, destroy) == (0, 0), "a second plan wants to replace the monitoring host"
     assert _unexpected_updates(lab, spec, replanned, monitoring, "aws-monitoring") == {}
 
-    # Monitoring turned off: plan plans the host's removal, apply removes it before the
-    # region drops the host's NAT gateway and rules, and nothing is left behind unnamed.
+    # Monitoring turned off: plan plans the host's removal (its NAT gateway and the rules it
+    # added to the node's firewall go with its stack), apply removes it before the region's
+    # apply closes the metrics ports, and nothing is left behind unnamed.
     data = yaml.safe_load(spec.read_text())
     data.setdefault("monitoring", {})["prometheus"] = False
     spec.write_text(yaml.safe_dump(data, sort_keys=False))

@@ -321,3 +321,56 @@ def test_a_region_the_spec_no_longer_has_is_named_in_a_warning(tmp_path: Path) -
     gone._new_report("plan")
     assert any("eu-central-1 was applied" in line for line in said)
     assert pipeline.left_behind == []
+
+
+def _off(tmp_path: Path, **options: Any) -> Pipeline:
+    """The multi-region example applied with monitoring on (us-east-1's and eu-central-1's
+    hosts recorded, a config step included), then turned off."""
+    on = _pipeline(tmp_path)
+    for unit in ("us-east-1-monitoring", "eu-central-1-monitoring"):
+        for step in ("infra", "config"):
+            on.ws.record(f"{unit}/{step}", {"fingerprint": "-", "at": "-"})
+    text = (tmp_path / "iconctl.yaml").read_text()
+    for old, new in options.pop("replace", {}).items():
+        assert old in text
+        text = text.replace(old, new, 1)
+    text += options.pop("extra", "")
+    path = tmp_path / "iconctl.yaml"
+    path.write_text(text)
+    return Pipeline(parse_spec(text, filename=str(path)), path, say=lambda _: None, **options)
+
+
+OFF = {"  prometheus: true\n": "  prometheus: false\n"}
+
+
+def test_protect_keeps_the_hosts_and_names_them(tmp_path: Path) -> None:
+    off = _off(tmp_path, replace=OFF, extra="protect: true\n")
+    assert not any(isinstance(u, Retiring) for u in off.units)
+    assert off.left_behind == ["eu-central-1-monitoring", "us-east-1-monitoring"]
+
+
+def test_a_region_filter_removes_its_host_and_names_the_others(tmp_path: Path) -> None:
+    off = _off(tmp_path, replace=OFF, regions=["us-east-1"])
+    assert [u.name for u in off.units] == ["us-east-1-monitoring", "us-east-1"]
+    assert off.left_behind == ["eu-central-1-monitoring"]
+
+
+def test_removal_waits_for_a_pending_state_bucket(tmp_path: Path) -> None:
+    off = _off(tmp_path, replace=OFF)
+    off.ctx.state_bucket_pending = True
+    [retiring, *_] = [u for u in off.units if isinstance(u, Retiring)]
+    [result] = retiring.plan(tmp_path)
+    assert result.status == "deferred"
+
+
+def test_removal_forgets_every_recorded_step(tmp_path: Path) -> None:
+    """A rehearsal (configure=False) gives the host no config step; its recorded one goes
+    too, or the host would come back as a removal every run."""
+    off = _off(tmp_path, replace=OFF, configure=False)
+    retiring = next(u for u in off.units if u.name == "us-east-1-monitoring")
+    [result] = retiring.apply(tmp_path)  # no recorded network: nothing to destroy
+    assert result.status == "skipped"
+    assert not [k for k in off.ws.progress() if k.startswith("us-east-1-monitoring/")]
+    path = tmp_path / "iconctl.yaml"
+    again = Pipeline(parse_spec(path.read_text(), filename=str(path)), path, configure=False)
+    assert "us-east-1-monitoring" not in {u.name for u in again.units}

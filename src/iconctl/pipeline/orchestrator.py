@@ -55,7 +55,6 @@ class Pipeline:
         units = [unit_from_deployment(entry, self.ctx) for entry in deployment(spec)["units"]]
         left_behind = self._left_behind({u.name for u in units})
         retiring, inputs = self._retiring(left_behind)
-        self.left_behind = [n for n in left_behind if n not in {u.name for u in retiring}]
         # Monitoring hosts being removed go right after the state backend, before any region
         # changes (apply), and first of all (destroy).
         backend = [u for u in units if isinstance(u, StateBackend)]
@@ -63,6 +62,9 @@ class Pipeline:
         if wanted:  # a region filter limits the run to those regions (and their monitoring
             # hosts), nothing global
             units = [u for u in units if u.name in wanted or _monitors(u) in wanted]
+        # what this run leaves alone is named (a host being removed by another region's run
+        # included)
+        self.left_behind = [n for n in left_behind if n not in {u.name for u in units}]
         self.units: list[Unit] = units
         self.ctx.units = units
         render(spec, self.ws.build)
@@ -140,6 +142,8 @@ class Pipeline:
 
         units: list[Unit] = []
         inputs: dict[str, str] = {}
+        if self.spec.protect:  # protect: true guards every teardown, this one too
+            return units, inputs
         for region in tf_inputs.monitorable_regions(self.spec):
             if tf_inputs.monitoring_unit(region) not in left_behind:
                 continue

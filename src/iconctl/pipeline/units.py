@@ -919,9 +919,10 @@ class MonitoringHost(TerraformUnit):
 class Retiring(Unit):
     """A monitoring host the spec no longer deploys (monitoring.prometheus turned off) while
     its region stays: ``plan`` plans its removal, ``apply`` and ``destroy`` destroy it, before
-    the regions run (its region's network holds the host's NAT gateway and firewall rules,
-    which the region's next apply removes). ``inner`` is the host's own unit, built from the
-    monitoring settings the spec still carries (docs/orchestration.md)."""
+    the regions run (its stack reads the region's recorded network, and removes the rules it
+    added to the nodes' firewall before the region's apply closes the metrics ports).
+    ``inner`` is the host's own unit, built from the monitoring settings the spec still
+    carries (docs/orchestration.md)."""
 
     kind = "retiring"
     stage = "retiring"
@@ -942,10 +943,12 @@ class Retiring(Unit):
         return self.inner.clouds()
 
     def plan(self, run_dir: Path) -> list[StepResult]:
+        if self.ctx.state_bucket_pending:
+            return [self.inner._deferred("planned once apply has created the state bucket")]
         runtime = self.inner.known_outputs()
         if "region_network" not in runtime:
             self.ctx.say(f"{self.name}: no recorded network of {self.region_name}, nothing to do")
-            return [StepResult(self.name, "infra", "skipped")]
+            return [StepResult(self.name, "infra", "skipped", note="nothing recorded to remove")]
         started = self.ctx.begin(self.name, "infra", f"planning its removal ({self.why}) ...")
         tf, var_files = self.inner._open(self.inner.infra(), run_dir, runtime, "infra")
         summary = tf.plan(var_files, run_dir / f"{self.name}.tfplan", destroy=True)
@@ -955,10 +958,17 @@ class Retiring(Unit):
         ]
 
     def apply(self, run_dir: Path) -> list[StepResult]:
-        return self.inner.destroy(run_dir)
+        return self.destroy(run_dir)
 
     def destroy(self, run_dir: Path) -> list[StepResult]:
-        return self.inner.destroy(run_dir)
+        results = self.inner.destroy(run_dir)
+        if all(r.status != "failed" for r in results):
+            # every step it ever recorded (a config step recorded by a run that configured),
+            # whatever steps this run's context gives it: nothing brings it back next run
+            for key in self.ctx.ws.progress():
+                if key.startswith(f"{self.name}/"):
+                    self.ctx.ws.record(key, None)
+        return results
 
 
 @kind("global")

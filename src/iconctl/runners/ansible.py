@@ -8,12 +8,14 @@ starts to the live line, failed and unreachable hosts to the error.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from iconctl.assets import assets_root
 from iconctl.runners.tool import ToolRunner
 
 # ansible-runner event types that fail a host.
@@ -33,7 +35,13 @@ class Ansible(ToolRunner):
     private_data_dir: Path
 
     def tool_env(self) -> dict[str, str]:
-        return {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+        """Plain output, and the shipped ansible.cfg (pipelining, the interpreter) unless the
+        caller names a config of its own: the config steps run with the settings that
+        ``make e2e`` and the image build run with."""
+        env = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+        if "ANSIBLE_CONFIG" not in (self.env if self.env is not None else os.environ):
+            env["ANSIBLE_CONFIG"] = str(assets_root() / "ansible" / "ansible.cfg")
+        return env
 
     def run(self, playbook: Path, *, limit: str | None = None) -> dict[str, Any]:
         """Run the playbook; return per-host stats; raise ToolFailed when any host failed."""
