@@ -269,7 +269,7 @@ def wait_for(what: str, probe: Callable[[], bool], timeout: float) -> None:
         try:
             if probe():
                 return
-        except (OSError, ValueError, KeyError, StageFailed) as exc:
+        except (OSError, ValueError, KeyError, TypeError, StageFailed) as exc:
             error = f" (last error: {exc})"
         time.sleep(1)
     raise StageFailed(f"{what} not within {timeout:.0f} s{error}")
