@@ -321,11 +321,43 @@ def check_edge(base: str, rpc_port: int) -> None:
     The agent can be ready before the edge's container answers: until then the engine's
     port proxy accepts and drops connections (a reset or a broken pipe), so wait first."""
     wait_for(f"the edge at {base}", lambda: last_height(f"{base}/api/v3") >= SIM_START_HEIGHT, 90)
+    wait_for(f"a block monitor through {base} (the gateway)", lambda: block_monitor(base), 60)
     status, _ = http(f"{base}/admin/chain")
     if status == 200:
         raise StageFailed(f"{base}/admin/chain answered 200: the admin API is public")
     if http(f"http://127.0.0.1:{rpc_port}/admin/chain")[0] != 200:
         raise StageFailed("the node's own admin API does not answer on loopback")
+
+
+def block_monitor(base: str) -> bool:
+    """A client's block monitor through the edge (websocket, the stack's gateway): a block
+    notification arrives within 20 s."""
+    import asyncio
+
+    import aiohttp
+
+    url = base.replace("http", "ws", 1) + "/api/v3/icon_dex/block"
+    start = last_height(f"{base}/api/v3")
+
+    async def first_block() -> bool:
+        timeout = aiohttp.ClientTimeout(total=20)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.ws_connect(url, ssl=False, max_msg_size=1 << 20) as ws,
+        ):
+            await ws.send_json({"height": hex(start)})
+            async for message in ws:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    raise StageFailed(f"{url}: {message.type.name} {message.data!r}")
+                frame = json.loads(message.data)
+                if isinstance(frame, dict) and "hash" in frame:
+                    return int(frame["height"], 16) >= start
+        raise StageFailed(f"{url}: closed before a block arrived")
+
+    try:
+        return asyncio.run(first_block())
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise StageFailed(f"{url}: {type(exc).__name__} {exc}") from None
 
 
 def check_node_exporter(port: int, *, textfile: str | None = None) -> None:
