@@ -64,7 +64,8 @@ class Pipeline:
             units = [u for u in units if u.name in wanted or _monitors(u) in wanted]
         # what this run leaves alone is named (a host being removed by another region's run
         # included)
-        self.left_behind = [n for n in left_behind if n not in {u.name for u in units}]
+        running = {u.name for u in units}
+        self.left_behind = [n for n in left_behind if n not in running]
         self.units: list[Unit] = units
         self.ctx.units = units
         render(spec, self.ws.build)
@@ -81,12 +82,7 @@ class Pipeline:
 
     def apply(self, confirm: Callable[[list[str]], bool]) -> Report:
         self._preflight("apply")
-        todo = [
-            f"{u.name}: destroy ({u.why})"
-            if isinstance(u, Retiring)
-            else f"{u.name}: {', '.join(s.name for s in u.steps())}"
-            for u in self.units
-        ]
+        todo = [f"{u.name}: {u.todo()}" for u in self.units]
         if not confirm(todo):
             return Report("apply", None, cancelled=True)
         report = self._new_report("apply")

@@ -183,9 +183,14 @@ class Unit(ABC):
         return runtime
 
     def forget(self) -> None:
-        """Drop the unit's recorded steps (after destroy: the next apply runs them all)."""
-        for step in self.steps():
-            self.ctx.ws.record(f"{self.name}/{step.name}", None)
+        """Drop the unit's recorded steps (after destroy: the next apply runs them all), also
+        those this run's context gives it no more (a config step recorded by a run that
+        configured, forgotten by a rehearsal)."""
+        self.ctx.ws.forget(self.name)
+
+    def todo(self) -> str:
+        """What apply will do with the unit, for the confirmation prompt."""
+        return ", ".join(s.name for s in self.steps())
 
     def fingerprint(self, step: Step, runtime: dict[str, Any]) -> str:
         digest = hashlib.sha256(step.name.encode())
@@ -303,13 +308,13 @@ class TerraformUnit(Unit):
         return {"terraform_outputs": tf.output()}
 
     def _plan_stack(
-        self, stack: Stack, run_dir: Path, runtime: dict[str, Any]
+        self, stack: Stack, run_dir: Path, runtime: dict[str, Any], *, destroy: bool = False
     ) -> tuple[StepResult, Terraform]:
         started = self.ctx.begin(self.name, stack.step, "planning ...")
         label = "" if stack.step == "infra" else f"{stack.step}: "
         tf, var_files = self._open(stack, run_dir, runtime, stack.step)
         plan_name = self.name if stack.step == "infra" else f"{self.name}-{stack.step}"
-        summary = tf.plan(var_files, run_dir / f"{plan_name}.tfplan")
+        summary = tf.plan(var_files, run_dir / f"{plan_name}.tfplan", destroy=destroy)
         self.ctx.say(f"{self.name}: {label}{_describe(summary)}")
         result = StepResult(
             self.name, stack.step, "planned", self._elapsed(started), plan=asdict(summary)
@@ -949,26 +954,17 @@ class Retiring(Unit):
         if "region_network" not in runtime:
             self.ctx.say(f"{self.name}: no recorded network of {self.region_name}, nothing to do")
             return [StepResult(self.name, "infra", "skipped", note="nothing recorded to remove")]
-        started = self.ctx.begin(self.name, "infra", f"planning its removal ({self.why}) ...")
-        tf, var_files = self.inner._open(self.inner.infra(), run_dir, runtime, "infra")
-        summary = tf.plan(var_files, run_dir / f"{self.name}.tfplan", destroy=True)
-        self.ctx.say(f"{self.name}: {_describe(summary)}")
-        return [
-            StepResult(self.name, "infra", "planned", self._elapsed(started), plan=asdict(summary))
-        ]
+        result, _ = self.inner._plan_stack(self.inner.infra(), run_dir, runtime, destroy=True)
+        return [result]
+
+    def todo(self) -> str:
+        return f"destroy ({self.why})"
 
     def apply(self, run_dir: Path) -> list[StepResult]:
-        return self.destroy(run_dir)
+        return self.inner.destroy(run_dir)
 
     def destroy(self, run_dir: Path) -> list[StepResult]:
-        results = self.inner.destroy(run_dir)
-        if all(r.status != "failed" for r in results):
-            # every step it ever recorded (a config step recorded by a run that configured),
-            # whatever steps this run's context gives it: nothing brings it back next run
-            for key in self.ctx.ws.progress():
-                if key.startswith(f"{self.name}/"):
-                    self.ctx.ws.record(key, None)
-        return results
+        return self.inner.destroy(run_dir)
 
 
 @kind("global")

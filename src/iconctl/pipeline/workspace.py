@@ -69,6 +69,14 @@ class Workspace:
             ) from None
         return data
 
+    def forget(self, unit: str) -> None:
+        """Drop every step progress.json records for ``unit``, whichever run recorded it."""
+        with self._lock:
+            data = self.progress()
+            kept = {k: v for k, v in data.items() if not k.startswith(f"{unit}/")}
+            if kept != data:
+                write_atomic(self.progress_path, json.dumps(kept, indent=2, sort_keys=True) + "\n")
+
     def record(self, key: str, entry: dict[str, Any] | None) -> None:
         with self._lock:
             data = self.progress()
